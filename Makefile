@@ -1,0 +1,37 @@
+# Sluice: the two entry points are `make demo` and `make test`; both do their own set-up.
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config
+BENCH_ARGS ?=
+
+.PHONY: demo test setup build release clean docs-config
+
+# Installs the C libraries' -dev packages when pkg-config cannot find them (needs root or sudo).
+setup:
+	@if ! pkg-config --exists liblz4 libzstd libnghttp2 2>/dev/null; then \
+	  echo "installing $(APT_PACKAGES)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release
+
+# Starts an embedded master and two workers on loopback, runs the throughput benchmark, stops, exits 0.
+demo: release
+	"$$($(SWIFT) build -c release --show-bin-path)/sluice-bench" $(BENCH_ARGS)
+
+# Every test: Swift (swift-testing) suites, including the in-process mini cluster.
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# Regenerates docs/configuration.md from the config registry.
+docs-config: build
+	"$$($(SWIFT) build --show-bin-path)/sluice-master" --print-config-docs > docs/configuration.md
+
+clean:
+	rm -rf .build

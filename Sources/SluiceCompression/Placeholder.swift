@@ -1,0 +1,1 @@
+// SluiceCompression: placeholder until the module lands.

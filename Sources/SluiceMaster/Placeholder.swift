@@ -1,0 +1,1 @@
+// SluiceMaster: placeholder until the module lands.

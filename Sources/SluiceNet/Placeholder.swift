@@ -1,0 +1,1 @@
+// SluiceNet: placeholder until the module lands.

@@ -1,0 +1,1 @@
+// SluiceStorage: placeholder until the module lands.

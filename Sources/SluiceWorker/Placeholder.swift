@@ -1,0 +1,1 @@
+// SluiceWorker: placeholder until the module lands.
