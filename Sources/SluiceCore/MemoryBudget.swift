@@ -1,0 +1,66 @@
+import Synchronization
+
+/// One process-wide account of buffered bytes (network, flush, replication) with hysteresis:
+/// above `highWatermarkBytes` callers of `waitUntilBelowHighWatermark` block (readers stop reading
+/// their sockets) until usage falls below `lowWatermarkBytes`. `acquire` never blocks: data already
+/// read must be accounted, so usage can exceed the high watermark by at most one frame per reader.
+public final class MemoryBudget: Sendable {
+    public let capacityBytes: Int
+    public let highWatermarkBytes: Int
+    public let lowWatermarkBytes: Int
+
+    private struct State {
+        var usedBytes = 0
+        var peakBytes = 0
+        var paused = false
+    }
+
+    private let state = Mutex(State())
+    private let condition = ConditionVariable()
+
+    /// - Parameters:
+    ///   - capacityBytes: the budget.
+    ///   - highFraction: pause readers above this fraction of capacity (e.g. 0.85).
+    ///   - lowFraction: resume below this fraction (e.g. 0.70).
+    public init(capacityBytes: Int, highFraction: Double = 0.85, lowFraction: Double = 0.70) {
+        precondition(capacityBytes > 0 && lowFraction <= highFraction && highFraction <= 1.0)
+        self.capacityBytes = capacityBytes
+        self.highWatermarkBytes = Int(Double(capacityBytes) * highFraction)
+        self.lowWatermarkBytes = Int(Double(capacityBytes) * lowFraction)
+    }
+
+    public var usedBytes: Int { state.withLock { $0.usedBytes } }
+    public var peakBytes: Int { state.withLock { $0.peakBytes } }
+    public var isPaused: Bool { state.withLock { $0.paused } }
+
+    /// Accounts `bytes` as held.
+    public func acquire(_ bytes: Int) {
+        precondition(bytes >= 0)
+        state.withLock { s in
+            s.usedBytes += bytes
+            s.peakBytes = max(s.peakBytes, s.usedBytes)
+            if s.usedBytes >= highWatermarkBytes { s.paused = true }
+        }
+    }
+
+    /// Returns `bytes` to the budget and wakes paused readers once usage is below the low watermark.
+    public func release(_ bytes: Int) {
+        precondition(bytes >= 0)
+        let wake = state.withLock { s -> Bool in
+            s.usedBytes -= bytes
+            precondition(s.usedBytes >= 0, "memory budget released more than it acquired")
+            if s.paused && s.usedBytes <= lowWatermarkBytes {
+                s.paused = false
+                return true
+            }
+            return false
+        }
+        if wake { condition.broadcast() }
+    }
+
+    /// Blocks while the budget is paused, up to `timeoutMs`. Returns false on time-out (still paused).
+    @discardableResult
+    public func waitUntilBelowHighWatermark(timeoutMs: Int) -> Bool {
+        condition.wait(until: { !self.isPaused }, timeoutMs: timeoutMs)
+    }
+}
