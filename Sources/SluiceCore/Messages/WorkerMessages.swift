@@ -1,0 +1,168 @@
+/// One partition file a worker holds, reported when it registers so a restarted master can rebuild its tables:
+/// `ShuffleKey | partitionId u32 | epoch u32 | role u8 | bytes u64`.
+public struct HeldPartition: Sendable, Hashable {
+    public var shuffle: ShuffleKey
+    public var partitionId: UInt32
+    public var epoch: UInt32
+    public var role: PartitionRole
+    public var bytes: UInt64
+
+    public init(shuffle: ShuffleKey, partitionId: UInt32, epoch: UInt32, role: PartitionRole, bytes: UInt64) {
+        self.shuffle = shuffle
+        self.partitionId = partitionId
+        self.epoch = epoch
+        self.role = role
+        self.bytes = bytes
+    }
+
+    func encode(into writer: inout WireWriter) {
+        shuffle.encode(into: &writer)
+        writer.writeU32(partitionId)
+        writer.writeU32(epoch)
+        writer.writeU8(role.rawValue)
+        writer.writeU64(bytes)
+    }
+
+    static func decode(from reader: inout WireReader) throws(ProtocolError) -> HeldPartition {
+        HeldPartition(shuffle: try ShuffleKey.decode(from: &reader), partitionId: try reader.readU32("partitionId"),
+                      epoch: try reader.readU32("epoch"), role: try PartitionRole.decode(from: &reader),
+                      bytes: try reader.readU64("bytes"))
+    }
+}
+
+/// Worker → master, on start and whenever the master asks for a resync:
+/// `WorkerAddress | httpPort u16 | capacityBytes u64 | freeBytes u64 | heldCount u32 | HeldPartition...`.
+public struct RegisterWorkerRequest: WireMessage, Equatable {
+    public static let messageType = MessageType.registerWorker
+    public var address: WorkerAddress
+    public var httpPort: UInt16
+    public var capacityBytes: UInt64
+    public var freeBytes: UInt64
+    public var held: [HeldPartition]
+
+    public init(address: WorkerAddress, httpPort: UInt16 = 0, capacityBytes: UInt64, freeBytes: UInt64,
+                held: [HeldPartition]) {
+        self.address = address
+        self.httpPort = httpPort
+        self.capacityBytes = capacityBytes
+        self.freeBytes = freeBytes
+        self.held = held
+    }
+
+    public func encode(into writer: inout WireWriter) {
+        address.encode(into: &writer)
+        writer.writeU16(httpPort)
+        writer.writeU64(capacityBytes)
+        writer.writeU64(freeBytes)
+        writer.writeU32(UInt32(held.count))
+        for partition in held { partition.encode(into: &writer) }
+    }
+
+    public static func decode(from reader: inout WireReader) throws(ProtocolError) -> RegisterWorkerRequest {
+        let address = try WorkerAddress.decode(from: &reader)
+        let httpPort = try reader.readU16("httpPort")
+        let capacity = try reader.readU64("capacityBytes")
+        let free = try reader.readU64("freeBytes")
+        let count = try reader.readCount("held", minimumElementBytes: 23)
+        var held: [HeldPartition] = []
+        held.reserveCapacity(count)
+        for _ in 0..<count { held.append(try HeldPartition.decode(from: &reader)) }
+        return RegisterWorkerRequest(address: address, httpPort: httpPort, capacityBytes: capacity, freeBytes: free,
+                                     held: held)
+    }
+}
+
+/// Master → worker: `ResponseHead | heartbeatIntervalMs u32` (the interval only when ok).
+public struct RegisterWorkerResponse: WireResponse, Equatable {
+    public static let messageType = MessageType.registerWorker
+    public var head: ResponseHead
+    public var heartbeatIntervalMs: UInt32
+
+    public init(head: ResponseHead = ResponseHead(), heartbeatIntervalMs: UInt32) {
+        self.head = head
+        self.heartbeatIntervalMs = heartbeatIntervalMs
+    }
+
+    public func encode(into writer: inout WireWriter) {
+        head.encode(into: &writer)
+        if head.status == .ok { writer.writeU32(heartbeatIntervalMs) }
+    }
+
+    public static func decode(from reader: inout WireReader) throws(ProtocolError) -> RegisterWorkerResponse {
+        let head = try ResponseHead.decode(from: &reader)
+        guard head.status == .ok else { return RegisterWorkerResponse(head: head, heartbeatIntervalMs: 0) }
+        return RegisterWorkerResponse(head: head, heartbeatIntervalMs: try reader.readU32("heartbeatIntervalMs"))
+    }
+}
+
+/// Worker → master, every heartbeat interval:
+/// `workerId string | freeBytes u64 | draining bool | shuffleCount u32 | ShuffleKey...` (the shuffles it holds).
+public struct WorkerHeartbeatRequest: WireMessage, Equatable {
+    public static let messageType = MessageType.workerHeartbeat
+    public var workerId: String
+    public var freeBytes: UInt64
+    /// True while the worker shuts down gracefully: it gets no new slots.
+    public var draining: Bool
+    public var shuffles: [ShuffleKey]
+
+    public init(workerId: String, freeBytes: UInt64, draining: Bool = false, shuffles: [ShuffleKey]) {
+        self.workerId = workerId
+        self.freeBytes = freeBytes
+        self.draining = draining
+        self.shuffles = shuffles
+    }
+
+    public func encode(into writer: inout WireWriter) {
+        writer.writeString(workerId)
+        writer.writeU64(freeBytes)
+        writer.writeBool(draining)
+        writer.writeU32(UInt32(shuffles.count))
+        for key in shuffles { key.encode(into: &writer) }
+    }
+
+    public static func decode(from reader: inout WireReader) throws(ProtocolError) -> WorkerHeartbeatRequest {
+        let workerId = try reader.readString("workerId")
+        let free = try reader.readU64("freeBytes")
+        let draining = try reader.readBool("draining")
+        let count = try reader.readCount("shuffles", minimumElementBytes: 6)
+        var shuffles: [ShuffleKey] = []
+        shuffles.reserveCapacity(count)
+        for _ in 0..<count { shuffles.append(try ShuffleKey.decode(from: &reader)) }
+        return WorkerHeartbeatRequest(workerId: workerId, freeBytes: free, draining: draining, shuffles: shuffles)
+    }
+}
+
+/// Master → worker: `ResponseHead | resync bool | deleteCount u32 | ShuffleKey...`.
+/// Status `unknownWorker` (no body after the head) means: register again with everything you hold.
+/// `resync` asks for a fresh registration too (the worker holds shuffles the master has not heard of).
+/// The listed shuffles were unregistered or their application ended: delete their files.
+public struct WorkerHeartbeatResponse: WireResponse, Equatable {
+    public static let messageType = MessageType.workerHeartbeat
+    public var head: ResponseHead
+    public var resync: Bool
+    public var shufflesToDelete: [ShuffleKey]
+
+    public init(head: ResponseHead = ResponseHead(), resync: Bool = false, shufflesToDelete: [ShuffleKey] = []) {
+        self.head = head
+        self.resync = resync
+        self.shufflesToDelete = shufflesToDelete
+    }
+
+    public func encode(into writer: inout WireWriter) {
+        head.encode(into: &writer)
+        guard head.status == .ok else { return }
+        writer.writeBool(resync)
+        writer.writeU32(UInt32(shufflesToDelete.count))
+        for key in shufflesToDelete { key.encode(into: &writer) }
+    }
+
+    public static func decode(from reader: inout WireReader) throws(ProtocolError) -> WorkerHeartbeatResponse {
+        let head = try ResponseHead.decode(from: &reader)
+        guard head.status == .ok else { return WorkerHeartbeatResponse(head: head) }
+        let resync = try reader.readBool("resync")
+        let count = try reader.readCount("shufflesToDelete", minimumElementBytes: 6)
+        var keys: [ShuffleKey] = []
+        for _ in 0..<count { keys.append(try ShuffleKey.decode(from: &reader)) }
+        return WorkerHeartbeatResponse(head: head, resync: resync, shufflesToDelete: keys)
+    }
+}
