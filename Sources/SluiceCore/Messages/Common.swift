@@ -67,13 +67,22 @@ public struct WorkerAddress: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Where one epoch of one partition lives: its primary and, with replication, its replica.
+/// `primary` is nil only in tables a restarted master rebuilt from a replica's report alone.
 public struct PartitionLocation: Sendable, Hashable {
     public var partitionId: UInt32
     public var epoch: UInt32
-    public var primary: WorkerAddress
+    public var primary: WorkerAddress?
     public var replica: WorkerAddress?
 
-    public init(partitionId: UInt32, epoch: UInt32, primary: WorkerAddress, replica: WorkerAddress?) {
+    /// The copies a reader may try, primary first.
+    public var copies: [(role: PartitionRole, worker: WorkerAddress)] {
+        var result: [(role: PartitionRole, worker: WorkerAddress)] = []
+        if let primary { result.append((.primary, primary)) }
+        if let replica { result.append((.replica, replica)) }
+        return result
+    }
+
+    public init(partitionId: UInt32, epoch: UInt32, primary: WorkerAddress?, replica: WorkerAddress?) {
         self.partitionId = partitionId
         self.epoch = epoch
         self.primary = primary
@@ -83,8 +92,9 @@ public struct PartitionLocation: Sendable, Hashable {
 
 /// A compact list of partition locations: each worker appears once, entries refer to workers by index.
 /// Encoding: `workerCount u32 | WorkerAddress... | entryCount u32 | (partitionId u32 | epoch u32 |
-/// primaryIndex u16 | replicaIndex u16 (0xFFFF = none))...`.
+/// primaryIndex u16 | replicaIndex u16)...`; index 0xFFFF means none (at least one of the two is set).
 public struct LocationTable: Sendable, Equatable {
+    /// The worker index that means "no worker" (no replica, or a primary that is not known).
     public static let noReplica: UInt16 = 0xFFFF
     /// The largest worker list a table can index (indexes are u16, 0xFFFF is reserved).
     public static let maxWorkers = 0xFFFE
@@ -113,7 +123,7 @@ public struct LocationTable: Sendable, Equatable {
 
     /// Adds one location (a worker already in the table is not repeated).
     public mutating func append(_ location: PartitionLocation) {
-        let primaryIndex = index(of: location.primary)
+        let primaryIndex = location.primary.map { index(of: $0) } ?? Self.noReplica
         let replicaIndex = location.replica.map { index(of: $0) } ?? Self.noReplica
         entries.append(Entry(partitionId: location.partitionId, epoch: location.epoch,
                              primaryIndex: primaryIndex, replicaIndex: replicaIndex))
@@ -132,7 +142,7 @@ public struct LocationTable: Sendable, Equatable {
     public var locations: [PartitionLocation] {
         entries.map { entry in
             PartitionLocation(partitionId: entry.partitionId, epoch: entry.epoch,
-                              primary: workers[Int(entry.primaryIndex)],
+                              primary: entry.primaryIndex == Self.noReplica ? nil : workers[Int(entry.primaryIndex)],
                               replica: entry.replicaIndex == Self.noReplica ? nil : workers[Int(entry.replicaIndex)])
         }
     }
@@ -167,8 +177,9 @@ public struct LocationTable: Sendable, Equatable {
             let entry = Entry(partitionId: try reader.readU32("partitionId"), epoch: try reader.readU32("epoch"),
                               primaryIndex: try reader.readU16("primaryIndex"),
                               replicaIndex: try reader.readU16("replicaIndex"))
-            guard Int(entry.primaryIndex) < workerCount,
-                  entry.replicaIndex == noReplica || Int(entry.replicaIndex) < workerCount else {
+            guard entry.primaryIndex == noReplica || Int(entry.primaryIndex) < workerCount,
+                  entry.replicaIndex == noReplica || Int(entry.replicaIndex) < workerCount,
+                  entry.primaryIndex != noReplica || entry.replicaIndex != noReplica else {
                 throw ProtocolError(.malformed, "location entry refers to a worker index out of range")
             }
             table.entries.append(entry)

@@ -1,0 +1,89 @@
+import SluiceCore
+
+extension MasterState {
+    /// A worker (re)registers: it becomes alive, and every partition it reports is adopted into the tables
+    /// unless its shuffle was deleted (the next heartbeat tells the worker to delete it).
+    public mutating func registerWorker(_ request: RegisterWorkerRequest, nowMs: UInt64) -> RegisterWorkerResponse {
+        let id = request.address.workerId
+        guard !id.isEmpty else {
+            return RegisterWorkerResponse(head: ResponseHead(.invalidArgument, "empty worker id"), heartbeatIntervalMs: 0)
+        }
+        workers[id] = WorkerRecord(address: request.address, capacityBytes: request.capacityBytes,
+                                   freeBytes: request.freeBytes, lastHeartbeatMs: nowMs, draining: false, alive: true)
+        for held in request.held where !isDeleted(held.shuffle) {
+            adopt(held, workerId: id, nowMs: nowMs)
+        }
+        return RegisterWorkerResponse(heartbeatIntervalMs: UInt32(clamping: settings.workerHeartbeatIntervalMs))
+    }
+
+    /// A worker heartbeat: refreshes liveness and answers which of its shuffles to delete.
+    /// An unknown or lost worker is told to register again (that is how a restarted master relearns).
+    public mutating func workerHeartbeat(_ request: WorkerHeartbeatRequest, nowMs: UInt64) -> WorkerHeartbeatResponse {
+        guard var record = workers[request.workerId], record.alive else {
+            return WorkerHeartbeatResponse(head: ResponseHead(.unknownWorker, "register again"))
+        }
+        record.lastHeartbeatMs = nowMs
+        record.freeBytes = request.freeBytes
+        record.draining = request.draining
+        workers[request.workerId] = record
+        var toDelete: [ShuffleKey] = []
+        var resync = false
+        for key in request.shuffles {
+            if isDeleted(key) {
+                toDelete.append(key)
+            } else if shuffles[key] == nil {
+                resync = true // the worker holds data we have not heard of: never delete a live application's data
+            }
+        }
+        return WorkerHeartbeatResponse(resync: resync, shufflesToDelete: toDelete)
+    }
+
+    mutating func adopt(_ held: HeldPartition, workerId: String, nowMs: UInt64) {
+        if applications[held.shuffle.applicationId] == nil {
+            applications[held.shuffle.applicationId] = nowMs
+        }
+        // A rebuilt shuffle has numPartitions 0 (unknown): its table lists only partitions that hold data.
+        var record = shuffles[held.shuffle] ?? ShuffleRecord(numMappers: 0, numPartitions: 0, replicate: false,
+                                                             partitions: [:])
+        var epochs = record.partitions[held.partitionId] ?? []
+        let index: Int
+        if let existing = epochs.firstIndex(where: { $0.epoch == held.epoch }) {
+            index = existing
+        } else {
+            epochs.append(EpochRecord(epoch: held.epoch, primaryWorkerId: nil, replicaWorkerId: nil))
+            epochs.sort { $0.epoch < $1.epoch }
+            index = epochs.firstIndex(where: { $0.epoch == held.epoch }) ?? epochs.count - 1
+        }
+        switch held.role {
+        case .primary: epochs[index].primaryWorkerId = workerId
+        case .replica: epochs[index].replicaWorkerId = workerId
+        }
+        record.partitions[held.partitionId] = epochs
+        shuffles[held.shuffle] = record
+    }
+
+    /// Marks workers silent past the time-out as lost, expires silent applications and purges old tombstones.
+    public mutating func tick(nowMs: UInt64) -> [MasterEvent] {
+        var events: [MasterEvent] = []
+        for (id, record) in workers.sorted(by: { $0.key < $1.key })
+        where record.alive && nowMs >= record.lastHeartbeatMs + settings.workerHeartbeatTimeoutMs {
+            workers[id]?.alive = false
+            events.append(.workerLost(workerId: id))
+        }
+        for (applicationId, last) in applications.sorted(by: { $0.key < $1.key })
+        where nowMs >= last + settings.applicationTimeoutMs {
+            let count = unregisterApplication(applicationId, nowMs: nowMs)
+            events.append(.applicationExpired(applicationId: applicationId, shuffleCount: count))
+        }
+        let retention = settings.deletedShuffleRetentionMs
+        deletedShuffles = deletedShuffles.filter { nowMs < $0.value + retention }
+        deletedApplications = deletedApplications.filter { nowMs < $0.value + retention }
+        return events
+    }
+
+    /// Workers that may receive new slots: alive and not draining.
+    public var slotCandidates: [SlotAllocator.Candidate] {
+        workers.values.filter { $0.alive && !$0.draining }
+            .map { SlotAllocator.Candidate(address: $0.address, freeBytes: $0.freeBytes) }
+    }
+}

@@ -1,0 +1,70 @@
+import SluiceCore
+
+/// The master's whole state as a value with no I/O: every event method takes the current time and returns
+/// the reply (and what changed), so heartbeat expiry, placement, revive and cleanup are tested without
+/// sockets or sleeps. The state is small and rebuildable: after a restart, workers re-register and report
+/// what they hold (`registerWorker`), and the tables are rebuilt from that.
+public struct MasterState: Sendable {
+    /// A registered worker.
+    public struct WorkerRecord: Sendable, Equatable {
+        public var address: WorkerAddress
+        public var capacityBytes: UInt64
+        public var freeBytes: UInt64
+        public var lastHeartbeatMs: UInt64
+        public var draining: Bool
+        /// False once the worker was silent past the heartbeat time-out; it gets no slots until it registers again.
+        public var alive: Bool
+    }
+
+    /// One epoch of one partition, by worker id (either copy may be unknown after a rebuild).
+    struct EpochRecord: Sendable, Equatable {
+        var epoch: UInt32
+        var primaryWorkerId: String?
+        var replicaWorkerId: String?
+    }
+
+    /// A registered (or rebuilt) shuffle: its epochs per partition, newest last.
+    struct ShuffleRecord: Sendable {
+        var numMappers: UInt32
+        var numPartitions: UInt32
+        var replicate: Bool
+        var partitions: [UInt32: [EpochRecord]]
+    }
+
+    public let settings: MasterSettings
+    public internal(set) var workers: [String: WorkerRecord] = [:]
+    /// Last heartbeat time per live application.
+    public internal(set) var applications: [String: UInt64] = [:]
+    var shuffles: [ShuffleKey: ShuffleRecord] = [:]
+    /// Deleted shuffles and when they were deleted, kept for `deletedShuffleRetentionMs`.
+    public internal(set) var deletedShuffles: [ShuffleKey: UInt64] = [:]
+    /// Deleted applications and when, kept for `deletedShuffleRetentionMs`.
+    public internal(set) var deletedApplications: [String: UInt64] = [:]
+
+    public init(settings: MasterSettings) {
+        self.settings = settings
+    }
+
+    public var shuffleKeys: [ShuffleKey] { shuffles.keys.sorted() }
+
+    func address(of workerId: String?) -> WorkerAddress? {
+        workerId.flatMap { workers[$0]?.address }
+    }
+
+    func location(_ partitionId: UInt32, _ record: EpochRecord) -> PartitionLocation? {
+        let primary = address(of: record.primaryWorkerId)
+        let replica = address(of: record.replicaWorkerId)
+        guard primary != nil || replica != nil else { return nil }
+        return PartitionLocation(partitionId: partitionId, epoch: record.epoch, primary: primary, replica: replica)
+    }
+
+    func isDeleted(_ key: ShuffleKey) -> Bool {
+        deletedShuffles[key] != nil || deletedApplications[key.applicationId] != nil
+    }
+}
+
+/// Something the state machine did on its own (a tick), for the shell to log and count.
+public enum MasterEvent: Sendable, Equatable {
+    case workerLost(workerId: String)
+    case applicationExpired(applicationId: String, shuffleCount: Int)
+}

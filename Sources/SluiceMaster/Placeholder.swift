@@ -1,1 +1,0 @@
-// SluiceMaster: placeholder until the module lands.
