@@ -25,9 +25,7 @@ public final class CodecContext {
         case .lz4:
             return try LZ4.compress(raw)
         case .zstd:
-            let compressor = try zstdCompressor ?? ZstdCompressor(level: zstdLevel)
-            zstdCompressor = compressor
-            return try compressor.compress(raw)
+            return try zstdCompressorInstance().compress(raw)
         }
     }
 
@@ -44,10 +42,28 @@ public final class CodecContext {
         case .lz4:
             return try LZ4.decompress(stored, rawLengthBytes: rawLengthBytes)
         case .zstd:
-            let decompressor = try zstdDecompressor ?? ZstdDecompressor()
-            zstdDecompressor = decompressor
-            return try decompressor.decompress(stored, rawLengthBytes: rawLengthBytes)
+            return try zstdDecompressorInstance().decompress(stored, rawLengthBytes: rawLengthBytes)
         }
+    }
+
+    private func zstdCompressorInstance() throws(ProtocolError) -> ZstdCompressor {
+        if let zstdCompressor { return zstdCompressor }
+        let compressor = try ZstdCompressor(level: zstdLevel)
+        zstdCompressor = compressor
+        return compressor
+    }
+
+    private func zstdDecompressorInstance() throws(ProtocolError) -> ZstdDecompressor {
+        if let zstdDecompressor { return zstdDecompressor }
+        let decompressor = try ZstdDecompressor()
+        zstdDecompressor = decompressor
+        return decompressor
+    }
+
+    /// `context`, or a new default context when it is nil.
+    static func orDefault(_ context: CodecContext?) throws(ProtocolError) -> CodecContext {
+        if let context { return context }
+        return try CodecContext()
     }
 }
 
