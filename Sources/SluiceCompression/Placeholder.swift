@@ -1,1 +1,0 @@
-// SluiceCompression: placeholder until the module lands.
