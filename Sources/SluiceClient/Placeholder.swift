@@ -1,1 +1,0 @@
-// SluiceClient: placeholder until the module lands.
