@@ -25,6 +25,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Rounds; each round runs every scenario once, interleaved.")
     var rounds = 1
 
+    @Option(help: ArgumentHelp(
+        "Untimed warm-up rounds of the baselines before the measured ones.",
+        discussion: "On a freshly booted VM the first touch of free memory is slow (receive+append measured 0.6 "
+            + "GB/s cold vs 2.1 GB/s warm), which would skew whichever scenario runs first."))
+    var warmupRounds = 1
+
     @Option(help: "Directory for temporary files (a fresh subdirectory is made and removed).")
     var directory = FileManager.default.temporaryDirectory.path
 
@@ -52,6 +58,7 @@ struct BenchCommand: ParsableCommand {
         }
         guard (1...64).contains(connections) else { throw ValidationError("--connections must be 1...64") }
         guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be 1...20") }
+        guard (0...5).contains(warmupRounds) else { throw ValidationError("--warmup-rounds must be 0...5") }
         guard messageBytes.bytes <= bytes.bytes / connections else {
             throw ValidationError("--message-bytes must be at most --bytes / --connections")
         }
@@ -70,13 +77,19 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         sluice_ignore_sigpipe()
         var report = Report(parameters: .init(totalBytes: bytes.bytes, messageBytes: messageBytes.bytes,
-                                              connections: connections, rounds: rounds))
+                                              connections: connections, rounds: rounds,
+                                              warmupRounds: warmupRounds))
         let runSluice = !baselinesOnly && !SluiceScenarios.all.isEmpty
         if !baselinesOnly {
             report.notes.append("Sluice scenarios: not wired yet (see SluiceScenario.swift); only hardware baselines"
                                 + " were measured" + (master == nil ? "." : ", --master \(master ?? "") ignored."))
         }
         if runSluice, master == nil { throw ValidationError("Sluice scenarios need --master HOST:PORT") }
+        if warmupRounds > 0 {
+            var discarded = report
+            for _ in 0..<warmupRounds { try runBaselines(round: 0, into: &discarded) }
+            report.notes.append("\(warmupRounds) untimed warm-up round(s) of the baselines ran first and are not shown.")
+        }
         for round in 1...rounds {
             try runBaselines(round: round, into: &report)
             if runSluice, let master {

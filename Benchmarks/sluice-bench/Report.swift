@@ -28,6 +28,7 @@ struct Report: Codable, Sendable {
         let messageBytes: Int
         let connections: Int
         let rounds: Int
+        let warmupRounds: Int
     }
 
     let parameters: Parameters
