@@ -1,0 +1,210 @@
+import CSluiceShim
+import Logging
+import SluiceCore
+
+/// The body of one connection thread: handshake, then read frames and dispatch them until the connection ends.
+struct ConnectionLoop {
+    let id: UInt64
+    let socket: FrameSocket
+    let config: FrameServerConfig
+    let handler: any FrameHandler
+    let logger: Logger
+
+    /// How the loop ended: close at once, or after an error reply (so the peer can read it).
+    private enum Ending { case close, closeAfterReply }
+
+    /// Runs the connection to its end and closes the socket. Never throws: errors end this connection only.
+    func run() {
+        if config.idleTimeoutMs > 0 { _ = sluice_set_receive_timeout_ms(socket.fd, UInt32(clamping: config.idleTimeoutMs)) }
+        var idle = IdleClock(timeoutMs: config.idleTimeoutMs)
+        guard let hello = handshake(&idle) else { return }
+        let connection = ServerConnection(id: id, socket: socket, hello: hello, budget: config.memoryBudget,
+                                          logger: logger)
+        logger.debug("connection ready", metadata: ["peer.role": "\(hello.role)", "peer.identity": "\(hello.identity)"])
+        let ending = serve(connection, &idle)
+        connection.close()
+        handler.connectionClosed(connection)
+        switch ending {
+        case .close: socket.close()
+        case .closeAfterReply: socket.closeAfterReply()
+        }
+    }
+
+    // MARK: handshake
+
+    private func handshake(_ idle: inout IdleClock) -> HelloRequest? {
+        let header: FrameHeader
+        do {
+            guard let h = try socket.readHeader(maxBodyBytes: min(config.maxFrameBodyBytes, 64 * 1024),
+                                                onTimeout: idle.check) else {
+                socket.close()
+                return nil
+            }
+            header = h
+        } catch let bad as InvalidFrameHeader {
+            refuse(type: bad.type, requestId: bad.requestId, bad.error.status, bad.error.message)
+            return nil
+        } catch {
+            logger.info("handshake read failed", metadata: ["error": "\(error)"])
+            socket.close()
+            return nil
+        }
+        guard header.type == MessageType.hello.rawValue, !header.flags.contains(.response) else {
+            refuse(type: header.type, requestId: header.requestId, .handshakeRequired, "the first frame must be hello")
+            return nil
+        }
+        let body: [UInt8]
+        do {
+            body = try socket.readBody(count: Int(header.bodyLength), onTimeout: idle.check)
+        } catch {
+            logger.info("handshake read failed", metadata: ["error": "\(error)"])
+            socket.close()
+            return nil
+        }
+        idle.frameCompleted()
+        let hello: HelloRequest
+        do {
+            hello = try HelloRequest.decode(body[...])
+        } catch {
+            refuse(type: header.type, requestId: header.requestId, error.status, error.message)
+            return nil
+        }
+        guard hello.version == ProtocolVersion.current else {
+            let reply = HelloResponse(status: .unsupportedVersion,
+                                      message: "protocol version \(hello.version) is not supported",
+                                      serverId: config.serverId)
+            refuse(type: header.type, requestId: header.requestId, body: reply.encode(), status: .unsupportedVersion)
+            return nil
+        }
+        let reply = HelloResponse(serverId: config.serverId).encode()
+        do {
+            try socket.write(Frame(type: .hello, flags: .response, requestId: header.requestId, body: reply))
+        } catch {
+            logger.info("handshake reply failed", metadata: ["error": "\(error)"])
+            socket.close()
+            return nil
+        }
+        return hello
+    }
+
+    private func refuse(type: UInt16, requestId: UInt64, _ status: StatusCode, _ message: String) {
+        refuse(type: type, requestId: requestId, body: ErrorResponse(status, message).encode(), status: status)
+    }
+
+    private func refuse(type: UInt16, requestId: UInt64, body: [UInt8], status: StatusCode) {
+        logger.info("handshake refused", metadata: ["status": "\(status)"])
+        try? socket.write(Frame(type: type, flags: .response, requestId: requestId, body: body))
+        socket.closeAfterReply()
+    }
+
+    // MARK: requests
+
+    private func serve(_ connection: ServerConnection, _ idle: inout IdleClock) -> Ending {
+        let budget = config.memoryBudget
+        while true {
+            guard connection.waitForSlot(maxPending: max(config.maxInFlightRequestsPerConnection, 1)) else {
+                return .close
+            }
+            idle.frameCompleted()  // time spent waiting for our own replies is not the peer's idleness
+            let header: FrameHeader
+            do {
+                guard let h = try socket.readHeader(maxBodyBytes: config.maxFrameBodyBytes, onTimeout: idle.check)
+                else { return .close }
+                header = h
+            } catch let bad as InvalidFrameHeader {
+                logger.info("invalid frame header; closing connection", metadata: ["error": "\(bad.error)"])
+                let reply = ErrorResponse(bad.error.status, bad.error.message).encode()
+                try? socket.write(Frame(type: bad.type, flags: .response, requestId: bad.requestId, body: reply))
+                return .closeAfterReply
+            } catch {
+                logReadFailure(error)
+                return .close
+            }
+            if let budget, header.bodyLength > 0 {
+                while budget.isPaused && socket.isOpen { budget.waitUntilBelowHighWatermark(timeoutMs: 50) }
+                idle.frameCompleted()
+            }
+            let body: [UInt8]
+            do {
+                body = try socket.readBody(count: Int(header.bodyLength), onTimeout: idle.check)
+            } catch {
+                logReadFailure(error)
+                return .close
+            }
+            idle.frameCompleted()
+            let frame = Frame(type: header.type, flags: header.flags, requestId: header.requestId, body: body)
+            if let ending = dispatch(frame, on: connection) { return ending }
+        }
+    }
+
+    /// Routes one complete frame. Returns an ending when the connection must close.
+    private func dispatch(_ frame: Frame, on connection: ServerConnection) -> Ending? {
+        if frame.isResponse {
+            logger.info("response frame from a client; closing connection")
+            let reply = ErrorResponse(.malformed, "unexpected response frame").encode()
+            try? socket.write(Frame(type: frame.type, flags: .response, requestId: frame.requestId, body: reply))
+            return .closeAfterReply
+        }
+        let heldBytes = frame.body.count
+        config.memoryBudget?.acquire(heldBytes)
+        if frame.flags.contains(.oneWay) {
+            invokeHandler(frame, on: connection)
+            config.memoryBudget?.release(heldBytes)
+            return nil
+        }
+        guard connection.register(requestId: frame.requestId, budgetBytes: heldBytes) else {
+            config.memoryBudget?.release(heldBytes)
+            logger.info("duplicate request id; closing connection", metadata: ["request.id": "\(frame.requestId)"])
+            let reply = ErrorResponse(.malformed, "request id \(frame.requestId) is already pending").encode()
+            try? socket.write(Frame(type: frame.type, flags: .response, requestId: frame.requestId, body: reply))
+            return .closeAfterReply
+        }
+        switch MessageType(rawValue: frame.type) {
+        case .ping:
+            connection.respond(to: frame, body: ErrorResponse(.ok, "").encode())
+        case .hello:
+            connection.respondError(to: frame, status: .invalidArgument, message: "handshake already done")
+        default:
+            invokeHandler(frame, on: connection)
+        }
+        return nil
+    }
+
+    private func invokeHandler(_ frame: Frame, on connection: ServerConnection) {
+        do {
+            try handler.handle(request: frame, on: connection)
+        } catch {
+            let status = (error as? ProtocolError)?.status ?? .internalError
+            logger.debug("handler failed", metadata: ["error": "\(error)", "request.type": "\(frame.type)"])
+            if !frame.flags.contains(.oneWay) {
+                connection.respondErrorIfPending(to: frame, status: status, message: "\(error)")
+            }
+        }
+    }
+
+    private func logReadFailure(_ error: any Error) {
+        if let net = error as? NetError, net.isTimeout {
+            logger.info("idle connection closed", metadata: ["error": "\(net)"])
+        } else {
+            logger.debug("connection read ended", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Tracks when the last complete frame arrived; `check` throws once the idle time-out has passed.
+struct IdleClock {
+    let timeoutNs: UInt64
+    private(set) var lastFrameNs = Monotonic.nowNs()
+
+    init(timeoutMs: Int) { timeoutNs = UInt64(max(timeoutMs, 0)) * 1_000_000 }
+
+    mutating func frameCompleted() { lastFrameNs = Monotonic.nowNs() }
+
+    /// Called when a read timed out (SO_RCVTIMEO): throws when no frame completed within the time-out.
+    func check() throws {
+        guard timeoutNs > 0 else { return }
+        if Monotonic.nowNs() &- lastFrameNs >= timeoutNs {
+            throw NetError.timedOut("read", "no complete frame for \(timeoutNs / 1_000_000) ms")
+        }
+    }
+}

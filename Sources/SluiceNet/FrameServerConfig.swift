@@ -1,0 +1,53 @@
+import SluiceCore
+
+/// Settings of a `FrameServer`. Units are in the names; 0 disables a time-out.
+public struct FrameServerConfig: Sendable {
+    /// Address to listen on: "127.0.0.1", "0.0.0.0" or a host name (IPv4).
+    public var host: String
+    /// Port to listen on; 0 lets the kernel pick (see `FrameServer.start()`'s result).
+    public var port: Int
+    /// Sent to clients in the handshake reply (e.g. the worker id).
+    public var serverId: String
+    /// Open connections allowed at once; an extra one is accepted and closed at once.
+    public var maxConnections: Int
+    /// Largest frame body accepted; a longer frame gets a `frameTooLarge` reply and the connection closes.
+    public var maxFrameBodyBytes: Int
+    /// A connection that completes no frame for this long is closed (0: never).
+    public var idleTimeoutMs: Int
+    /// The reader stops reading a connection while this many of its requests await a response.
+    public var maxInFlightRequestsPerConnection: Int
+    /// Shared account of buffered bytes: readers wait while it is paused, and every request body is held
+    /// in it until the request is answered.
+    public var memoryBudget: MemoryBudget?
+    /// A response write blocked this long (peer not reading) fails and closes the connection (0: never).
+    public var sendTimeoutMs: Int
+    /// SO_SNDBUF/SO_RCVBUF for each connection (0: kernel default).
+    public var socketBufferBytes: Int
+    /// Stack size of each connection thread.
+    public var threadStackBytes: Int
+    /// How long `stop()` waits for connection threads to finish.
+    public var stopTimeoutMs: Int
+    /// listen(2) backlog.
+    public var listenBacklog: Int
+
+    /// Creates a configuration; every field but `serverId` has a default suited to a worker.
+    public init(host: String = "127.0.0.1", port: Int = 0, serverId: String, maxConnections: Int = 1024,
+                maxFrameBodyBytes: Int = 64 * 1024 * 1024, idleTimeoutMs: Int = 600_000,
+                maxInFlightRequestsPerConnection: Int = 256, memoryBudget: MemoryBudget? = nil,
+                sendTimeoutMs: Int = 60_000, socketBufferBytes: Int = 0, threadStackBytes: Int = 512 * 1024,
+                stopTimeoutMs: Int = 5_000, listenBacklog: Int = 512) {
+        self.host = host
+        self.port = port
+        self.serverId = serverId
+        self.maxConnections = maxConnections
+        self.maxFrameBodyBytes = maxFrameBodyBytes
+        self.idleTimeoutMs = idleTimeoutMs
+        self.maxInFlightRequestsPerConnection = maxInFlightRequestsPerConnection
+        self.memoryBudget = memoryBudget
+        self.sendTimeoutMs = sendTimeoutMs
+        self.socketBufferBytes = socketBufferBytes
+        self.threadStackBytes = threadStackBytes
+        self.stopTimeoutMs = stopTimeoutMs
+        self.listenBacklog = listenBacklog
+    }
+}

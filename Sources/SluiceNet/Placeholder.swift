@@ -1,1 +1,0 @@
-// SluiceNet: placeholder until the module lands.
