@@ -1,0 +1,103 @@
+import Dispatch
+import Logging
+import Metrics
+import SluiceCore
+import SluiceNet
+import Synchronization
+
+/// The I/O shell around `MasterState`: a `FrameServer` that decodes requests, applies them to the state
+/// under one lock (the master's work per request is microseconds), and a timer that ticks expiry.
+public final class MasterServer: Sendable {
+    /// Network and timing options of the shell.
+    public struct Options: Sendable {
+        public var host: String
+        public var port: Int
+        public var settings: MasterSettings
+        public var maxConnections: Int
+        public var maxFrameBodyBytes: Int
+        public var idleTimeoutMs: Int
+        /// How often expiry is checked.
+        public var tickIntervalMs: Int
+
+        public init(host: String = "0.0.0.0", port: Int = 9097, settings: MasterSettings = MasterSettings(),
+                    maxConnections: Int = 1024, maxFrameBodyBytes: Int = 64 << 20, idleTimeoutMs: Int = 600_000,
+                    tickIntervalMs: Int = 1_000) {
+            self.host = host
+            self.port = port
+            self.settings = settings
+            self.maxConnections = maxConnections
+            self.maxFrameBodyBytes = maxFrameBodyBytes
+            self.idleTimeoutMs = idleTimeoutMs
+            self.tickIntervalMs = tickIntervalMs
+        }
+    }
+
+    public let options: Options
+    let logger: Logger
+    let state: Mutex<MasterState>
+    let metrics = MasterMetrics()
+    private let server: Mutex<FrameServer?> = Mutex(nil)
+    private let timer: Mutex<RepeatingTimer?> = Mutex(nil)
+
+    public init(options: Options, logger: Logger) {
+        self.options = options
+        self.logger = logger
+        self.state = Mutex(MasterState(settings: options.settings))
+    }
+
+    /// Starts listening and ticking. Returns the bound port.
+    public func start() throws -> Int {
+        let config = FrameServerConfig(host: options.host, port: options.port, serverId: "sluice-master",
+                                       maxConnections: options.maxConnections,
+                                       maxFrameBodyBytes: options.maxFrameBodyBytes,
+                                       idleTimeoutMs: options.idleTimeoutMs)
+        let frameServer = FrameServer(config: config, handler: MasterHandler(master: self), logger: logger)
+        let port = try frameServer.start()
+        server.withLock { $0 = frameServer }
+        let repeating = RepeatingTimer(intervalMs: options.tickIntervalMs) { [weak self] in self?.tick() }
+        timer.withLock { $0 = repeating }
+        logger.info("master listening", metadata: ["host": "\(options.host)", "port": "\(port)"])
+        return port
+    }
+
+    /// Stops the timer and the server; open connections are closed.
+    public func stop() {
+        timer.withLock { current in
+            current?.cancel()
+            current = nil
+        }
+        let frameServer = server.withLock { current -> FrameServer? in
+            defer { current = nil }
+            return current
+        }
+        frameServer?.stop()
+    }
+
+    /// Runs expiry now (the timer calls this; tests may too).
+    public func tick() {
+        let now = Monotonic.nowMs()
+        let events = state.withLock { $0.tick(nowMs: now) }
+        for event in events {
+            switch event {
+            case .workerLost(let workerId):
+                metrics.workersLost.increment()
+                logger.warning("worker lost", metadata: ["worker.id": "\(workerId)"])
+            case .applicationExpired(let applicationId, let shuffleCount):
+                metrics.applicationsExpired.increment()
+                logger.info("application expired",
+                            metadata: ["application.id": "\(applicationId)", "shuffle.count": "\(shuffleCount)"])
+            }
+        }
+    }
+
+    /// A copy of the current state, for tests and the operations API.
+    public var snapshot: MasterState { state.withLock { $0 } }
+}
+
+/// Counters of the master, registered with swift-metrics.
+struct MasterMetrics: Sendable {
+    let workersLost = Counter(label: "sluice_master_workers_lost_total")
+    let applicationsExpired = Counter(label: "sluice_master_applications_expired_total")
+    let shufflesRegistered = Counter(label: "sluice_master_shuffles_registered_total")
+    let revives = Counter(label: "sluice_master_revives_total")
+}
