@@ -74,7 +74,7 @@ public struct CommandLineOptions: Sendable, Equatable {
 
     private static func bad(_ message: String, role: ConfigRole) -> ConfigError {
         ConfigError(.badArgument, key: nil, source: nil,
-                    "\(role.executableName): \(message) (see \(role.executableName) --help)")
+                    "\(message) (see \(role.executableName) --help)")
     }
 }
 
