@@ -29,9 +29,12 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# Regenerates docs/configuration.md from the config registry.
+# Regenerates docs/configuration.md and config/{master,worker}.conf from the config registry.
 docs-config: build
-	"$$($(SWIFT) build --show-bin-path)/sluice-master" --print-config-docs > docs/configuration.md
+	bin="$$($(SWIFT) build --show-bin-path)"; \
+	"$$bin/sluice-master" --print-config-docs > docs/configuration.md && \
+	"$$bin/sluice-master" --print-sample-config > config/master.conf && \
+	"$$bin/sluice-worker" --print-sample-config > config/worker.conf
 
 clean:
 	rm -rf .build

@@ -1,1 +1,19 @@
-print("not yet")
+import Foundation
+import SluiceCore
+
+// Configuration only for now: the server itself is not implemented yet.
+do {
+    switch try ConfigCommandLine.run(role: .master, arguments: Array(CommandLine.arguments.dropFirst()),
+                                     environment: ProcessInfo.processInfo.environment) {
+    case .printAndExit(let text):
+        print(text, terminator: "")
+    case .run(let resolved):
+        let config = try MasterConfig(resolved)
+        for warning in resolved.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        print(resolved.summary())
+        print("sluice-master: listening on \(config.host):\(config.port) is not implemented yet")
+    }
+} catch {
+    FileHandle.standardError.write(Data("sluice-master: \(error)\n".utf8))
+    exit(2)
+}

@@ -1,0 +1,103 @@
+/// The declared type of a key, including its allowed range or set of values.
+public enum ConfigValueType: Sendable, Equatable {
+    /// An integer in `min...max`.
+    case int(min: Int, max: Int)
+    /// A byte count in `min...max` bytes; text may carry a binary suffix (`64k`, `8MiB`, `2g`).
+    case bytes(min: Int, max: Int)
+    /// A duration in `min...max` milliseconds; text may carry a suffix (`500ms`, `30s`, `5m`, `1h`).
+    case milliseconds(min: Int, max: Int)
+    /// A finite floating-point number in `min...max`.
+    case double(min: Double, max: Double)
+    /// `true` or `false`.
+    case bool
+    /// Free text; `allowEmpty` says whether the empty string is valid. Whitespace is never valid.
+    case string(allowEmpty: Bool)
+    /// One of a fixed set of lower-case names (matched case-insensitively).
+    case choice([String])
+    /// `host:port` (IPv6 hosts in brackets: `[::1]:9097`), port in 1...65535.
+    case hostPort
+
+    /// The type's name in documentation and help.
+    public var name: String {
+        switch self {
+        case .int: "int"
+        case .bytes: "bytes"
+        case .milliseconds: "duration"
+        case .double: "double"
+        case .bool: "bool"
+        case .string: "string"
+        case .choice: "enum"
+        case .hostPort: "host:port"
+        }
+    }
+}
+
+/// A parsed, validated value.
+public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
+    case int(Int)
+    case bytes(Int)
+    case milliseconds(Int)
+    case double(Double)
+    case bool(Bool)
+    case string(String)
+    case hostPort(HostPort)
+
+    /// The value in canonical text form (bytes and durations with the largest exact suffix).
+    public var description: String {
+        switch self {
+        case .int(let v): String(v)
+        case .bytes(let v): ConfigUnits.formatBytes(v)
+        case .milliseconds(let v): ConfigUnits.formatMilliseconds(v)
+        case .double(let v): String(v)
+        case .bool(let v): String(v)
+        case .string(let v): v
+        case .hostPort(let v): v.description
+        }
+    }
+}
+
+/// A host and a TCP port, as given in `host:port` configuration values.
+public struct HostPort: Sendable, Hashable, CustomStringConvertible {
+    /// Host name or IP address (IPv6 without brackets).
+    public var host: String
+    /// TCP port.
+    public var port: Int
+
+    /// Creates a host and port.
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `host:port`, with brackets around IPv6 addresses.
+    public var description: String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    /// Parses `host:port` or `[ipv6]:port`; nil when malformed or the port is outside 1...65535.
+    public init?(parsing text: String) {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portText = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+            if host.contains(":") { return nil }
+        }
+        guard !host.isEmpty, !host.contains(where: \.isWhitespace),
+              portText.allSatisfy(\.isASCII), let port = Int(portText), (1...65535).contains(port)
+        else { return nil }
+        self.init(host: String(host), port: port)
+    }
+}
+
+/// Log levels, spelled as swift-log's `Logger.Level` raw values so executables can convert.
+public enum LogLevel: String, Sendable, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+}

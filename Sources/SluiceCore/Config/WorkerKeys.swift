@@ -1,0 +1,115 @@
+/// Keys read by `sluice-worker`.
+public enum WorkerKeys {
+    private static let gib = 1 << 30
+    private static let mib = 1 << 20
+    private static let kib = 1 << 10
+    private static let tib = 1 << 40
+    private static let hour = 3_600_000
+
+    /// `worker.host`.
+    public static let host = ConfigKey(
+        "worker.host", .string(allowEmpty: false), default: "0.0.0.0", scope: .worker,
+        doc: "Address the worker listens on.")
+    /// `worker.advertisedHost`.
+    public static let advertisedHost = ConfigKey(
+        "worker.advertisedHost", .string(allowEmpty: false), default: "127.0.0.1", scope: .worker,
+        doc: "Host the master gives clients and peers for reaching this worker.")
+    /// `worker.port`.
+    public static let port = ConfigKey(
+        "worker.port", .int(min: 0, max: 65535), default: "9098", scope: .worker,
+        doc: "TCP port the worker listens on (0 = any free port, for tests).")
+    /// `worker.masterAddress`.
+    public static let masterAddress = ConfigKey(
+        "worker.masterAddress", .hostPort, default: "127.0.0.1:9097", scope: .worker, flag: "--master",
+        doc: "The master to register with.")
+    /// `worker.workerId`.
+    public static let workerId = ConfigKey(
+        "worker.workerId", .string(allowEmpty: true), default: "", scope: .worker,
+        doc: "Stable worker identity; empty = advertisedHost:port (the bound port when port is 0).")
+    /// `worker.storageDir`.
+    public static let storageDir = ConfigKey(
+        "worker.storageDir", .string(allowEmpty: false), default: "./sluice-data", scope: .worker,
+        doc: "Directory for partition files (created if missing).")
+    /// `worker.memoryBudget`.
+    public static let memoryBudget = ConfigKey(
+        "worker.memoryBudget", .bytes(min: 16 * mib, max: tib), default: "1GiB", unit: "bytes", scope: .worker,
+        doc: "Process-wide budget for buffered bytes (network, flush, replication).")
+    /// `worker.memoryHighWatermarkFraction`.
+    public static let memoryHighWatermarkFraction = ConfigKey(
+        "worker.memoryHighWatermarkFraction", .double(min: 0.05, max: 1.0), default: "0.85", unit: "fraction",
+        scope: .worker, doc: "Above this fraction of the budget the worker stops reading sockets.")
+    /// `worker.memoryLowWatermarkFraction`.
+    public static let memoryLowWatermarkFraction = ConfigKey(
+        "worker.memoryLowWatermarkFraction", .double(min: 0.0, max: 1.0), default: "0.7", unit: "fraction",
+        scope: .worker, doc: "Paused reading resumes below this fraction of the budget (at most the high one).")
+    /// `worker.flushBufferSize`.
+    public static let flushBufferSize = ConfigKey(
+        "worker.flushBufferSize", .bytes(min: 4 * kib, max: 256 * mib), default: "256KiB", unit: "bytes",
+        scope: .worker, doc: "Per-partition write buffer; a full buffer is flushed to the partition file.")
+    /// `worker.chunkTargetSize`.
+    public static let chunkTargetSize = ConfigKey(
+        "worker.chunkTargetSize", .bytes(min: 64 * kib, max: gib), default: "8MiB", unit: "bytes",
+        scope: .worker, doc: "Target size of a fetch chunk; chunks end on batch boundaries.")
+    /// `worker.partitionSoftLimit`.
+    public static let partitionSoftLimit = ConfigKey(
+        "worker.partitionSoftLimit", .bytes(min: mib, max: tib), default: "1GiB", unit: "bytes",
+        scope: .worker, doc: "Past this size a partition file asks writers to split to a new location.")
+    /// `worker.partitionHardLimit`.
+    public static let partitionHardLimit = ConfigKey(
+        "worker.partitionHardLimit", .bytes(min: mib, max: tib), default: "2GiB", unit: "bytes",
+        scope: .worker, doc: "Pushes that would grow a partition file past this size are rejected.")
+    /// `worker.fsyncOnFlush`.
+    public static let fsyncOnFlush = ConfigKey(
+        "worker.fsyncOnFlush", .bool, default: "false", scope: .worker,
+        doc: "fsync partition files after each flush (durability against host crashes, slower).")
+    /// `worker.maxConnections`.
+    public static let maxConnections = ConfigKey(
+        "worker.maxConnections", .int(min: 1, max: 65536), default: "1024", unit: "connections",
+        scope: .worker, doc: "Connections beyond this many are refused at accept.")
+    /// `worker.maxFrameBodySize`.
+    public static let maxFrameBodySize = ConfigKey(
+        "worker.maxFrameBodySize", .bytes(min: 4 * kib, max: gib), default: "64MiB", unit: "bytes",
+        scope: .worker, doc: "Frames announcing a larger body are rejected before any allocation.")
+    /// `worker.maxInFlightRequestsPerConnection`.
+    public static let maxInFlightRequestsPerConnection = ConfigKey(
+        "worker.maxInFlightRequestsPerConnection", .int(min: 1, max: 65536), default: "64", unit: "requests",
+        scope: .worker, doc: "Unanswered requests per connection; the worker stops reading the socket beyond this.")
+    /// `worker.idleTimeout`.
+    public static let idleTimeout = ConfigKey(
+        "worker.idleTimeout", .milliseconds(min: 0, max: 24 * hour), default: "10m", unit: "ms",
+        scope: .worker, doc: "Connections with no traffic for this long are closed (0 = never).")
+    /// `worker.replicationTimeout`.
+    public static let replicationTimeout = ConfigKey(
+        "worker.replicationTimeout", .milliseconds(min: 100, max: hour), default: "30s", unit: "ms",
+        scope: .worker, doc: "A push waiting longer than this for its replica's acknowledgement fails.")
+    /// `worker.replicaConnectionsPerPeer`.
+    public static let replicaConnectionsPerPeer = ConfigKey(
+        "worker.replicaConnectionsPerPeer", .int(min: 1, max: 64), default: "2", unit: "connections",
+        scope: .worker, doc: "Connections this worker opens to each peer it replicates to.")
+    /// `worker.maxOpenStreamsPerConnection`.
+    public static let maxOpenStreamsPerConnection = ConfigKey(
+        "worker.maxOpenStreamsPerConnection", .int(min: 1, max: 1_000_000), default: "1024", unit: "streams",
+        scope: .worker, doc: "Fetch streams a single connection may hold open.")
+    /// `worker.fetchCompressionCodec`.
+    public static let fetchCompressionCodec = ConfigKey(
+        "worker.fetchCompressionCodec", .choice(Codec.allCases.map(\.description)), default: "lz4",
+        scope: .worker, doc: "Codec that uncompressed batches are recompressed to for readers accepting it.")
+    /// `worker.heartbeatRetryInterval`.
+    public static let heartbeatRetryInterval = ConfigKey(
+        "worker.heartbeatRetryInterval", .milliseconds(min: 100, max: 600_000), default: "2s", unit: "ms",
+        scope: .worker, doc: "Delay between attempts to register or heartbeat while the master is unreachable.")
+    /// `worker.shutdownGracePeriod`.
+    public static let shutdownGracePeriod = ConfigKey(
+        "worker.shutdownGracePeriod", .milliseconds(min: 0, max: hour), default: "30s", unit: "ms",
+        scope: .worker, doc: "On SIGTERM, how long in-flight pushes, flushes and fetches may finish.")
+
+    /// Every worker key, in documentation order.
+    public static let all: [ConfigKey] = [
+        host, advertisedHost, port, masterAddress, workerId, storageDir,
+        memoryBudget, memoryHighWatermarkFraction, memoryLowWatermarkFraction,
+        flushBufferSize, chunkTargetSize, partitionSoftLimit, partitionHardLimit, fsyncOnFlush,
+        maxConnections, maxFrameBodySize, maxInFlightRequestsPerConnection, idleTimeout,
+        replicationTimeout, replicaConnectionsPerPeer, maxOpenStreamsPerConnection, fetchCompressionCodec,
+        heartbeatRetryInterval, shutdownGracePeriod,
+    ]
+}
