@@ -6,9 +6,9 @@ import Darwin
 
 /// Starts detached POSIX threads with an explicit stack size (connection threads are many and shallow).
 /// Callers track completion themselves (a counter and a condition), so nothing joins.
-enum NetThread {
+public enum NetThread {
     /// Default stack for connection and accept threads.
-    static let defaultStackBytes = 512 * 1024
+    public static let defaultStackBytes = 512 * 1024
 
     private final class Box {
         let body: () -> Void
@@ -16,7 +16,7 @@ enum NetThread {
     }
 
     /// Runs `body` on a new detached thread with a stack of `stackBytes`.
-    static func spawn(stackBytes: Int = defaultStackBytes, _ body: @escaping @Sendable () -> Void) throws {
+    public static func spawn(stackBytes: Int = defaultStackBytes, _ body: @escaping @Sendable () -> Void) throws {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }

@@ -1,1 +1,0 @@
-// SluiceWorker: placeholder until the module lands.

@@ -1,0 +1,160 @@
+import SluiceCompression
+import SluiceCore
+import SluiceNet
+import SluiceStorage
+import Synchronization
+
+/// Handles one push: verifies every batch's checksum, forwards entries that name a replica to that worker,
+/// appends locally, and answers once both copies have answered. An entry is acknowledged (`ok`/`softSplit`)
+/// only when this worker stored it and, for a replicated entry, the replica stored it too.
+struct PushProcessor {
+    let worker: WorkerServer
+
+    func process(request: Frame, on connection: ServerConnection) throws {
+        let push = try PushRequest.decode(body: request.body[...])
+        let count = push.entries.count
+        if worker.isDraining || worker.isDeleted(push.shuffle) {
+            let status: StatusCode = worker.isDraining ? .shuttingDown : .unknownShuffle
+            worker.metrics.refusedBatches.increment(by: count)
+            connection.respond(to: request, body: PushResponse(head: ResponseHead(status, "push refused"),
+                                                               entryStatuses: Array(repeating: status, count: count)).encoded())
+            return
+        }
+        var statuses = [StatusCode](repeating: .ok, count: count)
+        for (index, entry) in push.entries.enumerated() {
+            do {
+                try BatchCodec.verify(entry.batch)
+            } catch {
+                statuses[index] = .corrupt
+                worker.metrics.corruptBatches.increment()
+            }
+        }
+        // Group replicated entries by replica endpoint: one forwarded push per replica worker.
+        var groups: [String: (address: WorkerAddress, indexes: [Int])] = [:]
+        if push.role == .primary {
+            for (index, entry) in push.entries.enumerated() where statuses[index] == .ok {
+                guard let replica = entry.replica else { continue }
+                groups[replica.endpoint, default: (replica, [])].indexes.append(index)
+            }
+        }
+        let completion = PushCompletion(statuses: statuses, parts: groups.count + 1) { final in
+            let worst = final.max { severity($0) < severity($1) } ?? .ok
+            connection.respond(to: request, body: PushResponse(head: ResponseHead(worst, ""), entryStatuses: final).encoded())
+        }
+        for (endpoint, group) in groups {
+            forward(push, group.indexes, to: group.address, endpoint: endpoint, completion: completion)
+        }
+        appendLocally(push, statuses: statuses, completion: completion)
+    }
+
+    private func appendLocally(_ push: PushRequest, statuses: [StatusCode], completion: PushCompletion) {
+        var local = statuses
+        var storedBytes = 0
+        for (index, entry) in push.entries.enumerated() where local[index] == .ok {
+            let key = PartitionFileKey(applicationId: push.shuffle.applicationId, shuffleId: push.shuffle.shuffleId,
+                                       partitionId: entry.partitionId, epoch: entry.epoch, role: push.role)
+            do {
+                switch try worker.store.append(key, batch: entry.batch) {
+                case .stored: local[index] = .ok
+                case .storedSoftSplit: local[index] = .softSplit
+                case .refusedHardSplit: local[index] = .hardSplit
+                }
+                storedBytes += entry.batch.encodedByteCount
+            } catch {
+                local[index] = error.status
+                worker.logger.error("append failed", metadata: ["partition.key": "\(key)", "error": "\(error)"])
+            }
+        }
+        worker.metrics.pushedBatches.increment(by: push.entries.count)
+        worker.metrics.pushedBytes.increment(by: storedBytes)
+        completion.merge(local)
+    }
+
+    private func forward(_ push: PushRequest, _ indexes: [Int], to replica: WorkerAddress, endpoint: String,
+                         completion: PushCompletion) {
+        let entries = indexes.map { index in
+            var entry = push.entries[index]
+            entry.replica = nil
+            return entry
+        }
+        let forwarded = PushRequest(shuffle: push.shuffle, role: .replica, entries: entries)
+        let total = push.entries.count
+        let fail: @Sendable (StatusCode) -> Void = { status in
+            completion.merge(Self.statuses(indexes, status, total: total))
+        }
+        let client: FrameClient
+        do {
+            client = try worker.replicaClients.client(host: replica.host, port: Int(replica.port))
+        } catch {
+            worker.logger.warning("replica unreachable", metadata: ["replica": "\(replica)", "error": "\(error)"])
+            fail(.replicationFailed)
+            return
+        }
+        let pool = worker.replicaClients
+        let metrics = worker.metrics
+        client.send(type: forwarded.frameType, body: forwarded.encodedBody()) { result in
+            switch result {
+            case .success(let frame):
+                guard let reply = try? PushResponse.decode(body: frame.body) else {
+                    fail(.replicationFailed)
+                    return
+                }
+                var merged = [StatusCode](repeating: .ok, count: total)
+                for (position, status) in reply.statuses(count: indexes.count).enumerated() {
+                    // A replica that refused for lack of room asks the client to split, like a full primary.
+                    merged[indexes[position]] = status.isStored ? status : (status == .hardSplit ? .hardSplit : .replicationFailed)
+                }
+                metrics.replicatedBatches.increment(by: indexes.count)
+                completion.merge(merged)
+            case .failure:
+                pool.remove(endpoint: endpoint)
+                fail(.replicationFailed)
+            }
+        }
+    }
+
+    private static func statuses(_ indexes: [Int], _ status: StatusCode, total: Int) -> [StatusCode] {
+        var result = [StatusCode](repeating: .ok, count: total)
+        for index in indexes { result[index] = status }
+        return result
+    }
+}
+
+/// How bad an entry status is when merging the local and the replica answer: stored < soft split < refused.
+func severity(_ status: StatusCode) -> Int {
+    switch status {
+    case .ok: 0
+    case .softSplit: 1
+    default: 2 + Int(status.rawValue)
+    }
+}
+
+/// Collects the local and replica answers for one push and replies once all parts are in.
+final class PushCompletion: Sendable {
+    private struct State {
+        var statuses: [StatusCode]
+        var remainingParts: Int
+    }
+
+    private let state: Mutex<State>
+    private let reply: @Sendable ([StatusCode]) -> Void
+
+    init(statuses: [StatusCode], parts: Int, reply: @escaping @Sendable ([StatusCode]) -> Void) {
+        precondition(parts >= 1)
+        state = Mutex(State(statuses: statuses, remainingParts: parts))
+        self.reply = reply
+    }
+
+    /// Merges one part's statuses (the worse of the two per entry wins) and replies after the last part.
+    func merge(_ statuses: [StatusCode]) {
+        let final = state.withLock { s -> [StatusCode]? in
+            for index in s.statuses.indices where index < statuses.count
+            where severity(statuses[index]) > severity(s.statuses[index]) {
+                s.statuses[index] = statuses[index]
+            }
+            s.remainingParts -= 1
+            return s.remainingParts == 0 ? s.statuses : nil
+        }
+        if let final { reply(final) }
+    }
+}

@@ -1,0 +1,27 @@
+import SluiceCore
+import SluiceNet
+
+/// Routes a worker's requests by message type.
+struct WorkerHandler: FrameHandler {
+    let worker: WorkerServer
+
+    func handle(request: Frame, on connection: ServerConnection) throws {
+        switch MessageType(rawValue: request.type) {
+        case .pushBatch, .pushBatches:
+            try PushProcessor(worker: worker).process(request: request, on: connection)
+        case .openStream:
+            try StreamProcessor(worker: worker).open(request: request, on: connection)
+        case .fetchChunk:
+            try StreamProcessor(worker: worker).fetch(request: request, on: connection)
+        case .closeStream:
+            try StreamProcessor(worker: worker).close(request: request, on: connection)
+        default:
+            connection.respondError(to: request, status: .unknownMessage,
+                                    message: "message type \(request.type) is not served by a worker")
+        }
+    }
+
+    func connectionClosed(_ connection: ServerConnection) {
+        StreamProcessor(worker: worker).closeAll(on: connection)
+    }
+}

@@ -1,0 +1,125 @@
+import Logging
+import SluiceCompression
+import SluiceCore
+import SluiceNet
+import SluiceStorage
+import Synchronization
+
+/// A Sluice worker: takes pushed batches (forwarding each to its replica before acknowledging), stores them
+/// through a `PartitionStore`, serves chunked fetches, and keeps itself registered with the master.
+public final class WorkerServer: Sendable {
+    public let config: WorkerConfig
+    let logger: Logger
+    let store: DirectoryPartitionStore
+    let memoryBudget: MemoryBudget
+    let replicaClients: FrameClientPool
+    let metrics = WorkerMetrics()
+    let streamIds = Atomic<UInt64>(1)
+    private let lifecycle = Mutex(Lifecycle())
+
+    private struct Lifecycle: Sendable {
+        var server: FrameServer?
+        var masterLink: MasterLink?
+        var address: WorkerAddress?
+        var draining = false
+        /// Shuffles deleted on the master's word: late pushes to them are refused, never recreated.
+        var deletedShuffles: Set<ShuffleKey> = []
+    }
+
+    /// Opens (and recovers) the store. Nothing listens until `start()`.
+    public init(config: WorkerConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        memoryBudget = MemoryBudget(capacityBytes: config.memoryBudgetBytes,
+                                    highFraction: config.memoryHighWatermarkFraction,
+                                    lowFraction: config.memoryLowWatermarkFraction)
+        let storeConfig = StoreConfig(flushBufferBytes: config.flushBufferBytes, chunkTargetBytes: config.chunkTargetBytes,
+                                      softLimitBytes: config.partitionSoftLimitBytes,
+                                      hardLimitBytes: config.partitionHardLimitBytes, fsyncOnFlush: config.fsyncOnFlush)
+        store = try DirectoryPartitionStore(rootDirectory: config.storageDir, config: storeConfig,
+                                            memoryBudget: memoryBudget, logger: logger)
+        let report = try store.recover()
+        logger.info("storage recovered", metadata: ["storage.dir": "\(config.storageDir)",
+                                                    "recovered.files": "\(report.files.count)"])
+        replicaClients = FrameClientPool(role: .worker, identity: "replication",
+                                         config: FrameClientConfig(requestTimeoutMs: config.replicationTimeoutMs,
+                                                                   maxFrameBodyBytes: config.maxFrameBodyBytes))
+    }
+
+    /// Starts serving and registering with the master. Returns the bound data port.
+    @discardableResult
+    public func start() throws -> Int {
+        let serverConfig = FrameServerConfig(host: config.host, port: config.port, serverId: "sluice-worker",
+                                             maxConnections: config.maxConnections,
+                                             maxFrameBodyBytes: config.maxFrameBodyBytes,
+                                             idleTimeoutMs: config.idleTimeoutMs,
+                                             maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
+                                             memoryBudget: memoryBudget)
+        let server = FrameServer(config: serverConfig, handler: WorkerHandler(worker: self), logger: logger)
+        let port = try server.start()
+        let address = WorkerAddress(workerId: config.effectiveWorkerId(boundPort: port), host: config.advertisedHost,
+                                    port: UInt16(port))
+        let link = MasterLink(worker: self, address: address)
+        lifecycle.withLock {
+            $0.server = server
+            $0.address = address
+            $0.masterLink = link
+        }
+        try link.start()
+        logger.info("worker listening", metadata: ["worker.id": "\(address.workerId)", "host": "\(config.host)",
+                                                    "port": "\(port)", "master": "\(config.masterAddress)"])
+        return port
+    }
+
+    /// The address clients reach this worker at (after `start()`).
+    public var address: WorkerAddress? { lifecycle.withLock { $0.address } }
+
+    /// True once the master has acknowledged a registration (tests wait on this).
+    public var isRegistered: Bool { lifecycle.withLock { $0.masterLink }?.isRegistered ?? false }
+
+    /// Stops everything at once: the master link, the server (closing connections) and the store (flushing).
+    /// Acknowledged batches are in the page cache or on disk already; nothing acknowledged is lost.
+    public func stop() {
+        let (server, link) = lifecycle.withLock { state in
+            defer {
+                state.server = nil
+                state.masterLink = nil
+            }
+            return (state.server, state.masterLink)
+        }
+        link?.stop()
+        server?.stop()
+        replicaClients.closeAll()
+        do {
+            try store.close()
+        } catch {
+            logger.error("storage close failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Marks the worker as draining: new pushes are refused with `shuttingDown` (clients revive elsewhere)
+    /// and the master gives it no new slots. Reads keep being served.
+    public func beginDraining() {
+        lifecycle.withLock { $0.draining = true }
+    }
+
+    var isDraining: Bool { lifecycle.withLock { $0.draining } }
+
+    func isDeleted(_ shuffle: ShuffleKey) -> Bool { lifecycle.withLock { $0.deletedShuffles.contains(shuffle) } }
+
+    /// Deletes a shuffle's files on the master's word and refuses later pushes to it.
+    func deleteShuffle(_ shuffle: ShuffleKey) {
+        lifecycle.withLock { state in
+            // Bounded: the set only needs to outlive in-flight pushes; forget the oldest half when large.
+            if state.deletedShuffles.count >= 100_000 { state.deletedShuffles = [] }
+            state.deletedShuffles.insert(shuffle)
+        }
+        do {
+            let removed = try store.deleteShuffle(applicationId: shuffle.applicationId, shuffleId: shuffle.shuffleId)
+            metrics.shufflesDeleted.increment()
+            logger.info("shuffle deleted", metadata: ["shuffle.key": "\(shuffle)", "files.removed": "\(removed)"])
+        } catch {
+            logger.error("shuffle delete failed", metadata: ["shuffle.key": "\(shuffle)", "error": "\(error)"])
+        }
+    }
+}
