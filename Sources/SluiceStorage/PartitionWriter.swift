@@ -124,6 +124,7 @@ public final class PartitionWriter: Sendable {
 
     /// Writes buffered bytes out (fdatasync when configured), closes the descriptor and refuses further use.
     /// Buffered bytes that cannot be written are dropped and logged; their budget is returned.
+    /// Throws the writer's failure, if it has one.
     func close() throws(StorageError) {
         try state.withLock { s throws(StorageError) in
             guard !s.isClosed else { return }
@@ -138,6 +139,7 @@ public final class PartitionWriter: Sendable {
                 s.isClosed = true
             }
             try writeOut(&s)
+            if let failure = s.failure { throw failure }
             if config.fsyncOnFlush { try sync(&s) }
         }
     }
