@@ -1,0 +1,120 @@
+import SluiceCore
+
+/// The storage interface the worker uses: append batches to partition files, read them back by chunk,
+/// delete by shuffle or application, and report what is held.
+public protocol PartitionStore: Sendable {
+    /// Appends a batch to the key's file, creating the file on first use.
+    func append(_ key: PartitionFileKey, batch: Batch) throws(StorageError) -> AppendOutcome
+    /// Writes the key's buffered bytes out (fdatasync when configured); acknowledge after this for durability.
+    func flush(_ key: PartitionFileKey) throws(StorageError)
+    /// Flushes, then opens the key's file for reading with the chunks holding a map index in
+    /// `startMapIndex..<endMapIndex`. Throws `.unknownPartition` for a key with no file.
+    func openForRead(_ key: PartitionFileKey, startMapIndex: UInt32,
+                     endMapIndex: UInt32) throws(StorageError) -> ReadableFile
+    /// Reads one chunk of an open file (for the paths that cannot use sendfile).
+    func readChunk(_ file: ReadableFile, chunk: ChunkInfo) throws(StorageError) -> [UInt8]
+    /// Deletes every file of a shuffle; returns how many files were removed.
+    @discardableResult
+    func deleteShuffle(applicationId: String, shuffleId: UInt32) throws(StorageError) -> Int
+    /// Deletes every file of an application; returns how many files were removed.
+    @discardableResult
+    func deleteApplication(applicationId: String) throws(StorageError) -> Int
+    /// Every file held, with its size, for the worker's registration report.
+    func heldPartitions() -> [HeldPartitionFile]
+    /// Every shuffle with at least one file held.
+    func heldShuffles() -> [ShuffleKey]
+    /// Free and total bytes of the file system holding the store.
+    func diskSpace() throws(StorageError) -> DiskSpace
+    /// Writes everything out and closes every file; later calls fail with `.closed`.
+    func close() throws(StorageError)
+}
+
+/// A partition file open for reading: a private descriptor (closed when this object is released),
+/// and a snapshot of its chunks taken after a flush. Appends after the snapshot go past its end, and
+/// deleting the file leaves the descriptor readable, so the snapshot stays valid while this lives.
+public final class ReadableFile: Sendable {
+    /// The partition.
+    public let key: PartitionFileKey
+    /// The file's path when opened.
+    public let path: String
+    /// A read-only descriptor for `pread` or `sendfile`; valid until this object is released.
+    public let fd: Int32
+    /// The chunks that hold a requested map index, ascending by index and offset.
+    public let chunks: [ChunkInfo]
+    /// The number of chunks in the whole file at open time (requested or not).
+    public let totalChunkCount: Int
+    /// Readable bytes at open time.
+    public let fileBytes: Int
+    /// Set when the writer failed: the file then lacks acknowledged batches that were still buffered,
+    /// so a reader should prefer the other copy.
+    public let writerFailure: StorageError?
+
+    let fileSystem: any FileSystemCalls
+
+    init(key: PartitionFileKey, path: String, fd: Int32, chunks: [ChunkInfo], totalChunkCount: Int,
+         fileBytes: Int, writerFailure: StorageError?, fileSystem: any FileSystemCalls) {
+        self.key = key
+        self.path = path
+        self.fd = fd
+        self.chunks = chunks
+        self.totalChunkCount = totalChunkCount
+        self.fileBytes = fileBytes
+        self.writerFailure = writerFailure
+        self.fileSystem = fileSystem
+    }
+
+    deinit { fileSystem.close(fd: fd) }
+
+    /// Reads a chunk's bytes with `pread`.
+    /// - Throws: `.ioError` when the read fails, `.corrupt` when the file is shorter than the chunk.
+    public func readChunk(_ chunk: ChunkInfo) throws(StorageError) -> [UInt8] {
+        var failure: SystemCallError?
+        var readBytes = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: chunk.lengthBytes) { buffer, count in
+            do throws(SystemCallError) {
+                readBytes = try fileSystem.readFully(fd: fd, into: UnsafeMutableRawBufferPointer(buffer),
+                                                     offsetBytes: chunk.offsetBytes)
+            } catch {
+                failure = error
+            }
+            count = failure == nil ? readBytes : 0
+        }
+        if let failure { throw StorageError.system(failure, operation: "pread", path: path) }
+        guard readBytes == chunk.lengthBytes else {
+            throw StorageError(.corrupt, message: "chunk \(chunk.index) needs \(chunk.lengthBytes) bytes at \(chunk.offsetBytes), file has \(readBytes)",
+                               path: path)
+        }
+        return bytes
+    }
+}
+
+/// One file a store holds.
+public struct HeldPartitionFile: Sendable, Equatable {
+    /// The partition.
+    public var key: PartitionFileKey
+    /// Bytes appended to the file.
+    public var fileBytes: Int
+    /// True when the file's writer failed (it takes no more appends).
+    public var isFailed: Bool
+
+    /// Creates a description.
+    public init(key: PartitionFileKey, fileBytes: Int, isFailed: Bool) {
+        self.key = key
+        self.fileBytes = fileBytes
+        self.isFailed = isFailed
+    }
+}
+
+/// Space on the file system holding a store.
+public struct DiskSpace: Sendable, Equatable {
+    /// Bytes available to unprivileged writers.
+    public var freeBytes: Int
+    /// Total bytes.
+    public var capacityBytes: Int
+
+    /// Creates a description.
+    public init(freeBytes: Int, capacityBytes: Int) {
+        self.freeBytes = freeBytes
+        self.capacityBytes = capacityBytes
+    }
+}

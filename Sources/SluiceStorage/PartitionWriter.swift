@@ -1,0 +1,223 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import SluiceCore
+import Synchronization
+
+/// The append side of one partition file: a bounded in-memory flush buffer written out with `pwrite`
+/// at explicit offsets, a batch-aligned chunk index, size limits and a sticky failure state.
+/// All operations on one writer are serialized by its own lock; writers never share a lock.
+public final class PartitionWriter: Sendable {
+    /// The partition this file holds.
+    public let key: PartitionFileKey
+    /// The file's path.
+    public let path: String
+
+    private let config: StoreConfig
+    private let memoryBudget: MemoryBudget
+    private let fileSystem: any FileSystemCalls
+    private let logger: Logger
+    private let state: Mutex<WriterState>
+
+    init(key: PartitionFileKey, path: String, fd: Int32, config: StoreConfig, memoryBudget: MemoryBudget,
+         fileSystem: any FileSystemCalls, logger: Logger, recovered: ChunkIndexBuilder? = nil,
+         failure: StorageError? = nil) {
+        self.key = key
+        self.path = path
+        self.config = config
+        self.memoryBudget = memoryBudget
+        self.fileSystem = fileSystem
+        self.logger = logger
+        let index = recovered ?? ChunkIndexBuilder(chunkTargetBytes: config.chunkTargetBytes)
+        state = Mutex(WriterState(fd: fd, bufferStartBytes: index.fileBytes, index: index, durable: index,
+                                  failure: failure))
+    }
+
+    /// Appends one batch (header and payload) at the end of the file.
+    /// - Returns: `.stored`, `.storedSoftSplit` (stored; the file reached its soft limit) or
+    ///   `.refusedHardSplit` (not stored: the batch would take a non-empty file past its hard limit).
+    /// - Throws: `StorageError`: the writer's sticky failure, `.invalidBatch`, `.unknownPartition` once
+    ///   deleted or closed, or the I/O error that failed this writer now.
+    public func append(_ batch: Batch) throws(StorageError) -> AppendOutcome {
+        let batchBytes = batch.encodedByteCount
+        guard batch.payload.count == Int(batch.header.storedLength) else {
+            throw StorageError(.invalidBatch, message: "payload of \(batch.payload.count) bytes, header says \(batch.header.storedLength)",
+                               path: path)
+        }
+        return try state.withLock { s throws(StorageError) -> AppendOutcome in
+            try s.checkUsable(path: path)
+            let fileBytes = s.index.fileBytes
+            if fileBytes > 0 && fileBytes + batchBytes > config.hardLimitBytes { return .refusedHardSplit }
+            if batchBytes > config.flushBufferBytes {
+                try writeOut(&s)
+                try writeDirect(&s, batch)
+            } else {
+                if s.buffer.count + batchBytes > config.flushBufferBytes { try writeOut(&s) }
+                s.buffer.append(contentsOf: batch.header.encoded)
+                s.buffer.append(contentsOf: batch.payload)
+                memoryBudget.acquire(batchBytes)
+                s.index.add(mapIndex: batch.header.mapIndex, uncompressed: batch.header.codec == .none,
+                            encodedBytes: batchBytes)
+            }
+            return s.index.fileBytes >= config.softLimitBytes ? .storedSoftSplit : .stored
+        }
+    }
+
+    /// Writes the flush buffer out (and fdatasyncs when `fsyncOnFlush`). After it returns, every
+    /// appended batch is visible to readers. A failed writer retries its buffered bytes here, then
+    /// throws its failure.
+    public func flush() throws(StorageError) {
+        try state.withLock { s throws(StorageError) in
+            guard !s.isClosed else { return }
+            try writeOut(&s)
+            // A failed writer (e.g. fdatasync reported EIO once) must never look durable again.
+            if let failure = s.failure { throw failure }
+            if config.fsyncOnFlush { try sync(&s) }
+        }
+    }
+
+    /// Bytes appended (written out or buffered).
+    public var fileBytes: Int { state.withLock { $0.index.fileBytes } }
+
+    /// Bytes waiting in the flush buffer.
+    public var bufferedBytes: Int { state.withLock { $0.buffer.count } }
+
+    /// The error that failed this writer, if any.
+    public var failure: StorageError? { state.withLock { $0.failure } }
+
+    /// Flushes, then opens a read-only descriptor and snapshots the chunks that are on disk.
+    /// When the flush fails the snapshot stops at the last bytes written out, and `failure` says why.
+    func openSnapshot() throws(StorageError) -> (fd: Int32, chunks: [ChunkInfo], fileBytes: Int, failure: StorageError?) {
+        try state.withLock { s throws(StorageError) in
+            guard !s.isClosed else {
+                throw StorageError(.unknownPartition, message: "partition file was deleted or closed", path: path)
+            }
+            do {
+                try writeOut(&s)
+            } catch {
+                logger.warning("flush before read failed; serving the bytes written so far",
+                               metadata: metadata(["error": "\(error)"]))
+            }
+            let fd: Int32
+            do throws(SystemCallError) {
+                fd = try fileSystem.open(path: path, flags: O_RDONLY, mode: 0)
+            } catch {
+                throw StorageError.system(error, operation: "open for read", path: path)
+            }
+            return (fd, s.durable.snapshot(), s.durable.fileBytes, s.failure)
+        }
+    }
+
+    /// Drops buffered bytes, closes the descriptor and refuses further use (the caller unlinks the file).
+    func discard() {
+        state.withLock { s in
+            guard !s.isClosed else { return }
+            if !s.buffer.isEmpty {
+                memoryBudget.release(s.buffer.count)
+                s.buffer = []
+            }
+            fileSystem.close(fd: s.fd)
+            s.isClosed = true
+        }
+    }
+
+    /// Writes buffered bytes out (fdatasync when configured), closes the descriptor and refuses further use.
+    /// Buffered bytes that cannot be written are dropped and logged; their budget is returned.
+    /// Throws the writer's failure, if it has one.
+    func close() throws(StorageError) {
+        try state.withLock { s throws(StorageError) in
+            guard !s.isClosed else { return }
+            defer {
+                if !s.buffer.isEmpty {
+                    logger.error("dropping buffered bytes of a failed partition file at close",
+                                 metadata: metadata(["bytes": "\(s.buffer.count)"]))
+                    memoryBudget.release(s.buffer.count)
+                    s.buffer = []
+                }
+                fileSystem.close(fd: s.fd)
+                s.isClosed = true
+            }
+            try writeOut(&s)
+            if let failure = s.failure { throw failure }
+            if config.fsyncOnFlush { try sync(&s) }
+        }
+    }
+
+    // MARK: - Under the lock
+
+    private func writeOut(_ s: inout WriterState) throws(StorageError) {
+        guard !s.buffer.isEmpty else { return }
+        do throws(SystemCallError) {
+            try fileSystem.writeFully(fd: s.fd, slice: s.buffer[...], offsetBytes: s.bufferStartBytes)
+        } catch {
+            throw fail(&s, StorageError.system(error, operation: "pwrite", path: path))
+        }
+        memoryBudget.release(s.buffer.count)
+        s.bufferStartBytes += s.buffer.count
+        s.buffer = []
+        s.durable = s.index
+    }
+
+    private func writeDirect(_ s: inout WriterState, _ batch: Batch) throws(StorageError) {
+        let header = batch.header.encoded
+        let offsetBytes = s.bufferStartBytes
+        do throws(SystemCallError) {
+            try fileSystem.writeFully(fd: s.fd, slice: header[...], offsetBytes: offsetBytes)
+            try fileSystem.writeFully(fd: s.fd, slice: batch.payload, offsetBytes: offsetBytes + header.count)
+        } catch {
+            throw fail(&s, StorageError.system(error, operation: "pwrite", path: path))
+        }
+        s.index.add(mapIndex: batch.header.mapIndex, uncompressed: batch.header.codec == .none,
+                    encodedBytes: batch.encodedByteCount)
+        s.bufferStartBytes = s.index.fileBytes
+        s.durable = s.index
+    }
+
+    private func sync(_ s: inout WriterState) throws(StorageError) {
+        do throws(SystemCallError) {
+            try fileSystem.fsync(fd: s.fd)
+        } catch {
+            throw fail(&s, StorageError.system(error, operation: "fdatasync", path: path))
+        }
+    }
+
+    private func fail(_ s: inout WriterState, _ error: StorageError) -> StorageError {
+        if s.failure == nil {
+            logger.error("partition file failed; refusing further appends",
+                         metadata: metadata(["error": "\(error)"]))
+            s.failure = error
+        }
+        return error
+    }
+
+    private func metadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        var result: Logger.Metadata = [
+            "shuffle.id": "\(key.shuffleId)", "partition.id": "\(key.partitionId)", "path": "\(path)",
+        ]
+        result.merge(extra) { _, new in new }
+        return result
+    }
+}
+
+/// A writer's mutable state, guarded by its mutex.
+struct WriterState: Sendable {
+    var fd: Int32
+    /// Whole batches not written out yet; they belong at file offset `bufferStartBytes`.
+    var buffer: [UInt8] = []
+    /// Bytes written out: the file offset of `buffer[0]`, always a batch boundary.
+    var bufferStartBytes: Int
+    /// Chunks of every appended batch, buffered or not.
+    var index: ChunkIndexBuilder
+    /// Chunks of the batches written out (what a reader may see).
+    var durable: ChunkIndexBuilder
+    var failure: StorageError?
+    var isClosed = false
+
+    func checkUsable(path: String) throws(StorageError) {
+        if isClosed {
+            throw StorageError(.unknownPartition, message: "partition file was deleted or closed", path: path)
+        }
+        if let failure { throw failure }
+    }
+}

@@ -1,1 +1,0 @@
-// SluiceStorage: placeholder until the module lands.

@@ -1,0 +1,226 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSluiceShim
+import Logging
+import SluiceCore
+
+/// What `DirectoryPartitionStore.recover()` found.
+public struct RecoveryReport: Sendable, Equatable {
+    /// Files now held (including damaged ones, with their valid prefix).
+    public var recovered: [HeldPartitionFile] = []
+    /// Files whose tail was torn (a partial last batch from a crash) and truncated away.
+    public var truncatedTails: [DamagedFile] = []
+    /// Files with an invalid batch before their end: the valid prefix is served, appends are refused.
+    public var corruptFiles: [DamagedFile] = []
+    /// Entries that are not partition files or could not be opened, left alone.
+    public var skippedPaths: [String] = []
+
+    /// Creates an empty report.
+    public init() {}
+}
+
+/// A partition file whose bytes were not all valid.
+public struct DamagedFile: Sendable, Equatable {
+    /// The file.
+    public var path: String
+    /// Bytes of whole, valid batches at the start of the file.
+    public var validBytes: Int
+    /// Bytes after the valid prefix (dropped for a torn tail, left in place for corruption).
+    public var invalidBytes: Int
+    /// Why the scan stopped.
+    public var reason: String
+
+    /// Creates a description.
+    public init(path: String, validBytes: Int, invalidBytes: Int, reason: String) {
+        self.path = path
+        self.validBytes = validBytes
+        self.invalidBytes = invalidBytes
+        self.reason = reason
+    }
+}
+
+extension DirectoryPartitionStore {
+    /// Scans the root for partition files a previous run left, rebuilds each one's chunk index by
+    /// walking and validating its batch headers and CRC32C checksums, truncates torn tails, and holds
+    /// the files (damaged ones keep their valid prefix and refuse appends). Call once at start-up.
+    public func recover() throws(StorageError) -> RecoveryReport {
+        var report = RecoveryReport()
+        for application in try list(rootDirectory) {
+            let applicationPath = rootDirectory + "/" + application.name
+            guard application.isDirectory,
+                  (try? PartitionFileKey.validateApplicationId(application.name)) != nil else {
+                report.skippedPaths.append(applicationPath)
+                continue
+            }
+            for shuffle in try list(applicationPath) {
+                let shufflePath = applicationPath + "/" + shuffle.name
+                guard shuffle.isDirectory, let shuffleId = UInt32(shuffle.name), String(shuffleId) == shuffle.name else {
+                    report.skippedPaths.append(shufflePath)
+                    continue
+                }
+                for file in try list(shufflePath) {
+                    recoverFile(applicationId: application.name, shuffleId: shuffleId, entry: file, into: &report)
+                }
+            }
+        }
+        logger.info("recovered partition files", metadata: [
+            "files": "\(report.recovered.count)", "truncated": "\(report.truncatedTails.count)",
+            "corrupt": "\(report.corruptFiles.count)", "skipped": "\(report.skippedPaths.count)",
+        ])
+        return report
+    }
+
+    private func list(_ path: String) throws(StorageError) -> [DirectoryEntry] {
+        do throws(SystemCallError) {
+            return try fileSystem.listDirectory(path: path).sorted { $0.name < $1.name }
+        } catch {
+            throw StorageError.system(error, operation: "list directory", path: path)
+        }
+    }
+
+    private func recoverFile(applicationId: String, shuffleId: UInt32, entry: DirectoryEntry,
+                             into report: inout RecoveryReport) {
+        let shufflePath = shuffleDirectory(applicationId: applicationId, shuffleId: shuffleId)
+        let path = shufflePath + "/" + entry.name
+        guard !entry.isDirectory, let parsed = PartitionFileKey.parseFileName(entry.name),
+              parsed.partitionId.description + "-" + parsed.epoch.description + "-" + parsed.role.fileTag + ".data" == entry.name,
+              let key = try? PartitionFileKey(applicationId: applicationId, shuffleId: shuffleId,
+                                              partitionId: parsed.partitionId, epoch: parsed.epoch, role: parsed.role),
+              existingWriter(key) == nil else {
+            report.skippedPaths.append(path)
+            return
+        }
+        let metadata: Logger.Metadata = ["shuffle.id": "\(shuffleId)", "partition.id": "\(parsed.partitionId)", "path": "\(path)"]
+        let fd: Int32
+        do throws(SystemCallError) {
+            fd = try fileSystem.open(path: path, flags: O_RDWR, mode: 0)
+        } catch {
+            logger.error("cannot open partition file for recovery", metadata: metadata.merging(["error": "\(error.errnoDescription)"]) { $1 })
+            report.skippedPaths.append(path)
+            return
+        }
+        let scan = scanBatches(fd: fd, path: path)
+        var failure = scan.ioFailure
+        if let damage = scan.damage {
+            let damaged = DamagedFile(path: path, validBytes: scan.index.fileBytes,
+                                      invalidBytes: scan.fileBytes - scan.index.fileBytes, reason: damage.reason)
+            if damage.isTornTail && failure == nil {
+                logger.warning("truncating torn tail of partition file",
+                               metadata: metadata.merging(["bytes": "\(damaged.invalidBytes)", "error": "\(damage.reason)"]) { $1 })
+                do throws(SystemCallError) {
+                    try fileSystem.truncate(fd: fd, lengthBytes: scan.index.fileBytes)
+                } catch {
+                    failure = StorageError.system(error, operation: "ftruncate", path: path)
+                }
+                report.truncatedTails.append(damaged)
+            } else {
+                logger.error("partition file is corrupt; keeping its valid prefix",
+                             metadata: metadata.merging(["bytes": "\(damaged.invalidBytes)", "error": "\(damage.reason)"]) { $1 })
+                failure = failure ?? StorageError(.corrupt, message: damage.reason, path: path)
+                report.corruptFiles.append(damaged)
+            }
+        }
+        let writer = PartitionWriter(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
+                                     fileSystem: fileSystem, logger: logger, recovered: scan.index, failure: failure)
+        guard adopt(writer) else {
+            writer.discard()
+            report.skippedPaths.append(path)
+            return
+        }
+        report.recovered.append(HeldPartitionFile(key: key, fileBytes: scan.index.fileBytes, isFailed: failure != nil))
+    }
+
+    private struct Damage {
+        var reason: String
+        /// True when the bad bytes can only be the unfinished end of the file.
+        var isTornTail: Bool
+    }
+
+    private struct Scan {
+        var index: ChunkIndexBuilder
+        var fileBytes: Int
+        var damage: Damage?
+        var ioFailure: StorageError?
+    }
+
+    /// Walks the batches of a file from offset 0, stopping at the first invalid one.
+    private func scanBatches(fd: Int32, path: String) -> Scan {
+        var scan = Scan(index: ChunkIndexBuilder(chunkTargetBytes: config.chunkTargetBytes), fileBytes: 0)
+        do throws(SystemCallError) {
+            scan.fileBytes = try fileSystem.fileSizeBytes(fd: fd)
+        } catch {
+            scan.ioFailure = StorageError.system(error, operation: "fstat", path: path)
+            return scan
+        }
+        var headerBytes = [UInt8](repeating: 0, count: BatchHeader.byteCount)
+        var payloadBuffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset = 0
+        while offset < scan.fileBytes {
+            let left = scan.fileBytes - offset
+            guard left >= BatchHeader.byteCount else {
+                scan.damage = Damage(reason: "partial batch header of \(left) bytes at offset \(offset)", isTornTail: true)
+                break
+            }
+            do throws(SystemCallError) {
+                let read = try fileSystem.readFully(fd: fd, into: &headerBytes, count: BatchHeader.byteCount,
+                                                    offsetBytes: offset)
+                guard read == BatchHeader.byteCount else { throw SystemCallError(errno: EIO) }
+            } catch {
+                scan.ioFailure = StorageError.system(error, operation: "pread", path: path)
+                break
+            }
+            if headerBytes.allSatisfy({ $0 == 0 }) {
+                // A crash after the size grew but before the data blocks landed leaves zeros.
+                scan.damage = Damage(reason: "zero-filled bytes at offset \(offset)", isTornTail: true)
+                break
+            }
+            var reader = WireReader(headerBytes)
+            let header: BatchHeader
+            do throws(ProtocolError) {
+                header = try BatchHeader.decode(from: &reader)
+            } catch {
+                scan.damage = Damage(reason: "invalid batch header at offset \(offset): \(error.message)", isTornTail: false)
+                break
+            }
+            let storedBytes = Int(header.storedLength)
+            let end = offset + BatchHeader.byteCount + storedBytes
+            guard end <= scan.fileBytes else {
+                scan.damage = Damage(reason: "batch at offset \(offset) needs \(storedBytes) payload bytes, file ends first",
+                                     isTornTail: true)
+                break
+            }
+            let crc: UInt32
+            do throws(SystemCallError) {
+                crc = try checksum(fd: fd, offsetBytes: offset + BatchHeader.byteCount, lengthBytes: storedBytes,
+                                   buffer: &payloadBuffer)
+            } catch {
+                scan.ioFailure = StorageError.system(error, operation: "pread", path: path)
+                break
+            }
+            guard crc == header.crc32c else {
+                scan.damage = Damage(reason: "CRC32C mismatch in batch at offset \(offset)", isTornTail: end == scan.fileBytes)
+                break
+            }
+            scan.index.add(mapIndex: header.mapIndex, uncompressed: header.codec == .none,
+                           encodedBytes: BatchHeader.byteCount + storedBytes)
+            offset = end
+        }
+        return scan
+    }
+
+    private func checksum(fd: Int32, offsetBytes: Int, lengthBytes: Int,
+                          buffer: inout [UInt8]) throws(SystemCallError) -> UInt32 {
+        var crc: UInt32 = 0
+        var done = 0
+        while done < lengthBytes {
+            let piece = min(buffer.count, lengthBytes - done)
+            let position = offsetBytes + done
+            let read = try fileSystem.readFully(fd: fd, into: &buffer, count: piece, offsetBytes: position)
+            crc = buffer.withUnsafeBytes { sluice_crc32c(crc, $0.baseAddress, read) }
+            guard read == piece else { throw SystemCallError(errno: EIO) }
+            done += piece
+        }
+        return crc
+    }
+}

@@ -1,0 +1,33 @@
+/// Tunables of a partition store.
+public struct StoreConfig: Sendable, Equatable {
+    /// Bytes a partition file buffers in memory before writing them out (accounted in the memory budget).
+    public var flushBufferBytes: Int
+    /// A chunk is closed before a batch that would take it past this size (a single larger batch is a chunk of its own).
+    public var chunkTargetBytes: Int
+    /// Above this file size appends still succeed but report `.storedSoftSplit`.
+    public var softLimitBytes: Int
+    /// A batch that would take a non-empty file past this size is refused with `.refusedHardSplit`.
+    public var hardLimitBytes: Int
+    /// fdatasync after every explicit flush and at close.
+    public var fsyncOnFlush: Bool
+
+    /// Creates a configuration; sizes below 1 are raised to 1.
+    public init(flushBufferBytes: Int = 256 << 10, chunkTargetBytes: Int = 8 << 20,
+                softLimitBytes: Int = 1 << 30, hardLimitBytes: Int = 2 << 30, fsyncOnFlush: Bool = false) {
+        self.flushBufferBytes = max(flushBufferBytes, 1)
+        self.chunkTargetBytes = max(chunkTargetBytes, 1)
+        self.softLimitBytes = max(softLimitBytes, 1)
+        self.hardLimitBytes = max(hardLimitBytes, 1)
+        self.fsyncOnFlush = fsyncOnFlush
+    }
+}
+
+/// What happened to an appended batch.
+public enum AppendOutcome: Sendable, Equatable {
+    /// Stored.
+    case stored
+    /// Stored, and the file is now at or above its soft limit: the client should split (new epoch).
+    case storedSoftSplit
+    /// NOT stored: the batch would take the file past its hard limit.
+    case refusedHardSplit
+}

@@ -1,0 +1,82 @@
+import SluiceCore
+import Testing
+@testable import SluiceStorage
+
+@Suite struct BufferAndLimitTests {
+    @Test func flushBufferIsBoundedAndBudgetReturnsToZero() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let budget = MemoryBudget(capacityBytes: 1 << 20)
+        let config = StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 64 << 10)
+        let store = try DirectoryPartitionStore(rootDirectory: temp.path, config: config, memoryBudget: budget,
+                                                logger: quietLogger)
+        let a = try key(partition: 1)
+        let b = try key(partition: 2)
+        for sequence in UInt32(0)..<20 {
+            _ = try store.append(a, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 968))
+            _ = try store.append(b, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 500))
+            let buffered = try #require(store.existingWriter(a)).bufferedBytes + (try #require(store.existingWriter(b)).bufferedBytes)
+            #expect(try #require(store.existingWriter(a)).bufferedBytes <= config.flushBufferBytes)
+            #expect(budget.usedBytes == buffered)
+        }
+        #expect(budget.usedBytes > 0)
+        try store.flush(a)
+        try store.flush(b)
+        #expect(budget.usedBytes == 0)
+
+        // A batch larger than the buffer is written straight through and never accounted.
+        _ = try store.append(a, batch: makeBatch(mapIndex: 1, sequence: 0, payloadBytes: 10_000))
+        #expect(budget.usedBytes == 0)
+        #expect(budget.peakBytes <= 2 * config.flushBufferBytes)
+
+        _ = try store.append(a, batch: makeBatch(mapIndex: 1, sequence: 1, payloadBytes: 100))
+        _ = try store.append(b, batch: makeBatch(mapIndex: 1, sequence: 1, payloadBytes: 100))
+        #expect(budget.usedBytes == 264)
+        try store.deleteShuffle(applicationId: "app-1", shuffleId: 1)
+        #expect(budget.usedBytes == 0)
+
+        _ = try store.append(a, batch: makeBatch(mapIndex: 1, sequence: 2, payloadBytes: 100))
+        #expect(budget.usedBytes == 132)
+        try store.close()
+        #expect(budget.usedBytes == 0)
+    }
+
+    @Test func softAndHardLimitsProduceOutcomes() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let config = StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 64 << 10, softLimitBytes: 3000,
+                                 hardLimitBytes: 5000)
+        let store = try DirectoryPartitionStore(rootDirectory: temp.path, config: config,
+                                                memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
+        let k = try key()
+        var outcomes: [AppendOutcome] = []
+        for sequence in UInt32(0)..<7 {
+            outcomes.append(try store.append(k, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 968)))
+        }
+        #expect(outcomes == [.stored, .stored, .storedSoftSplit, .storedSoftSplit, .storedSoftSplit,
+                             .refusedHardSplit, .refusedHardSplit])
+        #expect(store.heldPartitions().first?.fileBytes == 5000)
+        #expect(try readAll(store, k).batches.count == 5)
+
+        // An empty file takes one batch larger than its hard limit, so a split partition can always progress.
+        let big = try key(partition: 1)
+        #expect(try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 6000)) == .storedSoftSplit)
+        #expect(try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 1, payloadBytes: 1)) == .refusedHardSplit)
+        try store.close()
+    }
+
+    @Test func payloadLengthMustMatchHeader() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let store = try DirectoryPartitionStore(rootDirectory: temp.path, config: StoreConfig(),
+                                                memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
+        var batch = makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 10)
+        batch.payload = batch.payload.dropLast()
+        #expect(storageError {
+            _ = try store.append(try key(), batch: batch)
+        }?.code == .invalidBatch)
+        // The failed batch did not fail the writer.
+        #expect(try store.append(try key(), batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 10)) == .stored)
+        try store.close()
+    }
+}

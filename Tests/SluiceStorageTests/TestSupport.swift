@@ -1,0 +1,210 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSluiceShim
+import Logging
+import SluiceCore
+import Synchronization
+@testable import SluiceStorage
+
+/// A fresh directory under /tmp, removed by `remove()`.
+struct TempDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/sluice-storage-test-XXXXXX".utf8CString)
+        guard let created = template.withUnsafeMutableBufferPointer({ buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }) else {
+            throw SystemCallError(errno: errno)
+        }
+        path = String(cString: created)
+    }
+
+    func remove() { Self.removeTree(path) }
+
+    static func removeTree(_ path: String) {
+        let fs = PosixFileSystem()
+        if let entries = try? fs.listDirectory(path: path) {
+            for entry in entries {
+                let child = path + "/" + entry.name
+                if entry.isDirectory { removeTree(child) } else { try? fs.unlink(path: child) }
+            }
+        }
+        try? fs.removeDirectory(path: path)
+    }
+}
+
+let quietLogger = Logger(label: "sluice.storage.test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+func crc32c(_ bytes: [UInt8]) -> UInt32 {
+    bytes.withUnsafeBytes { sluice_crc32c(0, $0.baseAddress, $0.count) }
+}
+
+/// Deterministic pseudo-random payload bytes.
+func payload(count: Int, seed: UInt64) -> [UInt8] {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+    var bytes = [UInt8](repeating: 0, count: count)
+    bytes.withUnsafeMutableBytes { raw in
+        var index = 0
+        while index < count {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            withUnsafeBytes(of: state) { word in
+                for byte in word where index < count {
+                    raw[index] = byte
+                    index += 1
+                }
+            }
+        }
+    }
+    return bytes
+}
+
+func makeBatch(mapIndex: UInt32, attemptId: UInt64 = 1, sequence: UInt32, payloadBytes: Int,
+               codec: Codec = .lz4, last: Bool = false) -> Batch {
+    let bytes = payload(count: payloadBytes, seed: UInt64(mapIndex) << 32 | UInt64(sequence))
+    let header = BatchHeader(mapIndex: mapIndex, attemptId: attemptId, sequence: sequence, flags: last ? .last : [],
+                             codec: codec, rawLength: UInt32(codec == .none ? payloadBytes : payloadBytes * 2),
+                             storedLength: UInt32(payloadBytes), crc32c: crc32c(bytes))
+    return Batch(header: header, payload: bytes[...])
+}
+
+func encoded(_ batch: Batch) -> [UInt8] {
+    var writer = WireWriter(capacity: batch.encodedByteCount)
+    batch.encode(into: &writer)
+    return writer.bytes
+}
+
+struct ParseFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Parses whole batches from chunk bytes, checking each payload's CRC32C.
+func parseBatches(_ bytes: [UInt8]) throws -> [Batch] {
+    var reader = WireReader(bytes)
+    var batches: [Batch] = []
+    while reader.remaining > 0 {
+        let batch = try Batch.decode(from: &reader)
+        guard crc32c(Array(batch.payload)) == batch.header.crc32c else {
+            throw ParseFailure(description: "CRC mismatch in batch \(batch.header.mapIndex)/\(batch.header.sequence)")
+        }
+        batches.append(batch)
+    }
+    return batches
+}
+
+func key(_ app: String = "app-1", shuffle: UInt32 = 1, partition: UInt32 = 0, epoch: UInt32 = 0,
+         role: PartitionRole = .primary) throws -> PartitionFileKey {
+    try PartitionFileKey(applicationId: app, shuffleId: shuffle, partitionId: partition, epoch: epoch, role: role)
+}
+
+func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+/// Reads every chunk of a key's file and returns all bytes in order plus the parsed batches.
+func readAll(_ store: DirectoryPartitionStore, _ key: PartitionFileKey) throws -> (bytes: [UInt8], chunks: [ChunkInfo], batches: [Batch]) {
+    let file = try store.openForRead(key, startMapIndex: 0, endMapIndex: .max)
+    var bytes: [UInt8] = []
+    var batches: [Batch] = []
+    for chunk in file.chunks {
+        let chunkBytes = try store.readChunk(file, chunk: chunk)
+        bytes += chunkBytes
+        batches += try parseBatches(chunkBytes)
+    }
+    return (bytes, file.chunks, batches)
+}
+
+/// The real file system with injectable failures.
+final class FaultyFileSystem: FileSystemCalls {
+    struct Faults {
+        /// Every pwrite fails with this errno.
+        var pwriteErrno: Int32?
+        /// fdatasync fails with this errno.
+        var fsyncErrno: Int32?
+        /// pwrite transfers at most this many bytes per call.
+        var maxWriteBytes: Int?
+        /// Every n-th pwrite or pread call fails with EINTR first.
+        var eintrEvery: Int?
+        var calls = 0
+    }
+
+    let faults = Mutex(Faults())
+    private let real = PosixFileSystem()
+
+    func open(path: String, flags: Int32, mode: UInt32) throws(SystemCallError) -> Int32 {
+        try real.open(path: path, flags: flags, mode: mode)
+    }
+
+    func close(fd: Int32) { real.close(fd: fd) }
+
+    private func interrupt() -> Bool {
+        faults.withLock { f in
+            f.calls += 1
+            guard let every = f.eintrEvery else { return false }
+            return f.calls % every == 0
+        }
+    }
+
+    func pwrite(fd: Int32, bytes: UnsafeRawBufferPointer, offsetBytes: Int) throws(SystemCallError) -> Int {
+        if interrupt() { throw SystemCallError(errno: EINTR) }
+        let (failure, limit) = faults.withLock { ($0.pwriteErrno, $0.maxWriteBytes) }
+        if let failure { throw SystemCallError(errno: failure) }
+        let count = min(bytes.count, limit ?? bytes.count)
+        return try real.pwrite(fd: fd, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<count]), offsetBytes: offsetBytes)
+    }
+
+    func pread(fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offsetBytes: Int) throws(SystemCallError) -> Int {
+        if interrupt() { throw SystemCallError(errno: EINTR) }
+        return try real.pread(fd: fd, into: buffer, offsetBytes: offsetBytes)
+    }
+
+    func fsync(fd: Int32) throws(SystemCallError) {
+        if let failure = faults.withLock({ $0.fsyncErrno }) { throw SystemCallError(errno: failure) }
+        try real.fsync(fd: fd)
+    }
+
+    func truncate(fd: Int32, lengthBytes: Int) throws(SystemCallError) { try real.truncate(fd: fd, lengthBytes: lengthBytes) }
+    func fileSizeBytes(fd: Int32) throws(SystemCallError) -> Int { try real.fileSizeBytes(fd: fd) }
+    func unlink(path: String) throws(SystemCallError) { try real.unlink(path: path) }
+    func makeDirectory(path: String) throws(SystemCallError) { try real.makeDirectory(path: path) }
+    func removeDirectory(path: String) throws(SystemCallError) { try real.removeDirectory(path: path) }
+    func listDirectory(path: String) throws(SystemCallError) -> [DirectoryEntry] { try real.listDirectory(path: path) }
+    func spaceBytes(path: String) throws(SystemCallError) -> (freeBytes: Int, capacityBytes: Int) {
+        try real.spaceBytes(path: path)
+    }
+}
+
+/// Appends raw bytes to the end of a file (to simulate a torn or corrupted tail).
+func appendRaw(_ bytes: [UInt8], to path: String) throws {
+    let fs = PosixFileSystem()
+    let fd = try fs.open(path: path, flags: O_WRONLY | O_CREAT, mode: 0o644)
+    defer { fs.close(fd: fd) }
+    let size = try fs.fileSizeBytes(fd: fd)
+    try fs.writeFully(fd: fd, slice: bytes[...], offsetBytes: size)
+}
+
+/// Overwrites one byte of a file.
+func overwriteByte(at offsetBytes: Int, in path: String, with value: UInt8) throws {
+    let fs = PosixFileSystem()
+    let fd = try fs.open(path: path, flags: O_WRONLY, mode: 0)
+    defer { fs.close(fd: fd) }
+    try fs.writeFully(fd: fd, slice: [value][...], offsetBytes: offsetBytes)
+}
+
+func fileSize(_ path: String) throws -> Int {
+    let fs = PosixFileSystem()
+    let fd = try fs.open(path: path, flags: O_RDONLY, mode: 0)
+    defer { fs.close(fd: fd) }
+    return try fs.fileSizeBytes(fd: fd)
+}
+
+/// The `StorageError` a body throws, nil when it throws nothing (or something else).
+func storageError(_ body: () throws -> Void) -> StorageError? {
+    do {
+        try body()
+        return nil
+    } catch let error as StorageError {
+        return error
+    } catch {
+        return nil
+    }
+}
