@@ -1,9 +1,6 @@
-/// Whether a partition file holds the primary copy or the replica copy of a partition location.
-/// Raw values are this module's own; the worker maps wire values onto them.
-public enum PartitionRole: UInt8, Sendable, Hashable, CaseIterable {
-    case primary = 0
-    case replica = 1
-
+import SluiceCore
+/// File-name tags of `PartitionRole` (SluiceCore): the primary copy "p", the replica copy "r".
+extension PartitionRole {
     /// The one-letter tag used in file names: "p" or "r".
     public var fileTag: String {
         switch self {
@@ -102,22 +99,3 @@ public struct PartitionFileKey: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// Identifies one shuffle of one application.
-public struct ShuffleKey: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// Spark application id.
-    public let applicationId: String
-    /// Spark shuffle id.
-    public let shuffleId: UInt32
-
-    /// Creates a shuffle key (the application id is validated where it reaches a path).
-    public init(applicationId: String, shuffleId: UInt32) {
-        self.applicationId = applicationId
-        self.shuffleId = shuffleId
-    }
-
-    public var description: String { "\(applicationId)/\(shuffleId)" }
-
-    public static func < (lhs: ShuffleKey, rhs: ShuffleKey) -> Bool {
-        (lhs.applicationId, lhs.shuffleId) < (rhs.applicationId, rhs.shuffleId)
-    }
-}

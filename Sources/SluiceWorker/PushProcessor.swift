@@ -51,9 +51,10 @@ struct PushProcessor {
         var local = statuses
         var storedBytes = 0
         for (index, entry) in push.entries.enumerated() where local[index] == .ok {
-            let key = PartitionFileKey(applicationId: push.shuffle.applicationId, shuffleId: push.shuffle.shuffleId,
-                                       partitionId: entry.partitionId, epoch: entry.epoch, role: push.role)
             do {
+                let key = try PartitionFileKey(applicationId: push.shuffle.applicationId,
+                                               shuffleId: push.shuffle.shuffleId, partitionId: entry.partitionId,
+                                               epoch: entry.epoch, role: push.role)
                 switch try worker.store.append(key, batch: entry.batch) {
                 case .stored: local[index] = .ok
                 case .storedSoftSplit: local[index] = .softSplit
@@ -62,7 +63,9 @@ struct PushProcessor {
                 storedBytes += entry.batch.encodedByteCount
             } catch {
                 local[index] = error.status
-                worker.logger.error("append failed", metadata: ["partition.key": "\(key)", "error": "\(error)"])
+                worker.logger.error("append failed", metadata: ["shuffle.key": "\(push.shuffle)",
+                                                                "partition.id": "\(entry.partitionId)",
+                                                                "error": "\(error)"])
             }
         }
         worker.metrics.pushedBatches.increment(by: push.entries.count)
@@ -148,8 +151,8 @@ final class PushCompletion: Sendable {
     /// Merges one part's statuses (the worse of the two per entry wins) and replies after the last part.
     func merge(_ statuses: [StatusCode]) {
         let final = state.withLock { s -> [StatusCode]? in
-            for index in s.statuses.indices where index < statuses.count
-            where severity(statuses[index]) > severity(s.statuses[index]) {
+            for index in s.statuses.indices
+            where index < statuses.count && severity(statuses[index]) > severity(s.statuses[index]) {
                 s.statuses[index] = statuses[index]
             }
             s.remainingParts -= 1

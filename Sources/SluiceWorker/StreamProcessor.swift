@@ -44,10 +44,11 @@ struct StreamProcessor {
             )).encoded())
             return
         }
-        let key = PartitionFileKey(applicationId: message.shuffle.applicationId, shuffleId: message.shuffle.shuffleId,
-                                   partitionId: message.partitionId, epoch: message.epoch, role: message.role)
         let file: ReadableFile
         do {
+            let key = try PartitionFileKey(applicationId: message.shuffle.applicationId,
+                                           shuffleId: message.shuffle.shuffleId, partitionId: message.partitionId,
+                                           epoch: message.epoch, role: message.role)
             file = try worker.store.openForRead(key, startMapIndex: message.startMapIndex, endMapIndex: message.endMapIndex)
         } catch {
             connection.respond(to: request, body: OpenStreamResponse(head: ResponseHead(error.status, "\(error)")).encoded())

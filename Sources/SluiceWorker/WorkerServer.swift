@@ -40,7 +40,9 @@ public final class WorkerServer: Sendable {
                                             memoryBudget: memoryBudget, logger: logger)
         let report = try store.recover()
         logger.info("storage recovered", metadata: ["storage.dir": "\(config.storageDir)",
-                                                    "recovered.files": "\(report.files.count)"])
+                                                    "recovered.files": "\(report.recovered.count)",
+                                                    "truncated.files": "\(report.truncatedTails.count)",
+                                                    "corrupt.files": "\(report.corruptFiles.count)"])
         replicaClients = FrameClientPool(role: .worker, identity: "replication",
                                          config: FrameClientConfig(requestTimeoutMs: config.replicationTimeoutMs,
                                                                    maxFrameBodyBytes: config.maxFrameBodyBytes))
