@@ -1,7 +1,9 @@
 /// Whether a partition file holds the primary copy or the replica copy of a partition location.
 /// Raw values are this module's own; the worker maps wire values onto them.
 public enum PartitionRole: UInt8, Sendable, Hashable, CaseIterable {
+    /// The copy the client pushes to.
     case primary = 0
+    /// The copy the primary forwards to.
     case replica = 1
 
     /// The one-letter tag used in file names: "p" or "r".
@@ -53,6 +55,7 @@ public struct PartitionFileKey: Sendable, Hashable, CustomStringConvertible {
     /// The file name inside the shuffle directory: `<partitionId>-<epoch>-<p|r>.data`.
     public var fileName: String { "\(partitionId)-\(epoch)-\(role.fileTag).data" }
 
+    /// `app/shuffle/partition-epoch-role`.
     public var description: String {
         "\(applicationId)/\(shuffleId)/\(partitionId)-\(epoch)-\(role.fileTag)"
     }
@@ -115,8 +118,10 @@ public struct ShuffleKey: Sendable, Hashable, Comparable, CustomStringConvertibl
         self.shuffleId = shuffleId
     }
 
+    /// `app/shuffle`.
     public var description: String { "\(applicationId)/\(shuffleId)" }
 
+    /// Orders by application id, then shuffle id.
     public static func < (lhs: ShuffleKey, rhs: ShuffleKey) -> Bool {
         (lhs.applicationId, lhs.shuffleId) < (rhs.applicationId, rhs.shuffleId)
     }
