@@ -41,14 +41,17 @@ public final class DirectoryPartitionStore: PartitionStore {
 
     // MARK: - PartitionStore
 
+    /// Appends a batch to the key's file, creating the file (and its directories) on first use.
     public func append(_ key: PartitionFileKey, batch: Batch) throws(StorageError) -> AppendOutcome {
         try writer(for: key, create: true).append(batch)
     }
 
+    /// Writes the key's buffered bytes out; fdatasync when `fsyncOnFlush`.
     public func flush(_ key: PartitionFileKey) throws(StorageError) {
         try writer(for: key, create: false).flush()
     }
 
+    /// Flushes the key's file and opens it for reading with the chunks holding a map in `startMapIndex..<endMapIndex`.
     public func openForRead(_ key: PartitionFileKey, startMapIndex: UInt32 = 0,
                             endMapIndex: UInt32 = .max) throws(StorageError) -> ReadableFile {
         let writer = try writer(for: key, create: false)
@@ -59,10 +62,12 @@ public final class DirectoryPartitionStore: PartitionStore {
                             writerFailure: snapshot.failure, fileSystem: fileSystem)
     }
 
+    /// Reads one chunk of an open file with `pread`.
     public func readChunk(_ file: ReadableFile, chunk: ChunkInfo) throws(StorageError) -> [UInt8] {
         try file.readChunk(chunk)
     }
 
+    /// Closes and unlinks every file of a shuffle (held or not) and removes its directory.
     @discardableResult
     public func deleteShuffle(applicationId: String, shuffleId: UInt32) throws(StorageError) -> Int {
         try PartitionFileKey.validateApplicationId(applicationId)
@@ -78,6 +83,7 @@ public final class DirectoryPartitionStore: PartitionStore {
         return deletedFiles
     }
 
+    /// Closes and unlinks every file of an application and removes its directories.
     @discardableResult
     public func deleteApplication(applicationId: String) throws(StorageError) -> Int {
         try PartitionFileKey.validateApplicationId(applicationId)
@@ -90,16 +96,19 @@ public final class DirectoryPartitionStore: PartitionStore {
         return deletedFiles
     }
 
+    /// Every held file with its size, sorted by key.
     public func heldPartitions() -> [HeldPartitionFile] {
         allWriters()
             .map { HeldPartitionFile(key: $0.key, fileBytes: $0.fileBytes, isFailed: $0.failure != nil) }
             .sorted { Self.sortsBefore($0.key, $1.key) }
     }
 
+    /// Every shuffle with a held file, sorted.
     public func heldShuffles() -> [ShuffleKey] {
         Set(allWriters().map(\.key.shuffle)).sorted()
     }
 
+    /// statvfs of the root directory.
     public func diskSpace() throws(StorageError) -> DiskSpace {
         do {
             let space = try fileSystem.spaceBytes(path: rootDirectory)
@@ -109,6 +118,7 @@ public final class DirectoryPartitionStore: PartitionStore {
         }
     }
 
+    /// Writes every file out, closes them and refuses further calls; throws the first failure.
     public func close() throws(StorageError) {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let writers = removeWriters { _ in true }
@@ -167,7 +177,8 @@ public final class DirectoryPartitionStore: PartitionStore {
     }
 
     private func createWriter(_ key: PartitionFileKey) throws(StorageError) -> PartitionWriter {
-        try makeDirectories(shuffleDirectory(applicationId: key.applicationId, shuffleId: key.shuffleId))
+        try makeDirectory(rootDirectory + "/" + key.applicationId)
+        try makeDirectory(shuffleDirectory(applicationId: key.applicationId, shuffleId: key.shuffleId))
         let path = filePath(key)
         let fd: Int32
         do throws(SystemCallError) {
@@ -206,18 +217,23 @@ public final class DirectoryPartitionStore: PartitionStore {
 
     // MARK: - Directories
 
-    /// mkdir -p for `path` (components under an existing prefix).
+    /// mkdir -p for `path`.
     private func makeDirectories(_ path: String) throws(StorageError) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component
-            do throws(SystemCallError) {
-                try fileSystem.makeDirectory(path: prefix)
-            } catch where error.errno == EEXIST {
-                continue
-            } catch {
-                throw StorageError.system(error, operation: "mkdir", path: prefix)
-            }
+            try makeDirectory(prefix)
+        }
+    }
+
+    /// mkdir for `path`; an existing directory is fine.
+    private func makeDirectory(_ path: String) throws(StorageError) {
+        do throws(SystemCallError) {
+            try fileSystem.makeDirectory(path: path)
+        } catch where error.errno == EEXIST {
+            return
+        } catch {
+            throw StorageError.system(error, operation: "mkdir", path: path)
         }
     }
 

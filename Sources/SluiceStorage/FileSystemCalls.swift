@@ -50,6 +50,7 @@ public struct PosixFileSystem: FileSystemCalls {
     /// Creates the real file system.
     public init() {}
 
+    /// open through Glibc.
     public func open(path: String, flags: Int32, mode: UInt32) throws(SystemCallError) -> Int32 {
         while true {
             let fd = Glibc.open(path, flags | O_CLOEXEC, mode_t(mode))
@@ -58,14 +59,17 @@ public struct PosixFileSystem: FileSystemCalls {
         }
     }
 
+    /// close through Glibc.
     public func close(fd: Int32) { _ = Glibc.close(fd) }
 
+    /// pwrite through Glibc.
     public func pwrite(fd: Int32, bytes: UnsafeRawBufferPointer, offsetBytes: Int) throws(SystemCallError) -> Int {
         let written = Glibc.pwrite(fd, bytes.baseAddress, bytes.count, off_t(offsetBytes))
         if written < 0 { throw SystemCallError(errno: errno) }
         return written
     }
 
+    /// pread through Glibc.
     public func pread(fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
                       offsetBytes: Int) throws(SystemCallError) -> Int {
         let read = Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offsetBytes))
@@ -73,36 +77,43 @@ public struct PosixFileSystem: FileSystemCalls {
         return read
     }
 
+    /// fsync through Glibc.
     public func fsync(fd: Int32) throws(SystemCallError) {
         while fdatasync(fd) != 0 {
             if errno != EINTR { throw SystemCallError(errno: errno) }
         }
     }
 
+    /// truncate through Glibc.
     public func truncate(fd: Int32, lengthBytes: Int) throws(SystemCallError) {
         while ftruncate(fd, off_t(lengthBytes)) != 0 {
             if errno != EINTR { throw SystemCallError(errno: errno) }
         }
     }
 
+    /// fileSizeBytes through Glibc.
     public func fileSizeBytes(fd: Int32) throws(SystemCallError) -> Int {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw SystemCallError(errno: errno) }
         return Int(info.st_size)
     }
 
+    /// unlink through Glibc.
     public func unlink(path: String) throws(SystemCallError) {
         guard Glibc.unlink(path) == 0 else { throw SystemCallError(errno: errno) }
     }
 
+    /// makeDirectory through Glibc.
     public func makeDirectory(path: String) throws(SystemCallError) {
         guard mkdir(path, 0o755) == 0 else { throw SystemCallError(errno: errno) }
     }
 
+    /// removeDirectory through Glibc.
     public func removeDirectory(path: String) throws(SystemCallError) {
         guard rmdir(path) == 0 else { throw SystemCallError(errno: errno) }
     }
 
+    /// listDirectory through Glibc.
     public func listDirectory(path: String) throws(SystemCallError) -> [DirectoryEntry] {
         guard let directory = opendir(path) else { throw SystemCallError(errno: errno) }
         defer { closedir(directory) }
@@ -122,6 +133,7 @@ public struct PosixFileSystem: FileSystemCalls {
         return entries
     }
 
+    /// spaceBytes through Glibc.
     public func spaceBytes(path: String) throws(SystemCallError) -> (freeBytes: Int, capacityBytes: Int) {
         var info = statvfs()
         guard statvfs(path, &info) == 0 else { throw SystemCallError(errno: errno) }

@@ -50,6 +50,7 @@ public struct PartitionFileKey: Sendable, Hashable, CustomStringConvertible {
     /// The file name inside the shuffle directory: `<partitionId>-<epoch>-<p|r>.data`.
     public var fileName: String { "\(partitionId)-\(epoch)-\(role.fileTag).data" }
 
+    /// `app/shuffle/partition-epoch-role`.
     public var description: String {
         "\(applicationId)/\(shuffleId)/\(partitionId)-\(epoch)-\(role.fileTag)"
     }

@@ -61,6 +61,7 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
+    /// Code, message and path.
     public var description: String {
         var text = "\(code.rawValue): \(message)"
         if !path.isEmpty { text += " (\(path))" }
