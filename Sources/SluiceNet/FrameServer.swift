@@ -49,7 +49,7 @@ public final class FrameServer: Sendable {
     public func start() throws -> Int {
         sluice_ignore_sigpipe()
         let alreadyStarted = state.withLock { $0.listenFd >= 0 || $0.stopping }
-        guard !alreadyStarted else { throw NetError(code: EINVAL, call: "start", message: "server already started") }
+        guard !alreadyStarted else { throw NetError(code: EINVAL, call: "start", message: "server already started or stopped (a server is single-use)") }
         let (fd, port) = try Sockets.listen(host: config.host, port: config.port, backlog: config.listenBacklog)
         state.withLock { s in
             s.listenFd = fd
