@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func idleConnectionIsClosed() throws {
-        let (server, port) = try startServer(EchoHandler()) { $0.idleTimeoutMs = 150 }
+        let (server, port) = try startServer(EchoHandler()) { $0.idleTimeoutMs = 400 }
         defer { server.stop() }
         let client = try connectClient(port)
         defer { client.close() }
