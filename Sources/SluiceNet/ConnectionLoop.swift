@@ -22,12 +22,12 @@ struct ConnectionLoop {
                                           logger: logger)
         logger.debug("connection ready", metadata: ["peer.role": "\(hello.role)", "peer.identity": "\(hello.identity)"])
         let ending = serve(connection, &idle)
-        connection.close()
-        handler.connectionClosed(connection)
         switch ending {
         case .close: socket.close()
-        case .closeAfterReply: socket.closeAfterReply()
+        case .closeAfterReply: socket.closeAfterReply()  // before anything resets the connection
         }
+        connection.close()
+        handler.connectionClosed(connection)
     }
 
     // MARK: handshake

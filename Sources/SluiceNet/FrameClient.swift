@@ -107,6 +107,7 @@ public final class FrameClient: Sendable, RequestExpiring {
 
     /// Sends a request and blocks until its response arrives (any status: decode the body to check it).
     /// Throws `NetError` on time-out (`timeoutMs`, default `config.requestTimeoutMs`) or connection loss.
+    /// Blocks the calling thread: never call it from a Dispatch handler or from a completion of this client.
     public func call(type: MessageType, body: [UInt8], timeoutMs: Int? = nil) throws -> Frame {
         try call(rawType: type.rawValue, body: body, timeoutMs: timeoutMs)
     }

@@ -18,6 +18,7 @@ public final class FrameServer: Sendable {
 
     private struct State {
         var listenFd: Int32 = -1
+        var started = false
         var boundPort: Int?
         var stopping = false
         var acceptRunning = false
@@ -48,13 +49,31 @@ public final class FrameServer: Sendable {
     @discardableResult
     public func start() throws -> Int {
         sluice_ignore_sigpipe()
-        let alreadyStarted = state.withLock { $0.listenFd >= 0 || $0.stopping }
-        guard !alreadyStarted else { throw NetError(code: EINVAL, call: "start", message: "server already started") }
-        let (fd, port) = try Sockets.listen(host: config.host, port: config.port, backlog: config.listenBacklog)
-        state.withLock { s in
+        let alreadyStarted = state.withLock { s -> Bool in
+            defer { s.started = true }
+            return s.started
+        }
+        guard !alreadyStarted else {
+            throw NetError(code: EINVAL, call: "start", message: "server already started (a server is single-use)")
+        }
+        let fd: Int32
+        let port: Int
+        do {
+            (fd, port) = try Sockets.listen(host: config.host, port: config.port, backlog: config.listenBacklog)
+        } catch {
+            state.withLock { $0.started = false }
+            throw error
+        }
+        let stoppedMeanwhile = state.withLock { s -> Bool in
+            guard !s.stopping else { return true }
             s.listenFd = fd
             s.boundPort = port
             s.acceptRunning = true
+            return false
+        }
+        guard !stoppedMeanwhile else {
+            _ = close(fd)
+            throw NetError(code: ECANCELED, call: "start", message: "server stopped while starting")
         }
         do {
             try NetThread.spawn(stackBytes: config.threadStackBytes) { self.acceptLoop(fd) }
