@@ -48,7 +48,7 @@ let package = Package(
         // Tests (swift-testing).
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "SluiceCompressionTests", dependencies: ["SluiceCompression", "SluiceCore"]),
-        .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore"]),
+        .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", logging]),
         .testTarget(name: "SluiceStorageTests", dependencies: ["SluiceStorage", "SluiceCore", "SluiceCompression"]),
         .testTarget(name: "SluiceMasterTests", dependencies: ["SluiceMaster", "SluiceCore"]),
         .testTarget(name: "SluiceClusterTests", dependencies: [

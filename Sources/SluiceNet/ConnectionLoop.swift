@@ -100,7 +100,7 @@ struct ConnectionLoop {
     // MARK: requests
 
     private func serve(_ connection: ServerConnection, _ idle: inout IdleClock) -> Ending {
-        let budget = config.memoryBudget
+        let budget = config.budgetExemptRoles.contains(connection.peerRole) ? nil : config.memoryBudget
         while true {
             guard connection.waitForSlot(maxPending: max(config.maxInFlightRequestsPerConnection, 1)) else {
                 return .close

@@ -19,6 +19,10 @@ public struct FrameServerConfig: Sendable {
     /// Shared account of buffered bytes: readers wait while it is paused, and every request body is held
     /// in it until the request is answered.
     public var memoryBudget: MemoryBudget?
+    /// Peers whose connections are never paused by the budget (their bytes are still accounted). A worker
+    /// exempts `.worker`: replication traffic between two workers that each replicate to the other would
+    /// otherwise deadlock when both budgets are paused waiting for the other's replica acknowledgements.
+    public var budgetExemptRoles: Set<PeerRole> = []
     /// A response write blocked this long (peer not reading) fails and closes the connection (0: never).
     public var sendTimeoutMs: Int
     /// SO_SNDBUF/SO_RCVBUF for each connection (0: kernel default).

@@ -45,7 +45,8 @@ public final class WorkerServer: Sendable {
                                                     "corrupt.files": "\(report.corruptFiles.count)"])
         replicaClients = FrameClientPool(role: .worker, identity: "replication",
                                          config: FrameClientConfig(requestTimeoutMs: config.replicationTimeoutMs,
-                                                                   maxFrameBodyBytes: config.maxFrameBodyBytes))
+                                                                   maxFrameBodyBytes: config.maxFrameBodyBytes),
+                                         clientsPerEndpoint: max(config.replicaConnectionsPerPeer, 1), logger: logger)
     }
 
     /// Starts serving and registering with the master. Returns the bound data port.
@@ -57,7 +58,9 @@ public final class WorkerServer: Sendable {
                                              idleTimeoutMs: config.idleTimeoutMs,
                                              maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
                                              memoryBudget: memoryBudget)
-        let server = FrameServer(config: serverConfig, handler: WorkerHandler(worker: self), logger: logger)
+        var exempting = serverConfig
+        exempting.budgetExemptRoles = [.worker]
+        let server = FrameServer(config: exempting, handler: WorkerHandler(worker: self), logger: logger)
         let port = try server.start()
         let address = WorkerAddress(workerId: config.effectiveWorkerId(boundPort: port), host: config.advertisedHost,
                                     port: UInt16(port))

@@ -1,0 +1,112 @@
+import SluiceCompression
+import SluiceCore
+import SluiceNet
+
+/// Reads partitions of one shuffle: asks the master once for every epoch's locations, reads each epoch from its
+/// primary and, on any failure (connection, status, checksum), from its replica — batches already delivered
+/// from the failed copy are dropped as repeats — and hands over only verified batches of winning attempts.
+/// Fails with `ReadError` instead of returning short data. Used from one thread.
+public final class ShuffleReader {
+    public let shuffle: ShuffleKey
+    let config: ClientConfig
+    let master: MasterClient
+    let workers: FrameClientPool
+    private var locationsByPartition: [UInt32: [PartitionLocation]]?
+    private let codecContext: CodecContext?
+    /// Copies that failed and were replaced by the other copy (for tests and metrics).
+    public private(set) var failovers = 0
+
+    init(shuffle: ShuffleKey, config: ClientConfig, master: MasterClient, workers: FrameClientPool) {
+        self.shuffle = shuffle
+        self.config = config
+        self.master = master
+        self.workers = workers
+        codecContext = try? CodecContext()
+    }
+
+    private func locations(of partitionId: UInt32) throws -> [PartitionLocation] {
+        if locationsByPartition == nil {
+            let all: [PartitionLocation]
+            do {
+                all = try master.allLocations(shuffle)
+            } catch {
+                throw ReadError.master("locations of \(shuffle): \(error)")
+            }
+            locationsByPartition = Dictionary(grouping: all, by: \.partitionId).mapValues { $0.sorted { $0.epoch < $1.epoch } }
+        }
+        return locationsByPartition?[partitionId] ?? []
+    }
+
+    /// Reads one partition for the maps in `mapRange`, calling `consume` with each kept batch's header and
+    /// decompressed bytes.
+    /// - Parameters:
+    ///   - winners: the winning attempt id of every map index in range.
+    ///   - nonEmptyMaps: maps whose output for this partition is known to be non-empty.
+    public func read(partitionId: UInt32, mapRange: Range<UInt32> = OpenStreamRequest.allMaps,
+                     winners: [UInt32: UInt64], nonEmptyMaps: Set<UInt32>,
+                     consume: (BatchHeader, [UInt8]) throws -> Void) throws {
+        var filter = ReadFilter(winners: winners.filter { mapRange.contains($0.key) },
+                                nonEmptyMaps: nonEmptyMaps.filter { mapRange.contains($0) })
+        for location in try locations(of: partitionId) {
+            var failures: [String] = []
+            var missing = 0
+            var done = false
+            for copy in location.copies {
+                do {
+                    try readCopy(location, copy.role, copy.worker, mapRange, &filter, consume)
+                    done = true
+                    break
+                } catch let error as ClientError where error.status == .unknownPartition {
+                    missing += 1
+                    failures.append("\(copy.role) \(copy.worker): no such file")
+                } catch let error as CallerError {
+                    throw error.underlying
+                } catch {
+                    failures.append("\(copy.role) \(copy.worker): \(error)")
+                }
+                failovers += 1
+            }
+            // A batch is acknowledged only once every copy stored it, so a copy that answers "no such file"
+            // proves the epoch holds no acknowledged data even if the other copy is unreachable. Real loss
+            // still fails below: `finish()` checks every winning attempt for gaps and missing maps.
+            if !done && missing == 0 {
+                throw ReadError.unavailable("partition \(partitionId) epoch \(location.epoch) of \(shuffle): "
+                                            + failures.joined(separator: "; "))
+            }
+        }
+        try filter.finish()
+    }
+
+    private func readCopy(_ location: PartitionLocation, _ role: PartitionRole, _ worker: WorkerAddress,
+                          _ mapRange: Range<UInt32>, _ filter: inout ReadFilter,
+                          _ consume: (BatchHeader, [UInt8]) throws -> Void) throws {
+        let client = try workers.client(host: worker.host, port: Int(worker.port))
+        let open = OpenStreamRequest(shuffle: shuffle, partitionId: location.partitionId, epoch: location.epoch,
+                                     role: role, mapRange: mapRange, acceptedCodecs: config.acceptedCodecs)
+        let opened = try OpenStreamResponse.decode(body: try client.call(type: .openStream, body: open.encoded()).body)
+        guard opened.head.status == .ok else { throw ClientError(opened.head.status, opened.head.message) }
+        defer {
+            client.send(type: .closeStream, body: CloseStreamRequest(streamId: opened.streamId).encoded()) { _ in }
+        }
+        for chunkIndex in 0..<opened.chunkCount {
+            let request = FetchChunkRequest(streamId: opened.streamId, chunkIndex: chunkIndex)
+            let reply = try FetchChunkResponse.decode(body: try client.call(type: .fetchChunk, body: request.encoded()).body)
+            guard reply.head.status == .ok else { throw ClientError(reply.head.status, reply.head.message) }
+            for batch in try BatchCodec.splitBatches(reply.data) where mapRange.contains(batch.header.mapIndex) {
+                let raw = try BatchCodec.decode(batch, context: codecContext)  // verifies the checksum first
+                if filter.accept(batch.header) {
+                    do {
+                        try consume(batch.header, raw)
+                    } catch {
+                        throw CallerError(underlying: error)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An error thrown by the caller's `consume`: passed through, never treated as a copy's failure.
+struct CallerError: Error {
+    let underlying: any Error
+}

@@ -1,0 +1,180 @@
+import SluiceCompression
+import SluiceCore
+import SluiceNet
+
+/// What a map task's writer reports when every batch is acknowledged: the raw bytes per partition
+/// (Spark's MapStatus sizes) and the batch counts.
+public struct MapWriteResult: Sendable, Equatable {
+    public var partitionRawBytes: [UInt64]
+    public var batchesPerPartition: [UInt32]
+}
+
+/// Writes one map task attempt's output: buffers records per partition, cuts compressed batches, merges small
+/// batches for one worker into multi-partition pushes, keeps a bounded number of pushes in flight, revives a
+/// partition whose location failed and resends there, and returns from `close()` only when every batch is
+/// acknowledged by every copy. Used from one thread.
+public final class ShuffleWriter {
+    public let handle: ShuffleHandle
+    public let mapIndex: UInt32
+    public let attemptId: UInt64
+    let config: ClientConfig
+    let master: MasterClient
+    let workers: FrameClientPool
+    let tracker = PushTracker()
+    private var current: [UInt32: PartitionLocation] = [:]
+    private var buffers: [UInt32: [UInt8]] = [:]
+    private var nextSequence: [UInt32: UInt32] = [:]
+    private var rawBytes: [UInt32: UInt64] = [:]
+    private var pending: [String: (worker: WorkerAddress, batches: [OutgoingBatch], bytes: Int)] = [:]
+    private let codecContext: CodecContext?
+    private var closed = false
+
+    init(handle: ShuffleHandle, mapIndex: UInt32, attemptId: UInt64, config: ClientConfig, master: MasterClient,
+         workers: FrameClientPool) {
+        self.handle = handle
+        self.mapIndex = mapIndex
+        self.attemptId = attemptId
+        self.config = config
+        self.master = master
+        self.workers = workers
+        codecContext = try? CodecContext()
+        for location in handle.locations.locations { current[location.partitionId] = location }
+    }
+
+    /// Appends record bytes to a partition; pushes a batch when the partition's buffer is full.
+    public func write(partitionId: UInt32, bytes: some Collection<UInt8>) throws {
+        precondition(!closed, "write after close")
+        guard partitionId < handle.numPartitions else {
+            throw ClientError(.invalidArgument, "partition \(partitionId) of \(handle.numPartitions)")
+        }
+        buffers[partitionId, default: []].append(contentsOf: bytes)
+        rawBytes[partitionId, default: 0] += UInt64(bytes.count)
+        if let count = buffers[partitionId]?.count, count >= config.pushBufferBytes {
+            try cut(partitionId, isLast: false)
+        }
+        if tracker.hasOutcomes { try handleOutcomes() }
+    }
+
+    /// Pushes what is left (marking each partition's last batch), waits for every acknowledgement, resending
+    /// what failed, and returns the sizes for the map status.
+    public func close() throws -> MapWriteResult {
+        precondition(!closed, "close twice")
+        closed = true
+        for partitionId in nextSequence.keys.sorted() {
+            try cut(partitionId, isLast: true)
+        }
+        for partitionId in buffers.keys.sorted() where nextSequence[partitionId] == nil {
+            try cut(partitionId, isLast: true)
+        }
+        try sendAllPending()
+        while true {
+            _ = tracker.waitForQuietOrOutcome(timeoutMs: config.requestTimeoutMs)
+            if tracker.hasOutcomes {
+                try handleOutcomes()
+                try sendAllPending()
+                continue
+            }
+            if tracker.inFlight == 0 { break }
+        }
+        var sizes = [UInt64](repeating: 0, count: Int(handle.numPartitions))
+        var batches = [UInt32](repeating: 0, count: Int(handle.numPartitions))
+        for (partitionId, bytes) in rawBytes { sizes[Int(partitionId)] = bytes }
+        for (partitionId, count) in nextSequence { batches[Int(partitionId)] = count }
+        return MapWriteResult(partitionRawBytes: sizes, batchesPerPartition: batches)
+    }
+
+    private func cut(_ partitionId: UInt32, isLast: Bool) throws {
+        let raw = buffers.removeValue(forKey: partitionId) ?? []
+        let sequence = nextSequence[partitionId, default: 0]
+        nextSequence[partitionId] = sequence + 1
+        let encoded = try BatchCodec.encode(raw: raw[...], codec: config.codec, mapIndex: mapIndex, attemptId: attemptId,
+                                            sequence: sequence, isLast: isLast, context: codecContext)
+        let batch = Batch(header: encoded.header, payload: encoded.stored[...])
+        try enqueue(OutgoingBatch(partitionId: partitionId, batch: batch, attempts: 0))
+    }
+
+    private func enqueue(_ outgoing: OutgoingBatch) throws {
+        guard let location = current[outgoing.partitionId], let primary = location.primary else {
+            throw ClientError(.unknownPartition, "no location for partition \(outgoing.partitionId) of \(handle.shuffle)")
+        }
+        let size = outgoing.batch.encodedByteCount
+        pending[primary.endpoint, default: (primary, [], 0)].batches.append(outgoing)
+        pending[primary.endpoint]?.bytes += size
+        if (pending[primary.endpoint]?.bytes ?? 0) >= config.mergedPushBytes {
+            try send(endpoint: primary.endpoint)
+        }
+    }
+
+    private func sendAllPending() throws {
+        for endpoint in pending.keys.sorted() { try send(endpoint: endpoint) }
+    }
+
+    private func send(endpoint: String) throws {
+        guard let group = pending.removeValue(forKey: endpoint), !group.batches.isEmpty else { return }
+        var entries: [PushEntry] = []
+        var epochs: [UInt32] = []
+        for outgoing in group.batches {
+            let location = current[outgoing.partitionId]
+            epochs.append(location?.epoch ?? 0)
+            entries.append(PushEntry(partitionId: outgoing.partitionId, epoch: location?.epoch ?? 0,
+                                     replica: location?.replica, batch: outgoing.batch))
+        }
+        let push = PushRequest(shuffle: handle.shuffle, role: .primary, entries: entries)
+        try tracker.acquireSlot(limit: config.maxInFlightPushesTotal, timeoutMs: config.requestTimeoutMs)
+        let tracker = self.tracker
+        let batches = group.batches
+        let sentEpochs = epochs
+        let workerId = group.worker.workerId
+        let client: FrameClient
+        do {
+            client = try workers.client(host: group.worker.host, port: Int(group.worker.port))
+        } catch {
+            tracker.complete(batches, epochs: epochs, workerId: workerId,
+                             statuses: Array(repeating: .replicationFailed, count: batches.count))
+            return
+        }
+        let pool = workers
+        client.send(type: push.frameType, body: push.encodedBody(), timeoutMs: config.requestTimeoutMs) { result in
+            let statuses: [StatusCode]
+            switch result {
+            case .success(let frame):
+                statuses = (try? PushResponse.decode(body: frame.body))?.statuses(count: batches.count)
+                    ?? Array(repeating: .internalError, count: batches.count)
+            case .failure:
+                pool.remove(endpoint: endpoint)
+                statuses = Array(repeating: .replicationFailed, count: batches.count)
+            }
+            tracker.complete(batches, epochs: sentEpochs, workerId: workerId, statuses: statuses)
+        }
+    }
+
+    /// Revives partitions whose pushes failed or whose file passed its soft limit, and resends failed batches.
+    private func handleOutcomes() throws {
+        let (failed, softSplits) = tracker.takeOutcomes()
+        for (partitionId, epoch) in softSplits.sorted(by: { $0.key < $1.key }) where current[partitionId]?.epoch == epoch {
+            current[partitionId] = try master.revive(handle.shuffle, partitionId: partitionId, failedEpoch: epoch,
+                                                     failedWorkerId: "")
+        }
+        for failure in failed {
+            var outgoing = failure.outgoing
+            outgoing.attempts += 1
+            guard outgoing.attempts <= config.maxPushRetries else {
+                throw ClientError(failure.status, "batch \(outgoing.batch.header.sequence) of map \(mapIndex) for "
+                                  + "partition \(outgoing.partitionId) failed \(outgoing.attempts) times")
+            }
+            if failure.status == .congested {
+                // The worker is over its memory budget: give it time before resending to the same place.
+                Self.pause(milliseconds: 10 << min(outgoing.attempts, 6))
+            } else if current[outgoing.partitionId]?.epoch == failure.epoch {
+                current[outgoing.partitionId] = try master.revive(handle.shuffle, partitionId: outgoing.partitionId,
+                                                                  failedEpoch: failure.epoch,
+                                                                  failedWorkerId: failure.workerId)
+            }
+            try enqueue(outgoing)
+        }
+    }
+
+    private static func pause(milliseconds: Int) {
+        ConditionVariable().wait(until: { false }, timeoutMs: milliseconds)
+    }
+}

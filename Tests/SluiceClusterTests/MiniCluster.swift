@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import SluiceClient
+import SluiceCore
+import SluiceMaster
+import SluiceWorker
+
+/// An in-process cluster on 127.0.0.1 with random ports: one master and N workers with temporary storage.
+/// Workers and the master can be stopped and restarted to test failures.
+final class MiniCluster: @unchecked Sendable {
+    // Mutated only by the test that owns the cluster, from one thread at a time.
+    private(set) var master: MasterServer
+    private(set) var masterPort: Int
+    private(set) var workers: [WorkerServer] = []
+    let root: URL
+    let logger: Logger
+    let settings = MasterSettings(workerHeartbeatIntervalMs: 100, workerHeartbeatTimeoutMs: 2_000,
+                                  applicationTimeoutMs: 60_000, deletedShuffleRetentionMs: 60_000)
+
+    init(workers count: Int, workerOverrides: [String: String] = [:]) throws {
+        var logger = Logger(label: "sluice.test")
+        logger.logLevel = .warning
+        self.logger = logger
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-mini-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        master = MasterServer(options: MasterServer.Options(host: "127.0.0.1", port: 0, settings: settings,
+                                                            tickIntervalMs: 50), logger: logger)
+        masterPort = try master.start()
+        for index in 0..<count {
+            try addWorker(index: index, overrides: workerOverrides)
+        }
+        try waitUntil("workers registered") { self.workers.allSatisfy(\.isRegistered) }
+    }
+
+    var masterEndpoint: String { "127.0.0.1:\(masterPort)" }
+
+    @discardableResult
+    func addWorker(index: Int, overrides: [String: String] = [:]) throws -> WorkerServer {
+        var all = [
+            "worker.host": "127.0.0.1", "worker.advertisedHost": "127.0.0.1", "worker.port": "0",
+            "worker.masterAddress": masterEndpoint, "worker.workerId": "worker-\(index)",
+            "worker.storageDir": root.appendingPathComponent("worker-\(index)").path,
+            "worker.heartbeatRetryInterval": "100ms", "worker.memoryBudget": "512m",
+        ]
+        all.merge(overrides) { _, new in new }
+        let worker = try WorkerServer(config: try WorkerConfig.load(overrides: all), logger: logger)
+        try worker.start()
+        workers.append(worker)
+        return worker
+    }
+
+    /// Kills a worker the hard way for an in-process server: it stops serving at once.
+    func stopWorker(_ index: Int) {
+        workers[index].stop()
+    }
+
+    /// Stops the master and starts a fresh one (empty state) on the same port.
+    func restartMaster() throws {
+        master.stop()
+        master = MasterServer(options: MasterServer.Options(host: "127.0.0.1", port: masterPort, settings: settings,
+                                                            tickIntervalMs: 50), logger: logger)
+        masterPort = try master.start()
+    }
+
+    func client(codec: Codec = .lz4, replicate: Bool = true) -> SluiceClient {
+        SluiceClient(config: ClientConfig(masterEndpoint: masterEndpoint, codec: codec, requestTimeoutMs: 10_000,
+                                          replicate: replicate))
+    }
+
+    func shutdown() {
+        for worker in workers { worker.stop() }
+        master.stop()
+        try? FileManager.default.removeItem(at: root)
+    }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting for \(what)" }
+}
+
+/// Polls `condition` until it holds or `timeoutMs` passes (a deadline, not a fixed sleep).
+func waitUntil(_ what: String, timeoutMs: Int = 10_000, _ condition: () -> Bool) throws {
+    let variable = ConditionVariable()
+    guard variable.wait(until: condition, timeoutMs: timeoutMs) else { throw TimedOut(what: what) }
+}
