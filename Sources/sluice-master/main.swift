@@ -1,19 +1,75 @@
 import Foundation
+import Logging
 import SluiceCore
+import SluiceMaster
 
-// Configuration only for now: the server itself is not implemented yet.
-do {
-    switch try ConfigCommandLine.run(role: .master, arguments: Array(CommandLine.arguments.dropFirst()),
-                                     environment: ProcessInfo.processInfo.environment) {
-    case .printAndExit(let text):
-        print(text, terminator: "")
-    case .run(let resolved):
-        let config = try MasterConfig(resolved)
-        for warning in resolved.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        print(resolved.summary())
-        print("sluice-master: listening on \(config.host):\(config.port) is not implemented yet")
+/// The `sluice-master` process: configuration, logging, the server, and shutdown on SIGTERM/SIGINT.
+///
+/// Exit status: 0 after a signal-initiated stop (or help/docs), 1 when the server cannot start, 2 for
+/// configuration errors.
+enum MasterMain {
+    /// Expiry of lost workers and timed-out applications is checked at least this often, whatever
+    /// `applicationCheckInterval` says, so a worker is declared lost within about a second of its time-out.
+    static let maxTickIntervalMs = 1_000
+
+    /// Runs the process and returns its exit status.
+    static func run() -> Int32 {
+        let config: MasterConfig
+        do {
+            switch try ConfigCommandLine.run(role: .master, arguments: Array(CommandLine.arguments.dropFirst()),
+                                             environment: ProcessInfo.processInfo.environment) {
+            case .printAndExit(let text):
+                ProcessOutput.standardOutput(text)
+                return 0
+            case .run(let resolved):
+                config = try MasterConfig(resolved)
+                for warning in resolved.warnings { ProcessOutput.standardError("warning: \(warning)\n") }
+                ProcessOutput.standardError(resolved.summary() + "\n")
+            }
+        } catch {
+            ProcessOutput.standardError("sluice-master: \(error)\n")
+            return 2
+        }
+
+        ProcessOutput.bootstrapLogging(level: config.logLevel)
+        let logger = Logger(label: "sluice.master")
+        signal(SIGPIPE, SIG_IGN)
+        // Before starting, so a signal that arrives as soon as the port is announced is handled.
+        let requests = ShutdownRequests()
+        let signalSources = installSignalSources([SIGTERM, SIGINT]) { number in
+            logger.info("shutdown requested", metadata: ["signal": "\(signalName(number))"])
+            requests.request(.immediate)
+        }
+
+        let server = MasterServer(options: options(for: config), logger: logger)
+        let port: Int
+        do {
+            port = try server.start()
+        } catch {
+            ProcessOutput.standardError("sluice-master: cannot listen on \(config.host):\(config.port): \(error)\n")
+            return 1
+        }
+        ProcessOutput.standardOutput("sluice-master listening on \(config.host):\(port)\n")
+
+        withExtendedLifetime(signalSources) { _ = requests.waitForRequest() }
+        logger.info("master stopping")
+        server.stop()
+        logger.info("master stopped")
+        return 0
     }
-} catch {
-    FileHandle.standardError.write(Data("sluice-master: \(error)\n".utf8))
-    exit(2)
+
+    /// The server's options, from every field of `config`.
+    static func options(for config: MasterConfig) -> MasterServer.Options {
+        let settings = MasterSettings(
+            workerHeartbeatIntervalMs: UInt64(clamping: config.workerHeartbeatIntervalMs),
+            workerHeartbeatTimeoutMs: UInt64(clamping: config.workerHeartbeatTimeoutMs),
+            applicationTimeoutMs: UInt64(clamping: config.applicationTimeoutMs),
+            deletedShuffleRetentionMs: UInt64(clamping: config.deletedShuffleRetentionMs))
+        return MasterServer.Options(
+            host: config.host, port: config.port, settings: settings, maxConnections: config.maxConnections,
+            maxFrameBodyBytes: config.maxFrameBodyBytes, idleTimeoutMs: config.idleTimeoutMs,
+            tickIntervalMs: max(1, min(config.applicationCheckIntervalMs, maxTickIntervalMs)))
+    }
 }
+
+exit(MasterMain.run())

@@ -1,19 +1,73 @@
 import Foundation
+import Logging
 import SluiceCore
+import SluiceWorker
 
-// Configuration only for now: the server itself is not implemented yet.
-do {
-    switch try ConfigCommandLine.run(role: .worker, arguments: Array(CommandLine.arguments.dropFirst()),
-                                     environment: ProcessInfo.processInfo.environment) {
-    case .printAndExit(let text):
-        print(text, terminator: "")
-    case .run(let resolved):
-        let config = try WorkerConfig(resolved)
-        for warning in resolved.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        print(resolved.summary())
-        print("sluice-worker: listening on \(config.host):\(config.port) is not implemented yet")
+/// The `sluice-worker` process: configuration, logging, the server, and shutdown on signals.
+///
+/// SIGTERM drains (new pushes are refused, reads go on) for up to `shutdownGracePeriodMs`, or until a second
+/// SIGTERM/SIGINT, then stops. SIGINT stops at once. Exit status: 0 after a signal-initiated stop (or
+/// help/docs), 1 when the worker cannot start (storage, port), 2 for configuration errors.
+enum WorkerMain {
+    /// Runs the process and returns its exit status.
+    static func run() -> Int32 {
+        let config: WorkerConfig
+        do {
+            switch try ConfigCommandLine.run(role: .worker, arguments: Array(CommandLine.arguments.dropFirst()),
+                                             environment: ProcessInfo.processInfo.environment) {
+            case .printAndExit(let text):
+                ProcessOutput.standardOutput(text)
+                return 0
+            case .run(let resolved):
+                config = try WorkerConfig(resolved)
+                for warning in resolved.warnings { ProcessOutput.standardError("warning: \(warning)\n") }
+                ProcessOutput.standardError(resolved.summary() + "\n")
+            }
+        } catch {
+            ProcessOutput.standardError("sluice-worker: \(error)\n")
+            return 2
+        }
+
+        ProcessOutput.bootstrapLogging(level: config.logLevel)
+        let logger = Logger(label: "sluice.worker")
+        signal(SIGPIPE, SIG_IGN)
+        // Before starting, so a signal that arrives as soon as the port is announced is handled.
+        let requests = ShutdownRequests()
+        let signalSources = installSignalSources([SIGTERM, SIGINT]) { number in
+            logger.info("shutdown requested", metadata: ["signal": "\(signalName(number))"])
+            requests.request(number == SIGTERM ? .graceful : .immediate)
+        }
+
+        let worker: WorkerServer
+        do {
+            worker = try WorkerServer(config: config, logger: logger)
+        } catch {
+            ProcessOutput.standardError("sluice-worker: cannot open storage directory \(config.storageDir): \(error)\n")
+            return 1
+        }
+        let port: Int
+        do {
+            port = try worker.start()
+        } catch {
+            ProcessOutput.standardError("sluice-worker: cannot listen on \(config.host):\(config.port): \(error)\n")
+            worker.stop()
+            return 1
+        }
+        ProcessOutput.standardOutput("sluice-worker listening on \(config.host):\(port)\n")
+
+        withExtendedLifetime(signalSources) {
+            guard requests.waitForRequest() == .graceful else { return }
+            logger.info("worker draining", metadata: ["grace.period.ms": "\(config.shutdownGracePeriodMs)"])
+            worker.beginDraining()
+            if requests.waitForEscalation(timeoutMs: config.shutdownGracePeriodMs) {
+                logger.info("worker drain cut short")
+            }
+        }
+        logger.info("worker stopping")
+        worker.stop()
+        logger.info("worker stopped")
+        return 0
     }
-} catch {
-    FileHandle.standardError.write(Data("sluice-worker: \(error)\n".utf8))
-    exit(2)
 }
+
+exit(WorkerMain.run())
