@@ -1,16 +1,19 @@
 import ArgumentParser
 import CSluiceShim
 import Foundation
+import SluiceCore
 
 /// `sluice-bench`: Sluice throughput against same-run hardware baselines on loopback.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sluice-bench",
-        abstract: "Measure loopback hardware baselines (and, later, Sluice scenarios) and print ratios.",
+        abstract: "Push and fetch shuffle data through Sluice and compare with same-run hardware baselines.",
         discussion: """
-            Absolute numbers swing 30-50% on shared machines: compare the ratio column, which divides by a \
-            baseline measured in the same round. Sluice scenarios (push, fetch against --master) are not wired yet; \
-            today only the baselines run.
+            Without --master, starts an embedded cluster (one master, two workers, temporary directories) on \
+            loopback. Mappers push --bytes of realistic records into --partitions partitions (replicated unless \
+            --no-replicate); reducers read every partition back and verify every byte. Absolute numbers swing \
+            30-50% on shared machines: compare the ratio column, which divides by a baseline measured in the \
+            same round (push by receive+append, fetch by sendfile of a cached file).
             """)
 
     @Option(help: "Total body bytes per scenario (suffixes k, m, g).")
@@ -40,11 +43,26 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the report as JSON to this file.")
     var json: String?
 
-    @Option(help: "Sluice master HOST:PORT for the Sluice scenarios (not yet: Sluice scenarios are not wired).")
+    @Option(help: "Sluice master HOST:PORT; without it an embedded cluster is started.")
     var master: String?
 
-    @Flag(help: "Run only the hardware baselines (today the only thing that runs).")
+    @Flag(help: "Run only the hardware baselines.")
     var baselinesOnly = false
+
+    @Option(help: "Map tasks in the Sluice scenario.")
+    var mappers = 8
+
+    @Option(help: "Partitions in the Sluice scenario.")
+    var partitions = 64
+
+    @Option(help: "Codec of pushed batches: none, lz4 or zstd.")
+    var codec = "lz4"
+
+    @Flag(inversion: .prefixedNo, help: "Replicate every partition to a second worker.")
+    var replicate = true
+
+    @Option(help: "Workers in the embedded cluster.")
+    var workers = 2
 
     static let maxMessageBytes = 64 << 20
     static let maxTotalBytes = 32 << 30
@@ -62,6 +80,11 @@ struct BenchCommand: ParsableCommand {
         guard messageBytes.bytes <= bytes.bytes / connections else {
             throw ValidationError("--message-bytes must be at most --bytes / --connections")
         }
+        guard Codec(name: codec) != nil else { throw ValidationError("--codec must be none, lz4 or zstd") }
+        guard (1...10_000).contains(mappers), (1...100_000).contains(partitions) else {
+            throw ValidationError("--mappers must be 1...10000 and --partitions 1...100000")
+        }
+        guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1...16") }
         if let master {
             let parts = master.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, let port = UInt16(parts[1]), port > 0 else {
@@ -79,25 +102,30 @@ struct BenchCommand: ParsableCommand {
         var report = Report(parameters: .init(totalBytes: bytes.bytes, messageBytes: messageBytes.bytes,
                                               connections: connections, rounds: rounds,
                                               warmupRounds: warmupRounds))
-        let runSluice = !baselinesOnly && !SluiceScenarios.all.isEmpty
-        if !baselinesOnly {
-            report.notes.append("Sluice scenarios: not wired yet (see SluiceScenario.swift); only hardware baselines"
-                                + " were measured" + (master == nil ? "." : ", --master \(master ?? "") ignored."))
-        }
-        if runSluice, master == nil { throw ValidationError("Sluice scenarios need --master HOST:PORT") }
         if warmupRounds > 0 {
             var discarded = report
             for _ in 0..<warmupRounds { try runBaselines(round: 0, into: &discarded) }
             report.notes.append("\(warmupRounds) untimed warm-up round(s) of the baselines ran first and are not shown.")
         }
+        var cluster: EmbeddedCluster?
+        defer { cluster?.shutdown() }
+        var endpoint = master
+        if !baselinesOnly && master == nil {
+            cluster = try EmbeddedCluster(workerCount: workers, directory: directory, memoryBudgetBytes: 1 << 30)
+            endpoint = cluster?.masterEndpoint
+            report.notes.append("Sluice: embedded cluster of 1 master and \(workers) workers on 127.0.0.1, "
+                                + "\(mappers) mappers x \(partitions) partitions, every byte read back and verified.")
+        }
         for round in 1...rounds {
             try runBaselines(round: round, into: &report)
-            if runSluice, let master {
-                for scenario in SluiceScenarios.all {
-                    report.add(try scenario.run(master: master, totalBytes: bytes.bytes,
-                                                messageBytes: messageBytes.bytes, connections: connections),
-                               round: round, comparedTo: scenario.baselineName)
-                }
+            if let endpoint, !baselinesOnly {
+                let workload = SluiceWorkload(masterEndpoint: endpoint, totalBytes: bytes.bytes, mappers: mappers,
+                                              partitions: partitions, threads: connections,
+                                              codec: Codec(name: codec) ?? .lz4, replicate: replicate,
+                                              pushBytes: messageBytes.bytes)
+                let result = try workload.run(shuffleId: UInt32(round))
+                report.add(result.push, round: round, comparedTo: Baselines.receiveAndAppendName)
+                report.add(result.fetch, round: round, comparedTo: Baselines.sendfileName)
             }
         }
         print(report.table())

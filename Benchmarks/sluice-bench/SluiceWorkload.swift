@@ -1,0 +1,159 @@
+import Dispatch
+import SluiceClient
+import SluiceCompression
+import SluiceCore
+import Synchronization
+
+/// The Sluice scenario of `sluice-bench`: M mappers push realistic records into R partitions (with
+/// replication unless turned off), then reducers read every partition back and verify every byte: per
+/// (map, partition) the length and the CRC32C of the bytes in write order must equal what the mapper wrote.
+struct SluiceWorkload {
+    let masterEndpoint: String
+    let totalBytes: Int
+    let mappers: Int
+    let partitions: Int
+    let threads: Int
+    let codec: Codec
+    let replicate: Bool
+    let pushBytes: Int
+    /// Each `write` call hands the writer this many bytes (a serializer's output buffer).
+    let writeSliceBytes = 32 << 10
+
+    static let pushName = "sluice-push"
+    static let fetchName = "sluice-fetch"
+
+    /// What one (map, partition) pair received: byte count and CRC32C of the bytes in write order.
+    struct Written: Sendable, Equatable {
+        var bytes = 0
+        var crc32c: UInt32 = 0
+    }
+
+    /// Runs push then fetch once under a fresh shuffle id; returns both measurements.
+    func run(shuffleId: UInt32) throws -> (push: Measurement, fetch: Measurement) {
+        let client = SluiceClient(config: ClientConfig(masterEndpoint: masterEndpoint, codec: codec,
+                                                       pushBufferBytes: 256 << 10, mergedPushBytes: pushBytes,
+                                                       replicate: replicate))
+        defer { client.close() }
+        let key = ShuffleKey(applicationId: "sluice-bench", shuffleId: shuffleId)
+        let handle = try client.registerShuffle(key, numMappers: UInt32(mappers), numPartitions: UInt32(partitions))
+        let pool = RecordPool.shared
+        let written = Mutex<[Int: [Written]]>([:])
+        let failures = Mutex<[String]>([])
+        let pushClock = Stopwatch()
+        let workload = self
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            for mapIndex in stride(from: thread, to: workload.mappers, by: workload.threads) {
+                do {
+                    let result = try workload.writeMap(mapIndex, client: client, handle: handle, pool: pool)
+                    written.withLock { $0[mapIndex] = result }
+                } catch {
+                    failures.withLock { $0.append("map \(mapIndex): \(error)") }
+                }
+            }
+        }
+        let push = pushClock.finish(name: "\(Self.pushName) (\(codec), replicas \(replicate ? 2 : 1))",
+                                    connections: threads, bytes: totalBytesWritten(written.withLock { $0 }))
+        if let failure = failures.withLock({ $0.first }) { throw BenchError("push failed: \(failure)") }
+        let expected = written.withLock { $0 }
+
+        let fetchClock = Stopwatch()
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            let reader = client.reader(key)
+            for partition in stride(from: thread, to: workload.partitions, by: workload.threads) {
+                do {
+                    try workload.verifyPartition(partition, reader: reader, expected: expected)
+                } catch {
+                    failures.withLock { $0.append("partition \(partition): \(error)") }
+                }
+            }
+        }
+        let fetch = fetchClock.finish(name: "\(Self.fetchName) (\(codec), verified)", connections: threads,
+                                      bytes: push.bytes)
+        if let failure = failures.withLock({ $0.first }) { throw BenchError("fetch failed: \(failure)") }
+        try? client.master.unregisterShuffle(key)
+        return (push, fetch)
+    }
+
+    private func totalBytesWritten(_ written: [Int: [Written]]) -> Int {
+        written.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.bytes } }
+    }
+
+    /// One map task: slices of the record pool, round-robin over partitions, `totalBytes / mappers` in all.
+    private func writeMap(_ mapIndex: Int, client: SluiceClient, handle: ShuffleHandle,
+                          pool: RecordPool) throws -> [Written] {
+        let writer = client.writer(handle, mapIndex: UInt32(mapIndex), attemptId: UInt64(mapIndex) + 1)
+        var written = [Written](repeating: Written(), count: partitions)
+        var remaining = totalBytes / mappers
+        var offset = (mapIndex * 7_919) % pool.bytes.count
+        var slice = 0
+        while remaining > 0 {
+            let count = min(writeSliceBytes, remaining)
+            let partition = (mapIndex + slice) % partitions
+            let bytes = pool.slice(offset: offset, count: count)
+            try writer.write(partitionId: UInt32(partition), bytes: bytes)
+            written[partition].bytes += count
+            written[partition].crc32c = CRC32C.checksum(bytes, seed: written[partition].crc32c)
+            offset = (offset + count) % pool.bytes.count
+            remaining -= count
+            slice += 1
+        }
+        _ = try writer.close()
+        return written
+    }
+
+    /// Reads one partition and checks every map's bytes against what it wrote.
+    private func verifyPartition(_ partition: Int, reader: ShuffleReader, expected: [Int: [Written]]) throws {
+        var got = [Int: Written]()
+        var nextSequence = [Int: UInt32]()
+        var early = [Int: [UInt32: [UInt8]]]()
+        let winners = Dictionary(uniqueKeysWithValues: (0..<mappers).map { (UInt32($0), UInt64($0) + 1) })
+        let nonEmpty = Set((0..<mappers).filter { (expected[$0]?[partition].bytes ?? 0) > 0 }.map { UInt32($0) })
+        try reader.read(partitionId: UInt32(partition), winners: winners, nonEmptyMaps: nonEmpty) { header, raw in
+            let map = Int(header.mapIndex)
+            early[map, default: [:]][header.sequence] = raw
+            // Fold batches in sequence order (they normally arrive in order; a revive can reorder them).
+            while let next = early[map]?.removeValue(forKey: nextSequence[map, default: 0]) {
+                got[map, default: Written()].bytes += next.count
+                got[map, default: Written()].crc32c = CRC32C.checksum(next, seed: got[map]?.crc32c ?? 0)
+                nextSequence[map, default: 0] += 1
+            }
+        }
+        for map in 0..<mappers {
+            let want = expected[map]?[partition] ?? Written()
+            guard (got[map] ?? Written()) == want else {
+                throw BenchError("map \(map) partition \(partition): read \(got[map]?.bytes ?? 0) bytes, "
+                                 + "wrote \(want.bytes), or checksums differ")
+            }
+        }
+    }
+}
+
+/// Realistic shuffle rows (key, tab, text with repetition, newline), generated once and sliced by writers.
+final class RecordPool: Sendable {
+    static let shared = RecordPool(bytes: 8 << 20)
+    let bytes: [UInt8]
+
+    init(bytes count: Int) {
+        var generated: [UInt8] = []
+        generated.reserveCapacity(count + 256)
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        let words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet"]
+        while generated.count < count {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            let key = "user-\(state % 1_000_000)\t"
+            var value = ""
+            for index in 0..<Int(4 + state % 12) { value += words[Int((state >> (index % 50)) % 10)] + " " }
+            generated.append(contentsOf: (key + value + "\(state % 100_000)\n").utf8)
+        }
+        bytes = Array(generated.prefix(count))
+    }
+
+    /// `count` bytes from `offset`, wrapping around the end of the pool.
+    func slice(offset: Int, count: Int) -> [UInt8] {
+        let end = offset + count
+        if end <= bytes.count { return Array(bytes[offset..<end]) }
+        return Array(bytes[offset...]) + Array(bytes[..<(end - bytes.count)])
+    }
+}
