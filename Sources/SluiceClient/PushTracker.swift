@@ -37,8 +37,9 @@ final class PushTracker: Sendable {
         state.withLock { $0.inFlight += 1 }
     }
 
-    /// Records the answer to one push of `batches` sent to `location` and frees its slot.
-    func complete(_ batches: [OutgoingBatch], epochs: [UInt32], workerId: String, statuses: [StatusCode]) {
+    /// Records the answer to one push of `batches` and frees its slot. `suspects[i]` is the worker to avoid when
+    /// batch `i` is revived: the replica when the primary reported `replicationFailed`, else the primary.
+    func complete(_ batches: [OutgoingBatch], epochs: [UInt32], suspects: [String], statuses: [StatusCode]) {
         state.withLock { s in
             s.inFlight -= 1
             for (index, outgoing) in batches.enumerated() {
@@ -47,7 +48,7 @@ final class PushTracker: Sendable {
                     s.acknowledgedBatches += 1
                     if status == .softSplit { s.softSplits[outgoing.partitionId] = epochs[index] }
                 } else {
-                    s.failed.append(FailedPush(outgoing: outgoing, epoch: epochs[index], workerId: workerId,
+                    s.failed.append(FailedPush(outgoing: outgoing, epoch: epochs[index], workerId: suspects[index],
                                                status: status))
                 }
             }

@@ -113,9 +113,11 @@ public final class ShuffleWriter {
         guard let group = pending.removeValue(forKey: endpoint), !group.batches.isEmpty else { return }
         var entries: [PushEntry] = []
         var epochs: [UInt32] = []
+        var replicaIds: [String?] = []
         for outgoing in group.batches {
             let location = current[outgoing.partitionId]
             epochs.append(location?.epoch ?? 0)
+            replicaIds.append(location?.replica?.workerId)
             entries.append(PushEntry(partitionId: outgoing.partitionId, epoch: location?.epoch ?? 0,
                                      replica: location?.replica, batch: outgoing.batch))
         }
@@ -124,27 +126,35 @@ public final class ShuffleWriter {
         let tracker = self.tracker
         let batches = group.batches
         let sentEpochs = epochs
-        let workerId = group.worker.workerId
+        let primaryId = group.worker.workerId
+        let primaryOnly = Array(repeating: primaryId, count: batches.count)
+        let sentReplicaIds = replicaIds
+        let suspectsByStatus: @Sendable ([StatusCode]) -> [String] = { statuses in
+            statuses.enumerated().map { index, status in
+                status == .replicationFailed ? (sentReplicaIds[index] ?? primaryId) : primaryId
+            }
+        }
         let client: FrameClient
         do {
             client = try workers.client(host: group.worker.host, port: Int(group.worker.port))
         } catch {
-            tracker.complete(batches, epochs: epochs, workerId: workerId,
-                             statuses: Array(repeating: .replicationFailed, count: batches.count))
+            tracker.complete(batches, epochs: epochs, suspects: primaryOnly,
+                             statuses: Array(repeating: .ioError, count: batches.count))
             return
         }
         let pool = workers
         client.send(type: push.frameType, body: push.encodedBody(), timeoutMs: config.requestTimeoutMs) { result in
-            let statuses: [StatusCode]
             switch result {
             case .success(let frame):
-                statuses = (try? PushResponse.decode(body: frame.body))?.statuses(count: batches.count)
+                let statuses = (try? PushResponse.decode(body: frame.body))?.statuses(count: batches.count)
                     ?? Array(repeating: .internalError, count: batches.count)
+                tracker.complete(batches, epochs: sentEpochs, suspects: suspectsByStatus(statuses), statuses: statuses)
             case .failure:
+                // The primary itself did not answer: avoid it.
                 pool.remove(endpoint: endpoint)
-                statuses = Array(repeating: .replicationFailed, count: batches.count)
+                tracker.complete(batches, epochs: sentEpochs, suspects: primaryOnly,
+                                 statuses: Array(repeating: .ioError, count: batches.count))
             }
-            tracker.complete(batches, epochs: sentEpochs, workerId: workerId, statuses: statuses)
         }
     }
 

@@ -108,6 +108,9 @@ public final class WorkerServer: Sendable {
         lifecycle.withLock { $0.draining = true }
     }
 
+    /// The shuffles this worker holds files of.
+    public var heldShuffles: [ShuffleKey] { store.heldShuffles() }
+
     var isDraining: Bool { lifecycle.withLock { $0.draining } }
 
     func isDeleted(_ shuffle: ShuffleKey) -> Bool { lifecycle.withLock { $0.deletedShuffles.contains(shuffle) } }

@@ -14,10 +14,11 @@ final class MiniCluster: @unchecked Sendable {
     private(set) var workers: [WorkerServer] = []
     let root: URL
     let logger: Logger
-    let settings = MasterSettings(workerHeartbeatIntervalMs: 100, workerHeartbeatTimeoutMs: 2_000,
-                                  applicationTimeoutMs: 60_000, deletedShuffleRetentionMs: 60_000)
+    let settings: MasterSettings
 
-    init(workers count: Int, workerOverrides: [String: String] = [:]) throws {
+    init(workers count: Int, workerOverrides: [String: String] = [:], applicationTimeoutMs: UInt64 = 60_000) throws {
+        settings = MasterSettings(workerHeartbeatIntervalMs: 100, workerHeartbeatTimeoutMs: 2_000,
+                                  applicationTimeoutMs: applicationTimeoutMs, deletedShuffleRetentionMs: 60_000)
         var logger = Logger(label: "sluice.test")
         logger.logLevel = .warning
         self.logger = logger
