@@ -36,10 +36,12 @@ let package = Package(
         .target(name: "SluiceWorker",
                 dependencies: ["SluiceCore", "SluiceNet", "SluiceStorage", "SluiceCompression", logging, metrics]),
         .target(name: "SluiceClient", dependencies: ["SluiceCore", "SluiceNet", "SluiceCompression", logging]),
+        // Process-level helpers of the server executables: signals, standard streams, logging set-up.
+        .target(name: "SluiceProcess", dependencies: ["SluiceCore", logging]),
 
         // Executables.
-        .executableTarget(name: "sluice-master", dependencies: ["SluiceMaster", "SluiceCore", logging, argumentParser]),
-        .executableTarget(name: "sluice-worker", dependencies: ["SluiceWorker", "SluiceCore", logging, argumentParser]),
+        .executableTarget(name: "sluice-master", dependencies: ["SluiceMaster", "SluiceCore", "SluiceProcess", logging]),
+        .executableTarget(name: "sluice-worker", dependencies: ["SluiceWorker", "SluiceCore", "SluiceProcess", logging]),
         .executableTarget(name: "sluice-bench", dependencies: [
             "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceCompression",
             "CSluiceShim", logging, argumentParser,

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SluiceCore
+import SluiceProcess
 import SluiceMaster
 
 /// The `sluice-master` process: configuration, logging, the server, and shutdown on SIGTERM/SIGINT.

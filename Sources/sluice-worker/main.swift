@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SluiceCore
+import SluiceProcess
 import SluiceWorker
 
 /// The `sluice-worker` process: configuration, logging, the server, and shutdown on signals.

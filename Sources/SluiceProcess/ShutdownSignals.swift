@@ -10,21 +10,23 @@ import Darwin
 ///
 /// The first request is remembered and wakes `waitForRequest()`; any later request escalates to an immediate
 /// stop and wakes `waitForEscalation(timeoutMs:)`.
-final class ShutdownRequests: Sendable {
+public final class ShutdownRequests: Sendable {
     /// How the process should stop.
-    enum Kind: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
         /// Stop taking new work, give in-flight work time, then stop.
         case graceful
         /// Stop now.
         case immediate
     }
 
+    public init() {}
+
     private let state = Mutex<Kind?>(nil)
     private let requested = DispatchSemaphore(value: 0)
     private let escalated = DispatchSemaphore(value: 0)
 
     /// Records a request; the first wakes `waitForRequest()`, a later one escalates to `.immediate`.
-    func request(_ kind: Kind) {
+    public func request(_ kind: Kind) {
         let previous = state.withLock { current -> Kind? in
             let previous = current
             current = previous == nil ? kind : .immediate
@@ -38,20 +40,20 @@ final class ShutdownRequests: Sendable {
     }
 
     /// Blocks until the first request and returns its kind.
-    func waitForRequest() -> Kind {
+    public func waitForRequest() -> Kind {
         requested.wait()
         return state.withLock { $0 } ?? .immediate
     }
 
     /// Blocks until a further request escalates the stop, or `timeoutMs` passes. Returns true when escalated.
-    func waitForEscalation(timeoutMs: Int) -> Bool {
+    public func waitForEscalation(timeoutMs: Int) -> Bool {
         escalated.wait(timeout: .now() + .milliseconds(max(timeoutMs, 0))) == .success
     }
 }
 
 /// Ignores `signals`' default dispositions and delivers them to `handler` on a private serial queue instead.
 /// Keep the returned sources alive for as long as the signals should be handled.
-func installSignalSources(_ signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) -> [any DispatchSourceSignal] {
+public func installSignalSources(_ signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) -> [any DispatchSourceSignal] {
     let queue = DispatchQueue(label: "sluice.signals", target: .global())
     return signals.map { number in
         signal(number, SIG_IGN)
@@ -63,7 +65,7 @@ func installSignalSources(_ signals: [Int32], handler: @escaping @Sendable (Int3
 }
 
 /// A signal's conventional name, for logs.
-func signalName(_ number: Int32) -> String {
+public func signalName(_ number: Int32) -> String {
     switch number {
     case SIGTERM: "SIGTERM"
     case SIGINT: "SIGINT"
