@@ -119,4 +119,28 @@ import Testing
         #expect(revived.allSatisfy { $0.primary?.workerId != "worker-0" && $0.replica?.workerId != "worker-0" })
         #expect(try data.mismatches(reader: client.reader(key), attemptId: Self.winner).isEmpty)
     }
+
+    @Test func mapRangeReadReturnsExactlyThoseMaps() throws {
+        let cluster = try MiniCluster(workers: 2)
+        defer { cluster.shutdown() }
+        let client = cluster.client()
+        defer { client.close() }
+        let data = smallData()
+        let key = ShuffleKey(applicationId: "app-range", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: 4, numPartitions: 20)
+        _ = try data.writeAll(client: client, handle: handle, attemptId: Self.winner)
+        let reader = client.reader(key)
+        let winners = Dictionary(uniqueKeysWithValues: (UInt32(0)..<4).map { ($0, Self.winner($0)) })
+        for partition in UInt32(0)..<20 {
+            var got: [UInt32: [UInt8]] = [:]
+            try reader.read(partitionId: partition, mapRange: 1..<3, winners: winners,
+                            nonEmptyMaps: data.nonEmptyMaps(partition: partition)) { header, raw in
+                got[header.mapIndex, default: []] += raw
+            }
+            #expect(Set(got.keys).isSubset(of: [1, 2]), "partition \(partition) delivered maps \(got.keys.sorted())")
+            for map: UInt32 in [1, 2] {
+                #expect((got[map] ?? []) == data.expected(map: map, partition: partition))
+            }
+        }
+    }
 }
