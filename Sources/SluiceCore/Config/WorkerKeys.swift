@@ -68,8 +68,9 @@ public enum WorkerKeys {
         scope: .worker, doc: "Connections beyond this many are refused at accept.")
     /// `worker.maxFrameBodySize`.
     public static let maxFrameBodySize = ConfigKey(
-        "worker.maxFrameBodySize", .bytes(min: 4 * kib, max: gib), default: "64MiB", unit: "bytes",
-        scope: .worker, doc: "Frames announcing a larger body are rejected before any allocation.")
+        "worker.maxFrameBodySize", .bytes(min: 4 * kib, max: gib), default: "72MiB", unit: "bytes",
+        scope: .worker,
+        doc: "Frames announcing a larger body are rejected before any allocation. Keep it above the largest batch (64 MiB) plus a push's headers.")
     /// `worker.maxInFlightRequestsPerConnection`.
     public static let maxInFlightRequestsPerConnection = ConfigKey(
         "worker.maxInFlightRequestsPerConnection", .int(min: 1, max: 65536), default: "64", unit: "requests",
