@@ -160,6 +160,8 @@ struct ConnectionLoop {
             return .closeAfterReply
         }
         switch MessageType(rawValue: frame.type) {
+        case .ping where !frame.body.isEmpty:
+            connection.respondError(to: frame, status: .malformed, message: "ping takes no body")
         case .ping:
             connection.respond(to: frame, body: ErrorResponse(.ok, "").encode())
         case .hello:
