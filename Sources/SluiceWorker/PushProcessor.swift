@@ -13,6 +13,9 @@ struct PushProcessor {
     func process(request: Frame, on connection: ServerConnection) throws {
         let push = try PushRequest.decode(body: request.body[...])
         let count = push.entries.count
+        guard request.type != MessageType.pushBatch.rawValue || count == 1 else {
+            throw ProtocolError(.malformed, "pushBatch carries exactly one entry, got \(count)")
+        }
         if worker.isDraining || worker.isDeleted(push.shuffle) {
             let status: StatusCode = worker.isDraining ? .shuttingDown : .unknownShuffle
             worker.metrics.refusedBatches.increment(by: count)
