@@ -32,7 +32,8 @@ struct SluiceWorkload {
     func run(shuffleId: UInt32) throws -> (push: Measurement, fetch: Measurement) {
         let client = SluiceClient(config: ClientConfig(masterEndpoint: masterEndpoint, codec: codec,
                                                        pushBufferBytes: 256 << 10, mergedPushBytes: pushBytes,
-                                                       replicate: replicate))
+                                                       acceptedCodecs: Codec.none.maskBit | codec.maskBit,
+                                                       replicate: replicate, connectionsPerWorker: threads))
         defer { client.close() }
         let key = ShuffleKey(applicationId: "sluice-bench", shuffleId: shuffleId)
         let handle = try client.registerShuffle(key, numMappers: UInt32(mappers), numPartitions: UInt32(partitions))

@@ -24,12 +24,14 @@ public struct ClientConfig: Sendable {
     public var acceptedCodecs: UInt8
     /// Ask the master for a replica of every partition.
     public var replicate: Bool
+    /// Connections to each worker, used in turn (each is served by its own worker thread).
+    public var connectionsPerWorker: Int
 
     public init(masterEndpoint: String, codec: Codec = .lz4, pushBufferBytes: Int = 256 << 10,
                 mergedPushBytes: Int = 1 << 20, maxInFlightPushesPerWorker: Int = 32, maxInFlightPushesTotal: Int = 256,
                 maxPushRetries: Int = 5, requestTimeoutMs: Int = 60_000, fetchWindowChunks: Int = 4,
                 acceptedCodecs: UInt8 = Codec.none.maskBit | Codec.lz4.maskBit | Codec.zstd.maskBit,
-                replicate: Bool = true) {
+                replicate: Bool = true, connectionsPerWorker: Int = 2) {
         self.masterEndpoint = masterEndpoint
         self.codec = codec
         self.pushBufferBytes = pushBufferBytes
@@ -41,6 +43,7 @@ public struct ClientConfig: Sendable {
         self.fetchWindowChunks = fetchWindowChunks
         self.acceptedCodecs = acceptedCodecs
         self.replicate = replicate
+        self.connectionsPerWorker = max(connectionsPerWorker, 1)
     }
 }
 

@@ -15,7 +15,8 @@ public final class SluiceClient: Sendable {
         master = MasterClient(endpoint: config.masterEndpoint, identity: identity, requestTimeoutMs: config.requestTimeoutMs)
         workers = FrameClientPool(role: .client, identity: identity,
                                   config: FrameClientConfig(requestTimeoutMs: config.requestTimeoutMs,
-                                                            maxInFlightRequests: config.maxInFlightPushesPerWorker))
+                                                            maxInFlightRequests: config.maxInFlightPushesPerWorker),
+                                  clientsPerEndpoint: config.connectionsPerWorker)
     }
 
     public func registerShuffle(_ shuffle: ShuffleKey, numMappers: UInt32, numPartitions: UInt32) throws -> ShuffleHandle {
