@@ -60,8 +60,24 @@ enum WorkerMain {
             guard requests.waitForRequest() == .graceful else { return }
             logger.info("worker draining", metadata: ["grace.period.ms": "\(config.shutdownGracePeriodMs)"])
             worker.beginDraining()
-            if requests.waitForEscalation(timeoutMs: config.shutdownGracePeriodMs) {
-                logger.info("worker drain cut short")
+            // Serve reads of what this worker holds until those shuffles end (the master has them deleted), the
+            // grace period passes, or a second signal arrives.
+            let deadlineMs = Monotonic.nowMs() + UInt64(max(config.shutdownGracePeriodMs, 0))
+            while true {
+                if worker.heldShuffles.isEmpty {
+                    logger.info("worker drained", metadata: ["reason": "no shuffle data left"])
+                    break
+                }
+                let nowMs = Monotonic.nowMs()
+                guard nowMs < deadlineMs else {
+                    logger.info("worker drained", metadata: ["reason": "grace period over",
+                                                             "shuffles.held": "\(worker.heldShuffles.count)"])
+                    break
+                }
+                if requests.waitForEscalation(timeoutMs: Int(min(deadlineMs - nowMs, 100))) {
+                    logger.info("worker drain cut short")
+                    break
+                }
             }
         }
         logger.info("worker stopping")
