@@ -88,11 +88,10 @@ public final class ShuffleReader {
         defer {
             client.send(type: .closeStream, body: CloseStreamRequest(streamId: opened.streamId).encoded()) { _ in }
         }
-        for chunkIndex in 0..<opened.chunkCount {
-            let request = FetchChunkRequest(streamId: opened.streamId, chunkIndex: chunkIndex)
-            let reply = try FetchChunkResponse.decode(body: try client.call(type: .fetchChunk, body: request.encoded()).body)
-            guard reply.head.status == .ok else { throw ClientError(reply.head.status, reply.head.message) }
-            for batch in try BatchCodec.splitBatches(reply.data) where mapRange.contains(batch.header.mapIndex) {
+        let fetcher = ChunkFetcher(client: client, streamId: opened.streamId, chunkCount: opened.chunkCount,
+                                   windowChunks: config.fetchWindowChunks, timeoutMs: config.requestTimeoutMs)
+        try fetcher.forEachChunk { data in
+            for batch in try BatchCodec.splitBatches(data) where mapRange.contains(batch.header.mapIndex) {
                 let raw = try BatchCodec.decode(batch, context: codecContext)  // verifies the checksum first
                 if filter.accept(batch.header) {
                     do {
