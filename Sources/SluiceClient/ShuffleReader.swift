@@ -47,6 +47,7 @@ public final class ShuffleReader {
                      consume: (BatchHeader, [UInt8]) throws -> Void) throws {
         var filter = ReadFilter(winners: winners.filter { mapRange.contains($0.key) },
                                 nonEmptyMaps: nonEmptyMaps.filter { mapRange.contains($0) })
+        var unreadable: [String] = []
         for location in try locations(of: partitionId) {
             var failures: [String] = []
             var missing = 0
@@ -70,11 +71,21 @@ public final class ShuffleReader {
             // proves the epoch holds no acknowledged data even if the other copy is unreachable. Real loss
             // still fails below: `finish()` checks every winning attempt for gaps and missing maps.
             if !done && missing == 0 {
-                throw ReadError.unavailable("partition \(partitionId) epoch \(location.epoch) of \(shuffle): "
-                                            + failures.joined(separator: "; "))
+                unreadable.append("epoch \(location.epoch): " + failures.joined(separator: "; "))
             }
         }
-        try filter.finish()
+        // An epoch no copy of which can be read is fatal only if it held winning data: after a map stage rerun
+        // the new attempts write to revived epochs, and a dead worker's old epoch holds only losers. The
+        // completeness check below decides exactly.
+        do {
+            try filter.finish()
+        } catch {
+            guard unreadable.isEmpty else {
+                throw ReadError.unavailable("partition \(partitionId) of \(shuffle): \(error); unreadable "
+                                            + unreadable.joined(separator: " | "))
+            }
+            throw error
+        }
     }
 
     private func readCopy(_ location: PartitionLocation, _ role: PartitionRole, _ worker: WorkerAddress,

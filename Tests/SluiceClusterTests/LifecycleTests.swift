@@ -143,4 +143,26 @@ import Testing
             }
         }
     }
+
+    @Test func withoutReplicationLostDataFailsAndARerunOfTheMapsReadsBack() throws {
+        let cluster = try MiniCluster(workers: 2)
+        defer { cluster.shutdown() }
+        let client = cluster.client(replicate: false)
+        defer { client.close() }
+        let data = smallData()
+        let key = ShuffleKey(applicationId: "app-rerun", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: 4, numPartitions: 20)
+        #expect(handle.locations.locations.allSatisfy { $0.replica == nil })
+        _ = try data.writeAll(client: client, handle: handle, attemptId: Self.winner)
+        cluster.stopWorker(0)
+
+        // The first attempts' data on worker 0 is gone: reading them must fail, never return short data.
+        #expect(throws: ReadError.self) { _ = try data.mismatches(reader: client.reader(key), attemptId: Self.winner) }
+
+        // Spark reruns the map stage: new attempts push through the stale handle, revive away from worker 0,
+        // and the reader, given the new winners, reads everything although worker 0's old epochs stay unreadable.
+        let rerun: @Sendable (UInt32) -> UInt64 = { 900 + UInt64($0) }
+        _ = try data.writeAll(client: client, handle: handle, attemptId: rerun)
+        #expect(try data.mismatches(reader: client.reader(key), attemptId: rerun).isEmpty)
+    }
 }
