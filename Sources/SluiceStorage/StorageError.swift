@@ -52,7 +52,8 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The status a worker reports for this error.
     public var status: StatusCode {
         switch code {
-        case .ioError, .noSpace: .ioError
+        case .noSpace: .hardSplit  // this location takes no more data: the client revives elsewhere
+        case .ioError: .ioError
         case .corrupt: .corrupt
         case .unknownPartition: .unknownPartition
         case .invalidKey, .invalidBatch: .invalidArgument
