@@ -32,7 +32,7 @@ import Testing
         let error = try #require(thrown)
         #expect(error.code == .noSpace && error.errno == ENOSPC)
         #expect(error.path.hasSuffix("/app-1/1/0-0-p.data"))
-        #expect(error.status == .ioError)
+        #expect(error.status == .hardSplit, "a full disk moves the client elsewhere")
         #expect(throws: StorageError.self) { _ = try store.append(k, batch: makeBatch(mapIndex: 2, sequence: 0, payloadBytes: 1)) }
         #expect(store.heldPartitions().first?.isFailed == true)
 
