@@ -18,13 +18,13 @@ rm -rf "$build/test-classes"
 mkdir -p "$build/test-classes"
 mapfile -t test_sources < <(find "$here/src/test/java" -name '*.java' | sort)
 classpath="$build/sluice-spark-client.jar:$jars35/*"
-javac --release 17 -encoding UTF-8 -Xlint:all,-path,-serial,-options -g \
+javac --release 17 -encoding UTF-8 -Xlint:all,-path,-serial,-options,-processing -g \
     -cp "$junit:$classpath" -d "$build/test-classes" "${test_sources[@]}"
 
 report="$build/junit-output.txt"
 set +e
 java -Dsluice.repo="$repo" -cp "$junit:$build/test-classes:$classpath" \
-    org.junit.platform.console.ConsoleLauncher --disable-banner --details=tree \
+    org.junit.platform.console.ConsoleLauncher --disable-banner --disable-ansi-colors --details=tree \
     --scan-classpath "$build/test-classes" 2>&1 | tee "$report"
 status="${PIPESTATUS[0]}"
 set -e
