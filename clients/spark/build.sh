@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds clients/spark/build/sluice-spark-client.jar with plain javac + jar against pip's pyspark jars (no Maven):
 #   src/main/java   (every package) with javac --release 17 against pyspark 3.5.9's jars,
-#   src/shim43/java (if it has .java files) against pyspark 4.3.0's jars plus the first output.
+#   src/shim43/java (if it has .java files) against pyspark 4.3.0's jars plus the first output;
+#   src/compat35/java (if it has .java files) against pyspark 3.5.9's jars into build/sluice-spark35-compat.jar.
 # Installs pyspark 3.5.9 and 4.3.0 into <repo>/.cache/pyspark-3.5 and .cache/pyspark-4.3 virtual environments
 # when they are missing. Prints the jar path on success.
 set -euo pipefail
@@ -53,3 +54,18 @@ if [ "${#shim_sources[@]}" -gt 0 ]; then
     jar --update --file "$build/sluice-spark-client.jar" -C "$build/classes43" .
 fi
 echo "$build/sluice-spark-client.jar"
+
+# Optional: src/compat35/java (classes only Spark 3.5 lacks) as a separate jar for Spark 3.5 class paths only.
+compat_sources=()
+if [ -d "$here/src/compat35/java" ]; then
+    mapfile -t compat_sources < <(find "$here/src/compat35/java" -name '*.java' | sort)
+fi
+rm -rf "$build/classes35compat"
+rm -f "$build/sluice-spark35-compat.jar"
+if [ "${#compat_sources[@]}" -gt 0 ]; then
+    mkdir -p "$build/classes35compat"
+    javac --release 17 -encoding UTF-8 -Xlint:all,-path,-serial,-options -g \
+        -cp "$jars35/*" -d "$build/classes35compat" "${compat_sources[@]}"
+    jar --create --file "$build/sluice-spark35-compat.jar" -C "$build/classes35compat" .
+    echo "$build/sluice-spark35-compat.jar"
+fi
