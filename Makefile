@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config
 BENCH_ARGS ?=
 
-.PHONY: demo test setup build release clean docs-config
+.PHONY: demo test setup build release clean docs-config spark-client java-test
 
 # Installs the C libraries' -dev packages when pkg-config cannot find them (needs root or sudo).
 setup:
@@ -28,6 +28,23 @@ demo: release
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The Java client jar for Spark 3.5 to 4.3: clients/spark/build/sluice-spark-client.jar (installs pyspark into .cache/).
+spark-client:
+	clients/spark/build.sh
+
+JUNIT_CONSOLE_JAR := /usr/share/java/junit-platform-console-standalone.jar
+
+# Java client tests (JUnit 5), including interop with the Swift servers built by `swift build`.
+java-test: setup spark-client
+	@if [ ! -f $(JUNIT_CONSOLE_JAR) ]; then \
+	  echo "installing junit5"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq junit5; \
+	fi
+	$(SWIFT) build --product sluice-master
+	$(SWIFT) build --product sluice-worker
+	JUNIT_CONSOLE_JAR=$(JUNIT_CONSOLE_JAR) clients/spark/run-tests.sh
 
 # Regenerates docs/configuration.md and config/{master,worker}.conf from the config registry.
 docs-config: build

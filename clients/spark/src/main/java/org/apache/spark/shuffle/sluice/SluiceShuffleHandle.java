@@ -1,0 +1,51 @@
+package org.apache.spark.shuffle.sluice;
+
+import org.apache.spark.ShuffleDependency;
+import org.apache.spark.shuffle.BaseShuffleHandle;
+
+/**
+ * The handle of one Sluice shuffle, created on the driver by {@code registerShuffle} and shipped to every task inside
+ * the {@link ShuffleDependency}. It carries what tasks need without asking the driver: the application id the master
+ * knows the shuffle by, the map and reduce partition counts, and the encoded LocationTable the master handed out
+ * (which worker holds each partition's primary and replica), so map tasks push without asking the master first.
+ */
+public final class SluiceShuffleHandle<K, V, C> extends BaseShuffleHandle<K, V, C> {
+    private static final long serialVersionUID = 1L;
+
+    private final String applicationId;
+    private final int numMappers;
+    private final int numPartitions;
+    /** {@code LocationTable.encode()}; empty when the shuffle has no reduce partitions. */
+    private final byte[] encodedLocationTable;
+
+    public SluiceShuffleHandle(int shuffleId, ShuffleDependency<K, V, C> dependency, String applicationId,
+                               int numMappers, int numPartitions, byte[] encodedLocationTable) {
+        super(shuffleId, dependency);
+        this.applicationId = applicationId;
+        this.numMappers = numMappers;
+        this.numPartitions = numPartitions;
+        this.encodedLocationTable = encodedLocationTable.clone();
+    }
+
+    public String applicationId() {
+        return applicationId;
+    }
+
+    public int numMappers() {
+        return numMappers;
+    }
+
+    public int numPartitions() {
+        return numPartitions;
+    }
+
+    public byte[] encodedLocationTable() {
+        return encodedLocationTable.clone();
+    }
+
+    @Override
+    public String toString() {
+        return "SluiceShuffleHandle(shuffle " + shuffleId() + " of " + applicationId + ", " + numMappers + " maps, "
+                + numPartitions + " partitions, table " + encodedLocationTable.length + " bytes)";
+    }
+}

@@ -1,0 +1,252 @@
+package org.apache.spark.shuffle.sluice;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Arrays;
+import org.apache.spark.Partitioner;
+import org.apache.spark.ShuffleDependency;
+import org.apache.spark.TaskContext;
+import org.apache.spark.scheduler.MapStatus;
+import org.apache.spark.serializer.SerializationStream;
+import org.apache.spark.serializer.SerializerInstance;
+import org.apache.spark.shuffle.ShuffleWriteMetricsReporter;
+import org.apache.spark.shuffle.ShuffleWriter;
+import org.apache.spark.shuffle.sluice.client.PushSession;
+import scala.Option;
+import scala.Product2;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+
+/**
+ * Writes one map task attempt's output to Sluice workers.
+ *
+ * <p>Records (combined first when the dependency asks for map-side combine) are serialized into one buffer per reduce
+ * partition. A buffer that reaches {@code spark.sluice.push.bufferSize} is cut: its serialization stream is closed and
+ * the bytes become one batch, a complete stream of its own, handed to the {@link PushSession}. When all buffers
+ * together exceed {@code spark.sluice.writer.bufferMemory}, the largest is cut early. At the end of {@link #write} the
+ * remaining buffers are cut with the last flag and the session is finished: every batch is acknowledged by every copy
+ * before the task may report its {@link MapStatus}, which is what commits the output (winner = reported attempt).
+ */
+public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
+    private static final ClassTag<Object> ANY = ClassTag$.MODULE$.Any();
+    /** Initial capacity of a partition buffer; it doubles as needed. */
+    private static final int INITIAL_BUFFER_BYTES = 4096;
+
+    private final ShuffleDependency<K, V, C> dependency;
+    private final int shuffleId;
+    private final int numPartitions;
+    private final long mapTaskId;
+    private final TaskContext context;
+    private final ShuffleWriteMetricsReporter metrics;
+    private final PushSession session;
+    private final int pushBufferBytes;
+    private final long bufferMemoryBytes;
+    private final SerializerInstance serializer;
+
+    private final PartitionBuffer[] buffers;
+    private long bufferedBytes;
+    private long[] partitionLengths;
+    private MapStatus mapStatus;
+    private boolean stopped;
+
+    /** {@code session} is null only when the shuffle has no reduce partitions. */
+    SluiceShuffleWriter(SluiceShuffleHandle<K, V, C> handle, long mapTaskId, TaskContext context,
+                        ShuffleWriteMetricsReporter metrics, PushSession session, SluiceConf conf) {
+        this.dependency = handle.dependency();
+        this.shuffleId = handle.shuffleId();
+        this.numPartitions = handle.numPartitions();
+        this.mapTaskId = mapTaskId;
+        this.context = context;
+        this.metrics = metrics;
+        this.session = session;
+        this.pushBufferBytes = conf.pushBufferBytes;
+        this.bufferMemoryBytes = conf.writerBufferMemoryBytes;
+        this.serializer = dependency.serializer().newInstance();
+        this.buffers = new PartitionBuffer[numPartitions];
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void write(scala.collection.Iterator<Product2<K, V>> records) throws IOException {
+        scala.collection.Iterator<? extends Product2<K, ?>> input;
+        if (dependency.mapSideCombine()) {
+            if (dependency.aggregator().isEmpty()) {
+                throw new IllegalStateException("map-side combine without an aggregator in shuffle " + shuffleId);
+            }
+            input = dependency.aggregator().get().combineValuesByKey(records, context);
+        } else {
+            input = records;
+        }
+        Partitioner partitioner = dependency.partitioner();
+        while (input.hasNext()) {
+            Product2<K, ?> record = input.next();
+            K key = record._1();
+            int partitionId = partitioner.getPartition(key);
+            PartitionBuffer buffer = buffers[partitionId];
+            if (buffer == null) {
+                buffer = new PartitionBuffer(serializer, shuffleId, partitionId);
+                buffers[partitionId] = buffer;
+            }
+            long before = buffer.size();
+            buffer.write(key, record._2());
+            bufferedBytes += buffer.size() - before;
+            metrics.incRecordsWritten(1);
+            if (buffer.size() >= pushBufferBytes) {
+                cut(buffer, false);
+            } else if (bufferedBytes > bufferMemoryBytes) {
+                cutLargest();
+            }
+        }
+        commit();
+    }
+
+    /** Cuts every buffer with the last flag and waits until the workers have stored everything. */
+    private void commit() throws IOException {
+        if (session == null) {
+            partitionLengths = new long[numPartitions];
+        } else {
+            for (PartitionBuffer buffer : buffers) {
+                if (buffer != null && buffer.hasRecords()) {
+                    cut(buffer, true);
+                }
+            }
+            long started = System.nanoTime();
+            session.finish();
+            metrics.incWriteTime(System.nanoTime() - started);
+            partitionLengths = session.storedBytesPerPartition(numPartitions);
+        }
+        long storedBytes = 0;
+        for (long length : partitionLengths) {
+            storedBytes += length;
+        }
+        metrics.incBytesWritten(storedBytes);
+        mapStatus = SparkCompat.mapStatus(SparkCompat.sluiceLocation(shuffleId), partitionLengths, mapTaskId);
+    }
+
+    private void cutLargest() throws IOException {
+        while (bufferedBytes > bufferMemoryBytes) {
+            PartitionBuffer largest = null;
+            for (PartitionBuffer buffer : buffers) {
+                if (buffer != null && (largest == null || buffer.size() > largest.size())) {
+                    largest = buffer;
+                }
+            }
+            if (largest == null || largest.size() == 0) {
+                return;
+            }
+            cut(largest, false);
+        }
+    }
+
+    private void cut(PartitionBuffer buffer, boolean last) throws IOException {
+        long accountedBytes = buffer.size; // closing may flush more bytes the serializer held back
+        buffer.closeStream();
+        long started = System.nanoTime();
+        session.addBatch(buffer.partitionId, buffer.bytes, 0, buffer.size, last);
+        metrics.incWriteTime(System.nanoTime() - started);
+        bufferedBytes -= accountedBytes;
+        buffer.release();
+    }
+
+    @Override
+    public Option<MapStatus> stop(boolean success) {
+        if (stopped) {
+            return Option.empty();
+        }
+        stopped = true;
+        if (success && mapStatus != null) {
+            return Option.apply(mapStatus);
+        }
+        if (session != null) {
+            session.close();
+        }
+        Arrays.fill(buffers, null);
+        if (success) {
+            throw new IllegalStateException("stop(true) before write() completed in shuffle " + shuffleId);
+        }
+        return Option.empty();
+    }
+
+    @Override
+    public long[] getPartitionLengths() {
+        return partitionLengths == null ? new long[numPartitions] : partitionLengths.clone();
+    }
+
+    /**
+     * The serialized, not yet pushed records of one partition: a growable byte array with an open serialization
+     * stream over it. The array is dropped after each cut so idle partitions hold no memory.
+     */
+    private static final class PartitionBuffer extends OutputStream {
+        private final SerializerInstance serializer;
+        private final int shuffleId;
+        final int partitionId;
+        byte[] bytes = new byte[0];
+        int size;
+        private SerializationStream stream;
+
+        PartitionBuffer(SerializerInstance serializer, int shuffleId, int partitionId) {
+            this.serializer = serializer;
+            this.shuffleId = shuffleId;
+            this.partitionId = partitionId;
+        }
+
+        long size() {
+            return size;
+        }
+
+        boolean hasRecords() {
+            return stream != null;
+        }
+
+        void write(Object key, Object value) {
+            if (stream == null) {
+                stream = serializer.serializeStream(this);
+            }
+            stream.writeKey(key, ANY);
+            stream.writeValue(value, ANY);
+        }
+
+        /** Flushes and closes the stream, so the bytes are one complete serialization stream. */
+        void closeStream() {
+            if (stream != null) {
+                stream.close();
+                stream = null;
+            }
+        }
+
+        void release() {
+            bytes = new byte[0];
+            size = 0;
+        }
+
+        @Override
+        public void write(int b) {
+            ensureCapacity(1);
+            bytes[size++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] source, int offset, int length) {
+            ensureCapacity(length);
+            System.arraycopy(source, offset, bytes, size, length);
+            size += length;
+        }
+
+        /** Closing the stream closes this sink too; the bytes stay until {@link #release}. */
+        @Override
+        public void close() {
+        }
+
+        private void ensureCapacity(int more) {
+            long needed = (long) size + more;
+            if (needed > Integer.MAX_VALUE - 16) {
+                throw new IllegalStateException("partition " + partitionId + " buffer of shuffle " + shuffleId
+                        + " would exceed 2 GiB: one record is too large");
+            }
+            if (needed > bytes.length) {
+                long grown = Math.max(Math.max(INITIAL_BUFFER_BYTES, needed), 2L * bytes.length);
+                bytes = Arrays.copyOf(bytes, (int) Math.min(grown, Integer.MAX_VALUE - 16));
+            }
+        }
+    }
+}

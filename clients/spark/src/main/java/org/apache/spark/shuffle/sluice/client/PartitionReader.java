@@ -1,0 +1,248 @@
+package org.apache.spark.shuffle.sluice.client;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.apache.spark.shuffle.sluice.net.Connection;
+import org.apache.spark.shuffle.sluice.net.ConnectionException;
+import org.apache.spark.shuffle.sluice.net.ConnectionPool;
+import org.apache.spark.shuffle.sluice.protocol.Batch;
+import org.apache.spark.shuffle.sluice.protocol.BatchCodec;
+import org.apache.spark.shuffle.sluice.protocol.Frame;
+import org.apache.spark.shuffle.sluice.protocol.Messages;
+import org.apache.spark.shuffle.sluice.protocol.MessageType;
+import org.apache.spark.shuffle.sluice.protocol.ProtocolException;
+import org.apache.spark.shuffle.sluice.protocol.ShuffleKey;
+import org.apache.spark.shuffle.sluice.protocol.StatusCode;
+
+/**
+ * Reads partitions of one shuffle. Asks the master once for every epoch's locations; reads each epoch from its
+ * primary and, on any failure (connection, status, checksum), from its replica — batches already delivered from the
+ * failed copy are dropped as repeats — and hands over only verified batches of winning attempts. An epoch that any
+ * copy reports as unknownPartition holds no acknowledged data (a batch is acknowledged only once every copy stored
+ * it) and counts as empty; completeness is checked at the end. Never returns short data. Used from one thread.
+ */
+public final class PartitionReader {
+    private final ClientSettings settings;
+    private final MasterClient master;
+    private final ConnectionPool workers;
+    private final String applicationId;
+    private final int shuffleId;
+    private final ShuffleKey key;
+    private final BatchCodec codec;
+    private Map<Integer, List<PartitionLocation>> locationsByPartition;
+    private long bytesFetched;
+    private int failovers;
+
+    /** An exception thrown by the consumer: passed through, never treated as a copy's failure. */
+    private static final class ConsumerFailure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ConsumerFailure(Exception cause) {
+            super(cause);
+        }
+    }
+
+    PartitionReader(ClientSettings settings, MasterClient master, ConnectionPool workers, String applicationId,
+                    int shuffleId) {
+        this.settings = settings;
+        this.master = master;
+        this.workers = workers;
+        this.applicationId = applicationId;
+        this.shuffleId = shuffleId;
+        this.key = new ShuffleKey(applicationId, shuffleId);
+        this.codec = new BatchCodec(settings.zstdLevel);
+    }
+
+    /** Wire bytes of fetched chunks so far. */
+    public long bytesFetched() {
+        return bytesFetched;
+    }
+
+    /** Copies that failed and were replaced by the other copy (or given up on). */
+    public int failovers() {
+        return failovers;
+    }
+
+    /**
+     * Reads every epoch of one partition, keeping batches whose attempt is {@code winners.get(mapIndex)} for maps in
+     * [startMapIndex, endMapIndex). Throws {@link ReadIncompleteException} when a winning attempt is incomplete or a
+     * map in {@code nonEmptyMaps} delivered nothing, {@link ReadUnavailableException} when no copy of an epoch can be
+     * read; an exception thrown by {@code consumer} is passed through unchanged.
+     */
+    public void read(int partitionId, int startMapIndex, int endMapIndex, Map<Integer, Long> winners,
+                     Set<Integer> nonEmptyMaps, BatchConsumer consumer) throws IOException {
+        if (startMapIndex < 0 || endMapIndex < startMapIndex) {
+            throw new IllegalArgumentException("map range " + startMapIndex + ".." + endMapIndex);
+        }
+        Map<Integer, Long> winnersInRange = new HashMap<>();
+        for (Map.Entry<Integer, Long> entry : winners.entrySet()) {
+            if (entry.getKey() >= startMapIndex && entry.getKey() < endMapIndex) {
+                winnersInRange.put(entry.getKey(), entry.getValue());
+            }
+        }
+        Set<Integer> nonEmptyInRange = new HashSet<>();
+        for (Integer mapIndex : nonEmptyMaps) {
+            if (mapIndex >= startMapIndex && mapIndex < endMapIndex) {
+                nonEmptyInRange.add(mapIndex);
+            }
+        }
+        ReadFilter filter = new ReadFilter(winnersInRange, nonEmptyInRange);
+        for (PartitionLocation location : locations(partitionId)) {
+            readEpoch(location, startMapIndex, endMapIndex, filter, consumer);
+        }
+        String missing = filter.incompleteness();
+        if (missing != null) {
+            throw new ReadIncompleteException("partition " + partitionId + " of shuffle " + key + " (maps "
+                    + startMapIndex + ".." + endMapIndex + ", epochs " + describe(locations(partitionId)) + "): "
+                    + missing);
+        }
+    }
+
+    private static String describe(List<PartitionLocation> locations) {
+        List<String> parts = new ArrayList<>();
+        for (PartitionLocation location : locations) {
+            parts.add(location.epoch + " on " + location.primary + "/" + location.replica);
+        }
+        return parts.toString();
+    }
+
+    private List<PartitionLocation> locations(int partitionId) throws IOException {
+        if (locationsByPartition == null) {
+            List<PartitionLocation> all;
+            try {
+                all = master.getLocations(applicationId, shuffleId);
+            } catch (IOException e) {
+                throw new ReadUnavailableException("locations of shuffle " + key + ": " + e.getMessage(), e);
+            }
+            Map<Integer, List<PartitionLocation>> grouped = new HashMap<>();
+            for (PartitionLocation location : all) {
+                grouped.computeIfAbsent(location.partitionId, id -> new ArrayList<>()).add(location);
+            }
+            for (List<PartitionLocation> epochs : grouped.values()) {
+                epochs.sort(Comparator.comparingLong(location -> location.epoch & 0xFFFFFFFFL));
+            }
+            locationsByPartition = grouped;
+        }
+        return locationsByPartition.getOrDefault(partitionId, List.of());
+    }
+
+    private void readEpoch(PartitionLocation location, int startMapIndex, int endMapIndex, ReadFilter filter,
+                           BatchConsumer consumer) throws IOException {
+        List<String> failures = new ArrayList<>();
+        int missingCopies = 0;
+        WorkerAddress[] copies = {location.primary, location.replica};
+        for (int role = 0; role < copies.length; role++) {
+            WorkerAddress worker = copies[role];
+            if (worker == null) {
+                continue;
+            }
+            try {
+                readCopy(location, role, worker, startMapIndex, endMapIndex, filter, consumer);
+                return;
+            } catch (ConsumerFailure e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof IOException) {
+                    throw (IOException) cause;
+                }
+                throw (RuntimeException) cause;
+            } catch (ProtocolException e) {
+                if (e.status() == StatusCode.UNKNOWN_PARTITION) {
+                    missingCopies++;
+                }
+                failures.add(roleName(role) + " " + worker + ": " + e.getMessage());
+            } catch (IOException e) {
+                failures.add(roleName(role) + " " + worker + ": " + e.getMessage());
+            }
+            failovers++;
+        }
+        if (missingCopies == 0) {
+            throw new ReadUnavailableException("partition " + location.partitionId + " epoch " + location.epoch
+                    + " of shuffle " + key + ": no copy could be read: " + String.join("; ", failures));
+        }
+    }
+
+    private static String roleName(int role) {
+        return role == Messages.ROLE_PRIMARY ? "primary" : "replica";
+    }
+
+    private void readCopy(PartitionLocation location, int role, WorkerAddress worker, int startMapIndex,
+                          int endMapIndex, ReadFilter filter, BatchConsumer consumer) throws IOException {
+        Connection connection = workers.get(worker.host, worker.port);
+        try {
+            String what = "openStream of partition " + location.partitionId + " epoch " + location.epoch + " ("
+                    + roleName(role) + ") of " + key;
+            Messages.OpenStreamResponse opened = Messages.decodeOpenStream(connection.call(MessageType.OPEN_STREAM,
+                    Messages.openStream(key, location.partitionId, location.epoch, role, startMapIndex,
+                            endMapIndex == Integer.MAX_VALUE ? Messages.ALL_MAPS_END : endMapIndex,
+                            Messages.ALL_CODECS_MASK)).body);
+            opened.head.requireOk(what);
+            try {
+                fetchChunks(connection, opened, startMapIndex, endMapIndex, filter, consumer);
+            } finally {
+                closeStream(connection, opened.streamId);
+            }
+        } catch (ConnectionException e) {
+            workers.remove(connection);
+            throw e;
+        }
+    }
+
+    private void fetchChunks(Connection connection, Messages.OpenStreamResponse opened, int startMapIndex,
+                             int endMapIndex, ReadFilter filter, BatchConsumer consumer) throws IOException {
+        ArrayDeque<CompletableFuture<Frame>> window = new ArrayDeque<>(settings.fetchWindowChunks);
+        int nextChunk = 0;
+        for (int chunk = 0; chunk < opened.chunkCount; chunk++) {
+            while (nextChunk < opened.chunkCount && window.size() < settings.fetchWindowChunks) {
+                window.add(connection.request(MessageType.FETCH_CHUNK, Messages.fetchChunk(opened.streamId, nextChunk)));
+                nextChunk++;
+            }
+            Frame frame = Connection.await(window.poll(), connection.endpoint());
+            bytesFetched += frame.body.length;
+            Messages.ChunkResponse response = Messages.decodeFetchChunk(frame.body);
+            response.head.requireOk("fetchChunk " + chunk + " of stream " + opened.streamId + " at "
+                    + connection.endpoint());
+            for (Batch batch : BatchCodec.splitBatches(response.body, response.dataOffset, response.dataLength)) {
+                int mapIndex = batch.header.mapIndex;
+                if (mapIndex < startMapIndex || mapIndex >= endMapIndex) {
+                    continue;
+                }
+                BatchCodec.verify(batch);
+                if (!filter.wants(batch.header)) {
+                    filter.accept(batch.header);
+                    continue;
+                }
+                byte[] raw = codec.decode(batch);
+                filter.accept(batch.header);
+                try {
+                    consumer.accept(mapIndex, batch.header.attemptId, batch.header.sequence, raw, 0, raw.length);
+                } catch (IOException | RuntimeException e) {
+                    throw new ConsumerFailure(e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Closes a stream, not waiting for the answer: the worker also closes every stream with its connection, so a
+     * failed close leaves nothing behind that matters to this reader.
+     */
+    private static void closeStream(Connection connection, long streamId) {
+        if (!connection.isOpen()) {
+            return;
+        }
+        try {
+            connection.request(MessageType.CLOSE_STREAM, Messages.closeStream(streamId));
+        } catch (ConnectionException e) {
+            // The connection broke meanwhile: its streams are closed with it (docs/protocol.md).
+            return;
+        }
+    }
+}

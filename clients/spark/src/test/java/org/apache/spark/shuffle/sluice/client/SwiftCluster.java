@@ -1,0 +1,122 @@
+package org.apache.spark.shuffle.sluice.client;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** Runs the Swift sluice-master and sluice-worker executables on loopback for interop tests. */
+final class SwiftCluster implements AutoCloseable {
+    final Path binDir;
+    final Path scratch;
+    final List<Process> processes = new ArrayList<>();
+    final List<Process> workers = new ArrayList<>();
+    int masterPort;
+
+    SwiftCluster(Path binDir) throws IOException {
+        this.binDir = binDir;
+        this.scratch = Files.createTempDirectory("sluice-java-interop");
+    }
+
+    /** {@code <repo>/.build/debug}, from -Dsluice.repo or the working directory's ancestors. */
+    static Path defaultBinDir() {
+        String repo = System.getProperty("sluice.repo");
+        Path start = repo != null ? Path.of(repo) : Path.of("").toAbsolutePath();
+        for (Path dir = start; dir != null; dir = dir.getParent()) {
+            if (Files.exists(dir.resolve("Package.swift"))) {
+                return dir.resolve(".build/debug");
+            }
+        }
+        return start.resolve(".build/debug");
+    }
+
+    static boolean available(Path binDir) {
+        return Files.isExecutable(binDir.resolve("sluice-master")) && Files.isExecutable(binDir.resolve("sluice-worker"));
+    }
+
+    void startMaster() throws IOException, InterruptedException {
+        masterPort = start("sluice-master", "master", List.of("--host", "127.0.0.1", "--port", "0"), null);
+    }
+
+    int startWorker(int index) throws IOException, InterruptedException {
+        Path storage = Files.createDirectories(scratch.resolve("worker" + index));
+        return start("sluice-worker", "worker" + index, List.of("--host", "127.0.0.1", "--port", "0",
+                "--storage-dir", storage.toString(), "--master", "127.0.0.1:" + masterPort), workers);
+    }
+
+    /** Starts an executable and returns the port from its "listening on HOST:PORT" line. */
+    private int start(String executable, String name, List<String> args, List<Process> group)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(binDir.resolve(executable).toString());
+        command.addAll(args);
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.redirectError(scratch.resolve(name + ".log").toFile());
+        Process process = builder.start();
+        processes.add(process);
+        if (group != null) {
+            group.add(process);
+        }
+        BlockingQueue<String> lines = new ArrayBlockingQueue<>(64);
+        Thread drain = new Thread(() -> {
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                    lines.offer(line);
+                }
+            } catch (IOException e) {
+                lines.offer("stdout closed: " + e.getMessage());
+            }
+        }, name + "-stdout");
+        drain.setDaemon(true);
+        drain.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            String line = lines.poll(200, TimeUnit.MILLISECONDS);
+            if (line != null && line.contains("listening on ")) {
+                String endpoint = line.substring(line.indexOf("listening on ") + "listening on ".length()).trim();
+                return Integer.parseInt(endpoint.substring(endpoint.lastIndexOf(':') + 1));
+            }
+            if (!process.isAlive()) {
+                throw new IOException(executable + " exited with " + process.exitValue() + "; see "
+                        + scratch.resolve(name + ".log"));
+            }
+        }
+        throw new IOException(executable + " did not announce its port within 30 s");
+    }
+
+    /** Kills a worker at once (no drain). */
+    void killWorker(int index) throws InterruptedException {
+        Process worker = workers.get(index);
+        worker.destroyForcibly();
+        worker.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (Process process : processes) {
+            process.destroyForcibly();
+        }
+        for (Process process : processes) {
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        try (Stream<Path> paths = Files.walk(scratch)) {
+            paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+        }
+    }
+}
