@@ -74,8 +74,8 @@ public final class PartitionReader {
     /**
      * Reads every epoch of one partition, keeping batches whose attempt is {@code winners.get(mapIndex)} for maps in
      * [startMapIndex, endMapIndex). Throws {@link ReadIncompleteException} when a winning attempt is incomplete or a
-     * map in {@code nonEmptyMaps} delivered nothing, {@link ReadUnavailableException} when no copy of an epoch can be
-     * read; an exception thrown by {@code consumer} is passed through unchanged.
+     * map in {@code nonEmptyMaps} delivered nothing, {@link ReadUnavailableException} when that happens and some epoch
+     * had no readable copy (an unreadable epoch alone is not an error: it may hold only losing attempts); an exception thrown by {@code consumer} is passed through unchanged.
      */
     public void read(int partitionId, int startMapIndex, int endMapIndex, Map<Integer, Long> winners,
                      Set<Integer> nonEmptyMaps, BatchConsumer consumer) throws IOException {
@@ -95,15 +95,26 @@ public final class PartitionReader {
             }
         }
         ReadFilter filter = new ReadFilter(winnersInRange, nonEmptyInRange);
+        List<String> unreadable = new ArrayList<>();
         for (PartitionLocation location : locations(partitionId)) {
-            readEpoch(location, startMapIndex, endMapIndex, filter, consumer);
+            String failure = readEpoch(location, startMapIndex, endMapIndex, filter, consumer);
+            if (failure != null) {
+                unreadable.add(failure);
+            }
         }
+        // An epoch no copy of which can be read is fatal only if it held winning data: after a map stage rerun the
+        // new attempts write to revived epochs and a dead worker's old epoch holds only losers. The completeness
+        // check over the winners decides exactly.
         String missing = filter.incompleteness();
-        if (missing != null) {
-            throw new ReadIncompleteException("partition " + partitionId + " of shuffle " + key + " (maps "
-                    + startMapIndex + ".." + endMapIndex + ", epochs " + describe(locations(partitionId)) + "): "
-                    + missing);
+        if (missing == null) {
+            return;
         }
+        String detail = "partition " + partitionId + " of shuffle " + key + " (maps " + startMapIndex + ".."
+                + endMapIndex + ", epochs " + describe(locations(partitionId)) + "): " + missing;
+        if (!unreadable.isEmpty()) {
+            throw new ReadUnavailableException(detail + "; unreadable: " + String.join(" | ", unreadable));
+        }
+        throw new ReadIncompleteException(detail);
     }
 
     private static String describe(List<PartitionLocation> locations) {
@@ -134,8 +145,9 @@ public final class PartitionReader {
         return locationsByPartition.getOrDefault(partitionId, List.of());
     }
 
-    private void readEpoch(PartitionLocation location, int startMapIndex, int endMapIndex, ReadFilter filter,
-                           BatchConsumer consumer) throws IOException {
+    /** Reads one epoch from its first readable copy; returns null, or what every copy answered when none could be read. */
+    private String readEpoch(PartitionLocation location, int startMapIndex, int endMapIndex, ReadFilter filter,
+                             BatchConsumer consumer) throws IOException {
         List<String> failures = new ArrayList<>();
         int missingCopies = 0;
         WorkerAddress[] copies = {location.primary, location.replica};
@@ -146,7 +158,7 @@ public final class PartitionReader {
             }
             try {
                 readCopy(location, role, worker, startMapIndex, endMapIndex, filter, consumer);
-                return;
+                return null;
             } catch (ConsumerFailure e) {
                 Throwable cause = e.getCause();
                 if (cause instanceof IOException) {
@@ -163,10 +175,11 @@ public final class PartitionReader {
             }
             failovers++;
         }
+        // A copy without the file proves the epoch holds no acknowledged data (every copy stores before the ack).
         if (missingCopies == 0) {
-            throw new ReadUnavailableException("partition " + location.partitionId + " epoch " + location.epoch
-                    + " of shuffle " + key + ": no copy could be read: " + String.join("; ", failures));
+            return "epoch " + location.epoch + ": " + String.join("; ", failures);
         }
+        return null;
     }
 
     private static String roleName(int role) {
