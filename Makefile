@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config
 BENCH_ARGS ?=
 
-.PHONY: demo test setup build release clean docs-config spark-client java-test
+.PHONY: demo test swift-test setup build release clean docs-config spark-client java-test
 
 # Installs the C libraries' -dev packages when pkg-config cannot find them (needs root or sudo).
 setup:
@@ -24,8 +24,11 @@ release: setup
 demo: release
 	"$$($(SWIFT) build -c release --show-bin-path)/sluice-bench" $(BENCH_ARGS)
 
-# Every test: Swift (swift-testing) suites, including the in-process mini cluster.
-test: setup
+# Every test: Swift suites (unit and in-process mini cluster), then the Java client's JUnit tests.
+test: swift-test java-test
+
+# Swift (swift-testing) suites, including the in-process mini cluster.
+swift-test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
