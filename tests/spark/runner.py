@@ -1,0 +1,56 @@
+"""Runs a batch of jobs from jobs.py in ONE SparkSession and writes a JSON report. Invoked by harness.run_batch in a
+subprocess (one SparkContext per Python process), always under a timeout.
+
+    python runner.py SPEC.json     # {"master", "conf", "jobs": [names], "out": path, "scratch": dir}
+"""
+import json
+import os
+import sys
+import time
+import traceback
+
+
+def main() -> int:
+    spec = json.load(open(sys.argv[1]))
+    os.makedirs(spec["scratch"], exist_ok=True)
+    import jobs  # noqa: E402  (tests/spark is on PYTHONPATH)
+    from pyspark.sql import SparkSession
+
+    t0 = time.monotonic()
+    builder = SparkSession.builder.master(spec["master"]).appName("sluice-spark-tests")
+    for k, v in spec["conf"].items():
+        builder = builder.config(k, v)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    jsc = spark.sparkContext._jsc.sc()
+    report = {
+        "spark_version": spark.version,
+        "master": spec["master"],
+        "shuffle_manager": jsc.env().shuffleManager().getClass().getName(),
+        "startup_seconds": round(time.monotonic() - t0, 2),
+        "jobs": {},
+    }
+    jobs.SCRATCH = spec["scratch"]
+    for name in spec["jobs"]:
+        started = time.monotonic()
+        try:
+            result = getattr(jobs, name)(spark)
+            entry = {"ok": True, "result": json.loads(json.dumps(result))}
+        except Exception:  # noqa: BLE001 - the report carries it to pytest
+            entry = {"ok": False, "error": traceback.format_exc()[-6000:]}
+        entry["seconds"] = round(time.monotonic() - started, 2)
+        report["jobs"][name] = entry
+        print(f"[runner] {name}: {'ok' if entry['ok'] else 'FAILED'} in {entry['seconds']}s", flush=True)
+        # Write after every job so a later hang still leaves the earlier results for the failure message.
+        with open(spec["out"] + ".partial", "w") as f:
+            json.dump(report, f)
+    t1 = time.monotonic()
+    spark.stop()
+    report["stop_seconds"] = round(time.monotonic() - t1, 2)
+    with open(spec["out"], "w") as f:
+        json.dump(report, f)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
