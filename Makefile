@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config
 BENCH_ARGS ?=
 
-.PHONY: demo test setup build release clean docs-config
+.PHONY: demo test setup build release clean docs-config spark-test spark-bench
 
 # Installs the C libraries' -dev packages when pkg-config cannot find them (needs root or sudo).
 setup:
@@ -28,6 +28,17 @@ demo: release
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Spark suite (real pyspark 3.5.9 and 4.3.0, builtin vs Sluice shuffle); creates its venvs under .cache/.
+spark-test: build
+	scripts/spark-tests.sh
+
+# Spark benchmark: groupBy + join (>2 GB shuffled) in local-cluster, builtin vs Sluice interleaved; prints the ratio.
+SPARK_BENCH_ARGS ?=
+spark-bench: release
+	@.cache/pyspark-3.5/bin/python -c "import pyspark" 2>/dev/null || \
+	  { python3 -m venv .cache/pyspark-3.5 && .cache/pyspark-3.5/bin/python -m pip install -q pyspark==3.5.9 pytest; }
+	.cache/pyspark-3.5/bin/python Benchmarks/spark/spark_bench.py $(SPARK_BENCH_ARGS)
 
 # Regenerates docs/configuration.md and config/{master,worker}.conf from the config registry.
 docs-config: build

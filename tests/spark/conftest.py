@@ -60,8 +60,8 @@ def sluice_servers():
 class Comparison:
     """Runs one batch of jobs with the builtin shuffle and with Sluice (same mode, same settings), once, lazily."""
 
-    def __init__(self, label, mode, jobs, servers, jar, extra_conf=None, master=None):
-        self.label, self.mode, self.jobs = label, mode, list(jobs)
+    def __init__(self, label, mode, jobs, servers, jar, extra_conf=None, master=None, log_dirs=()):
+        self.label, self.mode, self.jobs, self.log_dirs = label, mode, list(jobs), tuple(log_dirs)
         self.servers, self.jar, self.extra, self.master = servers, jar, dict(extra_conf or {}), master
         self._reports = None
 
@@ -72,7 +72,8 @@ class Comparison:
                 shuffle = "builtin" if side == "builtin" or DRY_RUN else "sluice"
                 conf = harness.spark_conf(self.mode, shuffle, self.jar, self.servers.master_address, self.extra)
                 reports[side] = harness.run_batch(sys.executable, self.mode, shuffle, self.jobs, conf,
-                                                  BATCH_TIMEOUT, label=f"{self.label}-{side}", master=self.master)
+                                                  BATCH_TIMEOUT, label=f"{self.label}-{side}", master=self.master,
+                                                  log_dirs=self.log_dirs)
                 print(f"\n[{self.label}] {side}: {reports[side]['seconds']:.1f}s "
                       f"(startup {reports[side]['startup_seconds']}s) "
                       + " ".join(f"{n}={r['seconds']}s" for n, r in reports[side]["jobs"].items()))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -57,40 +57,56 @@ def find_jar() -> Path | None:
 
 # ------------------------------------------------------------------------------------------------------------ servers
 class _Child:
-    def __init__(self, name: str, argv: list[str], log_dir: Path):
+    """A server subprocess whose stdout is drained by a thread (lines kept and copied to a file) so it never blocks,
+    and awaited line by line with a deadline."""
+
+    def __init__(self, name: str, argv: list[str], log_dir: Path, env=None, merge_stderr=False):
         self.name = name
         self.stderr_path = log_dir / f"{name}.stderr"
-        self._stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL)
+        self.stdout_path = log_dir / f"{name}.stdout"
+        if merge_stderr:
+            self.stderr_path = self.stdout_path
+        self._stderr = open(log_dir / f"{name}.stderr", "wb")
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT if merge_stderr else self._stderr,
+                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         self.stdout_lines: list[str] = []
+        self._eof = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
 
-    def wait_for_line(self, prefix: str, deadline_s: float) -> str:
-        """The first stdout line starting with `prefix`, waiting at most `deadline_s`."""
-        sel = selectors.DefaultSelector()
-        sel.register(self.proc.stdout, selectors.EVENT_READ)
+    def _drain(self):
+        with open(self.stdout_path, "wb") as copy:
+            for raw in self.proc.stdout:
+                copy.write(raw)
+                copy.flush()
+                with self._cond:
+                    self.stdout_lines.append(raw.decode(errors="replace").rstrip("\n"))
+                    self._cond.notify_all()
+        with self._cond:
+            self._eof = True
+            self._cond.notify_all()
+
+    def wait_for_line_containing(self, text: str, deadline_s: float) -> str:
+        return self.wait_for_line(text, deadline_s, anywhere=True)
+
+    def wait_for_line(self, prefix: str, deadline_s: float, anywhere: bool = False) -> str:
+        """The first stdout line starting with (or, `anywhere`, containing) `prefix`, waiting at most `deadline_s`."""
         end = time.monotonic() + deadline_s
-        buf = b""
-        try:
+        seen = 0
+        with self._cond:
             while True:
+                for line in self.stdout_lines[seen:]:
+                    if line.startswith(prefix) or (anywhere and prefix in line):
+                        return line
+                seen = len(self.stdout_lines)
                 left = end - time.monotonic()
-                if left <= 0:
+                if self._eof or left <= 0:
                     break
-                if not sel.select(timeout=left):
-                    continue
-                chunk = os.read(self.proc.stdout.fileno(), 4096)
-                if not chunk:
-                    break  # EOF: the process exited
-                buf += chunk
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    text = line.decode(errors="replace")
-                    self.stdout_lines.append(text)
-                    if text.startswith(prefix):
-                        return text
-        finally:
-            sel.close()
+                self._cond.wait(left)
         raise HarnessError(f"{self.name} did not print '{prefix}...' within {deadline_s:.0f}s "
-                           f"(exit code {self.proc.poll()}); stdout: {self.stdout_lines!r}\n"
+                           f"(exit code {self.proc.poll()}); stdout tail: {self.stdout_lines[-20:]!r}\n"
                            f"stderr tail:\n{tail(self.stderr_path)}")
 
     def stop(self, grace_s: float = 10.0) -> int | None:
@@ -101,9 +117,12 @@ class _Child:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        try:  # children of the process (spark-class runs java; executors under a worker)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._thread.join(5)
         self._stderr.close()
-        if self.proc.stdout:
-            self.proc.stdout.close()
         return self.proc.returncode
 
 
@@ -207,16 +226,16 @@ def child_env(work_dir: Path) -> dict[str, str]:
     return env
 
 
-def executor_stderr_tails(work_dir: Path, lines: int = 40) -> str:
-    files = sorted(Path(work_dir).glob("app-*/*/stderr"))
+def executor_stderr_tails(*work_dirs: Path, lines: int = 40) -> str:
+    files = sorted((f for d in work_dirs for f in Path(d).glob("app-*/*/stderr")), key=lambda f: f.stat().st_mtime)
     if not files:
         return "(no executor logs)"
-    return "\n".join(f"--- {f.relative_to(work_dir)} (tail) ---\n{tail(f, lines)}" for f in files[-4:])
+    return "\n".join(f"--- executor log {f} (tail) ---\n{tail(f, lines)}" for f in files[-4:])
 
 
 # ----------------------------------------------------------------------------------------------------- batch runner
 def run_batch(python: str, mode: str, shuffle: str, jobs: list[str], conf: dict[str, str], timeout_s: float,
-              label: str = "", master: str | None = None) -> dict:
+              label: str = "", master: str | None = None, log_dirs: tuple = ()) -> dict:
     """Runs `jobs` in one SparkSession in a subprocess (runner.py) and returns its JSON report:
     {"jobs": {name: {"ok": bool, "result": ..., "error": str, "seconds": float}}, "spark_version": ..., ...}.
     Raises HarnessError (with outputs and executor stderr tails) when the runner does not produce a report."""
@@ -237,19 +256,19 @@ def run_batch(python: str, mode: str, shuffle: str, jobs: list[str], conf: dict[
             _kill_group(proc)
             raise HarnessError(f"[{label}] Spark batch ({mode}/{shuffle}) timed out after {timeout_s:.0f}s; "
                                f"jobs={jobs}\n--- runner output tail ---\n{tail(log_path, 60)}\n"
-                               f"{executor_stderr_tails(work_dir)}")
+                               f"{executor_stderr_tails(work_dir, *log_dirs)}")
         finally:
             _kill_group(proc)  # leftovers (the JVM, executors) of a runner that exited
     elapsed = time.monotonic() - started
     if proc.returncode != 0 or not out.exists():
         raise HarnessError(f"[{label}] Spark batch ({mode}/{shuffle}) exited {proc.returncode} without a report\n"
-                           f"--- runner output tail ---\n{tail(log_path, 60)}\n{executor_stderr_tails(work_dir)}")
+                           f"--- runner output tail ---\n{tail(log_path, 60)}\n{executor_stderr_tails(work_dir, *log_dirs)}")
     report = json.loads(out.read_text())
     report["seconds"] = elapsed
     report["work_dir"] = str(work_dir)
     failed = [n for n, r in report["jobs"].items() if not r["ok"]]
     if failed:
-        report["executor_stderr"] = executor_stderr_tails(work_dir)
+        report["executor_stderr"] = executor_stderr_tails(work_dir, *log_dirs)
         report["runner_tail"] = tail(log_path, 40)
     elif not os.environ.get("SLUICE_KEEP_SPARK_WORK"):
         shutil.rmtree(work_dir, ignore_errors=True)
@@ -270,3 +289,51 @@ def _kill_group(proc: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     proc.wait()
+
+
+# ------------------------------------------------------------------------------------------ standalone Spark cluster
+class StandaloneCluster:
+    """A Spark standalone master and two 1-core workers on DIFFERENT loopback hosts (127.0.0.1, 127.0.0.2).
+
+    Speculation needs it: Spark never runs a speculative copy on a host that already ran an attempt of the task, and
+    local-cluster puts every executor on one host (local mode never speculates at all)."""
+
+    def __init__(self, worker_hosts=("127.0.0.1", "127.0.0.2"), worker_memory="1g", deadline_s: float = 90.0):
+        import pyspark
+        self.spark_home = Path(pyspark.__file__).resolve().parent
+        self.scratch = Path(tempfile.mkdtemp(prefix="sluice-standalone-"))
+        self.children: list[_Child] = []
+        spark_class = str(self.spark_home / "bin" / "spark-class")
+        try:
+            master = self._start("spark-master", "127.0.0.1",
+                                 [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                                  "--port", "0", "--webui-port", "0"])
+            line = master.wait_for_line_containing("Starting Spark master at spark://", deadline_s)
+            self.master_url = "spark://" + line.split("spark://", 1)[1].split()[0]
+            for i, host in enumerate(worker_hosts):
+                w = self._start(f"spark-worker-{i}", host,
+                                [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", host, "--port", "0",
+                                 "--webui-port", "0", "--cores", "1", "--memory", worker_memory,
+                                 "--work-dir", str(self.scratch / f"work-{i}"), self.master_url])
+                w.wait_for_line_containing("Successfully registered with master", deadline_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, name, host, argv):
+        env = dict(os.environ, SPARK_HOME=str(self.spark_home), SPARK_LOCAL_IP=host, PYTHONHASHSEED="0",
+                   SPARK_LOG_DIR=str(self.scratch), SPARK_NO_DAEMONIZE="1")
+        env["PYSPARK_PYTHON"] = sys.executable
+        child = _Child(name, argv, self.scratch, env=env, merge_stderr=True)
+        self.children.append(child)
+        return child
+
+    @property
+    def log_dirs(self) -> tuple:
+        return tuple(self.scratch / f"work-{i}" for i in range(len(self.children) - 1))
+
+    def stop(self):
+        for c in reversed(self.children):
+            c.stop()
+        if not os.environ.get("SLUICE_KEEP_SPARK_WORK"):
+            shutil.rmtree(self.scratch, ignore_errors=True)

@@ -10,6 +10,20 @@ import time
 import traceback
 
 
+def summarise_error(text: str) -> str:
+    """Python tracebacks from executors (inside the Java stack) first, then the head and tail of the whole error."""
+    parts = []
+    at = text.find("PythonException: ")
+    if at >= 0:
+        end = text.find("\n\tat ", at)
+        parts.append("executor-side Python error:\n" + text[at:end if end > 0 else at + 4000][:4000])
+    java_cause = [l for l in text.splitlines() if l.startswith("Caused by:")]
+    if java_cause:
+        parts.append("Java causes:\n" + "\n".join(java_cause[:8]))
+    parts.append(text if len(text) < 6000 else text[:2500] + "\n...\n" + text[-3000:])
+    return "\n\n".join(parts)
+
+
 def main() -> int:
     spec = json.load(open(sys.argv[1]))
     os.makedirs(spec["scratch"], exist_ok=True)
@@ -22,6 +36,8 @@ def main() -> int:
         builder = builder.config(k, v)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    # Executors unpickle references to jobs.py's functions: ship it (a standalone cluster's workers lack our PYTHONPATH).
+    spark.sparkContext.addPyFile(jobs.__file__)
     jsc = spark.sparkContext._jsc.sc()
     report = {
         "spark_version": spark.version,
@@ -37,7 +53,7 @@ def main() -> int:
             result = getattr(jobs, name)(spark)
             entry = {"ok": True, "result": json.loads(json.dumps(result))}
         except Exception:  # noqa: BLE001 - the report carries it to pytest
-            entry = {"ok": False, "error": traceback.format_exc()[-6000:]}
+            entry = {"ok": False, "error": summarise_error(traceback.format_exc())}
         entry["seconds"] = round(time.monotonic() - started, 2)
         report["jobs"][name] = entry
         print(f"[runner] {name}: {'ok' if entry['ok'] else 'FAILED'} in {entry['seconds']}s", flush=True)

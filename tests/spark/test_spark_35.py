@@ -4,6 +4,7 @@ and local-cluster[2,1,1024] (two executor JVMs); results must be equal. Run with
 """
 import pytest
 
+import harness
 from conftest import Comparison, pyspark_version
 
 pytestmark = pytest.mark.skipif(not pyspark_version().startswith("3.5."),
@@ -33,3 +34,32 @@ def test_shuffle_manager_in_use(comparisons, mode):
 @pytest.mark.parametrize("mode", MODES)
 def test_same_result(comparisons, mode, job):
     comparisons[mode].check(job)
+
+
+# Speculation: a straggling map task (first attempt pushes part of its output, then stalls) and a speculative copy that
+# wins. Spark never speculates in local mode and never on a host that already ran an attempt, and local-cluster puts
+# all executors on one host, so this runs on a small standalone cluster with workers on 127.0.0.1 and 127.0.0.2.
+SPECULATION_CONF = {
+    "spark.speculation": "true",
+    "spark.speculation.interval": "200ms",
+    "spark.speculation.multiplier": "2",
+    "spark.speculation.quantile": "0.5",
+    "spark.speculation.minTaskRuntime": "1s",
+    "spark.speculation.efficiency.enabled": "false",
+}
+SPECULATION_JOBS = ["speculation_straggler", "rdd_reduce_by_key", "df_join"]
+
+
+@pytest.fixture(scope="module")
+def speculation(sluice_servers, sluice_jar):
+    cluster = harness.StandaloneCluster()
+    try:
+        yield Comparison("3.5-standalone-speculation", "cluster", SPECULATION_JOBS, sluice_servers, sluice_jar,
+                         extra_conf=SPECULATION_CONF, master=cluster.master_url, log_dirs=cluster.log_dirs)
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.parametrize("job", SPECULATION_JOBS)
+def test_same_result_with_speculation(speculation, job):
+    speculation.check(job)
