@@ -202,12 +202,13 @@ def spark_conf(mode: str, shuffle: str, jar: Path | None, master_address: str | 
     if shuffle == "sluice":
         if jar is None or master_address is None:
             raise HarnessError("the sluice shuffle needs the client jar and a master address")
+        classpath = sluice_classpath(jar)
         conf.update({
             "spark.shuffle.manager": SLUICE_MANAGER,
             "spark.sluice.master.address": master_address,
             # Spark 3.5 needs the jar on both class paths (spark.jars alone: executors loop on ClassNotFound).
-            "spark.driver.extraClassPath": str(jar),
-            "spark.executor.extraClassPath": str(jar),
+            "spark.driver.extraClassPath": classpath,
+            "spark.executor.extraClassPath": classpath,
         })
     elif shuffle != "builtin":
         raise HarnessError(f"unknown shuffle {shuffle!r}")
@@ -215,11 +216,29 @@ def spark_conf(mode: str, shuffle: str, jar: Path | None, master_address: str | 
     return conf
 
 
+def sluice_classpath(jar: Path) -> str:
+    """The client jar, plus sluice-spark35-compat.jar from the same folder on Spark 3.x (classes 3.5 lacks, e.g.
+    BlockingShuffleManager), plus $SLUICE_SPARK_EXTRA_CLASSPATH."""
+    parts = [str(jar)]
+    compat = Path(jar).parent / "sluice-spark35-compat.jar"
+    try:
+        import pyspark
+        spark3 = pyspark.__version__.startswith("3.")
+    except ImportError:
+        spark3 = False
+    if spark3 and compat.is_file():
+        parts.append(str(compat))
+    if os.environ.get("SLUICE_SPARK_EXTRA_CLASSPATH"):
+        parts.append(os.environ["SLUICE_SPARK_EXTRA_CLASSPATH"])
+    return os.pathsep.join(parts)
+
+
 def child_env(work_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["SPARK_LOCAL_IP"] = "127.0.0.1"
     env["SPARK_WORKER_DIR"] = str(work_dir)  # local-cluster executors' logs: <work_dir>/app-*/N/stderr
     env["PYTHONHASHSEED"] = "0"  # PySpark's portable_hash refuses to run in executors without it
+    env["PYSPARK_PYTHON"] = sys.executable  # executors' Python workers: this venv's interpreter, not PATH's python3
     env.pop("SPARK_HOME", None)
     env.pop("PYSPARK_SUBMIT_ARGS", None)
     env["PYTHONPATH"] = str(HERE) + os.pathsep + env.get("PYTHONPATH", "")
