@@ -11,6 +11,7 @@ Environment:
 """
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import sys
@@ -23,6 +24,8 @@ import harness  # noqa: E402
 
 DRY_RUN = os.environ.get("SLUICE_SPARK_DRY_RUN") == "1"
 BATCH_TIMEOUT = float(os.environ.get("SLUICE_SPARK_BATCH_TIMEOUT", "480"))
+# Run the builtin and the Sluice batch of a comparison at the same time (two SparkContexts, two processes).
+PARALLEL = os.environ.get("SLUICE_SPARK_PARALLEL", "1") == "1"
 BUILTIN_MANAGER = "org.apache.spark.shuffle.sort.SortShuffleManager"
 
 
@@ -60,20 +63,28 @@ def sluice_servers():
 class Comparison:
     """Runs one batch of jobs with the builtin shuffle and with Sluice (same mode, same settings), once, lazily."""
 
-    def __init__(self, label, mode, jobs, servers, jar, extra_conf=None, master=None, log_dirs=()):
+    def __init__(self, label, mode, jobs, servers, jar, extra_conf=None, master=None, log_dirs=(), parallel=None):
         self.label, self.mode, self.jobs, self.log_dirs = label, mode, list(jobs), tuple(log_dirs)
+        self.parallel = PARALLEL if parallel is None else parallel
         self.servers, self.jar, self.extra, self.master = servers, jar, dict(extra_conf or {}), master
         self._reports = None
 
     def reports(self):
         if self._reports is None:
-            reports = {}
-            for side in ("builtin", "sluice"):
+            def run(side):
                 shuffle = "builtin" if side == "builtin" or DRY_RUN else "sluice"
                 conf = harness.spark_conf(self.mode, shuffle, self.jar, self.servers.master_address, self.extra)
-                reports[side] = harness.run_batch(sys.executable, self.mode, shuffle, self.jobs, conf,
-                                                  BATCH_TIMEOUT, label=f"{self.label}-{side}", master=self.master,
-                                                  log_dirs=self.log_dirs)
+                return harness.run_batch(sys.executable, self.mode, shuffle, self.jobs, conf, BATCH_TIMEOUT,
+                                         label=f"{self.label}-{side}", master=self.master, log_dirs=self.log_dirs)
+
+            sides = ("builtin", "sluice")
+            if self.parallel:
+                with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                    futures = {side: pool.submit(run, side) for side in sides}
+                    reports = {side: f.result() for side, f in futures.items()}
+            else:
+                reports = {side: run(side) for side in sides}
+            for side in sides:
                 print(f"\n[{self.label}] {side}: {reports[side]['seconds']:.1f}s "
                       f"(startup {reports[side]['startup_seconds']}s) "
                       + " ".join(f"{n}={r['seconds']}s" for n, r in reports[side]["jobs"].items()))

@@ -55,7 +55,8 @@ def speculation(sluice_servers, sluice_jar):
     cluster = harness.StandaloneCluster()
     try:
         yield Comparison("3.5-standalone-speculation", "cluster", SPECULATION_JOBS, sluice_servers, sluice_jar,
-                         extra_conf=SPECULATION_CONF, master=cluster.master_url, log_dirs=cluster.log_dirs)
+                         extra_conf=SPECULATION_CONF, master=cluster.master_url, log_dirs=cluster.log_dirs,
+                         parallel=False)  # one app at a time holds the cluster's 2 cores
     finally:
         cluster.stop()
 
