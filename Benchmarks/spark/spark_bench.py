@@ -72,7 +72,8 @@ def worker(spec_path: str) -> int:
     result = job(spark, spec["rows"])
     seconds = time.monotonic() - t1
     write, read = shuffle_bytes(spark)
-    manager = spark.sparkContext._jsc.sc().env().shuffleManager().getClass().getName()
+    from jobs import shuffle_manager_class
+    manager = shuffle_manager_class(spark)
     spark.stop()
     json.dump({"seconds": seconds, "startup": started, "write": write, "read": read, "result": result,
                "manager": manager}, open(spec["out"], "w"))

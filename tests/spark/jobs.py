@@ -75,6 +75,29 @@ def final_plan(df) -> str:
     return df._jdf.queryExecution().executedPlan().toString()
 
 
+def shuffle_manager_class(spark) -> str:
+    """Class name of the running ShuffleManager, read through fields: on Spark 4.3 any method lookup on SparkEnv (py4j's
+    or Class.getMethod) loads classes that need protobuf, which pip's pyspark does not ship."""
+    sc = spark.sparkContext
+    jvm = sc._jvm
+    module_class = jvm.java.lang.Class.forName("org.apache.spark.SparkEnv$")
+    module = module_class.getField("MODULE$").get(None)
+    env_field = module_class.getDeclaredField("env")
+    env_field.setAccessible(True)
+    env = env_field.get(module)
+    env_class = jvm.java.lang.Class.forName("org.apache.spark.SparkEnv")
+    for name in ("_shuffleManager", "shuffleManager", "_blockingShuffleManager"):  # 3.5, older, 4.3
+        try:
+            field = env_class.getDeclaredField(name)
+        except Exception:  # noqa: BLE001 - py4j wraps NoSuchFieldException
+            continue
+        field.setAccessible(True)
+        manager = field.get(env)
+        if manager is not None:
+            return manager.getClass().getName()
+    raise RuntimeError("cannot find SparkEnv's shuffle manager field")
+
+
 def _payload(i: int, size: int) -> str:
     rnd = random.Random(i)
     return "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(64)) * (size // 64)

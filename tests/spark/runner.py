@@ -38,11 +38,10 @@ def main() -> int:
     spark.sparkContext.setLogLevel("WARN")
     # Executors unpickle references to jobs.py's functions: ship it (a standalone cluster's workers lack our PYTHONPATH).
     spark.sparkContext.addPyFile(jobs.__file__)
-    jsc = spark.sparkContext._jsc.sc()
     report = {
         "spark_version": spark.version,
         "master": spec["master"],
-        "shuffle_manager": jsc.env().shuffleManager().getClass().getName(),
+        "shuffle_manager": jobs.shuffle_manager_class(spark),
         "startup_seconds": round(time.monotonic() - t0, 2),
         "jobs": {},
     }
