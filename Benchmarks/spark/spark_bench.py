@@ -4,7 +4,7 @@ builtin shuffle and with Sluice, in local-cluster mode, interleaved (A B A B ...
 in its own subprocess, under a timeout). Prints each run's wall time and shuffle bytes (from Spark's status store) and
 the median ratio sluice/builtin. Starts a sluice-master and two sluice-workers itself (.build/release, else debug).
 
-    .cache/pyspark-3.5/bin/python Benchmarks/spark/spark_bench.py [--rounds 2] [--rows 9000000]
+    .cache/pyspark-3.5/bin/python Benchmarks/spark/spark_bench.py [--rounds 2] [--rows 14000000]
     make spark-bench
 
 --builtin-only (or no jar) runs builtin against builtin, to check the harness.
@@ -49,12 +49,14 @@ def job(spark, rows: int) -> dict:
 
 def shuffle_bytes(spark) -> tuple[int, int]:
     """Total shuffle write and read bytes of all stages so far, from the status store (works with the UI off)."""
-    stages = spark.sparkContext._jsc.sc().statusStore().stageList(None)
+    store = spark.sparkContext._jsc.sc().statusStore()
+    defaults = [getattr(store, f"stageList$default${i}")() for i in range(2, 6)]  # Scala default arguments
+    stages = store.stageList(None, *defaults)
     write = read = 0
     for i in range(stages.size()):
         s = stages.apply(i)
         write += s.shuffleWriteBytes()
-        read += s.shuffleLocalBytesRead() + s.shuffleRemoteBytesRead()
+        read += s.shuffleReadBytes()
     return write, read
 
 
@@ -104,7 +106,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--rows", type=int, default=9_000_000, help="rows of the base table (default 9M: ~2.2 GB shuffled)")
+    ap.add_argument("--rows", type=int, default=14_000_000,
+                    help="rows of the base table (default 14M: ~2.1 GB shuffled, ~150 bytes per row)")
     ap.add_argument("--timeout", type=float, default=1200, help="seconds per run")
     ap.add_argument("--builtin-only", action="store_true", help="both sides builtin (harness check, no jar needed)")
     args = ap.parse_args()
@@ -123,6 +126,7 @@ def main() -> int:
     print(f"servers from {bin_dir}: master {servers.master_address}, workers {servers.worker_addresses}")
     extra = {"spark.executor.memory": "1536m", "spark.driver.memory": "1g"}
     times = {"builtin": [], "sluice": []}
+    results = set()
     try:
         for r in range(args.rounds):
             order = ("builtin", "sluice") if r % 2 == 0 else ("sluice", "builtin")
@@ -132,6 +136,7 @@ def main() -> int:
                 out = run_once(side, conf, args.rows, args.timeout)
                 servers.check_alive()
                 times[side].append(out["seconds"])
+                results.add(json.dumps(out["result"], sort_keys=True))
                 print(f"round {r + 1} {side:8s} ({out['manager'].rsplit('.', 1)[-1]}): {out['seconds']:7.1f} s  "
                       f"shuffle write {out['write'] / 1e9:.2f} GB, read {out['read'] / 1e9:.2f} GB  "
                       f"(session start {out['startup']:.1f} s) result {out['result']}", flush=True)
@@ -139,6 +144,9 @@ def main() -> int:
                     print(f"  note: under 2 GB shuffled; raise --rows")
     finally:
         servers.stop()
+    if len(results) != 1:
+        print(f"RESULTS DIFFER between runs: {sorted(results)}")
+        return 1
     b, s = statistics.median(times["builtin"]), statistics.median(times["sluice"])
     label = "builtin(as sluice)" if dry else "sluice"
     print(f"median wall time: builtin {b:.1f} s, {label} {s:.1f} s; ratio sluice/builtin {s / b:.2f}")
