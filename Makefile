@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config
 BENCH_ARGS ?=
 
-.PHONY: demo test swift-test setup build release clean docs-config spark-client java-test
+.PHONY: demo test swift-test setup build release clean docs-config spark-client java-test spark-test spark-bench
 
 # Installs the C libraries' -dev packages when pkg-config cannot find them (needs root or sudo).
 setup:
@@ -24,8 +24,9 @@ release: setup
 demo: release
 	"$$($(SWIFT) build -c release --show-bin-path)/sluice-bench" $(BENCH_ARGS)
 
-# Every test: Swift suites (unit and in-process mini cluster), then the Java client's JUnit tests.
-test: swift-test java-test
+# Every test: Swift suites (unit and in-process mini cluster), the Java client's JUnit tests, then real Spark jobs
+# on pyspark 3.5.9 and 4.3.0 comparing Sluice with Spark's built-in shuffle.
+test: swift-test java-test spark-test
 
 # Swift (swift-testing) suites, including the in-process mini cluster.
 swift-test: setup
@@ -48,6 +49,17 @@ java-test: setup spark-client
 	$(SWIFT) build --product sluice-master
 	$(SWIFT) build --product sluice-worker
 	JUNIT_CONSOLE_JAR=$(JUNIT_CONSOLE_JAR) clients/spark/run-tests.sh
+
+# Spark suite (real pyspark 3.5.9 and 4.3.0, builtin vs Sluice shuffle); creates its venvs under .cache/.
+spark-test: build spark-client
+	scripts/spark-tests.sh
+
+# Spark benchmark: groupBy + join (>2 GB shuffled) in local-cluster, builtin vs Sluice interleaved; prints the ratio.
+SPARK_BENCH_ARGS ?=
+spark-bench: release
+	@.cache/pyspark-3.5/bin/python -c "import pyspark" 2>/dev/null || \
+	  { python3 -m venv .cache/pyspark-3.5 && .cache/pyspark-3.5/bin/python -m pip install -q pyspark==3.5.9 pytest; }
+	.cache/pyspark-3.5/bin/python Benchmarks/spark/spark_bench.py $(SPARK_BENCH_ARGS)
 
 # Regenerates docs/configuration.md and config/{master,worker}.conf from the config registry.
 docs-config: build

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Spark benchmark: the same shuffle-heavy job (a DataFrame groupBy aggregation and a sort-merge join) with Spark's
+builtin shuffle and with Sluice, in local-cluster mode, interleaved (A B A B ...), one SparkContext per run (each run
+in its own subprocess, under a timeout). Prints each run's wall time and shuffle bytes (from Spark's status store) and
+the median ratio sluice/builtin. Starts a sluice-master and two sluice-workers itself (.build/release, else debug).
+
+    .cache/pyspark-3.5/bin/python Benchmarks/spark/spark_bench.py [--rounds 2] [--rows 14000000]
+    make spark-bench
+
+--builtin-only (or no jar) runs builtin against builtin, to check the harness.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "spark"))
+import harness  # noqa: E402
+
+MASTER = "local-cluster[2,1,2048]"
+
+
+def job(spark, rows: int) -> dict:
+    """groupBy over ~unique string keys (partial aggregation cannot shrink it) + a join with shuffled sides."""
+    from pyspark.sql import functions as F
+    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
+    spark.conf.set("spark.sql.adaptive.enabled", "false")
+    spark.conf.set("spark.sql.shuffle.partitions", "16")
+    # sha2 hex: effectively incompressible for lz4, so the shuffle bytes stay close to the data size.
+    base = spark.range(0, rows, 1, 8).select(F.col("id"), F.sha2(F.col("id").cast("string"), 256).alias("h"))
+    grouped = base.groupBy(F.substring("h", 1, 48).alias("g")) \
+                  .agg(F.count("*").alias("n"), F.sum("id").alias("s"))
+    g = grouped.agg(F.count("*").alias("groups"), F.sum("n").alias("rows"), F.sum("s").alias("s")).collect()[0]
+    right = spark.range(0, rows // 2, 1, 8).select((F.col("id") * 2).alias("id"),
+                                                   F.sha2(F.col("id").cast("string"), 224).alias("h2"))
+    joined = base.join(right, "id")
+    j = joined.agg(F.count("*").alias("n"), F.sum(F.crc32(F.concat("h", "h2"))).alias("c")).collect()[0]
+    return {"groups": g["groups"], "group_rows": g["rows"], "group_sum": g["s"], "join_rows": j["n"],
+            "join_crc": j["c"]}
+
+
+def shuffle_bytes(spark) -> tuple[int, int]:
+    """Total shuffle write and read bytes of all stages so far, from the status store (works with the UI off)."""
+    store = spark.sparkContext._jsc.sc().statusStore()
+    defaults = [getattr(store, f"stageList$default${i}")() for i in range(2, 6)]  # Scala default arguments
+    stages = store.stageList(None, *defaults)
+    write = read = 0
+    for i in range(stages.size()):
+        s = stages.apply(i)
+        write += s.shuffleWriteBytes()
+        read += s.shuffleReadBytes()
+    return write, read
+
+
+def worker(spec_path: str) -> int:
+    spec = json.load(open(spec_path))
+    from pyspark.sql import SparkSession
+    b = SparkSession.builder.master(spec["master"]).appName("sluice-spark-bench")
+    for k, v in spec["conf"].items():
+        b = b.config(k, v)
+    t0 = time.monotonic()
+    spark = b.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    started = time.monotonic() - t0
+    t1 = time.monotonic()
+    result = job(spark, spec["rows"])
+    seconds = time.monotonic() - t1
+    write, read = shuffle_bytes(spark)
+    from jobs import shuffle_manager_class
+    manager = shuffle_manager_class(spark)
+    spark.stop()
+    json.dump({"seconds": seconds, "startup": started, "write": write, "read": read, "result": result,
+               "manager": manager}, open(spec["out"], "w"))
+    return 0
+
+
+def run_once(side: str, conf: dict, rows: int, timeout_s: float) -> dict:
+    work = Path(tempfile.mkdtemp(prefix=f"sluice-spark-bench-{side}-"))
+    spec = {"master": MASTER, "conf": conf, "rows": rows, "out": str(work / "out.json")}
+    (work / "spec.json").write_text(json.dumps(spec))
+    log = work / "log.txt"
+    with open(log, "wb") as f:
+        p = subprocess.Popen([sys.executable, __file__, "--worker", str(work / "spec.json")], stdout=f,
+                             stderr=subprocess.STDOUT, env=harness.child_env(work), start_new_session=True)
+        try:
+            p.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            harness._kill_group(p)
+    if p.returncode != 0 or not Path(spec["out"]).exists():
+        raise SystemExit(f"{side} run failed (exit {p.returncode}); log tail:\n{harness.tail(log, 40)}\n"
+                         f"{harness.executor_stderr_tails(work)}")
+    return json.loads(Path(spec["out"]).read_text())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rows", type=int, default=14_000_000,
+                    help="rows of the base table (default 14M: ~2.1 GB shuffled, ~150 bytes per row)")
+    ap.add_argument("--timeout", type=float, default=1200, help="seconds per run")
+    ap.add_argument("--builtin-only", action="store_true", help="both sides builtin (harness check, no jar needed)")
+    args = ap.parse_args()
+    if args.worker:
+        return worker(args.worker)
+
+    jar = harness.find_jar()
+    dry = args.builtin_only or jar is None
+    if jar is None and not args.builtin_only:
+        print("no Sluice client jar (clients/spark/build/sluice-spark-client.jar or SLUICE_SPARK_JAR): "
+              "running builtin against builtin")
+    bin_dir = harness.find_binaries(prefer_release=True)
+    if bin_dir is None:
+        raise SystemExit("sluice-master/sluice-worker not built (swift build -c release)")
+    servers = harness.SluiceServers(bin_dir, workers=2)
+    print(f"servers from {bin_dir}: master {servers.master_address}, workers {servers.worker_addresses}")
+    extra = {"spark.executor.memory": "1536m", "spark.driver.memory": "1g"}
+    times = {"builtin": [], "sluice": []}
+    results = set()
+    try:
+        for r in range(args.rounds):
+            order = ("builtin", "sluice") if r % 2 == 0 else ("sluice", "builtin")
+            for side in order:
+                shuffle = "builtin" if side == "builtin" or dry else "sluice"
+                conf = harness.spark_conf("cluster", shuffle, jar, servers.master_address, extra)
+                out = run_once(side, conf, args.rows, args.timeout)
+                servers.check_alive()
+                times[side].append(out["seconds"])
+                results.add(json.dumps(out["result"], sort_keys=True))
+                print(f"round {r + 1} {side:8s} ({out['manager'].rsplit('.', 1)[-1]}): {out['seconds']:7.1f} s  "
+                      f"shuffle write {out['write'] / 1e9:.2f} GB, read {out['read'] / 1e9:.2f} GB  "
+                      f"(session start {out['startup']:.1f} s) result {out['result']}", flush=True)
+                if out["write"] < 2e9:
+                    print(f"  note: under 2 GB shuffled; raise --rows")
+    finally:
+        servers.stop()
+    if len(results) != 1:
+        print(f"RESULTS DIFFER between runs: {sorted(results)}")
+        return 1
+    b, s = statistics.median(times["builtin"]), statistics.median(times["sluice"])
+    label = "builtin(as sluice)" if dry else "sluice"
+    print(f"median wall time: builtin {b:.1f} s, {label} {s:.1f} s; ratio sluice/builtin {s / b:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Fixtures for the Spark tests: Sluice servers (master + 2 workers), the client jar, and builtin-vs-Sluice batch runs.
+
+A SparkSession costs 7-15 s and a Python process can hold only one SparkContext, so each (mode, shuffle) side runs its
+whole list of jobs in one subprocess (runner.py, under a timeout); tests compare the two JSON reports job by job.
+
+Environment:
+  SLUICE_BIN_DIR        directory with sluice-master / sluice-worker (default <repo>/.build/debug)
+  SLUICE_SPARK_JAR      client jar (default <repo>/clients/spark/build/sluice-spark-client.jar)
+  SLUICE_SPARK_DRY_RUN  =1: the "sluice" side runs Spark's builtin shuffle too (harness self-test, no jar needed)
+  SLUICE_SPARK_BATCH_TIMEOUT  seconds per batch subprocess (default 480)
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
+DRY_RUN = os.environ.get("SLUICE_SPARK_DRY_RUN") == "1"
+BATCH_TIMEOUT = float(os.environ.get("SLUICE_SPARK_BATCH_TIMEOUT", "480"))
+# Run the builtin and the Sluice batch of a comparison at the same time (two SparkContexts, two processes).
+PARALLEL = os.environ.get("SLUICE_SPARK_PARALLEL", "1") == "1"
+BUILTIN_MANAGER = "org.apache.spark.shuffle.sort.SortShuffleManager"
+
+
+def pyspark_version() -> str:
+    try:
+        import pyspark
+        return pyspark.__version__
+    except ImportError:
+        return "none"
+
+
+@pytest.fixture(scope="session")
+def sluice_jar():
+    """The client jar; Sluice comparisons skip (with the reason) when it is not built, unless this is a dry run."""
+    jar = harness.find_jar()
+    if jar is None and not DRY_RUN:
+        pytest.skip("Sluice Spark client jar not found: build clients/spark/build/sluice-spark-client.jar "
+                    "or set SLUICE_SPARK_JAR (SLUICE_SPARK_DRY_RUN=1 runs the harness builtin-vs-builtin)")
+    return jar
+
+
+@pytest.fixture(scope="session")
+def sluice_servers():
+    """One sluice-master (port 0) and two sluice-workers on 127.0.0.1 for the whole session."""
+    bin_dir = harness.find_binaries()
+    if bin_dir is None:
+        pytest.fail("sluice-master/sluice-worker not found in .build/debug, .build/release or $SLUICE_BIN_DIR "
+                    "(run `swift build` first)", pytrace=False)
+    servers = harness.SluiceServers(bin_dir, workers=2)
+    yield servers
+    codes = servers.stop()
+    print(f"\nSluice servers stopped: {codes}")
+
+
+class Comparison:
+    """Runs one batch of jobs with the builtin shuffle and with Sluice (same mode, same settings), once, lazily."""
+
+    def __init__(self, label, mode, jobs, servers, jar, extra_conf=None, master=None, log_dirs=(), parallel=None):
+        self.label, self.mode, self.jobs, self.log_dirs = label, mode, list(jobs), tuple(log_dirs)
+        self.parallel = PARALLEL if parallel is None else parallel
+        self.servers, self.jar, self.extra, self.master = servers, jar, dict(extra_conf or {}), master
+        self._reports = None
+
+    def reports(self):
+        if self._reports is None:
+            def run(side):
+                shuffle = "builtin" if side == "builtin" or DRY_RUN else "sluice"
+                conf = harness.spark_conf(self.mode, shuffle, self.jar, self.servers.master_address, self.extra)
+                return harness.run_batch(sys.executable, self.mode, shuffle, self.jobs, conf, BATCH_TIMEOUT,
+                                         label=f"{self.label}-{side}", master=self.master, log_dirs=self.log_dirs)
+
+            sides = ("builtin", "sluice")
+            if self.parallel:
+                with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                    futures = {side: pool.submit(run, side) for side in sides}
+                    reports = {side: f.result() for side, f in futures.items()}
+            else:
+                reports = {side: run(side) for side in sides}
+            for side in sides:
+                print(f"\n[{self.label}] {side}: {reports[side]['seconds']:.1f}s "
+                      f"(startup {reports[side]['startup_seconds']}s) "
+                      + " ".join(f"{n}={r['seconds']}s" for n, r in reports[side]["jobs"].items()))
+            self._reports = reports
+        return self._reports
+
+    def check_manager(self):
+        r = self.reports()
+        assert r["builtin"]["shuffle_manager"] == BUILTIN_MANAGER, r["builtin"]["shuffle_manager"]
+        expected = BUILTIN_MANAGER if DRY_RUN else harness.SLUICE_MANAGER
+        assert r["sluice"]["shuffle_manager"] == expected, \
+            f"the Sluice side ran with {r['sluice']['shuffle_manager']}, expected {expected}"
+
+    def check(self, job):
+        r = self.reports()
+        for side in ("builtin", "sluice"):
+            entry = r[side]["jobs"][job]
+            if not entry["ok"]:
+                extra = ""
+                if side == "sluice":
+                    self.servers.check_alive()
+                    extra = "\n" + self.servers.stderr_tails(15)
+                pytest.fail(f"[{self.label}] {job} failed on the {side} side:\n{entry['error']}\n"
+                            f"--- runner output ---\n{r[side].get('runner_tail', '')}\n"
+                            f"{r[side].get('executor_stderr', '')}{extra}", pytrace=False)
+        b, s = r["builtin"]["jobs"][job]["result"], r["sluice"]["jobs"][job]["result"]
+        assert b is not None
+        if s != b:
+            pytest.fail(f"[{self.label}] {job}: results differ between builtin and Sluice shuffle\n"
+                        f"{describe_difference(b, s)}", pytrace=False)
+
+
+def describe_difference(b, s, path="result", limit=6) -> str:
+    out = []
+
+    def walk(x, y, p):
+        if len(out) >= limit:
+            return
+        if isinstance(x, dict) and isinstance(y, dict):
+            for k in sorted(set(x) | set(y)):
+                if k not in x or k not in y:
+                    out.append(f"{p}.{k}: only on the {'builtin' if k in x else 'sluice'} side")
+                else:
+                    walk(x[k], y[k], f"{p}.{k}")
+        elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+            for i, (a, c) in enumerate(zip(x, y)):
+                walk(a, c, f"{p}[{i}]")
+        elif x != y:
+            out.append(f"{p}: builtin={json.dumps(x)[:300]} sluice={json.dumps(y)[:300]}")
+
+    walk(b, s, path)
+    return "\n".join(out) or "(no difference found)"

@@ -1,0 +1,66 @@
+"""Full matrix on Spark 3.5.9: every job from jobs.py with the builtin shuffle and with Sluice, in local[2] (threads)
+and local-cluster[2,1,1024] (two executor JVMs); results must be equal. Run with the 3.5 venv:
+    .cache/pyspark-3.5/bin/python -m pytest tests/spark/test_spark_35.py
+"""
+import pytest
+
+import harness
+from conftest import Comparison, pyspark_version
+
+pytestmark = pytest.mark.skipif(not pyspark_version().startswith("3.5."),
+                                reason=f"needs pyspark 3.5.x (this interpreter has {pyspark_version()})")
+
+JOBS = [
+    "rdd_reduce_by_key", "rdd_group_by_key", "rdd_join", "rdd_sort_by_key", "rdd_repartition", "rdd_cogroup",
+    "df_group_by_agg", "df_join", "df_window", "df_distinct", "df_order_by",
+    "aqe_coalesce", "aqe_skew_join", "aqe_local_shuffle_reader",
+    "one_partition", "many_partitions", "empty_partitions", "big_records",
+    "retry_rdd_map_failure", "retry_df_map_failure",
+]
+MODES = ["local", "cluster"]
+
+
+@pytest.fixture(scope="module")
+def comparisons(sluice_servers, sluice_jar):
+    return {mode: Comparison(f"3.5-{mode}", mode, JOBS, sluice_servers, sluice_jar) for mode in MODES}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_shuffle_manager_in_use(comparisons, mode):
+    comparisons[mode].check_manager()
+
+
+@pytest.mark.parametrize("job", JOBS)
+@pytest.mark.parametrize("mode", MODES)
+def test_same_result(comparisons, mode, job):
+    comparisons[mode].check(job)
+
+
+# Speculation: a straggling map task (first attempt pushes part of its output, then stalls) and a speculative copy that
+# wins. Spark never speculates in local mode and never on a host that already ran an attempt, and local-cluster puts
+# all executors on one host, so this runs on a small standalone cluster with workers on 127.0.0.1 and 127.0.0.2.
+SPECULATION_CONF = {
+    "spark.speculation": "true",
+    "spark.speculation.interval": "200ms",
+    "spark.speculation.multiplier": "2",
+    "spark.speculation.quantile": "0.5",
+    "spark.speculation.minTaskRuntime": "1s",
+    "spark.speculation.efficiency.enabled": "false",
+}
+SPECULATION_JOBS = ["speculation_straggler", "rdd_reduce_by_key", "df_join"]
+
+
+@pytest.fixture(scope="module")
+def speculation(sluice_servers, sluice_jar):
+    cluster = harness.StandaloneCluster()
+    try:
+        yield Comparison("3.5-standalone-speculation", "cluster", SPECULATION_JOBS, sluice_servers, sluice_jar,
+                         extra_conf=SPECULATION_CONF, master=cluster.master_url, log_dirs=cluster.log_dirs,
+                         parallel=False)  # one app at a time holds the cluster's 2 cores
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.parametrize("job", SPECULATION_JOBS)
+def test_same_result_with_speculation(speculation, job):
+    speculation.check(job)
