@@ -39,6 +39,27 @@ public final class DirectoryPartitionStore: PartitionStore {
         try makeDirectories(root)
     }
 
+    /// Writes out flush buffers, largest first, until the memory budget's use is at most `targetBytes` or no
+    /// buffer is left. Flush buffers fill only when more data arrives; under memory pressure push connections stop
+    /// being read, so without this the buffered bytes would hold the budget above its high watermark forever.
+    /// - Returns: the bytes written out.
+    @discardableResult
+    public func relieveMemoryPressure(downToBytes targetBytes: Int) -> Int {
+        guard memoryBudget.usedBytes > targetBytes else { return 0 }
+        let buffered = allWriters().map { ($0, $0.bufferedBytes) }.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }
+        var writtenBytes = 0
+        for (writer, bytes) in buffered {
+            guard memoryBudget.usedBytes > targetBytes else { break }
+            do {
+                try writer.flush()
+                writtenBytes += bytes
+            } catch {
+                logger.error("pressure flush failed", metadata: ["path": "\(writer.path)", "error": "\(error)"])
+            }
+        }
+        return writtenBytes
+    }
+
     // MARK: - PartitionStore
 
     /// Appends a batch to the key's file, creating the file (and its directories) on first use.

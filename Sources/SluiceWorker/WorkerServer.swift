@@ -20,6 +20,7 @@ public final class WorkerServer: Sendable {
     private struct Lifecycle: Sendable {
         var server: FrameServer?
         var masterLink: MasterLink?
+        var pressureFlusher: PressureFlusher?
         var address: WorkerAddress?
         var draining = false
         /// Shuffles deleted on the master's word: late pushes to them are refused, never recreated.
@@ -65,11 +66,14 @@ public final class WorkerServer: Sendable {
         let address = WorkerAddress(workerId: config.effectiveWorkerId(boundPort: port), host: config.advertisedHost,
                                     port: UInt16(port))
         let link = MasterLink(worker: self, address: address)
+        let flusher = PressureFlusher(store: store, budget: memoryBudget, logger: logger)
         lifecycle.withLock {
             $0.server = server
             $0.address = address
             $0.masterLink = link
+            $0.pressureFlusher = flusher
         }
+        try flusher.start()
         try link.start()
         logger.info("worker listening", metadata: ["worker.id": "\(address.workerId)", "host": "\(config.host)",
                                                     "port": "\(port)", "master": "\(config.masterAddress)"])
@@ -85,15 +89,17 @@ public final class WorkerServer: Sendable {
     /// Stops everything at once: the master link, the server (closing connections) and the store (flushing).
     /// Acknowledged batches are in the page cache or on disk already; nothing acknowledged is lost.
     public func stop() {
-        let (server, link) = lifecycle.withLock { state in
+        let (server, link, flusher) = lifecycle.withLock { state in
             defer {
                 state.server = nil
                 state.masterLink = nil
+                state.pressureFlusher = nil
             }
-            return (state.server, state.masterLink)
+            return (state.server, state.masterLink, state.pressureFlusher)
         }
         link?.stop()
         server?.stop()
+        flusher?.stop()
         replicaClients.closeAll()
         do {
             try store.close()
