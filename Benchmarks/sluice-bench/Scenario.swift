@@ -39,7 +39,7 @@ struct Scenario: Sendable, Hashable, CustomStringConvertible {
     var mixedName: String { "sluice-push+fetch \(self)" }
 
     /// The baseline a scenario's push is compared with: the large-batch push of the same replication and codec
-    /// for many small partitions, receive+append otherwise.
+    /// for many small partitions (receive+append when that scenario is not in the run), receive+append otherwise.
     var pushBaseline: String {
         shape == .smallPartitions
             ? Scenario(shape: .largeBatches, replicas: replicas, codec: codec).pushName
