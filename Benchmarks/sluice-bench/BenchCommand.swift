@@ -91,6 +91,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Each started worker's --memory-budget (suffixes k, m, g); its peak RSS is compared with it.")
     var memoryBudget = ByteSize(bytes: 512 << 20)
 
+    @Option(help: "Seconds one scenario (all its phases) may take before the run is aborted with exit status 3.")
+    var scenarioTimeout = 900
+
     static let maxMessageBytes = 64 << 20
     static let maxTotalBytes = 32 << 30
 
@@ -121,6 +124,9 @@ struct BenchCommand: ParsableCommand {
         guard !overflow, smallTotal <= Self.maxTotalBytes else {
             throw ValidationError("--small-mappers x --small-partitions x --small-block-bytes must be at most "
                                   + "\(ByteSize(bytes: Self.maxTotalBytes))")
+        }
+        guard (10...86_400).contains(scenarioTimeout) else {
+            throw ValidationError("--scenario-timeout must be 10...86400")
         }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1...16") }
         guard memoryBudget.bytes >= 16 << 20 else { throw ValidationError("--memory-budget must be at least 16m") }
@@ -224,6 +230,8 @@ struct BenchCommand: ParsableCommand {
                     bytesPerMap: large ? bytes.bytes / mappers : smallPartitions * smallBlockBytes.bytes,
                     writeSliceBytes: large ? 32 << 10 : smallBlockBytes.bytes, threads: connections,
                     pushBytes: messageBytes.bytes, mixed: mixed, meter: children?.meter)
+                let watchdog = Watchdog(limitSeconds: scenarioTimeout, what: "scenario \(scenario) of round \(round)")
+                defer { watchdog.cancel() }
                 let phases = try workload.run(shuffleId: UInt32(round * 1_000 + index * 2))
                 for (phaseIndex, phase) in phases.enumerated() {
                     let pushBaseline = report.rows.contains {

@@ -294,6 +294,14 @@ final class ChildRegistry: Sendable {
     func addDirectory(_ path: String) { directories.withLock { _ = $0.insert(path) } }
     func removeDirectory(_ path: String) { directories.withLock { _ = $0.remove(path) } }
 
+    /// Kills every registered child, removes the registered directories, and exits with `status`.
+    func abort(status: Int32, message: String) -> Never {
+        for pid in pids.withLock({ $0 }) { _ = Glibc.kill(pid, SIGKILL) }
+        for path in directories.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+        FileHandle.standardError.write(Data("sluice-bench: \(message)\n".utf8))
+        exit(status)
+    }
+
     /// Installs the SIGINT/SIGTERM handlers (once, at start-up).
     func installSignalHandlers() {
         var made: [any DispatchSourceSignal] = []
@@ -301,10 +309,7 @@ final class ChildRegistry: Sendable {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [self] in
-                for pid in pids.withLock({ $0 }) { _ = Glibc.kill(pid, SIGKILL) }
-                for path in directories.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
-                FileHandle.standardError.write(Data("sluice-bench: interrupted, servers killed\n".utf8))
-                exit(128 + number)
+                abort(status: 128 + number, message: "interrupted, servers killed")
             }
             source.resume()
             made.append(source)
@@ -315,3 +320,18 @@ final class ChildRegistry: Sendable {
 
 /// Keeps the signal sources alive; written once at start-up on the main thread, never read.
 private nonisolated(unsafe) var signalSources: [any DispatchSourceSignal] = []
+
+/// Ends the run if one scenario takes longer than its limit (a stalled cluster): kills the servers and exits 3.
+final class Watchdog: Sendable {
+    private let done = Atomic<Bool>(false)
+
+    init(limitSeconds: Int, what: String) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(limitSeconds)) { [self] in
+            guard !done.load(ordering: .acquiring) else { return }
+            ChildRegistry.shared.abort(status: 3, message: "\(what) did not finish within \(limitSeconds) s "
+                                       + "(--scenario-timeout); servers killed")
+        }
+    }
+
+    func cancel() { done.store(true, ordering: .releasing) }
+}
