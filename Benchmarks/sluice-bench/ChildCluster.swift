@@ -77,6 +77,7 @@ final class ChildCluster {
 
     /// Stops every child (SIGTERM, then SIGKILL after a grace period) and removes the storage.
     func shutdown() {
+        ChildRegistry.shared.waitIfAborting()
         for child in workers + [master] { child.terminate() }
         for child in workers + [master] { child.kill() }
         root.remove()
@@ -287,6 +288,13 @@ final class ChildRegistry: Sendable {
     static let shared = ChildRegistry()
     private let pids = Mutex<Set<Int32>>([])
     private let directories = Mutex<Set<String>>([])
+    private let aborting = Atomic<Bool>(false)
+
+    /// While `abort` runs (it ends the process), other threads' clean-up waits here instead of racing it.
+    func waitIfAborting() {
+        guard aborting.load(ordering: .sequentiallyConsistent) else { return }
+        ConditionVariable().wait(until: { false }, timeoutMs: 10_000)
+    }
 
     func add(_ pid: Int32) { pids.withLock { _ = $0.insert(pid) } }
     func remove(_ pid: Int32) { pids.withLock { _ = $0.remove(pid) } }
@@ -296,10 +304,30 @@ final class ChildRegistry: Sendable {
 
     /// Kills every registered child, removes the registered directories, and exits with `status`.
     func abort(status: Int32, message: String) -> Never {
-        for pid in pids.withLock({ $0 }) { _ = Glibc.kill(pid, SIGKILL) }
-        for path in directories.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: path) }
+        aborting.store(true, ordering: .sequentiallyConsistent)
+        let children = pids.withLock { $0 }
+        for pid in children { _ = Glibc.kill(pid, SIGKILL) }
+        // Wait (up to 2 s) until they are dead (gone or zombies), so no write lands after the directories go.
+        let deadline = Monotonic.nowMs() + 2_000
+        while Monotonic.nowMs() < deadline, children.contains(where: Self.isAlive) {
+            ConditionVariable().wait(until: { false }, timeoutMs: 10)
+        }
+        for path in directories.withLock({ $0 }) {
+            for _ in 0..<5 where FileManager.default.fileExists(atPath: path) {
+                try? FileManager.default.removeItem(atPath: path)
+                if FileManager.default.fileExists(atPath: path) { ConditionVariable().wait(until: { false }, timeoutMs: 100) }
+            }
+        }
         FileHandle.standardError.write(Data("sluice-bench: \(message)\n".utf8))
         exit(status)
+    }
+
+    private static func isAlive(_ pid: Int32) -> Bool {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return false }
+        // A zombie leader may still have threads exiting (and finishing writes): dead only when they are gone too.
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task"))?.count ?? 0
+        return !text[text.index(after: close)...].hasPrefix(" Z") || threads > 1
     }
 
     /// Installs the SIGINT/SIGTERM handlers (once, at start-up).
