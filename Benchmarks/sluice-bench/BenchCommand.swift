@@ -9,15 +9,17 @@ struct BenchCommand: ParsableCommand {
         commandName: "sluice-bench",
         abstract: "Push and fetch shuffle data through Sluice and compare with same-run hardware baselines.",
         discussion: """
-            Without --master, starts an embedded cluster (one master, two workers, temporary directories) on \
-            loopback. Mappers push --bytes of realistic records into --partitions partitions (replicated unless \
-            --no-replicate); reducers read every partition back and verify every byte. Absolute numbers swing \
-            30-50% on shared machines: compare the ratio column, which divides by a baseline measured in the \
-            same round (push by receive+append, fetch by sendfile of a cached file).
+            Without --master, starts the sluice-master and sluice-worker executables found next to sluice-bench as \
+            child processes (one master, --workers workers, temporary directories) on loopback, so that worker CPU \
+            and peak RSS are measured apart from the client. Each scenario (--scenarios or --suite) pushes \
+            realistic records, reads every partition back and verifies every byte; push, fetch and a mixed phase \
+            are measured separately. Absolute numbers swing 30-50% on shared machines: compare the ratio column, \
+            which divides by a baseline measured in the same round (push by receive+append, fetch by sendfile of \
+            a cached file, small-partitions push by the large-batches push). See docs/performance.md.
             """)
 
     @Option(help: "Total body bytes per scenario (suffixes k, m, g).")
-    var bytes = ByteSize(bytes: 1 << 30)
+    var bytes = ByteSize(bytes: 512 << 20)
 
     @Option(help: "Frame body bytes (suffixes k, m, g); a 16-byte frame header goes in front of each.")
     var messageBytes = ByteSize(bytes: 1 << 20)
@@ -43,26 +45,54 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Write the report as JSON to this file.")
     var json: String?
 
-    @Option(help: "Sluice master HOST:PORT; without it an embedded cluster is started.")
+    @Option(help: "Sluice master HOST:PORT; without it a cluster is started (child processes by default).")
     var master: String?
+
+    @Flag(help: "Run the embedded cluster inside this process instead of as child processes (worker CPU and RSS n/a).")
+    var inProcess = false
 
     @Flag(help: "Run only the hardware baselines.")
     var baselinesOnly = false
 
-    @Option(help: "Map tasks in the Sluice scenario.")
+    @Option(help: ArgumentHelp(
+        "Scenarios, comma-separated: SHAPE-rN-CODEC with SHAPE large-batches or small-partitions, N 1 or 2, "
+            + "CODEC none, lz4 or zstd (e.g. large-batches-r1-none,small-partitions-r1-none). Overrides --suite."))
+    var scenarios: String?
+
+    @Option(help: ArgumentHelp("Named scenario set: \(Scenario.suites.keys.sorted().joined(separator: ", ")).",
+                               discussion: "quick: large-batches-r2-lz4 (make demo). targets: the issue's ratio "
+                                   + "targets. full: replication 1 and 2, codecs none/lz4/zstd, both shapes."))
+    var suite = "quick"
+
+    @Flag(inversion: .prefixedNo, help: "Also measure a mixed phase: a second shuffle pushed while the first is read.")
+    var mixed = true
+
+    @Flag(inversion: .prefixedNo, help: "Run the Spark-sort-shuffle-like local-disk baseline.")
+    var localDiskShuffle = true
+
+    @Option(help: "Map tasks of large-batches scenarios (each writes --bytes / --mappers).")
     var mappers = 8
 
-    @Option(help: "Partitions in the Sluice scenario.")
+    @Option(help: "Partitions of large-batches scenarios.")
     var partitions = 64
 
-    @Option(help: "Codec of pushed batches: none, lz4 or zstd.")
-    var codec = "lz4"
+    @Option(help: "Map tasks of small-partitions scenarios (the issue's figure is 200).")
+    var smallMappers = 100
 
-    @Flag(inversion: .prefixedNo, help: "Replicate every partition to a second worker.")
-    var replicate = true
+    @Option(help: "Partitions of small-partitions scenarios (the issue's figure is 10000).")
+    var smallPartitions = 2_000
 
-    @Option(help: "Workers in the embedded cluster.")
+    @Option(help: "Bytes each map task writes to each partition in small-partitions scenarios.")
+    var smallBlockBytes = ByteSize(bytes: 4 << 10)
+
+    @Option(help: "Workers in the started cluster.")
     var workers = 2
+
+    @Option(help: "Each started worker's --memory-budget (suffixes k, m, g); its peak RSS is compared with it.")
+    var memoryBudget = ByteSize(bytes: 512 << 20)
+
+    @Option(help: "Seconds one scenario (all its phases) may take before the run is aborted with exit status 3.")
+    var scenarioTimeout = 900
 
     static let maxMessageBytes = 64 << 20
     static let maxTotalBytes = 32 << 30
@@ -80,11 +110,30 @@ struct BenchCommand: ParsableCommand {
         guard messageBytes.bytes <= bytes.bytes / connections else {
             throw ValidationError("--message-bytes must be at most --bytes / --connections")
         }
-        guard Codec(name: codec) != nil else { throw ValidationError("--codec must be none, lz4 or zstd") }
         guard (1...10_000).contains(mappers), (1...100_000).contains(partitions) else {
             throw ValidationError("--mappers must be 1...10000 and --partitions 1...100000")
         }
+        guard bytes.bytes / mappers >= 1 else { throw ValidationError("--bytes must be at least --mappers") }
+        guard (1...10_000).contains(smallMappers), (1...100_000).contains(smallPartitions) else {
+            throw ValidationError("--small-mappers must be 1...10000 and --small-partitions 1...100000")
+        }
+        guard (1...(1 << 20)).contains(smallBlockBytes.bytes) else {
+            throw ValidationError("--small-block-bytes must be 1...1m")
+        }
+        let (smallTotal, overflow) = (smallMappers * smallPartitions).multipliedReportingOverflow(by: smallBlockBytes.bytes)
+        guard !overflow, smallTotal <= Self.maxTotalBytes else {
+            throw ValidationError("--small-mappers x --small-partitions x --small-block-bytes must be at most "
+                                  + "\(ByteSize(bytes: Self.maxTotalBytes))")
+        }
+        guard (10...86_400).contains(scenarioTimeout) else {
+            throw ValidationError("--scenario-timeout must be 10...86400")
+        }
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1...16") }
+        guard memoryBudget.bytes >= 16 << 20 else { throw ValidationError("--memory-budget must be at least 16m") }
+        let selected = try selectedScenarios()
+        if master == nil, !baselinesOnly, let scenario = selected.first(where: { $0.replicas > workers }) {
+            throw ValidationError("scenario \(scenario) needs at least \(scenario.replicas) workers (--workers)")
+        }
         if let master {
             let parts = master.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, let port = UInt16(parts[1]), port > 0 else {
@@ -97,45 +146,116 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
+    /// The scenarios of --scenarios, else of --suite, ordered so that large-batch pushes come first.
+    func selectedScenarios() throws -> [Scenario] {
+        if let scenarios {
+            var parsed: [Scenario] = []
+            for name in scenarios.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let scenario = Scenario(name: name) else {
+                    throw ValidationError("--scenarios: '\(name)' is not SHAPE-rN-CODEC (e.g. large-batches-r1-none)")
+                }
+                parsed.append(scenario)
+            }
+            guard !parsed.isEmpty else { throw ValidationError("--scenarios is empty") }
+            return Scenario.ordered(parsed)
+        }
+        guard let set = Scenario.suites[suite] else {
+            throw ValidationError("--suite must be one of \(Scenario.suites.keys.sorted().joined(separator: ", "))")
+        }
+        return Scenario.ordered(set)
+    }
+
+    private var largeShape: Report.Parameters.Shape {
+        .init(mappers: mappers, partitions: partitions, bytesPerBlock: bytes.bytes / mappers / partitions)
+    }
+
+    private var smallShape: Report.Parameters.Shape {
+        .init(mappers: smallMappers, partitions: smallPartitions, bytesPerBlock: smallBlockBytes.bytes)
+    }
+
     func run() throws {
         sluice_ignore_sigpipe()
-        var report = Report(parameters: .init(totalBytes: bytes.bytes, messageBytes: messageBytes.bytes,
-                                              connections: connections, rounds: rounds,
-                                              warmupRounds: warmupRounds))
+        ChildRegistry.shared.installSignalHandlers()
+        let selected = baselinesOnly ? [] : try selectedScenarios()
+        var parameters = Report.Parameters(totalBytes: bytes.bytes, messageBytes: messageBytes.bytes,
+                                           connections: connections, rounds: rounds, warmupRounds: warmupRounds)
+        parameters.scenarios = selected.map(\.description)
+        parameters.mixedPhase = mixed
+        parameters.workers = workers
+        if selected.contains(where: { $0.shape == .largeBatches }) || localDiskShuffle { parameters.largeBatches = largeShape }
+        if selected.contains(where: { $0.shape == .smallPartitions }) { parameters.smallPartitions = smallShape }
+        var report = Report(parameters: parameters)
         if warmupRounds > 0 {
             var discarded = report
-            for _ in 0..<warmupRounds { try runBaselines(round: 0, into: &discarded) }
+            for _ in 0..<warmupRounds { try runBaselines(round: 0, scenarios: [], into: &discarded) }
             report.notes.append("\(warmupRounds) untimed warm-up round(s) of the baselines ran first and are not shown.")
         }
-        var cluster: EmbeddedCluster?
-        defer { cluster?.shutdown() }
+        var children: ChildCluster?
+        defer { children?.shutdown() }
+        var embedded: EmbeddedCluster?
+        defer { embedded?.shutdown() }
         var endpoint = master
-        if !baselinesOnly && master == nil {
-            cluster = try EmbeddedCluster(workerCount: workers, directory: directory, memoryBudgetBytes: 1 << 30)
-            endpoint = cluster?.masterEndpoint
-            report.notes.append("Sluice: embedded cluster of 1 master and \(workers) workers on 127.0.0.1, "
-                                + "\(mappers) mappers x \(partitions) partitions, every byte read back and verified.")
+        if let master {
+            report.parameters.cluster = "remote \(master)"
+            report.notes.append("Sluice: remote cluster at \(master); worker CPU and RSS are n/a.")
+        } else if !selected.isEmpty {
+            if inProcess {
+                embedded = try EmbeddedCluster(workerCount: workers, directory: directory,
+                                               memoryBudgetBytes: memoryBudget.bytes)
+                endpoint = embedded?.masterEndpoint
+                report.parameters.cluster = "in-process"
+                report.notes.append("Sluice: in-process cluster of 1 master and \(workers) workers; client CPU "
+                                    + "includes the servers, worker CPU and RSS are n/a.")
+            } else {
+                children = try ChildCluster(workerCount: workers, directory: directory,
+                                            memoryBudgetBytes: memoryBudget.bytes)
+                endpoint = children?.masterEndpoint
+                report.parameters.cluster = "child-processes"
+                report.notes.append("Sluice: 1 master and \(workers) workers as child processes on 127.0.0.1, "
+                                    + "--memory-budget \(memoryBudget) each; worker CPU is summed over workers, "
+                                    + "RSS is the largest worker's peak (VmHWM, reset per phase).")
+            }
+            report.parameters.memoryBudgetBytes = memoryBudget.bytes
+            report.notes.append("Every pushed byte is read back and verified (length and CRC32C per map and "
+                                + "partition); the client's CPU includes generating and checking the data.")
         }
         for round in 1...rounds {
-            try runBaselines(round: round, into: &report)
-            if let endpoint, !baselinesOnly {
-                let workload = SluiceWorkload(masterEndpoint: endpoint, totalBytes: bytes.bytes, mappers: mappers,
-                                              partitions: partitions, threads: connections,
-                                              codec: Codec(name: codec) ?? .lz4, replicate: replicate,
-                                              pushBytes: messageBytes.bytes)
-                let result = try workload.run(shuffleId: UInt32(round))
-                report.add(result.push, round: round, comparedTo: Baselines.receiveAndAppendName)
-                report.add(result.fetch, round: round, comparedTo: Baselines.sendfileName)
+            try runBaselines(round: round, scenarios: selected, into: &report)
+            guard let endpoint else { continue }
+            for (index, scenario) in selected.enumerated() {
+                let shape = scenario.shape == .largeBatches ? largeShape : smallShape
+                let large = scenario.shape == .largeBatches
+                let workload = SluiceWorkload(
+                    masterEndpoint: endpoint, scenario: scenario, mappers: shape.mappers, partitions: shape.partitions,
+                    bytesPerMap: large ? bytes.bytes / mappers : smallPartitions * smallBlockBytes.bytes,
+                    writeSliceBytes: large ? 32 << 10 : smallBlockBytes.bytes, threads: connections,
+                    pushBytes: messageBytes.bytes, mixed: mixed, meter: children?.meter)
+                let watchdog = Watchdog(limitSeconds: scenarioTimeout, what: "scenario \(scenario) of round \(round)")
+                defer { watchdog.cancel() }
+                let phases = try workload.run(shuffleId: UInt32(round * 1_000 + index * 2))
+                for (phaseIndex, phase) in phases.enumerated() {
+                    let pushBaseline = report.rows.contains {
+                        $0.round == round && $0.measurement.name == scenario.pushBaseline
+                    } ? scenario.pushBaseline : Baselines.receiveAndAppendName
+                    let baseline: String? = switch phaseIndex {
+                    case 0: pushBaseline
+                    case 1: Baselines.sendfileName
+                    default: nil
+                    }
+                    report.add(phase.measurement, round: round, comparedTo: baseline, server: phase.server,
+                               pushLatency: phase.pushLatency)
+                }
             }
         }
         print(report.table())
+        print(report.summaryText())
         if let json {
             try report.writeJSON(to: json)
             print("JSON report written to \(json)")
         }
     }
 
-    private func runBaselines(round: Int, into report: inout Report) throws {
+    private func runBaselines(round: Int, scenarios: [Scenario], into report: inout Report) throws {
         report.add(try Baselines.rawLoopbackTCP(
             totalBytes: bytes.bytes, messageBytes: messageBytes.bytes, connections: connections), round: round)
         report.add(try Baselines.receiveAndAppend(
@@ -144,5 +264,15 @@ struct BenchCommand: ParsableCommand {
         report.add(try Baselines.sendfileCached(
             totalBytes: bytes.bytes, connections: connections, directory: directory),
             round: round, comparedTo: Baselines.loopbackName)
+        guard localDiskShuffle, round > 0 else { return }
+        var shapes: [(Report.Parameters.Shape, String)] = [(largeShape, "")]
+        if scenarios.contains(where: { $0.shape == .smallPartitions }) { shapes.append((smallShape, " small-partitions")) }
+        for (shape, suffix) in shapes where shape.bytesPerBlock > 0 {
+            let result = try LocalDiskShuffle.run(mappers: shape.mappers, partitions: shape.partitions,
+                                                  bytesPerBlock: shape.bytesPerBlock, threads: connections,
+                                                  directory: directory, suffix: suffix)
+            report.add(result.write, round: round, comparedTo: Baselines.receiveAndAppendName)
+            report.add(result.read, round: round, comparedTo: Baselines.sendfileName)
+        }
     }
 }

@@ -4,23 +4,24 @@ import SluiceCompression
 import SluiceCore
 import Synchronization
 
-/// The Sluice scenario of `sluice-bench`: M mappers push realistic records into R partitions (with
-/// replication unless turned off), then reducers read every partition back and verify every byte: per
-/// (map, partition) the length and the CRC32C of the bytes in write order must equal what the mapper wrote.
+/// One Sluice scenario run: M mappers push realistic records into R partitions, then reducers read every partition
+/// back and verify every byte: per (map, partition) the length and the CRC32C of the bytes in write order must equal
+/// what the mapper wrote. Push and fetch are measured alone; the optional mixed phase pushes a second shuffle while
+/// the first is read (and verified) again.
 struct SluiceWorkload {
     let masterEndpoint: String
-    let totalBytes: Int
+    let scenario: Scenario
     let mappers: Int
     let partitions: Int
+    /// Bytes each map task writes.
+    let bytesPerMap: Int
+    /// Each `write` call hands the writer this many bytes (a serializer's output buffer, or one small block).
+    let writeSliceBytes: Int
     let threads: Int
-    let codec: Codec
-    let replicate: Bool
     let pushBytes: Int
-    /// Each `write` call hands the writer this many bytes (a serializer's output buffer).
-    let writeSliceBytes = 32 << 10
-
-    static let pushName = "sluice-push"
-    static let fetchName = "sluice-fetch"
+    let mixed: Bool
+    /// Measures the child-process cluster's workers; nil for a remote or in-process cluster.
+    let meter: WorkerMeter?
 
     /// What one (map, partition) pair received: byte count and CRC32C of the bytes in write order.
     struct Written: Sendable, Equatable {
@@ -28,19 +29,81 @@ struct SluiceWorkload {
         var crc32c: UInt32 = 0
     }
 
-    /// Runs push then fetch once under a fresh shuffle id; returns both measurements.
-    func run(shuffleId: UInt32) throws -> (push: Measurement, fetch: Measurement) {
-        let client = SluiceClient(config: ClientConfig(masterEndpoint: masterEndpoint, codec: codec,
-                                                       pushBufferBytes: 256 << 10, mergedPushBytes: pushBytes,
-                                                       acceptedCodecs: Codec.none.maskBit | codec.maskBit,
-                                                       replicate: replicate, connectionsPerWorker: threads))
+    /// One measured phase: throughput and client CPU, the workers' CPU and peak RSS, and push latencies.
+    struct Phase {
+        var measurement: Measurement
+        var server: ServerMetrics
+        var pushLatency: LatencySummary?
+    }
+
+    /// Runs push, fetch and (if `mixed`) the mixed phase under fresh shuffle ids `shuffleId` and `shuffleId + 1`.
+    func run(shuffleId: UInt32) throws -> [Phase] {
+        let latencies = LatencyLog()
+        let client = SluiceClient(config: ClientConfig(
+            masterEndpoint: masterEndpoint, codec: scenario.codec, pushBufferBytes: 256 << 10,
+            mergedPushBytes: pushBytes, acceptedCodecs: Codec.none.maskBit | scenario.codec.maskBit,
+            replicate: scenario.replicas > 1, connectionsPerWorker: threads,
+            pushLatencyRecorder: { latencies.record(nanoseconds: $0) }))
         defer { client.close() }
-        let key = ShuffleKey(applicationId: "sluice-bench", shuffleId: shuffleId)
+        let first = ShuffleKey(applicationId: "sluice-bench", shuffleId: shuffleId)
+        let second = ShuffleKey(applicationId: "sluice-bench", shuffleId: shuffleId &+ 1)
+        defer {
+            try? client.master.unregisterShuffle(first)
+            try? client.master.unregisterShuffle(second)
+        }
+        var phases: [Phase] = []
+
+        _ = latencies.take()
+        var snapshot = meter?.begin()
+        let pushClock = Stopwatch()
+        let expected = try push(first, client: client)
+        let push = pushClock.finish(name: scenario.pushName, connections: threads, bytes: Self.total(expected))
+        phases.append(Phase(measurement: push, server: endPhase(snapshot), pushLatency: latencies.take()))
+
+        snapshot = meter?.begin()
+        let fetchClock = Stopwatch()
+        try fetch(first, client: client, expected: expected)
+        let fetch = fetchClock.finish(name: scenario.fetchName, connections: threads, bytes: push.bytes)
+        phases.append(Phase(measurement: fetch, server: endPhase(snapshot), pushLatency: nil))
+
+        if mixed {
+            _ = latencies.take()
+            snapshot = meter?.begin()
+            let mixedClock = Stopwatch()
+            let pushed = Mutex<[Int: [Written]]>([:])
+            let failure = Mutex<(any Error)?>(nil)
+            let workload = self
+            DispatchQueue.concurrentPerform(iterations: 2) { side in
+                do {
+                    if side == 0 {
+                        let result = try workload.push(second, client: client)
+                        pushed.withLock { $0 = result }
+                    } else {
+                        try workload.fetch(first, client: client, expected: expected)
+                    }
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                }
+            }
+            if let error = failure.withLock({ $0 }) { throw BenchError("mixed phase failed: \(error)") }
+            let moved = Self.total(pushed.withLock { $0 }) + push.bytes
+            let measurement = mixedClock.finish(name: scenario.mixedName, connections: 2 * threads, bytes: moved)
+            phases.append(Phase(measurement: measurement, server: endPhase(snapshot), pushLatency: latencies.take()))
+        }
+        return phases
+    }
+
+    private func endPhase(_ snapshot: ServerSnapshot?) -> ServerMetrics {
+        guard let meter, let snapshot else { return .unavailable }
+        return meter.end(snapshot)
+    }
+
+    /// Registers `key` and runs every map task on `threads` threads; returns what each wrote.
+    private func push(_ key: ShuffleKey, client: SluiceClient) throws -> [Int: [Written]] {
         let handle = try client.registerShuffle(key, numMappers: UInt32(mappers), numPartitions: UInt32(partitions))
         let pool = RecordPool.shared
         let written = Mutex<[Int: [Written]]>([:])
         let failures = Mutex<[String]>([])
-        let pushClock = Stopwatch()
         let workload = self
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             for mapIndex in stride(from: thread, to: workload.mappers, by: workload.threads) {
@@ -52,12 +115,14 @@ struct SluiceWorkload {
                 }
             }
         }
-        let push = pushClock.finish(name: "\(Self.pushName) (\(codec), replicas \(replicate ? 2 : 1))",
-                                    connections: threads, bytes: totalBytesWritten(written.withLock { $0 }))
         if let failure = failures.withLock({ $0.first }) { throw BenchError("push failed: \(failure)") }
-        let expected = written.withLock { $0 }
+        return written.withLock { $0 }
+    }
 
-        let fetchClock = Stopwatch()
+    /// Reads every partition of `key` on `threads` threads and verifies it against `expected`.
+    private func fetch(_ key: ShuffleKey, client: SluiceClient, expected: [Int: [Written]]) throws {
+        let failures = Mutex<[String]>([])
+        let workload = self
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             let reader = client.reader(key)
             for partition in stride(from: thread, to: workload.partitions, by: workload.threads) {
@@ -68,23 +133,19 @@ struct SluiceWorkload {
                 }
             }
         }
-        let fetch = fetchClock.finish(name: "\(Self.fetchName) (\(codec), verified)", connections: threads,
-                                      bytes: push.bytes)
         if let failure = failures.withLock({ $0.first }) { throw BenchError("fetch failed: \(failure)") }
-        try? client.master.unregisterShuffle(key)
-        return (push, fetch)
     }
 
-    private func totalBytesWritten(_ written: [Int: [Written]]) -> Int {
+    private static func total(_ written: [Int: [Written]]) -> Int {
         written.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.bytes } }
     }
 
-    /// One map task: slices of the record pool, round-robin over partitions, `totalBytes / mappers` in all.
+    /// One map task: slices of the record pool, round-robin over partitions, `bytesPerMap` in all.
     private func writeMap(_ mapIndex: Int, client: SluiceClient, handle: ShuffleHandle,
                           pool: RecordPool) throws -> [Written] {
         let writer = client.writer(handle, mapIndex: UInt32(mapIndex), attemptId: UInt64(mapIndex) + 1)
         var written = [Written](repeating: Written(), count: partitions)
-        var remaining = totalBytes / mappers
+        var remaining = bytesPerMap
         var offset = (mapIndex * 7_919) % pool.bytes.count
         var slice = 0
         while remaining > 0 {

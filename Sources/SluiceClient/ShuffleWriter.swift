@@ -143,7 +143,11 @@ public final class ShuffleWriter {
             return
         }
         let pool = workers
-        client.send(type: push.frameType, body: push.encodedBody(), timeoutMs: config.requestTimeoutMs) { result in
+        let body = push.encodedBody()
+        let recordLatency = config.pushLatencyRecorder
+        let sentAtNs = recordLatency == nil ? 0 : Monotonic.nowNs()
+        client.send(type: push.frameType, body: body, timeoutMs: config.requestTimeoutMs) { result in
+            if let recordLatency { recordLatency(Monotonic.nowNs() &- sentAtNs) }
             switch result {
             case .success(let frame):
                 let statuses = (try? PushResponse.decode(body: frame.body))?.statuses(count: batches.count)
