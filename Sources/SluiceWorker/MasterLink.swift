@@ -12,15 +12,12 @@ final class MasterLink: Sendable {
         var client: FrameClient?
         var registered = false
         var heartbeatIntervalMs = 1_000
-        var stopping = false
     }
 
     private unowned let worker: WorkerServer
     private let address: WorkerAddress
     private let state = Mutex(State())
-    private let wake = ConditionVariable()
-    private let finished = ConditionVariable()
-    private let running = Atomic<Bool>(false)
+    private let thread = PeriodicThread()
 
     init(worker: WorkerServer, address: WorkerAddress) {
         self.worker = worker
@@ -30,56 +27,40 @@ final class MasterLink: Sendable {
     var isRegistered: Bool { state.withLock { $0.registered } }
 
     func start() throws {
-        running.store(true, ordering: .sequentiallyConsistent)
-        do {
-            try NetThread.spawn { [self] in
-                loop()
-                running.store(false, ordering: .sequentiallyConsistent)
-                finished.broadcast()
-            }
-        } catch {
-            running.store(false, ordering: .sequentiallyConsistent)
-            throw error
-        }
+        try thread.start { [self] in beatOrBackOff() }
     }
 
     /// Stops the loop and waits for it (bounded), closing the master connection.
     func stop() {
-        let client = state.withLock { s -> FrameClient? in
-            s.stopping = true
-            return s.client
-        }
-        wake.broadcast()
+        thread.requestStop()
+        let client = state.withLock { $0.client }
         client?.close()
-        finished.wait(until: { !self.running.load(ordering: .sequentiallyConsistent) }, timeoutMs: 10_000)
+        thread.stop()
     }
 
-    private var stopping: Bool { state.withLock { $0.stopping } }
-
-    private func loop() {
-        while !stopping {
-            let delayMs: Int
-            do {
-                try beat()
-                delayMs = state.withLock { $0.heartbeatIntervalMs }
-            } catch {
-                worker.logger.warning("master unreachable", metadata: ["master": "\(worker.config.masterAddress)",
-                                                                       "error": "\(error)"])
-                let client = state.withLock { s -> FrameClient? in
-                    defer {
-                        s.client = nil
-                        s.registered = false
-                    }
-                    return s.client
+    /// One round; returns the milliseconds until the next.
+    private func beatOrBackOff() -> Int {
+        do {
+            try beat()
+            return state.withLock { $0.heartbeatIntervalMs }
+        } catch {
+            guard !thread.isStopping else { return 0 }
+            worker.logger.warning("master unreachable", metadata: ["master": "\(worker.config.masterAddress)",
+                                                                   "error": "\(error)"])
+            let client = state.withLock { s -> FrameClient? in
+                defer {
+                    s.client = nil
+                    s.registered = false
                 }
-                client?.close()
-                delayMs = worker.config.heartbeatRetryIntervalMs
+                return s.client
             }
-            wake.wait(until: { self.stopping }, timeoutMs: delayMs)
+            client?.close()
+            return worker.config.heartbeatRetryIntervalMs
         }
     }
 
     private func connectedClient() throws -> FrameClient {
+        guard !thread.isStopping else { throw NetError.connectionClosed("master link", "stopping") }
         if let client = state.withLock({ $0.client }), client.isConnected { return client }
         let master = worker.config.masterAddress
         let client = try FrameClient.connect(host: master.host, port: master.port, role: .worker,

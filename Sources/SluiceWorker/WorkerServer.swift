@@ -124,7 +124,7 @@ public final class WorkerServer: Sendable {
     /// Deletes a shuffle's files on the master's word and refuses later pushes to it.
     func deleteShuffle(_ shuffle: ShuffleKey) {
         lifecycle.withLock { state in
-            // Bounded: the set only needs to outlive in-flight pushes; forget the oldest half when large.
+            // Bounded: the set only needs to outlive in-flight pushes; start over when it grows large.
             if state.deletedShuffles.count >= 100_000 { state.deletedShuffles = [] }
             state.deletedShuffles.insert(shuffle)
         }
