@@ -215,6 +215,9 @@ class Scenario:
         self.close()
 
     def close(self):
+        end = time.monotonic() + 15
+        while self.proc is None and not self._future.done() and time.monotonic() < end:
+            time.sleep(0.05)  # the runner is being started: wait for its handle so it can be killed
         if self.proc is not None and self.proc.poll() is None:
             harness.kill_group(self.proc)
         try:
