@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Spark test suite: real pyspark 3.5.9 (full matrix, tests/spark/test_spark_35.py) and 4.3.0 (smoke set,
-# tests/spark/test_spark_43.py), each job run with Spark's builtin shuffle and with Sluice, results compared.
+# tests/spark/test_spark_43.py), each job run with Spark's builtin shuffle and with Sluice, results compared; then the
+# failure-survival tests on 3.5.9 (tests/spark/test_failures.py: executor, worker and master loss, SIGTERM drain,
+# application expiry).
 # Creates or repairs the two venvs under .cache/ when needed, runs both under one global timeout, and ends with a plain
 # line "N passed, N failed" (sum of both); exits non-zero on any failure.
 #
 # Environment: SLUICE_SPARK_JAR (default clients/spark/build/sluice-spark-client.jar; Sluice comparisons skip without
 # it), SLUICE_BIN_DIR (default .build/debug; built with `swift build` when missing), SLUICE_SPARK_TESTS_TIMEOUT
 # (seconds, default 1800), SLUICE_SPARK_DRY_RUN=1 (the Sluice side uses the builtin shuffle: harness self-test),
-# PYTEST_ARGS (extra pytest arguments, e.g. "-k local").
+# PYTEST_ARGS (extra pytest arguments, e.g. "-k local"), SLUICE_SPARK_SUITES (space-separated subset of
+# "spark-3.5 spark-4.3 failures-3.5"; default all).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -39,6 +42,7 @@ fi
 passed=0 failed=0 skipped=0
 run_suite() {  # name venv version test-file
   local name=$1 venv=$2 version=$3 file=$4
+  case " ${SLUICE_SPARK_SUITES:-spark-3.5 spark-4.3 failures-3.5} " in *" $name "*) ;; *) return ;; esac
   if ! ensure_venv "$venv" "$version"; then
     echo "spark-tests: $name: could not install pyspark==$version"; failed=$((failed + 1)); return
   fi
@@ -71,6 +75,7 @@ PY
 
 run_suite spark-3.5 "$CACHE/pyspark-3.5" 3.5.9 tests/spark/test_spark_35.py
 run_suite spark-4.3 "$CACHE/pyspark-4.3" 4.3.0 tests/spark/test_spark_43.py
+run_suite failures-3.5 "$CACHE/pyspark-3.5" 3.5.9 tests/spark/test_failures.py
 
 [ "$skipped" -gt 0 ] && echo "($skipped skipped)"
 echo "$passed passed, $failed failed"

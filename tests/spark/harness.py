@@ -127,27 +127,60 @@ class _Child:
 
 
 class SluiceServers:
-    """A master (port 0) and `workers` workers with temporary storage directories, all on 127.0.0.1."""
+    """A master and `workers` workers with temporary storage directories, all on 127.0.0.1.
 
-    def __init__(self, bin_dir: Path, workers: int = 2, deadline_s: float = 30.0, extra_worker_args=()):
+    `master_args`/`worker_args` are extra flags; the failure tests also kill, signal and restart servers
+    (`child`, `kill`, `restart_master`)."""
+
+    def __init__(self, bin_dir: Path, workers: int = 2, deadline_s: float = 30.0, extra_worker_args=(),
+                 master_args=(), grace_period: str = "200ms"):
         self.scratch = Path(tempfile.mkdtemp(prefix="sluice-spark-"))
+        self.bin_dir = bin_dir
+        self.deadline_s = deadline_s
+        self.master_args = list(master_args)
         self.children: list[_Child] = []
+        self.master_restarts = 0
         try:
-            master = _Child("sluice-master", [str(bin_dir / "sluice-master"), "--host", "127.0.0.1", "--port", "0"],
-                            self.scratch)
-            self.children.append(master)
+            master = self._start_master("0")
             self.master_address = _address(master.wait_for_line("sluice-master listening on ", deadline_s))
             self.worker_addresses = []
+            self.storage_dirs = []
             for i in range(workers):
+                storage = self.scratch / f"worker-{i}"
                 w = _Child(f"sluice-worker-{i}",
                            [str(bin_dir / "sluice-worker"), "--host", "127.0.0.1", "--port", "0",
-                            "--storage-dir", str(self.scratch / f"worker-{i}"), "--master", self.master_address,
-                            "--shutdown-grace-period", "200ms", *extra_worker_args], self.scratch)
+                            "--storage-dir", str(storage), "--master", self.master_address,
+                            "--shutdown-grace-period", grace_period, *extra_worker_args], self.scratch)
                 self.children.append(w)
+                self.storage_dirs.append(storage)
                 self.worker_addresses.append(_address(w.wait_for_line("sluice-worker listening on ", deadline_s)))
         except BaseException:
             self.stop()
             raise
+
+    def _start_master(self, port: str) -> _Child:
+        name = "sluice-master" if not self.master_restarts else f"sluice-master-{self.master_restarts}"
+        master = _Child(name, [str(self.bin_dir / "sluice-master"), "--host", "127.0.0.1", "--port", port,
+                               *self.master_args], self.scratch)
+        self.children.insert(0, master)
+        return master
+
+    @property
+    def master(self) -> _Child:
+        return self.children[0]
+
+    def worker(self, i: int) -> _Child:
+        return next(c for c in self.children if c.name == f"sluice-worker-{i}")
+
+    def restart_master(self) -> None:
+        """kill -9 the master, then start a new one on the same port (same flags) and wait until it listens."""
+        old = self.master
+        old.proc.kill()
+        old.proc.wait(10)
+        self.master_restarts += 1
+        port = self.master_address.rsplit(":", 1)[1]
+        new = self._start_master(port)
+        new.wait_for_line("sluice-master listening on ", self.deadline_s)
 
     def check_alive(self) -> None:
         dead = [(c.name, c.proc.returncode) for c in self.children if c.proc.poll() is not None]
@@ -155,7 +188,8 @@ class SluiceServers:
             raise HarnessError(f"Sluice server(s) exited: {dead}\n" + self.stderr_tails())
 
     def stderr_tails(self, lines: int = 30) -> str:
-        return "\n".join(f"--- {c.name} stderr tail ---\n{tail(c.stderr_path, lines)}" for c in self.children)
+        return "\n".join(f"--- {c.name} stderr tail (exit code {c.proc.poll()}) ---\n{tail(c.stderr_path, lines)}"
+                         for c in self.children)
 
     def stop(self) -> dict[str, int | None]:
         codes = {c.name: c.stop() for c in reversed(self.children)}
@@ -254,10 +288,13 @@ def executor_stderr_tails(*work_dirs: Path, lines: int = 40) -> str:
 
 # ----------------------------------------------------------------------------------------------------- batch runner
 def run_batch(python: str, mode: str, shuffle: str, jobs: list[str], conf: dict[str, str], timeout_s: float,
-              label: str = "", master: str | None = None, log_dirs: tuple = ()) -> dict:
+              label: str = "", master: str | None = None, log_dirs: tuple = (), env_extra: dict | None = None,
+              on_start=None) -> dict:
     """Runs `jobs` in one SparkSession in a subprocess (runner.py) and returns its JSON report:
     {"jobs": {name: {"ok": bool, "result": ..., "error": str, "seconds": float}}, "spark_version": ..., ...}.
-    Raises HarnessError (with outputs and executor stderr tails) when the runner does not produce a report."""
+    Raises HarnessError (with outputs and executor stderr tails) when the runner does not produce a report.
+    `env_extra` is added to the runner's environment; `on_start(proc, work_dir)` is called with the runner's Popen
+    (its own process group: the driver JVM and local-cluster executors are in it) right after it starts."""
     work_dir = Path(tempfile.mkdtemp(prefix=f"sluice-spark-work-{label or mode}-"))
     out = work_dir / "report.json"
     spec = {"master": master or MODES[mode], "conf": conf, "jobs": jobs, "out": str(out),
@@ -267,17 +304,21 @@ def run_batch(python: str, mode: str, shuffle: str, jobs: list[str], conf: dict[
     log_path = work_dir / "runner.log"
     started = time.monotonic()
     with open(log_path, "wb") as log:
+        env = child_env(work_dir)
+        env.update(env_extra or {})
         proc = subprocess.Popen([python, str(HERE / "runner.py"), str(spec_path)], stdout=log,
-                                stderr=subprocess.STDOUT, env=child_env(work_dir), start_new_session=True)
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
         try:
+            if on_start is not None:
+                on_start(proc, work_dir)
             proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
+            kill_group(proc)
             raise HarnessError(f"[{label}] Spark batch ({mode}/{shuffle}) timed out after {timeout_s:.0f}s; "
                                f"jobs={jobs}\n--- runner output tail ---\n{tail(log_path, 60)}\n"
                                f"{executor_stderr_tails(work_dir, *log_dirs)}")
         finally:
-            _kill_group(proc)  # leftovers (the JVM, executors) of a runner that exited
+            kill_group(proc)  # leftovers (the JVM, executors) of a runner that exited
     elapsed = time.monotonic() - started
     if proc.returncode != 0 or not out.exists():
         raise HarnessError(f"[{label}] Spark batch ({mode}/{shuffle}) exited {proc.returncode} without a report\n"
@@ -294,7 +335,7 @@ def run_batch(python: str, mode: str, shuffle: str, jobs: list[str], conf: dict[
     return report
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -308,6 +349,9 @@ def _kill_group(proc: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     proc.wait()
+
+
+_kill_group = kill_group  # the benchmark's name for it
 
 
 # ------------------------------------------------------------------------------------------ standalone Spark cluster

@@ -2,6 +2,9 @@
 subprocess (one SparkContext per Python process), always under a timeout.
 
     python runner.py SPEC.json     # {"master", "conf", "jobs": [names], "out": path, "scratch": dir}
+
+A job name is a function of jobs.py, or MODULE:FUNCTION for a function of another module in tests/spark (shipped to
+executors too).
 """
 import json
 import os
@@ -38,6 +41,13 @@ def main() -> int:
     spark.sparkContext.setLogLevel("WARN")
     # Executors unpickle references to jobs.py's functions: ship it (a standalone cluster's workers lack our PYTHONPATH).
     spark.sparkContext.addPyFile(jobs.__file__)
+    import importlib
+    modules = {"jobs": jobs}
+    for name in spec["jobs"]:
+        module_name = name.split(":", 1)[0] if ":" in name else "jobs"
+        if module_name not in modules:
+            modules[module_name] = importlib.import_module(module_name)
+            spark.sparkContext.addPyFile(modules[module_name].__file__)
     report = {
         "spark_version": spark.version,
         "master": spec["master"],
@@ -49,7 +59,8 @@ def main() -> int:
     for name in spec["jobs"]:
         started = time.monotonic()
         try:
-            result = getattr(jobs, name)(spark)
+            module_name, _, function = name.rpartition(":")
+            result = getattr(modules[module_name or "jobs"], function)(spark)
             entry = {"ok": True, "result": json.loads(json.dumps(result))}
         except Exception:  # noqa: BLE001 - the report carries it to pytest
             entry = {"ok": False, "error": summarise_error(traceback.format_exc())}
