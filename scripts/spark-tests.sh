@@ -8,14 +8,14 @@
 #
 # Environment: SLUICE_SPARK_JAR (default clients/spark/build/sluice-spark-client.jar; Sluice comparisons skip without
 # it), SLUICE_BIN_DIR (default .build/debug; built with `swift build` when missing), SLUICE_SPARK_TESTS_TIMEOUT
-# (seconds, default 1800), SLUICE_SPARK_DRY_RUN=1 (the Sluice side uses the builtin shuffle: harness self-test),
+# (seconds, default 3000), SLUICE_SPARK_DRY_RUN=1 (the Sluice side uses the builtin shuffle: harness self-test),
 # PYTEST_ARGS (extra pytest arguments, e.g. "-k local"), SLUICE_SPARK_SUITES (space-separated subset of
 # "spark-3.5 spark-4.3 failures-3.5"; default all).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 CACHE="$ROOT/.cache"
-DEADLINE=$(( $(date +%s) + ${SLUICE_SPARK_TESTS_TIMEOUT:-1800} ))
+DEADLINE=$(( $(date +%s) + ${SLUICE_SPARK_TESTS_TIMEOUT:-3000} ))
 mkdir -p "$CACHE"
 
 ensure_venv() {  # dir version
