@@ -2,10 +2,12 @@
 and local-cluster[2,1,1024] (two executor JVMs); results must be equal. Run with the 3.5 venv:
     .cache/pyspark-3.5/bin/python -m pytest tests/spark/test_spark_35.py
 """
+import sys
+
 import pytest
 
 import harness
-from conftest import Comparison, pyspark_version
+from conftest import BATCH_TIMEOUT, Comparison, pyspark_version
 
 pytestmark = pytest.mark.skipif(not pyspark_version().startswith("3.5."),
                                 reason=f"needs pyspark 3.5.x (this interpreter has {pyspark_version()})")
@@ -64,3 +66,36 @@ def speculation(sluice_servers, sluice_jar):
 @pytest.mark.parametrize("job", SPECULATION_JOBS)
 def test_same_result_with_speculation(speculation, job):
     speculation.check(job)
+
+
+# Dynamic allocation without the external shuffle service: Spark refuses to start it unless the shuffle plugin reports
+# reliable storage (or shuffle tracking keeps executors alive). With tracking off, the builtin shuffle must be refused
+# and Sluice (whose ShuffleDataIO reports reliable storage) must start and give the same results.
+DYNAMIC_ALLOCATION_CONF = {
+    "spark.dynamicAllocation.enabled": "true",
+    "spark.dynamicAllocation.shuffleTracking.enabled": "false",
+    "spark.shuffle.service.enabled": "false",
+    "spark.dynamicAllocation.minExecutors": "1",
+    "spark.dynamicAllocation.maxExecutors": "2",
+}
+DYNAMIC_ALLOCATION_JOBS = ["rdd_reduce_by_key", "df_join"]
+
+
+def test_dynamic_allocation_without_external_shuffle_service(sluice_servers, sluice_jar):
+    builtin_conf = harness.spark_conf("cluster", "builtin", sluice_jar, sluice_servers.master_address,
+                                      DYNAMIC_ALLOCATION_CONF)
+    with pytest.raises(harness.HarnessError, match="external shuffle service"):
+        harness.run_batch(sys.executable, "cluster", "builtin", DYNAMIC_ALLOCATION_JOBS, builtin_conf, BATCH_TIMEOUT,
+                          label="3.5-dynamic-allocation-builtin")
+    sluice_conf = harness.spark_conf("cluster", "sluice", sluice_jar, sluice_servers.master_address,
+                                     DYNAMIC_ALLOCATION_CONF)
+    report = harness.run_batch(sys.executable, "cluster", "sluice", DYNAMIC_ALLOCATION_JOBS, sluice_conf,
+                               BATCH_TIMEOUT, label="3.5-dynamic-allocation-sluice")
+    plain_conf = harness.spark_conf("cluster", "builtin", sluice_jar, sluice_servers.master_address, {})
+    reference = harness.run_batch(sys.executable, "cluster", "builtin", DYNAMIC_ALLOCATION_JOBS, plain_conf,
+                                  BATCH_TIMEOUT, label="3.5-dynamic-allocation-reference")["jobs"]
+    for job in DYNAMIC_ALLOCATION_JOBS:
+        entry = report["jobs"][job]
+        assert entry["ok"], f"{job} failed with dynamic allocation on Sluice:\n{entry['error']}\n" \
+                            f"{report.get('runner_tail', '')}"
+        assert entry["result"] == reference[job]["result"], f"{job}: result differs from the builtin shuffle's"
