@@ -16,20 +16,9 @@ enum MasterMain {
     /// Runs the process and returns its exit status.
     static func run() -> Int32 {
         let config: MasterConfig
-        do {
-            switch try ConfigCommandLine.run(role: .master, arguments: Array(CommandLine.arguments.dropFirst()),
-                                             environment: ProcessInfo.processInfo.environment) {
-            case .printAndExit(let text):
-                ProcessOutput.standardOutput(text)
-                return 0
-            case .run(let resolved):
-                config = try MasterConfig(resolved)
-                for warning in resolved.warnings { ProcessOutput.standardError("warning: \(warning)\n") }
-                ProcessOutput.standardError(resolved.summary() + "\n")
-            }
-        } catch {
-            ProcessOutput.standardError("sluice-master: \(error)\n")
-            return 2
+        switch ConfigurationStart.fromCommandLine(role: .master, processName: "sluice-master", build: { try MasterConfig($0) }) {
+        case .exit(let status): return status
+        case .run(let loaded): config = loaded
         }
 
         ProcessOutput.bootstrapLogging(level: config.logLevel)

@@ -13,20 +13,9 @@ enum WorkerMain {
     /// Runs the process and returns its exit status.
     static func run() -> Int32 {
         let config: WorkerConfig
-        do {
-            switch try ConfigCommandLine.run(role: .worker, arguments: Array(CommandLine.arguments.dropFirst()),
-                                             environment: ProcessInfo.processInfo.environment) {
-            case .printAndExit(let text):
-                ProcessOutput.standardOutput(text)
-                return 0
-            case .run(let resolved):
-                config = try WorkerConfig(resolved)
-                for warning in resolved.warnings { ProcessOutput.standardError("warning: \(warning)\n") }
-                ProcessOutput.standardError(resolved.summary() + "\n")
-            }
-        } catch {
-            ProcessOutput.standardError("sluice-worker: \(error)\n")
-            return 2
+        switch ConfigurationStart.fromCommandLine(role: .worker, processName: "sluice-worker", build: { try WorkerConfig($0) }) {
+        case .exit(let status): return status
+        case .run(let loaded): config = loaded
         }
 
         ProcessOutput.bootstrapLogging(level: config.logLevel)
