@@ -80,8 +80,7 @@ struct TimedOut: Error, CustomStringConvertible {
     var description: String { "timed out waiting for \(what)" }
 }
 
-/// Polls `condition` until it holds or `timeoutMs` passes (a deadline, not a fixed sleep).
+/// Polls `condition` until it holds or `timeoutMs` passes (a deadline, not a fixed sleep); throws on time-out.
 func waitUntil(_ what: String, timeoutMs: Int = 10_000, _ condition: () -> Bool) throws {
-    let variable = ConditionVariable()
-    guard variable.wait(until: condition, timeoutMs: timeoutMs) else { throw TimedOut(what: what) }
+    guard waitUntil(timeoutMs: timeoutMs, condition) else { throw TimedOut(what: what) }
 }
