@@ -49,7 +49,7 @@ let package = Package(
 
         // Tests (swift-testing).
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
-        .testTarget(name: "SluiceCompressionTests", dependencies: ["SluiceCompression", "SluiceCore"]),
+        .testTarget(name: "SluiceCompressionTests", dependencies: ["SluiceCompression", "SluiceCore", "CSluiceShim"]),
         .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", logging]),
         .testTarget(name: "SluiceStorageTests", dependencies: ["SluiceStorage", "SluiceCore", "SluiceCompression"]),
         .testTarget(name: "SluiceMasterTests", dependencies: ["SluiceMaster", "SluiceCore"]),

@@ -30,5 +30,7 @@ void sluice_ignore_sigpipe(void);
 uint32_t sluice_crc32c(uint32_t crc, const void *data, size_t length);
 /// 1 when the hardware CRC32C path is in use.
 int sluice_crc32c_is_hardware(void);
+/// Same as `sluice_crc32c` but always the portable table path (for tests and comparisons).
+uint32_t sluice_crc32c_software(uint32_t crc, const void *data, size_t length);
 
 #endif
