@@ -20,7 +20,7 @@ enum Baselines {
         let pairs = try Sockets.connectedPairs(count: connections)
         defer { for pair in pairs { close(pair.client); close(pair.server) } }
         let received = Tally()
-        let watch = Stopwatch()
+        let watch = Stopwatch.settled(writingBytes: 0)
         try Threads.runAll(pairs.flatMap { pair -> [@Sendable () throws -> Void] in
             [
                 { try sendThenShutdown(pair.client, messageBytes: messageBytes, frames: frames) },
@@ -47,7 +47,7 @@ enum Baselines {
         let pairs = try Sockets.connectedPairs(count: connections)
         defer { for pair in pairs { close(pair.client); close(pair.server) } }
         let received = Tally()
-        let watch = Stopwatch()
+        let watch = Stopwatch.settled(writingBytes: totalBytes)
         try Threads.runAll(pairs.enumerated().flatMap { index, pair -> [@Sendable () throws -> Void] in
             let path = temp.file("append-\(index).data")
             return [
@@ -82,7 +82,7 @@ enum Baselines {
         let pairs = try Sockets.connectedPairs(count: connections)
         defer { for pair in pairs { close(pair.client); close(pair.server) } }
         let received = Tally()
-        let watch = Stopwatch()
+        let watch = Stopwatch.settled(writingBytes: 0)
         try Threads.runAll(zip(pairs, files).flatMap { pair, file -> [@Sendable () throws -> Void] in
             [
                 {

@@ -19,7 +19,7 @@ enum LocalDiskShuffle {
         defer { temp.remove() }
         let pool = RecordPool.shared
         let written = Tally()
-        let writeClock = Stopwatch()
+        let writeClock = Stopwatch.settled(writingBytes: mappers * partitions * bytesPerBlock)
         try Threads.runAll((0..<threads).map { thread -> @Sendable () throws -> Void in
             {
                 for map in stride(from: thread, to: mappers, by: threads) {
@@ -31,7 +31,7 @@ enum LocalDiskShuffle {
         let write = writeClock.finish(name: writeName + suffix, connections: threads, bytes: written.value)
 
         let read = Tally()
-        let readClock = Stopwatch()
+        let readClock = Stopwatch.settled(writingBytes: 0)
         try Threads.runAll((0..<threads).map { thread -> @Sendable () throws -> Void in
             {
                 read.add(try readPartitions(stride(from: thread, to: partitions, by: threads), mappers: mappers,

@@ -43,6 +43,13 @@ struct Stopwatch {
         startNs = Monotonic.nowNs()
     }
 
+    /// Starts a measurement from a fixed memory state: every dirty page of the machine written back, and at
+    /// least `writingBytes` of free memory freshly touched (both untimed). See `MemoryState`.
+    static func settled(writingBytes: Int) -> Stopwatch {
+        MemoryState.settle(writingBytes: writingBytes)
+        return Stopwatch()
+    }
+
     func finish(name: String, connections: Int, bytes: Int) -> Measurement {
         let endNs = Monotonic.nowNs()
         let cpu = Stopwatch.processCPUSeconds() - startCPUSeconds
