@@ -38,13 +38,13 @@ public final class ShuffleReader {
     }
 
     /// Reads one partition for the maps in `mapRange`, calling `consume` with each kept batch's header and
-    /// decompressed bytes.
+    /// decompressed bytes (for an uncompressed batch, a slice of the received chunk: no copy is made).
     /// - Parameters:
     ///   - winners: the winning attempt id of every map index in range.
     ///   - nonEmptyMaps: maps whose output for this partition is known to be non-empty.
     public func read(partitionId: UInt32, mapRange: Range<UInt32> = OpenStreamRequest.allMaps,
                      winners: [UInt32: UInt64], nonEmptyMaps: Set<UInt32>,
-                     consume: (BatchHeader, [UInt8]) throws -> Void) throws {
+                     consume: (BatchHeader, ArraySlice<UInt8>) throws -> Void) throws {
         var filter = ReadFilter(winners: winners.filter { mapRange.contains($0.key) },
                                 nonEmptyMaps: nonEmptyMaps.filter { mapRange.contains($0) })
         var unreadable: [String] = []
@@ -90,7 +90,7 @@ public final class ShuffleReader {
 
     private func readCopy(_ location: PartitionLocation, _ role: PartitionRole, _ worker: WorkerAddress,
                           _ mapRange: Range<UInt32>, _ filter: inout ReadFilter,
-                          _ consume: (BatchHeader, [UInt8]) throws -> Void) throws {
+                          _ consume: (BatchHeader, ArraySlice<UInt8>) throws -> Void) throws {
         let client = try workers.client(host: worker.host, port: Int(worker.port))
         let open = OpenStreamRequest(shuffle: shuffle, partitionId: location.partitionId, epoch: location.epoch,
                                      role: role, mapRange: mapRange, acceptedCodecs: config.acceptedCodecs)
@@ -103,7 +103,7 @@ public final class ShuffleReader {
                                    windowChunks: config.fetchWindowChunks, timeoutMs: config.requestTimeoutMs)
         try fetcher.forEachChunk { data in
             for batch in try BatchCodec.splitBatches(data) where mapRange.contains(batch.header.mapIndex) {
-                let raw = try BatchCodec.decode(batch, context: codecContext)  // verifies the checksum first
+                let raw = try BatchCodec.decodeSlice(batch, context: codecContext)  // verifies the checksum first
                 if filter.accept(batch.header) {
                     do {
                         try consume(batch.header, raw)

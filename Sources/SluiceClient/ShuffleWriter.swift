@@ -87,7 +87,7 @@ public final class ShuffleWriter {
         let raw = buffers.removeValue(forKey: partitionId) ?? []
         let sequence = nextSequence[partitionId, default: 0]
         nextSequence[partitionId] = sequence + 1
-        let encoded = try BatchCodec.encode(raw: raw[...], codec: config.codec, mapIndex: mapIndex, attemptId: attemptId,
+        let encoded = try BatchCodec.encode(raw: raw, codec: config.codec, mapIndex: mapIndex, attemptId: attemptId,
                                             sequence: sequence, isLast: isLast, context: codecContext)
         let batch = Batch(header: encoded.header, payload: encoded.stored[...])
         try enqueue(OutgoingBatch(partitionId: partitionId, batch: batch, attempts: 0))
@@ -143,10 +143,10 @@ public final class ShuffleWriter {
             return
         }
         let pool = workers
-        let body = push.encodedBody()
+        let body = push.encodedParts()
         let recordLatency = config.pushLatencyRecorder
         let sentAtNs = recordLatency == nil ? 0 : Monotonic.nowNs()
-        client.send(type: push.frameType, body: body, timeoutMs: config.requestTimeoutMs) { result in
+        client.send(type: push.frameType, bodyParts: body, timeoutMs: config.requestTimeoutMs) { result in
             if let recordLatency { recordLatency(Monotonic.nowNs() &- sentAtNs) }
             switch result {
             case .success(let frame):

@@ -33,8 +33,15 @@ public enum BatchCodec {
     public static func encode(raw: [UInt8], codec: Codec, mapIndex: UInt32, attemptId: UInt64,
                               sequence: UInt32, isLast: Bool, fallbackToNoneWhenLarger: Bool = true,
                               context: CodecContext? = nil) throws(ProtocolError) -> (header: BatchHeader, stored: [UInt8]) {
-        try encode(raw: raw[...], codec: codec, mapIndex: mapIndex, attemptId: attemptId, sequence: sequence,
-                   isLast: isLast, fallbackToNoneWhenLarger: fallbackToNoneWhenLarger, context: context)
+        guard codec == .none, raw.count <= BatchHeader.maxBatchBytes else {
+            return try encode(raw: raw[...], codec: codec, mapIndex: mapIndex, attemptId: attemptId, sequence: sequence,
+                              isLast: isLast, fallbackToNoneWhenLarger: fallbackToNoneWhenLarger, context: context)
+        }
+        // Stored as is: the array itself becomes the payload (shared, not copied).
+        let header = BatchHeader(mapIndex: mapIndex, attemptId: attemptId, sequence: sequence,
+                                 flags: isLast ? [.last] : [], codec: .none, rawLength: UInt32(raw.count),
+                                 storedLength: UInt32(raw.count), crc32c: CRC32C.checksum(raw))
+        return (header, raw)
     }
 
     /// `encode(raw:...)`, returned as one array: the 32 header bytes then the stored bytes (via `WireWriter`).
@@ -69,6 +76,17 @@ public enum BatchCodec {
         guard actualCRC == header.crc32c else {
             throw corrupt(header, "CRC32C mismatch: header 0x\(hex(header.crc32c)), payload 0x\(hex(actualCRC))")
         }
+    }
+
+    /// `decode` without a copy for uncompressed batches: their payload slice itself (it shares the storage of
+    /// the received frame); compressed batches are decompressed into a new array.
+    public static func decodeSlice(_ batch: Batch, context: CodecContext? = nil) throws(ProtocolError) -> ArraySlice<UInt8> {
+        guard batch.header.codec == .none else { return try decode(batch, context: context)[...] }
+        try verify(batch)
+        guard batch.payload.count == Int(batch.header.rawLength) else {
+            throw corrupt(batch.header, "uncompressed data of \(batch.payload.count) bytes, expected \(batch.header.rawLength)")
+        }
+        return batch.payload
     }
 
     /// Verifies the batch, then returns its raw record bytes (decompressed to exactly `rawLength`).

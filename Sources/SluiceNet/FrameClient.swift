@@ -135,6 +135,16 @@ public final class FrameClient: Sendable, RequestExpiring {
 
     /// `send` with a raw message type.
     public func send(rawType: UInt16, body: [UInt8], timeoutMs: Int? = nil, completion: @escaping Completion) {
+        send(rawType: rawType, bodyParts: [body[...]], timeoutMs: timeoutMs, completion: completion)
+    }
+
+    /// `send` of a body given as parts written in order without joining them first (see `PushRequest.encodedParts`).
+    public func send(type: MessageType, bodyParts: [ArraySlice<UInt8>], timeoutMs: Int? = nil,
+                     completion: @escaping Completion) {
+        send(rawType: type.rawValue, bodyParts: bodyParts, timeoutMs: timeoutMs, completion: completion)
+    }
+
+    private func send(rawType: UInt16, bodyParts: [ArraySlice<UInt8>], timeoutMs: Int?, completion: @escaping Completion) {
         let timeout = max(timeoutMs ?? config.requestTimeoutMs, 0)
         let deadlineNs = Monotonic.nowNs() + UInt64(timeout) * 1_000_000
         if let failure = reserveSlot(timeoutMs: timeout) {
@@ -156,7 +166,7 @@ public final class FrameClient: Sendable, RequestExpiring {
             return
         }
         do {
-            try socket.write(Frame(type: rawType, requestId: requestId, body: body))
+            try socket.write(type: rawType, requestId: requestId, bodyParts: bodyParts)
         } catch {
             // The socket shut itself down: the reader fails everything else.
             complete(requestId, .failure(error))

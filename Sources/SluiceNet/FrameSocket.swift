@@ -111,6 +111,26 @@ public final class FrameSocket: Sendable {
         }
     }
 
+    /// Writes one frame whose body is `bodyParts` in order, each part straight from its own storage (one write
+    /// per part; callers pack small pieces together), so large payloads are not first copied into one body.
+    /// Throws `NetError`.
+    public func write(type: UInt16, flags: FrameFlags = [], requestId: UInt64, bodyParts: [ArraySlice<UInt8>]) throws {
+        let total = bodyParts.reduce(0) { $0 + $1.count }
+        guard total <= Int(UInt32.max) else {
+            throw NetError(code: EMSGSIZE, call: "write", message: "frame body of \(total) bytes is too large")
+        }
+        let header = FrameHeader(bodyLength: UInt32(total), type: type, flags: flags, requestId: requestId).encoded
+        try locked {
+            let first = bodyParts.first ?? []
+            try header.withUnsafeBytes { h throws in
+                try first.withUnsafeBytes { b throws in try SystemCall.writeAll(fd, [h, b]) }
+            }
+            for part in bodyParts.dropFirst() {
+                try part.withUnsafeBytes { b throws in try SystemCall.writeAll(fd, [b]) }
+            }
+        }
+    }
+
     /// Writes a frame whose body is `prefix` followed by `length` bytes of `fileFd` from `offset`, sent with
     /// `sendfile` (zero-copy). The header's bodyLength is `prefix.count + length`. Throws `NetError`.
     public func writeWithFile(type: UInt16, flags: FrameFlags, requestId: UInt64, prefix: [UInt8],

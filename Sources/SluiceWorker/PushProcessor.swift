@@ -98,7 +98,7 @@ struct PushProcessor {
         }
         let pool = worker.replicaClients
         let metrics = worker.metrics
-        client.send(type: forwarded.frameType, body: forwarded.encodedBody()) { result in
+        client.send(type: forwarded.frameType, bodyParts: forwarded.encodedParts()) { result in
             switch result {
             case .success(let frame):
                 guard let reply = try? PushResponse.decode(body: frame.body) else {

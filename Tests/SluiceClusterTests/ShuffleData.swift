@@ -77,7 +77,7 @@ struct ShuffleData {
         for p in 0..<partitions {
             var batches: [UInt32: [UInt32: [UInt8]]] = [:]
             try reader.read(partitionId: p, winners: winners, nonEmptyMaps: nonEmptyMaps(partition: p)) { header, raw in
-                batches[header.mapIndex, default: [:]][header.sequence] = raw
+                batches[header.mapIndex, default: [:]][header.sequence] = Array(raw)
             }
             for m in 0..<mappers {
                 let got = (batches[m] ?? [:]).sorted { $0.key < $1.key }.flatMap(\.value)

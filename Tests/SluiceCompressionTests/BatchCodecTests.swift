@@ -38,6 +38,31 @@ import Testing
         #expect(try BatchCodec.decode(encoded) == raw)
     }
 
+    @Test(arguments: Codec.allCases)
+    func decodeSliceEqualsDecodeAndSharesUncompressedPayloads(codec: Codec) throws {
+        let raw = records(20_000)
+        let encoded = try batch(raw, codec)
+        let slice = try BatchCodec.decodeSlice(encoded)
+        #expect(Array(slice) == raw)
+        let shared = slice.withUnsafeBytes { s in encoded.payload.withUnsafeBytes { p in s.baseAddress == p.baseAddress } }
+        #expect(shared == (codec == .none))
+        var corrupted = encoded
+        corrupted.payload[corrupted.payload.startIndex] ^= 0x01
+        let error = #expect(throws: ProtocolError.self) { try BatchCodec.decodeSlice(corrupted) }
+        #expect(error?.status == .corrupt)
+    }
+
+    @Test func uncompressedEncodeOfAnArrayKeepsItsStorage() throws {
+        let raw = records(50_000)
+        let (header, stored) = try BatchCodec.encode(raw: raw, codec: .none, mapIndex: 0, attemptId: 1, sequence: 0,
+                                                     isLast: false)
+        let fromSlice = try BatchCodec.encode(raw: raw[...], codec: .none, mapIndex: 0, attemptId: 1, sequence: 0,
+                                              isLast: false)
+        #expect(header == fromSlice.header && stored == fromSlice.stored)
+        let shared = stored.withUnsafeBytes { s in raw.withUnsafeBytes { r in s.baseAddress == r.baseAddress } }
+        #expect(shared)
+    }
+
     @Test(arguments: [Codec.lz4, .zstd])
     func sharedContextRoundTrips(codec: Codec) throws {
         let context = try CodecContext(zstdLevel: 3)

@@ -78,6 +78,30 @@ import Testing
         try roundTrip(CloseStreamRequest(streamId: 12))
     }
 
+    @Test func pushPartsJoinToTheBodyAndShareLargePayloads() throws {
+        func batch(_ bytes: Int, _ fill: UInt8) -> Batch {
+            let payload = [UInt8](repeating: fill, count: bytes)
+            return Batch(header: BatchHeader(mapIndex: 1, attemptId: 2, sequence: 3, flags: [], codec: .none,
+                                             rawLength: UInt32(bytes), storedLength: UInt32(bytes), crc32c: 0),
+                         payload: payload[...])
+        }
+        let entries = [PushEntry(partitionId: 1, epoch: 0, replica: Self.workerB, batch: batch(10, 1)),
+                       PushEntry(partitionId: 2, epoch: 0, replica: nil, batch: batch(70_000, 2)),
+                       PushEntry(partitionId: 3, epoch: 1, replica: Self.workerA, batch: batch(5, 3)),
+                       PushEntry(partitionId: 4, epoch: 2, replica: nil, batch: batch(100_000, 4))]
+        let push = PushRequest(shuffle: Self.key, role: .primary, entries: entries)
+        let parts = push.encodedParts(sharedPayloadBytes: 65_536)
+        #expect(Array(parts.joined()) == push.encodedBody())
+        // Small pieces packed together; each large payload is its own part, the batch's own storage.
+        #expect(parts.count == 4)
+        #expect(parts[1].count == 70_000 && parts[3].count == 100_000)
+        let shared = parts[1].withUnsafeBytes { part in
+            entries[1].batch.payload.withUnsafeBytes { payload in part.baseAddress == payload.baseAddress }
+        }
+        #expect(shared)
+        #expect(try PushRequest.decode(body: Array(parts.joined())[...]) == push)
+    }
+
     @Test func replicaPushMayNotNameAnotherReplica() {
         let push = PushRequest(shuffle: Self.key, role: .replica,
                                entries: [PushEntry(partitionId: 1, epoch: 0, replica: Self.workerB, batch: Self.batch)])

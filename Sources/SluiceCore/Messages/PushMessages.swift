@@ -15,11 +15,17 @@ public struct PushEntry: Sendable, Equatable {
     }
 
     public func encode(into writer: inout WireWriter) {
+        encodePrefix(into: &writer)
+        writer.writeRaw(batch.payload)
+    }
+
+    /// Everything of the entry but the batch's payload, which follows it on the wire.
+    func encodePrefix(into writer: inout WireWriter) {
         writer.writeU32(partitionId)
         writer.writeU32(epoch)
         writer.writeBool(replica != nil)
         replica?.encode(into: &writer)
-        batch.encode(into: &writer)
+        batch.header.encode(into: &writer)
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> PushEntry {
@@ -67,6 +73,29 @@ public struct PushRequest: WireMessage, Equatable {
         var writer = WireWriter(capacity: encodedByteCount)
         encode(into: &writer)
         return writer.bytes
+    }
+
+    /// The encoded body as parts to be written in order (with `writev`): payloads of at least
+    /// `sharedPayloadBytes` are the batches' own storage, not copies; what lies between them is packed into
+    /// small arrays. Concatenated, the parts equal `encodedBody()`.
+    public func encodedParts(sharedPayloadBytes: Int = 64 << 10) -> [ArraySlice<UInt8>] {
+        var parts: [ArraySlice<UInt8>] = []
+        var writer = WireWriter(capacity: 4096)
+        shuffle.encode(into: &writer)
+        writer.writeU8(role.rawValue)
+        writer.writeU32(UInt32(entries.count))
+        for entry in entries {
+            guard entry.batch.payload.count >= sharedPayloadBytes else {
+                entry.encode(into: &writer)
+                continue
+            }
+            entry.encodePrefix(into: &writer)
+            parts.append(writer.bytes[...])
+            parts.append(entry.batch.payload)
+            writer = WireWriter(capacity: 4096)
+        }
+        if !writer.bytes.isEmpty { parts.append(writer.bytes[...]) }
+        return parts
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> PushRequest {
