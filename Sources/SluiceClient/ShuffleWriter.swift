@@ -22,9 +22,12 @@ public final class ShuffleWriter {
     let workers: FrameClientPool
     let tracker = PushTracker()
     private var current: [UInt32: PartitionLocation] = [:]
-    private var buffers: [UInt32: [UInt8]] = [:]
-    private var nextSequence: [UInt32: UInt32] = [:]
-    private var rawBytes: [UInt32: UInt64] = [:]
+    /// Per partition (indexed by partition id): records not cut into a batch yet, whether `write` was called,
+    /// the next batch sequence number, and the raw bytes written.
+    private var buffers: [[UInt8]]
+    private var touched: [Bool]
+    private var nextSequence: [UInt32]
+    private var rawBytes: [UInt64]
     private var pending: [String: (worker: WorkerAddress, batches: [OutgoingBatch], bytes: Int)] = [:]
     private let codecContext: CodecContext?
     private var closed = false
@@ -38,6 +41,11 @@ public final class ShuffleWriter {
         self.master = master
         self.workers = workers
         codecContext = try? CodecContext()
+        let partitions = Int(handle.numPartitions)
+        buffers = Array(repeating: [], count: partitions)
+        touched = Array(repeating: false, count: partitions)
+        nextSequence = Array(repeating: 0, count: partitions)
+        rawBytes = Array(repeating: 0, count: partitions)
         for location in handle.locations.locations { current[location.partitionId] = location }
     }
 
@@ -47,9 +55,11 @@ public final class ShuffleWriter {
         guard partitionId < handle.numPartitions else {
             throw ClientError(.invalidArgument, "partition \(partitionId) of \(handle.numPartitions)")
         }
-        buffers[partitionId, default: []].append(contentsOf: bytes)
-        rawBytes[partitionId, default: 0] += UInt64(bytes.count)
-        if let count = buffers[partitionId]?.count, count >= config.pushBufferBytes {
+        let index = Int(partitionId)
+        buffers[index].append(contentsOf: bytes)
+        touched[index] = true
+        rawBytes[index] += UInt64(bytes.count)
+        if buffers[index].count >= config.pushBufferBytes {
             try cut(partitionId, isLast: false)
         }
         if tracker.hasOutcomes { try handleOutcomes() }
@@ -60,11 +70,9 @@ public final class ShuffleWriter {
     public func close() throws -> MapWriteResult {
         precondition(!closed, "close twice")
         closed = true
-        for partitionId in nextSequence.keys.sorted() {
-            try cut(partitionId, isLast: true)
-        }
-        for partitionId in buffers.keys.sorted() where nextSequence[partitionId] == nil {
-            try cut(partitionId, isLast: true)
+        // Every partition written to gets a last batch (possibly empty) that closes its sequence.
+        for index in touched.indices where touched[index] {
+            try cut(UInt32(index), isLast: true)
         }
         try sendAllPending()
         while true {
@@ -76,17 +84,15 @@ public final class ShuffleWriter {
             }
             if tracker.inFlight == 0 { break }
         }
-        var sizes = [UInt64](repeating: 0, count: Int(handle.numPartitions))
-        var batches = [UInt32](repeating: 0, count: Int(handle.numPartitions))
-        for (partitionId, bytes) in rawBytes { sizes[Int(partitionId)] = bytes }
-        for (partitionId, count) in nextSequence { batches[Int(partitionId)] = count }
-        return MapWriteResult(partitionRawBytes: sizes, batchesPerPartition: batches)
+        return MapWriteResult(partitionRawBytes: rawBytes, batchesPerPartition: nextSequence)
     }
 
     private func cut(_ partitionId: UInt32, isLast: Bool) throws {
-        let raw = buffers.removeValue(forKey: partitionId) ?? []
-        let sequence = nextSequence[partitionId, default: 0]
-        nextSequence[partitionId] = sequence + 1
+        let index = Int(partitionId)
+        let raw = buffers[index]
+        buffers[index] = []
+        let sequence = nextSequence[index]
+        nextSequence[index] = sequence + 1
         let encoded = try BatchCodec.encode(raw: raw, codec: config.codec, mapIndex: mapIndex, attemptId: attemptId,
                                             sequence: sequence, isLast: isLast, context: codecContext)
         let batch = Batch(header: encoded.header, payload: encoded.stored[...])
@@ -97,12 +103,19 @@ public final class ShuffleWriter {
         guard let location = current[outgoing.partitionId], let primary = location.primary else {
             throw ClientError(.unknownPartition, "no location for partition \(outgoing.partitionId) of \(handle.shuffle)")
         }
+        let endpoint = primary.endpoint
         let size = outgoing.batch.encodedByteCount
-        pending[primary.endpoint, default: (primary, [], 0)].batches.append(outgoing)
-        pending[primary.endpoint]?.bytes += size
-        if (pending[primary.endpoint]?.bytes ?? 0) >= config.mergedPushBytes {
-            try send(endpoint: primary.endpoint)
+        if Self.add(outgoing, bytes: size, to: &pending[endpoint, default: (primary, [], 0)]) >= config.mergedPushBytes {
+            try send(endpoint: endpoint)
         }
+    }
+
+    /// Appends to a pending group in place (one dictionary access per batch); returns the group's bytes.
+    private static func add(_ outgoing: OutgoingBatch, bytes: Int,
+                            to group: inout (worker: WorkerAddress, batches: [OutgoingBatch], bytes: Int)) -> Int {
+        group.batches.append(outgoing)
+        group.bytes += bytes
+        return group.bytes
     }
 
     private func sendAllPending() throws {

@@ -80,7 +80,11 @@ public struct PushRequest: WireMessage, Equatable {
     /// small arrays. Concatenated, the parts equal `encodedBody()`.
     public func encodedParts(sharedPayloadBytes: Int = 64 << 10) -> [ArraySlice<UInt8>] {
         var parts: [ArraySlice<UInt8>] = []
-        var writer = WireWriter(capacity: 4096)
+        // Room for everything but the shared payloads, so the packed part never grows by copying.
+        let packedBytes = entries.reduce(64) { total, entry in
+            total + 64 + (entry.batch.payload.count >= sharedPayloadBytes ? 0 : entry.batch.encodedByteCount)
+        }
+        var writer = WireWriter(capacity: packedBytes)
         shuffle.encode(into: &writer)
         writer.writeU8(role.rawValue)
         writer.writeU32(UInt32(entries.count))
