@@ -85,7 +85,10 @@ final class ChildCluster {
     }
 
     /// Measures the worker processes phase by phase.
-    var meter: WorkerMeter { WorkerMeter(pids: workers.map(\.pid), memoryBudgetBytes: memoryBudgetBytes) }
+    var meter: WorkerMeter {
+        WorkerMeter(pids: workers.map(\.pid), memoryBudgetBytes: memoryBudgetBytes,
+                    storageDirectories: workers.indices.map { root.file("worker-\($0)") })
+    }
 
     /// The directory holding this executable, where `swift build` also put sluice-master and sluice-worker.
     static func binDirectory() throws -> String {
@@ -105,6 +108,22 @@ final class ChildCluster {
 struct WorkerMeter: Sendable {
     let pids: [Int32]
     let memoryBudgetBytes: Int
+    /// Each worker's `--storage-dir`.
+    let storageDirectories: [String]
+
+    /// Waits (polling, up to `timeoutMs`) until no worker holds a directory of these shuffles any more, so that
+    /// their deletion (driven by the workers' heartbeats) does not run during the next measurement. Returns
+    /// false on time-out.
+    @discardableResult
+    func waitUntilDeleted(applicationId: String, shuffleIds: [UInt32], timeoutMs: Int = 30_000) -> Bool {
+        let paths = storageDirectories.flatMap { root in shuffleIds.map { root + "/" + applicationId + "/\($0)" } }
+        let deadlineNs = Monotonic.nowNs() + UInt64(timeoutMs) * 1_000_000
+        while paths.contains(where: { access($0, F_OK) == 0 }) {
+            guard Monotonic.nowNs() < deadlineNs else { return false }
+            usleep(20_000)
+        }
+        return true
+    }
 
     /// Starts a phase: resets every worker's peak RSS and reads their CPU time.
     func begin() -> ServerSnapshot {

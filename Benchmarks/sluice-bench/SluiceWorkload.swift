@@ -50,6 +50,7 @@ struct SluiceWorkload {
         defer {
             try? client.master.unregisterShuffle(first)
             try? client.master.unregisterShuffle(second)
+            meter?.waitUntilDeleted(applicationId: first.applicationId, shuffleIds: [first.shuffleId, second.shuffleId])
         }
         var phases: [Phase] = []
 
