@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config
 BENCH_ARGS ?=
 
-.PHONY: demo test swift-test setup build release clean docs-config spark-client java-test spark-test spark-bench
+.PHONY: demo test swift-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench
 
 # Installs the C libraries' -dev packages when pkg-config cannot find them (needs root or sudo).
 setup:
@@ -56,6 +56,12 @@ spark-test: build spark-client
 
 # Spark benchmark: groupBy + join (>2 GB shuffled) in local-cluster, builtin vs Sluice interleaved; prints the ratio.
 SPARK_BENCH_ARGS ?=
+# The whole benchmark suite: sluice-bench's target scenarios against same-run baselines, then the Spark job
+# with builtin shuffle vs Sluice (docs/performance.md). Takes ~20 minutes on the 2-core machines.
+bench: release spark-client
+	"$$($(SWIFT) build -c release --show-bin-path)/sluice-bench" --suite targets --rounds 3 --json bench.json
+	$(MAKE) spark-bench
+
 spark-bench: release
 	@.cache/pyspark-3.5/bin/python -c "import pyspark" 2>/dev/null || \
 	  { python3 -m venv .cache/pyspark-3.5 && .cache/pyspark-3.5/bin/python -m pip install -q pyspark==3.5.9 pytest; }

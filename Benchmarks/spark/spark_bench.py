@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """Spark benchmark: the same shuffle-heavy job (a DataFrame groupBy aggregation and a sort-merge join) with Spark's
-builtin shuffle and with Sluice, in local-cluster mode, interleaved (A B A B ...), one SparkContext per run (each run
-in its own subprocess, under a timeout). Prints each run's wall time and shuffle bytes (from Spark's status store) and
-the median ratio sluice/builtin. Starts a sluice-master and two sluice-workers itself (.build/release, else debug).
+builtin shuffle and with Sluice, in local-cluster mode, interleaved (the order of the sides rotates every round), one
+SparkContext per run (each run in its own subprocess, under a timeout). Prints each run's wall time and shuffle bytes
+(from Spark's status store) and the median ratio of each Sluice side to builtin. Starts a sluice-master and two
+sluice-workers itself (.build/release, else debug).
 
-    .cache/pyspark-3.5/bin/python Benchmarks/spark/spark_bench.py [--rounds 2] [--rows 14000000]
+Sides: `builtin` (Spark's sort shuffle on local disk), `sluice` (the client's defaults: every partition on a primary
+and a replica worker, LZ4) and `sluice-r1` (the same with spark.sluice.replicate=false: one copy, as builtin keeps).
+
+    .cache/pyspark-3.5/bin/python Benchmarks/spark/spark_bench.py [--rounds 2] [--rows 14000000] [--sides builtin,sluice]
     make spark-bench
 
 --builtin-only (or no jar) runs builtin against builtin, to check the harness.
@@ -26,6 +30,8 @@ sys.path.insert(0, str(REPO / "tests" / "spark"))
 import harness  # noqa: E402
 
 MASTER = "local-cluster[2,1,2048]"
+# Extra Spark settings of each side (on top of harness.spark_conf).
+SIDE_CONF = {"builtin": {}, "sluice": {}, "sluice-r1": {"spark.sluice.replicate": "false"}}
 
 
 def job(spark, rows: int) -> dict:
@@ -110,6 +116,8 @@ def main() -> int:
                     help="rows of the base table (default 14M: ~2.1 GB shuffled, ~150 bytes per row)")
     ap.add_argument("--timeout", type=float, default=1200, help="seconds per run")
     ap.add_argument("--builtin-only", action="store_true", help="both sides builtin (harness check, no jar needed)")
+    ap.add_argument("--sides", default="builtin,sluice,sluice-r1",
+                    help="comma list of builtin, sluice (replicated, the default), sluice-r1 (replicate=false)")
     args = ap.parse_args()
     if args.worker:
         return worker(args.worker)
@@ -125,14 +133,17 @@ def main() -> int:
     servers = harness.SluiceServers(bin_dir, workers=2)
     print(f"servers from {bin_dir}: master {servers.master_address}, workers {servers.worker_addresses}")
     extra = {"spark.executor.memory": "1536m", "spark.driver.memory": "1g"}
-    times = {"builtin": [], "sluice": []}
+    sides = [side.strip() for side in args.sides.split(",") if side.strip()]
+    if "builtin" not in sides or any(side not in SIDE_CONF for side in sides):
+        raise SystemExit(f"--sides must include builtin and name only {', '.join(SIDE_CONF)}")
+    times = {side: [] for side in sides}
     results = set()
     try:
         for r in range(args.rounds):
-            order = ("builtin", "sluice") if r % 2 == 0 else ("sluice", "builtin")
+            order = sides[r % len(sides):] + sides[:r % len(sides)]
             for side in order:
                 shuffle = "builtin" if side == "builtin" or dry else "sluice"
-                conf = harness.spark_conf("cluster", shuffle, jar, servers.master_address, extra)
+                conf = harness.spark_conf("cluster", shuffle, jar, servers.master_address, {**extra, **SIDE_CONF[side]})
                 out = run_once(side, conf, args.rows, args.timeout)
                 servers.check_alive()
                 times[side].append(out["seconds"])
@@ -147,9 +158,14 @@ def main() -> int:
     if len(results) != 1:
         print(f"RESULTS DIFFER between runs: {sorted(results)}")
         return 1
-    b, s = statistics.median(times["builtin"]), statistics.median(times["sluice"])
-    label = "builtin(as sluice)" if dry else "sluice"
-    print(f"median wall time: builtin {b:.1f} s, {label} {s:.1f} s; ratio sluice/builtin {s / b:.2f}")
+    b = statistics.median(times["builtin"])
+    print(f"median wall time: builtin {b:.1f} s over {len(times['builtin'])} runs")
+    for side in sides:
+        if side == "builtin":
+            continue
+        s = statistics.median(times[side])
+        label = f"builtin(as {side})" if dry else side
+        print(f"  {label}: {s:.1f} s; ratio {side}/builtin {s / b:.2f}")
     return 0
 
 
