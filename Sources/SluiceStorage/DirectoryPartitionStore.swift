@@ -18,6 +18,8 @@ public final class DirectoryPartitionStore: PartitionStore {
     let logger: Logger
     private let shards: [WriterShard]
     private let closed = Atomic<Bool>(false)
+    let recycler: FileRecycler
+    let openReaders = OpenReaderCounts()
 
     /// Opens (creating when missing) a store in `rootDirectory`. Call `recover()` before serving to pick up
     /// files a previous run left.
@@ -36,8 +38,13 @@ public final class DirectoryPartitionStore: PartitionStore {
         self.fileSystem = fileSystem
         self.logger = logger
         shards = (0..<max(shardCount, 1)).map { _ in WriterShard() }
+        recycler = FileRecycler(root: root, capacity: config.recycledFilesMax, fileSystem: fileSystem, logger: logger)
         try makeDirectories(root)
+        recycler.open()
     }
+
+    /// Deleted partition files waiting (emptied) in the recycled-file pool.
+    public var recycledFileCount: Int { recycler.count }
 
     /// Writes out flush buffers, largest first, until the memory budget's use is at most `targetBytes` or no
     /// buffer is left. Flush buffers fill only when more data arrives; under memory pressure push connections stop
@@ -76,11 +83,23 @@ public final class DirectoryPartitionStore: PartitionStore {
     public func openForRead(_ key: PartitionFileKey, startMapIndex: UInt32 = 0,
                             endMapIndex: UInt32 = .max) throws(StorageError) -> ReadableFile {
         let writer = try writer(for: key, create: false)
-        let snapshot = try writer.openSnapshot()
+        // Counted before the descriptor exists: a delete that closes the writer after this point sees the reader
+        // and unlinks the file instead of recycling it (a recycled file would be emptied and reused under it).
+        let readers = openReaders
+        let path = writer.path
+        readers.opened(path)
+        let snapshot: (fd: Int32, chunks: [ChunkInfo], fileBytes: Int, failure: StorageError?)
+        do throws(StorageError) {
+            snapshot = try writer.openSnapshot()
+        } catch {
+            readers.closed(path)
+            throw error
+        }
         let selected = snapshot.chunks.filter { $0.containsMap(from: startMapIndex, to: endMapIndex) }
-        return ReadableFile(key: key, path: writer.path, fd: snapshot.fd, chunks: selected,
+        return ReadableFile(key: key, path: path, fd: snapshot.fd, chunks: selected,
                             totalChunkCount: snapshot.chunks.count, fileBytes: snapshot.fileBytes,
-                            writerFailure: snapshot.failure, fileSystem: fileSystem)
+                            writerFailure: snapshot.failure, fileSystem: fileSystem,
+                            onClose: { readers.closed(path) })
     }
 
     /// Reads one chunk of an open file with `pread`.
@@ -88,7 +107,8 @@ public final class DirectoryPartitionStore: PartitionStore {
         try file.readChunk(chunk)
     }
 
-    /// Closes and unlinks every file of a shuffle (held or not) and removes its directory.
+    /// Closes and deletes every file of a shuffle (held or not) and removes its directory. Deleted files are
+    /// emptied into the recycled-file pool while it has room, else unlinked.
     @discardableResult
     public func deleteShuffle(applicationId: String, shuffleId: UInt32) throws(StorageError) -> Int {
         try PartitionFileKey.validateApplicationId(applicationId)
@@ -201,6 +221,10 @@ public final class DirectoryPartitionStore: PartitionStore {
         try makeDirectory(rootDirectory + "/" + key.applicationId)
         try makeDirectory(shuffleDirectory(applicationId: key.applicationId, shuffleId: key.shuffleId))
         let path = filePath(key)
+        if let fd = recycler.take(path: path) {
+            return PartitionWriter(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
+                                   fileSystem: fileSystem, logger: logger)
+        }
         let fd: Int32
         do throws(SystemCallError) {
             fd = try fileSystem.open(path: path, flags: O_RDWR | O_CREAT | O_EXCL, mode: 0o644)
@@ -276,6 +300,10 @@ public final class DirectoryPartitionStore: PartitionStore {
                 if let error = removeTree(child, deletedFiles: &deletedFiles) { firstError = firstError ?? error }
                 continue
             }
+            if entry.name.hasSuffix(".data"), !openReaders.isOpen(child), recycler.recycle(path: child) {
+                deletedFiles += 1
+                continue
+            }
             do throws(SystemCallError) {
                 try fileSystem.unlink(path: child)
                 if entry.name.hasSuffix(".data") { deletedFiles += 1 }
@@ -294,6 +322,22 @@ public final class DirectoryPartitionStore: PartitionStore {
         }
         return firstError
     }
+}
+
+/// Read descriptors open per file path: a file a reader still holds is unlinked on delete, never recycled.
+final class OpenReaderCounts: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func opened(_ path: String) { counts.withLock { $0[path, default: 0] += 1 } }
+
+    func closed(_ path: String) {
+        counts.withLock { counts in
+            let left = (counts[path] ?? 1) - 1
+            counts[path] = left > 0 ? left : nil
+        }
+    }
+
+    func isOpen(_ path: String) -> Bool { counts.withLock { $0[path] != nil } }
 }
 
 /// One lock-protected slice of the writer map.

@@ -21,6 +21,10 @@ public protocol FileSystemCalls: Sendable {
     func fileSizeBytes(fd: Int32) throws(SystemCallError) -> Int
     /// unlink(2).
     func unlink(path: String) throws(SystemCallError)
+    /// rename(2): moves `from` to `to`, replacing `to` if it exists.
+    func rename(from: String, to: String) throws(SystemCallError)
+    /// link(2): a second name `to` for the file `from`; fails with EEXIST when `to` exists.
+    func link(from: String, to: String) throws(SystemCallError)
     /// mkdir(2) with mode 0o755; throws EEXIST when it exists.
     func makeDirectory(path: String) throws(SystemCallError)
     /// rmdir(2).
@@ -101,6 +105,16 @@ public struct PosixFileSystem: FileSystemCalls {
     /// unlink through Glibc.
     public func unlink(path: String) throws(SystemCallError) {
         guard Glibc.unlink(path) == 0 else { throw SystemCallError(errno: errno) }
+    }
+
+    /// rename through Glibc.
+    public func rename(from: String, to: String) throws(SystemCallError) {
+        guard Glibc.rename(from, to) == 0 else { throw SystemCallError(errno: errno) }
+    }
+
+    /// link through Glibc.
+    public func link(from: String, to: String) throws(SystemCallError) {
+        guard Glibc.link(from, to) == 0 else { throw SystemCallError(errno: errno) }
     }
 
     /// makeDirectory through Glibc.

@@ -50,9 +50,12 @@ public final class ReadableFile: Sendable {
     public let writerFailure: StorageError?
 
     let fileSystem: any FileSystemCalls
+    /// Called once the descriptor is closed (the store counts open readers per file).
+    let onClose: (@Sendable () -> Void)?
 
     init(key: PartitionFileKey, path: String, fd: Int32, chunks: [ChunkInfo], totalChunkCount: Int,
-         fileBytes: Int, writerFailure: StorageError?, fileSystem: any FileSystemCalls) {
+         fileBytes: Int, writerFailure: StorageError?, fileSystem: any FileSystemCalls,
+         onClose: (@Sendable () -> Void)? = nil) {
         self.key = key
         self.path = path
         self.fd = fd
@@ -61,9 +64,13 @@ public final class ReadableFile: Sendable {
         self.fileBytes = fileBytes
         self.writerFailure = writerFailure
         self.fileSystem = fileSystem
+        self.onClose = onClose
     }
 
-    deinit { fileSystem.close(fd: fd) }
+    deinit {
+        fileSystem.close(fd: fd)
+        onClose?()
+    }
 
     /// Reads a chunk's bytes with `pread`.
     /// - Throws: `.ioError` when the read fails, `.corrupt` when the file is shorter than the chunk.

@@ -48,6 +48,7 @@ extension DirectoryPartitionStore {
         var report = RecoveryReport()
         for application in try list(rootDirectory) {
             let applicationPath = rootDirectory + "/" + application.name
+            if application.name == FileRecycler.directoryName { continue }
             guard application.isDirectory,
                   (try? PartitionFileKey.validateApplicationId(application.name)) != nil else {
                 report.skippedPaths.append(applicationPath)

@@ -10,15 +10,19 @@ public struct StoreConfig: Sendable, Equatable {
     public var hardLimitBytes: Int
     /// fdatasync after every explicit flush and at close.
     public var fsyncOnFlush: Bool
+    /// Deleted partition files kept (emptied) for reuse by new ones; 0 turns recycling off. See `FileRecycler`.
+    public var recycledFilesMax: Int
 
     /// Creates a configuration; sizes below 1 are raised to 1.
     public init(flushBufferBytes: Int = 256 << 10, chunkTargetBytes: Int = 8 << 20,
-                softLimitBytes: Int = 1 << 30, hardLimitBytes: Int = 2 << 30, fsyncOnFlush: Bool = false) {
+                softLimitBytes: Int = 1 << 30, hardLimitBytes: Int = 2 << 30, fsyncOnFlush: Bool = false,
+                recycledFilesMax: Int = 10_000) {
         self.flushBufferBytes = max(flushBufferBytes, 1)
         self.chunkTargetBytes = max(chunkTargetBytes, 1)
         self.softLimitBytes = max(softLimitBytes, 1)
         self.hardLimitBytes = max(hardLimitBytes, 1)
         self.fsyncOnFlush = fsyncOnFlush
+        self.recycledFilesMax = max(recycledFilesMax, 0)
     }
 }
 

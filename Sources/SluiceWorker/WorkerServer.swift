@@ -36,7 +36,8 @@ public final class WorkerServer: Sendable {
                                     lowFraction: config.memoryLowWatermarkFraction)
         let storeConfig = StoreConfig(flushBufferBytes: config.flushBufferBytes, chunkTargetBytes: config.chunkTargetBytes,
                                       softLimitBytes: config.partitionSoftLimitBytes,
-                                      hardLimitBytes: config.partitionHardLimitBytes, fsyncOnFlush: config.fsyncOnFlush)
+                                      hardLimitBytes: config.partitionHardLimitBytes, fsyncOnFlush: config.fsyncOnFlush,
+                                      recycledFilesMax: config.recycledFilesMax)
         store = try DirectoryPartitionStore(rootDirectory: config.storageDir, config: storeConfig,
                                             memoryBudget: memoryBudget, logger: logger)
         let report = try store.recover()

@@ -165,6 +165,8 @@ final class FaultyFileSystem: FileSystemCalls {
     func truncate(fd: Int32, lengthBytes: Int) throws(SystemCallError) { try real.truncate(fd: fd, lengthBytes: lengthBytes) }
     func fileSizeBytes(fd: Int32) throws(SystemCallError) -> Int { try real.fileSizeBytes(fd: fd) }
     func unlink(path: String) throws(SystemCallError) { try real.unlink(path: path) }
+    func rename(from: String, to: String) throws(SystemCallError) { try real.rename(from: from, to: to) }
+    func link(from: String, to: String) throws(SystemCallError) { try real.link(from: from, to: to) }
     func makeDirectory(path: String) throws(SystemCallError) { try real.makeDirectory(path: path) }
     func removeDirectory(path: String) throws(SystemCallError) { try real.removeDirectory(path: path) }
     func listDirectory(path: String) throws(SystemCallError) -> [DirectoryEntry] { try real.listDirectory(path: path) }

@@ -28,6 +28,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var partitionHardLimitBytes: Int
     /// Whether flushes are followed by fsync.
     public var fsyncOnFlush: Bool
+    /// Deleted partition files kept for reuse (0: off).
+    public var recycledFilesMax: Int
     /// Maximum concurrent connections.
     public var maxConnections: Int
     /// Maximum frame body accepted.
@@ -69,6 +71,7 @@ public struct WorkerConfig: Sendable, Equatable {
         partitionSoftLimitBytes = try config.int(K.partitionSoftLimit)
         partitionHardLimitBytes = try config.int(K.partitionHardLimit)
         fsyncOnFlush = try config.bool(K.fsyncOnFlush)
+        recycledFilesMax = try config.int(K.recycledFilesMax)
         maxConnections = try config.int(K.maxConnections)
         maxFrameBodyBytes = try config.int(K.maxFrameBodySize)
         maxInFlightRequestsPerConnection = try config.int(K.maxInFlightRequestsPerConnection)

@@ -62,6 +62,12 @@ public enum WorkerKeys {
     public static let fsyncOnFlush = ConfigKey(
         "worker.fsyncOnFlush", .bool, default: "false", scope: .worker,
         doc: "fsync partition files after each flush (durability against host crashes, slower).")
+    /// `worker.recycledFilesMax`.
+    public static let recycledFilesMax = ConfigKey(
+        "worker.recycledFilesMax", .int(min: 0, max: 10_000_000), default: "10000", unit: "files",
+        scope: .worker, doc: "Deleted partition files kept, emptied, in the storage directory's .recycle folder for reuse by new ones "
+            + "(0: off). On ext4 creating files soon after mass deletions scans every recently deleted inode; "
+            + "reusing files allocates none.")
     /// `worker.maxConnections`.
     public static let maxConnections = ConfigKey(
         "worker.maxConnections", .int(min: 1, max: 65536), default: "1024", unit: "connections",
@@ -108,7 +114,7 @@ public enum WorkerKeys {
     public static let all: [ConfigKey] = [
         host, advertisedHost, port, masterAddress, workerId, storageDir,
         memoryBudget, memoryHighWatermarkFraction, memoryLowWatermarkFraction,
-        flushBufferSize, chunkTargetSize, partitionSoftLimit, partitionHardLimit, fsyncOnFlush,
+        flushBufferSize, chunkTargetSize, partitionSoftLimit, partitionHardLimit, fsyncOnFlush, recycledFilesMax,
         maxConnections, maxFrameBodySize, maxInFlightRequestsPerConnection, idleTimeout,
         replicationTimeout, replicaConnectionsPerPeer, maxOpenStreamsPerConnection, fetchCompressionCodec,
         heartbeatRetryInterval, shutdownGracePeriod,
