@@ -82,7 +82,7 @@ final class FileRecycler: Sendable {
             }
         }
         do throws(SystemCallError) {
-            let fd = try fileSystem.open(path: path, flags: O_WRONLY | O_TRUNC, mode: 0)
+            let fd = try fileSystem.open(path: path, flags: O_WRONLY | O_TRUNC | O_NOFOLLOW, mode: 0)
             fileSystem.close(fd: fd)
             try fileSystem.rename(from: path, to: directory + "/" + name)
             moved = true
@@ -110,7 +110,8 @@ final class FileRecycler: Sendable {
             try? fileSystem.unlink(path: pooled)
             let fd: Int32
             do throws(SystemCallError) {
-                fd = try fileSystem.open(path: path, flags: O_RDWR, mode: 0)
+                // O_NOFOLLOW: a symbolic link found in the pool must never lead writes outside the store.
+                fd = try fileSystem.open(path: path, flags: O_RDWR | O_NOFOLLOW, mode: 0)
             } catch {
                 try? fileSystem.unlink(path: path)
                 return nil

@@ -90,6 +90,30 @@ import Testing
         try store.close()
     }
 
+    @Test func aSymbolicLinkInThePoolIsNeverWrittenThrough() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let outside = temp.path + "/outside.txt"
+        let fd = open(outside, O_WRONLY | O_CREAT, 0o644)
+        #expect(fd >= 0)
+        let content = [UInt8](repeating: 0x5A, count: 1000)
+        #expect(content.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == 1000)
+        close(fd)
+        let root = temp.path + "/store"
+        _ = try makeStore(root)  // creates the pool directory
+        #expect(symlink(outside, root + "/" + FileRecycler.directoryName + "/5.free") == 0)
+
+        let store = try makeStore(root)
+        #expect(store.recycledFileCount == 1)
+        let k = try key(partition: 0)
+        _ = try store.append(k, batch: makeBatch(mapIndex: 2, sequence: 0, payloadBytes: 40))
+        #expect(try readAll(store, k).batches.map(\.header.mapIndex) == [2])
+        #expect(sizeBytes(outside) == 1000, "the link's target is neither truncated nor written")
+        var info = stat()
+        #expect(lstat(store.filePath(k), &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG, "a regular file")
+        try store.close()
+    }
+
     @Test func aRestartAdoptsThePoolAndEmptiesLeftoverBytes() throws {
         let temp = try TempDirectory()
         defer { temp.remove() }
