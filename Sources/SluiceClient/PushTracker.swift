@@ -29,6 +29,12 @@ final class PushTracker: Sendable {
 
     private let state = Mutex(State())
     private let changed = ConditionVariable()
+    /// Where the buffers of acknowledged batches go back for reuse.
+    private let spareBuffers: SpareBuffers?
+
+    init(spareBuffers: SpareBuffers? = nil) {
+        self.spareBuffers = spareBuffers
+    }
 
     /// Waits until fewer than `limit` pushes are in flight, then takes a slot.
     func acquireSlot(limit: Int, timeoutMs: Int) throws {
@@ -51,6 +57,11 @@ final class PushTracker: Sendable {
                     s.failed.append(FailedPush(outgoing: outgoing, epoch: epochs[index], workerId: suspects[index],
                                                status: status))
                 }
+            }
+        }
+        if let spareBuffers {
+            for (index, outgoing) in batches.enumerated() where index < statuses.count && statuses[index].isStored {
+                spareBuffers.give(outgoing.batch.payload)
             }
         }
         changed.broadcast()

@@ -20,8 +20,12 @@ public final class ShuffleWriter {
     let config: ClientConfig
     let master: MasterClient
     let workers: FrameClientPool
-    let tracker = PushTracker()
+    let tracker: PushTracker
+    let spareBuffers: SpareBuffers
     private var current: [UInt32: PartitionLocation] = [:]
+    /// The primary's endpoint per partition (indexed by partition id), kept with `current` so that a batch
+    /// does not format it again.
+    private var primaryEndpoints: [String?]
     /// Per partition (indexed by partition id): records not cut into a batch yet, whether `write` was called,
     /// the next batch sequence number, and the raw bytes written.
     private var buffers: [[UInt8]]
@@ -41,12 +45,28 @@ public final class ShuffleWriter {
         self.master = master
         self.workers = workers
         codecContext = try? CodecContext()
+        spareBuffers = SpareBuffers(minimumCapacityBytes: config.pushBufferBytes + Self.bufferSlackBytes,
+                                    maxCount: Self.maxSpareBuffers)
+        tracker = PushTracker(spareBuffers: spareBuffers)
         let partitions = Int(handle.numPartitions)
+        primaryEndpoints = Array(repeating: nil, count: partitions)
         buffers = Array(repeating: [], count: partitions)
         touched = Array(repeating: false, count: partitions)
         nextSequence = Array(repeating: 0, count: partitions)
         rawBytes = Array(repeating: 0, count: partitions)
-        for location in handle.locations.locations { current[location.partitionId] = location }
+        for location in handle.locations.locations { setLocation(location) }
+    }
+
+    /// Room beyond `pushBufferBytes` in a reused buffer: the write that fills a buffer may overshoot.
+    static let bufferSlackBytes = 64 << 10
+    /// Emptied buffers a writer keeps for reuse.
+    static let maxSpareBuffers = 16
+
+    private func setLocation(_ location: PartitionLocation) {
+        current[location.partitionId] = location
+        if Int(location.partitionId) < primaryEndpoints.count {
+            primaryEndpoints[Int(location.partitionId)] = location.primary?.endpoint
+        }
     }
 
     /// Appends record bytes to a partition; pushes a batch when the partition's buffer is full.
@@ -56,6 +76,10 @@ public final class ShuffleWriter {
             throw ClientError(.invalidArgument, "partition \(partitionId) of \(handle.numPartitions)")
         }
         let index = Int(partitionId)
+        if buffers[index].capacity == 0 && nextSequence[index] > 0 {
+            // A partition that already filled a batch will fill this one too: start from a full-size buffer.
+            buffers[index] = spareBuffers.take()
+        }
         buffers[index].append(contentsOf: bytes)
         touched[index] = true
         rawBytes[index] += UInt64(bytes.count)
@@ -95,15 +119,21 @@ public final class ShuffleWriter {
         nextSequence[index] = sequence + 1
         let encoded = try BatchCodec.encode(raw: raw, codec: config.codec, mapIndex: mapIndex, attemptId: attemptId,
                                             sequence: sequence, isLast: isLast, context: codecContext)
+        if config.codec != .none && !isLast {
+            // A compressing codec stored a new array: the raw buffer is free for the partition's next batch.
+            var reused = raw
+            reused.removeAll(keepingCapacity: true)
+            buffers[index] = reused
+        }
         let batch = Batch(header: encoded.header, payload: encoded.stored[...])
         try enqueue(OutgoingBatch(partitionId: partitionId, batch: batch, attempts: 0))
     }
 
     private func enqueue(_ outgoing: OutgoingBatch) throws {
-        guard let location = current[outgoing.partitionId], let primary = location.primary else {
+        guard let location = current[outgoing.partitionId], let primary = location.primary,
+              let endpoint = primaryEndpoints[Int(outgoing.partitionId)] else {
             throw ClientError(.unknownPartition, "no location for partition \(outgoing.partitionId) of \(handle.shuffle)")
         }
-        let endpoint = primary.endpoint
         let size = outgoing.batch.encodedByteCount
         if Self.add(outgoing, bytes: size, to: &pending[endpoint, default: (primary, [], 0)]) >= config.mergedPushBytes {
             try send(endpoint: endpoint)
@@ -179,8 +209,8 @@ public final class ShuffleWriter {
     private func handleOutcomes() throws {
         let (failed, softSplits) = tracker.takeOutcomes()
         for (partitionId, epoch) in softSplits.sorted(by: { $0.key < $1.key }) where current[partitionId]?.epoch == epoch {
-            current[partitionId] = try master.revive(handle.shuffle, partitionId: partitionId, failedEpoch: epoch,
-                                                     failedWorkerId: "")
+            setLocation(try master.revive(handle.shuffle, partitionId: partitionId, failedEpoch: epoch,
+                                          failedWorkerId: ""))
         }
         for failure in failed {
             var outgoing = failure.outgoing
@@ -193,9 +223,8 @@ public final class ShuffleWriter {
                 // The worker is over its memory budget: give it time before resending to the same place.
                 Self.pause(milliseconds: 10 << min(outgoing.attempts, 6))
             } else if current[outgoing.partitionId]?.epoch == failure.epoch {
-                current[outgoing.partitionId] = try master.revive(handle.shuffle, partitionId: outgoing.partitionId,
-                                                                  failedEpoch: failure.epoch,
-                                                                  failedWorkerId: failure.workerId)
+                setLocation(try master.revive(handle.shuffle, partitionId: outgoing.partitionId,
+                                              failedEpoch: failure.epoch, failedWorkerId: failure.workerId))
             }
             try enqueue(outgoing)
         }

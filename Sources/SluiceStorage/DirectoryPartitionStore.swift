@@ -19,6 +19,7 @@ public final class DirectoryPartitionStore: PartitionStore {
     private let shards: [WriterShard]
     private let closed = Atomic<Bool>(false)
     let recycler: FileRecycler
+    let flushBuffers: FlushBufferPool
     let openReaders = OpenReaderCounts()
 
     /// Opens (creating when missing) a store in `rootDirectory`. Call `recover()` before serving to pick up
@@ -39,6 +40,8 @@ public final class DirectoryPartitionStore: PartitionStore {
         self.logger = logger
         shards = (0..<max(shardCount, 1)).map { _ in WriterShard() }
         recycler = FileRecycler(root: root, capacity: config.recycledFilesMax, fileSystem: fileSystem, logger: logger)
+        flushBuffers = FlushBufferPool(bufferCapacityBytes: config.flushBufferBytes,
+                                       maxPooledBytes: config.flushBufferPoolBytes)
         try makeDirectories(root)
         recycler.open()
     }
@@ -53,9 +56,11 @@ public final class DirectoryPartitionStore: PartitionStore {
     @discardableResult
     public func relieveMemoryPressure(downToBytes targetBytes: Int) -> Int {
         guard memoryBudget.usedBytes > targetBytes else { return 0 }
-        let buffered = allWriters().map { ($0, $0.bufferedBytes) }.filter { $0.1 > 0 }.sorted { $0.1 > $1.1 }
+        // Largest charge first: a pooled buffer holds its whole capacity of the budget, however little it buffers.
+        let buffered = allWriters().map { (writer: $0, charged: $0.chargedBytes, bytes: $0.bufferedBytes) }
+            .filter { $0.charged > 0 }.sorted { $0.charged > $1.charged }
         var writtenBytes = 0
-        for (writer, bytes) in buffered {
+        for (writer, _, bytes) in buffered {
             guard memoryBudget.usedBytes > targetBytes else { break }
             do {
                 try writer.flush()
@@ -223,7 +228,7 @@ public final class DirectoryPartitionStore: PartitionStore {
         let path = filePath(key)
         if let fd = recycler.take(path: path) {
             return PartitionWriter(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
-                                   fileSystem: fileSystem, logger: logger)
+                                   flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger)
         }
         let fd: Int32
         do throws(SystemCallError) {
@@ -235,7 +240,7 @@ public final class DirectoryPartitionStore: PartitionStore {
             throw StorageError.system(error, operation: "create", path: path)
         }
         return PartitionWriter(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
-                               fileSystem: fileSystem, logger: logger)
+                               flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger)
     }
 
     private func removeWriters(where predicate: (PartitionFileKey) -> Bool) -> [PartitionWriter] {

@@ -16,17 +16,19 @@ public final class PartitionWriter: Sendable {
 
     private let config: StoreConfig
     private let memoryBudget: MemoryBudget
+    private let flushBuffers: FlushBufferPool
     private let fileSystem: any FileSystemCalls
     private let logger: Logger
     private let state: Mutex<WriterState>
 
     init(key: PartitionFileKey, path: String, fd: Int32, config: StoreConfig, memoryBudget: MemoryBudget,
-         fileSystem: any FileSystemCalls, logger: Logger, recovered: ChunkIndexBuilder? = nil,
-         failure: StorageError? = nil) {
+         flushBuffers: FlushBufferPool, fileSystem: any FileSystemCalls, logger: Logger,
+         recovered: ChunkIndexBuilder? = nil, failure: StorageError? = nil) {
         self.key = key
         self.path = path
         self.config = config
         self.memoryBudget = memoryBudget
+        self.flushBuffers = flushBuffers
         self.fileSystem = fileSystem
         self.logger = logger
         let index = recovered ?? ChunkIndexBuilder(chunkTargetBytes: config.chunkTargetBytes)
@@ -54,9 +56,13 @@ public final class PartitionWriter: Sendable {
                 try writeDirect(&s, batch)
             } else {
                 if s.buffer.count + batchBytes > config.flushBufferBytes { try writeOut(&s) }
+                if s.buffer.capacity == 0 { startBuffer(&s) }
                 s.buffer.append(contentsOf: batch.header.encoded)
                 s.buffer.append(contentsOf: batch.payload)
-                memoryBudget.acquire(batchBytes)
+                if !s.bufferIsPooled {
+                    memoryBudget.acquire(batchBytes)
+                    s.bufferChargedBytes += batchBytes
+                }
                 s.index.add(mapIndex: batch.header.mapIndex, uncompressed: batch.header.codec == .none,
                             encodedBytes: batchBytes)
             }
@@ -82,6 +88,9 @@ public final class PartitionWriter: Sendable {
 
     /// Bytes waiting in the flush buffer.
     public var bufferedBytes: Int { state.withLock { $0.buffer.count } }
+
+    /// Bytes of the memory budget the flush buffer holds: its whole capacity when it came from the pool.
+    public var chargedBytes: Int { state.withLock { $0.bufferChargedBytes } }
 
     /// The error that failed this writer, if any.
     public var failure: StorageError? { state.withLock { $0.failure } }
@@ -113,10 +122,7 @@ public final class PartitionWriter: Sendable {
     func discard() {
         state.withLock { s in
             guard !s.isClosed else { return }
-            if !s.buffer.isEmpty {
-                memoryBudget.release(s.buffer.count)
-                s.buffer = []
-            }
+            dropBuffer(&s)
             fileSystem.close(fd: s.fd)
             s.isClosed = true
         }
@@ -132,9 +138,8 @@ public final class PartitionWriter: Sendable {
                 if !s.buffer.isEmpty {
                     logger.error("dropping buffered bytes of a failed partition file at close",
                                  metadata: metadata(["bytes": "\(s.buffer.count)"]))
-                    memoryBudget.release(s.buffer.count)
-                    s.buffer = []
                 }
+                dropBuffer(&s)
                 fileSystem.close(fd: s.fd)
                 s.isClosed = true
             }
@@ -153,10 +158,30 @@ public final class PartitionWriter: Sendable {
         } catch {
             throw fail(&s, StorageError.system(error, operation: "pwrite", path: path))
         }
-        memoryBudget.release(s.buffer.count)
         s.bufferStartBytes += s.buffer.count
-        s.buffer = []
+        dropBuffer(&s)
         s.durable = s.index
+    }
+
+    /// Gives the writer an empty flush buffer: a pooled one (charged its whole capacity at once, so appends to it
+    /// need no charge), else a full-size one for a file that already wrote a buffer out, else a growing one.
+    private func startBuffer(_ s: inout WriterState) {
+        if let pooled = flushBuffers.take() {
+            s.buffer = pooled
+            s.bufferIsPooled = true
+            s.bufferChargedBytes = pooled.capacity
+            memoryBudget.acquire(pooled.capacity)
+        } else if s.bufferStartBytes > 0 {
+            s.buffer.reserveCapacity(config.flushBufferBytes)
+        }
+    }
+
+    /// Returns the buffer's charge to the budget and its storage to the pool; buffered bytes are gone.
+    private func dropBuffer(_ s: inout WriterState) {
+        if s.bufferChargedBytes > 0 { memoryBudget.release(s.bufferChargedBytes) }
+        s.bufferChargedBytes = 0
+        s.bufferIsPooled = false
+        flushBuffers.give(&s.buffer)
     }
 
     private func writeDirect(_ s: inout WriterState, _ batch: Batch) throws(StorageError) {
@@ -205,6 +230,10 @@ struct WriterState: Sendable {
     var fd: Int32
     /// Whole batches not written out yet; they belong at file offset `bufferStartBytes`.
     var buffer: [UInt8] = []
+    /// What `buffer` holds of the memory budget: its bytes, or its whole capacity when it came from the pool.
+    var bufferChargedBytes = 0
+    /// `buffer` came from the flush buffer pool (and is charged its capacity).
+    var bufferIsPooled = false
     /// Bytes written out: the file offset of `buffer[0]`, always a batch boundary.
     var bufferStartBytes: Int
     /// Chunks of every appended batch, buffered or not.

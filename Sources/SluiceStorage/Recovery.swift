@@ -123,7 +123,7 @@ extension DirectoryPartitionStore {
             }
         }
         let writer = PartitionWriter(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
-                                     fileSystem: fileSystem, logger: logger, recovered: scan.index, failure: failure)
+                                     flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger, recovered: scan.index, failure: failure)
         guard adopt(writer) else {
             writer.discard()
             report.skippedPaths.append(path)

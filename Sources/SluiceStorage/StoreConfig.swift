@@ -12,17 +12,20 @@ public struct StoreConfig: Sendable, Equatable {
     public var fsyncOnFlush: Bool
     /// Deleted partition files kept (emptied) for reuse by new ones; 0 turns recycling off. See `FileRecycler`.
     public var recycledFilesMax: Int
+    /// Capacity of emptied flush buffers kept for reuse (outside the memory budget); 0 keeps none. See `FlushBufferPool`.
+    public var flushBufferPoolBytes: Int
 
     /// Creates a configuration; sizes below 1 are raised to 1.
     public init(flushBufferBytes: Int = 256 << 10, chunkTargetBytes: Int = 8 << 20,
                 softLimitBytes: Int = 1 << 30, hardLimitBytes: Int = 2 << 30, fsyncOnFlush: Bool = false,
-                recycledFilesMax: Int = 10_000) {
+                recycledFilesMax: Int = 10_000, flushBufferPoolBytes: Int = 64 << 20) {
         self.flushBufferBytes = max(flushBufferBytes, 1)
         self.chunkTargetBytes = max(chunkTargetBytes, 1)
         self.softLimitBytes = max(softLimitBytes, 1)
         self.hardLimitBytes = max(hardLimitBytes, 1)
         self.fsyncOnFlush = fsyncOnFlush
         self.recycledFilesMax = max(recycledFilesMax, 0)
+        self.flushBufferPoolBytes = max(flushBufferPoolBytes, 0)
     }
 }
 

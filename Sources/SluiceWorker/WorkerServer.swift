@@ -37,7 +37,8 @@ public final class WorkerServer: Sendable {
         let storeConfig = StoreConfig(flushBufferBytes: config.flushBufferBytes, chunkTargetBytes: config.chunkTargetBytes,
                                       softLimitBytes: config.partitionSoftLimitBytes,
                                       hardLimitBytes: config.partitionHardLimitBytes, fsyncOnFlush: config.fsyncOnFlush,
-                                      recycledFilesMax: config.recycledFilesMax)
+                                      recycledFilesMax: config.recycledFilesMax,
+                                      flushBufferPoolBytes: min(config.flushBufferPoolBytes, config.memoryBudgetBytes / 8))
         store = try DirectoryPartitionStore(rootDirectory: config.storageDir, config: storeConfig,
                                             memoryBudget: memoryBudget, logger: logger)
         let report = try store.recover()

@@ -7,7 +7,8 @@ import Testing
         let temp = try TempDirectory()
         defer { temp.remove() }
         let budget = MemoryBudget(capacityBytes: 1 << 20)
-        let config = StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 64 << 10)
+        // Without the buffer pool every buffered byte is charged as it arrives (FlushBufferPoolTests cover the pool).
+        let config = StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 64 << 10, flushBufferPoolBytes: 0)
         let store = try DirectoryPartitionStore(rootDirectory: temp.path, config: config, memoryBudget: budget,
                                                 logger: quietLogger)
         let a = try key(partition: 1)

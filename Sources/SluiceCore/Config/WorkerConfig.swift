@@ -30,6 +30,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var fsyncOnFlush: Bool
     /// Deleted partition files kept for reuse (0: off).
     public var recycledFilesMax: Int
+    /// Capacity of emptied flush buffers kept for reuse.
+    public var flushBufferPoolBytes: Int
     /// Maximum concurrent connections.
     public var maxConnections: Int
     /// Maximum frame body accepted.
@@ -72,6 +74,7 @@ public struct WorkerConfig: Sendable, Equatable {
         partitionHardLimitBytes = try config.int(K.partitionHardLimit)
         fsyncOnFlush = try config.bool(K.fsyncOnFlush)
         recycledFilesMax = try config.int(K.recycledFilesMax)
+        flushBufferPoolBytes = try config.int(K.flushBufferPoolSize)
         maxConnections = try config.int(K.maxConnections)
         maxFrameBodyBytes = try config.int(K.maxFrameBodySize)
         maxInFlightRequestsPerConnection = try config.int(K.maxInFlightRequestsPerConnection)

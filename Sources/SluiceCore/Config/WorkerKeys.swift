@@ -46,6 +46,12 @@ public enum WorkerKeys {
     public static let flushBufferSize = ConfigKey(
         "worker.flushBufferSize", .bytes(min: 4 * kib, max: 256 * mib), default: "256KiB", unit: "bytes",
         scope: .worker, doc: "Per-partition write buffer; a full buffer is flushed to the partition file.")
+    /// `worker.flushBufferPoolSize`.
+    public static let flushBufferPoolSize = ConfigKey(
+        "worker.flushBufferPoolSize", .bytes(min: 0, max: tib), default: "64MiB", unit: "bytes", scope: .worker,
+        doc: "Emptied flush buffers kept for reuse, outside the memory budget (0: none; at most an eighth of "
+            + "worker.memoryBudget is used). Resident memory can exceed the budget by this much; reuse spares small "
+            + "batches the buffer's regrowth copies and page faults.")
     /// `worker.chunkTargetSize`.
     public static let chunkTargetSize = ConfigKey(
         "worker.chunkTargetSize", .bytes(min: 64 * kib, max: gib), default: "8MiB", unit: "bytes",
@@ -114,7 +120,7 @@ public enum WorkerKeys {
     public static let all: [ConfigKey] = [
         host, advertisedHost, port, masterAddress, workerId, storageDir,
         memoryBudget, memoryHighWatermarkFraction, memoryLowWatermarkFraction,
-        flushBufferSize, chunkTargetSize, partitionSoftLimit, partitionHardLimit, fsyncOnFlush, recycledFilesMax,
+        flushBufferSize, flushBufferPoolSize, chunkTargetSize, partitionSoftLimit, partitionHardLimit, fsyncOnFlush, recycledFilesMax,
         maxConnections, maxFrameBodySize, maxInFlightRequestsPerConnection, idleTimeout,
         replicationTimeout, replicaConnectionsPerPeer, maxOpenStreamsPerConnection, fetchCompressionCodec,
         heartbeatRetryInterval, shutdownGracePeriod,
