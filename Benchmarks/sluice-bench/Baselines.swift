@@ -9,6 +9,10 @@ enum Baselines {
     static let loopbackName = "loopback-tcp"
     static let receiveAndAppendName = "receive+append"
     static let sendfileName = "sendfile-cached"
+    static let copyChecksumAppendName = "copy+crc+append"
+    static let sendfileChecksumName = "sendfile+crc"
+    /// Batch size of the design-floor baselines: the client's default push buffer.
+    static let floorBatchBytes = 256 << 10
     /// Bytes per sendfile call, as the fetch path would send one chunk.
     static let defaultChunkBytes = 8 << 20
 
@@ -37,8 +41,10 @@ enum Baselines {
     /// As `rawLoopbackTCP`, but each receiver appends every frame body to a new file (one per connection) with
     /// pwrite at explicit offsets, and closes it at the end (after fsync when `fsync` is set). Creating, writing
     /// and closing the files is timed; removing them is not.
+    /// With `checksummed`, it is `copyChecksumAppend`.
     static func receiveAndAppend(
-        totalBytes: Int, messageBytes: Int, connections: Int, directory: String, fsync syncFiles: Bool = false
+        totalBytes: Int, messageBytes: Int, connections: Int, directory: String, fsync syncFiles: Bool = false,
+        checksummed: Bool = false
     ) throws -> Measurement {
         let frames = FrameStream.framesPerConnection(
             totalBytes: totalBytes, messageBytes: messageBytes, connections: connections)
@@ -51,15 +57,22 @@ enum Baselines {
         try Threads.runAll(pairs.enumerated().flatMap { index, pair -> [@Sendable () throws -> Void] in
             let path = temp.file("append-\(index).data")
             return [
-                { try sendThenShutdown(pair.client, messageBytes: messageBytes, frames: frames) },
+                {
+                    guard checksummed else {
+                        return try sendThenShutdown(pair.client, messageBytes: messageBytes, frames: frames)
+                    }
+                    defer { shutdown(pair.client, Int32(SHUT_RDWR)) }
+                    try ChecksummedBatches.send(to: pair.client, messageBytes: messageBytes, frames: frames)
+                },
                 {
                     defer { shutdown(pair.server, Int32(SHUT_RDWR)) }
                     received.add(try receiveToFile(pair.server, path: path, messageBytes: messageBytes,
-                                                   frames: frames, syncFile: syncFiles))
+                                                   frames: frames, syncFile: syncFiles, verify: checksummed))
                 },
             ]
         })
-        let name = syncFiles ? receiveAndAppendName + "+fsync" : receiveAndAppendName
+        let name = checksummed ? copyChecksumAppendName
+            : syncFiles ? receiveAndAppendName + "+fsync" : receiveAndAppendName
         return watch.finish(name: name, connections: connections, bytes: received.value)
     }
 
@@ -67,7 +80,8 @@ enum Baselines {
     /// sits clean in the page cache; then, timed, sends each file over loopback as frames of `chunkBytes`
     /// (a 16-byte header write, then sendfile of the chunk) while a reader discards. The fetch path's baseline.
     static func sendfileCached(
-        totalBytes: Int, connections: Int, directory: String, chunkBytes: Int = defaultChunkBytes
+        totalBytes: Int, connections: Int, directory: String, chunkBytes: Int = defaultChunkBytes,
+        verifyBatches: Bool = false
     ) throws -> Measurement {
         let fileBytes = max(1, totalBytes / connections)
         let chunks = (fileBytes + chunkBytes - 1) / chunkBytes
@@ -82,6 +96,7 @@ enum Baselines {
         let pairs = try Sockets.connectedPairs(count: connections)
         defer { for pair in pairs { close(pair.client); close(pair.server) } }
         let received = Tally()
+        let expected = verifyBatches ? ChecksummedBatches.patternChecksums(chunkBytes: chunkBytes) : []
         let watch = Stopwatch.settled(writingBytes: 0)
         try Threads.runAll(zip(pairs, files).flatMap { pair, file -> [@Sendable () throws -> Void] in
             [
@@ -92,11 +107,33 @@ enum Baselines {
                 {
                     defer { shutdown(pair.server, Int32(SHUT_RDWR)) }
                     received.add(try FrameStream.receive(
-                        from: pair.server, maxBodyBytes: chunkBytes, expectedFrames: chunks) { _, _ in })
+                        from: pair.server, maxBodyBytes: chunkBytes, expectedFrames: chunks) { body, length in
+                        if verifyBatches { try ChecksummedBatches.verifyPattern(body, length, expected: expected) }
+                    })
                 },
             ]
         })
-        return watch.finish(name: sendfileName, connections: connections, bytes: received.value)
+        return watch.finish(name: verifyBatches ? sendfileChecksumName : sendfileName, connections: connections,
+                            bytes: received.value)
+    }
+
+
+    /// The design's floor for a push: `receiveAndAppend` plus the work Sluice cannot skip on every byte. The sender
+    /// copies records (32 KiB slices of an 8 MiB pool, as the workload's map tasks write them) into 256 KiB batches
+    /// and checksums each (CRC32C in the batch's first 4 bytes); the receiver verifies every batch before appending
+    /// the frame. Its ratio to receive+append is the most a copy-and-checksum design can reach on this machine.
+    static func copyChecksumAppend(
+        totalBytes: Int, messageBytes: Int, connections: Int, directory: String
+    ) throws -> Measurement {
+        try receiveAndAppend(totalBytes: totalBytes, messageBytes: messageBytes, connections: connections,
+                             directory: directory, checksummed: true)
+    }
+
+    /// The design's floor for a fetch: `sendfileCached`, with the receiver checking the CRC32C of every 256 KiB of
+    /// what it receives, as a reader checks every batch.
+    static func sendfileChecksum(totalBytes: Int, connections: Int, directory: String) throws -> Measurement {
+        try sendfileCached(totalBytes: totalBytes, connections: connections, directory: directory,
+                           verifyBatches: true)
     }
 
     // MARK: - Per-thread bodies
@@ -107,7 +144,7 @@ enum Baselines {
     }
 
     private static func receiveToFile(
-        _ socket: Int32, path: String, messageBytes: Int, frames: Int, syncFile: Bool
+        _ socket: Int32, path: String, messageBytes: Int, frames: Int, syncFile: Bool, verify: Bool = false
     ) throws -> Int {
         let file = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard file >= 0 else { throw BenchError.system("open \(path)") }
@@ -116,6 +153,7 @@ enum Baselines {
         do {
             bytes = try FrameStream.receive(from: socket, maxBodyBytes: messageBytes, expectedFrames: frames) {
                 body, length in
+                if verify { try ChecksummedBatches.verify(body, length) }
                 try BlockingIO.pwriteAll(file, body, length, at: offset)
                 offset += length
             }

@@ -70,6 +70,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Run the Spark-sort-shuffle-like local-disk baseline.")
     var localDiskShuffle = true
 
+    @Flag(inversion: .prefixedNo,
+          help: ArgumentHelp("Run the design-floor baselines copy+crc+append and sendfile+crc.",
+                             discussion: "receive+append and sendfile-cached plus the copy into 256 KiB batches and "
+                                 + "the CRC32C of every batch that Sluice cannot skip: their ratios are the most a "
+                                 + "design that copies and checksums can reach on this machine."))
+    var floorBaselines = true
+
     @Option(help: "Map tasks of large-batches scenarios (each writes --bytes / --mappers).")
     var mappers = 8
 
@@ -265,6 +272,14 @@ struct BenchCommand: ParsableCommand {
         report.add(try Baselines.sendfileCached(
             totalBytes: bytes.bytes, connections: connections, directory: directory),
             round: round, comparedTo: Baselines.loopbackName)
+        if floorBaselines {
+            report.add(try Baselines.copyChecksumAppend(
+                totalBytes: bytes.bytes, messageBytes: messageBytes.bytes, connections: connections,
+                directory: directory), round: round, comparedTo: Baselines.receiveAndAppendName)
+            report.add(try Baselines.sendfileChecksum(
+                totalBytes: bytes.bytes, connections: connections, directory: directory),
+                round: round, comparedTo: Baselines.sendfileName)
+        }
         guard localDiskShuffle, round > 0 else { return }
         var shapes: [(Report.Parameters.Shape, String)] = [(largeShape, "")]
         if scenarios.contains(where: { $0.shape == .smallPartitions }) { shapes.append((smallShape, " small-partitions")) }

@@ -81,6 +81,8 @@ struct Report: Codable, Sendable {
     var notes: [String] = []
     /// Median ratios across rounds (filled when the JSON is written).
     var medianRatios: [RatioSummary] = []
+    /// Sluice rows against the design-floor baselines (filled when the JSON is written).
+    var floorRatios: [RatioSummary] = []
 
     init(parameters: Parameters) {
         self.parameters = parameters
@@ -128,6 +130,30 @@ struct Report: Codable, Sendable {
         }
     }
 
+    /// The design-floor baseline of each baseline: the same transfer plus the copy and checksums Sluice must do.
+    static let floors = [Baselines.receiveAndAppendName: Baselines.copyChecksumAppendName,
+                         Baselines.sendfileName: Baselines.sendfileChecksumName]
+
+    /// Every Sluice row compared with a baseline that has a design floor, against that floor: same-round median
+    /// and strict (median GB/s over the floor's best round). No targets: this says how much of the gap to the
+    /// baseline is the design's own work and how much is the implementation's.
+    var floorSummaries: [RatioSummary] {
+        summaries.compactMap { summary in
+            guard summary.name.hasPrefix("sluice-"), let floor = Self.floors[summary.baselineName] else { return nil }
+            let floorRows = rows.filter { $0.round > 0 && $0.measurement.name == floor }
+            guard let best = floorRows.map(\.measurement.gigabytesPerSecond).max(), best > 0 else { return nil }
+            let own = rows.filter { $0.round > 0 && $0.measurement.name == summary.name }
+            let ratios = own.compactMap { row -> Double? in
+                guard let base = floorRows.first(where: { $0.round == row.round })?.measurement.gigabytesPerSecond,
+                      base > 0 else { return nil }
+                return row.measurement.gigabytesPerSecond / base
+            }
+            let rowMedian = Self.median(own.map(\.measurement.gigabytesPerSecond))
+            return RatioSummary(name: summary.name, baselineName: floor, ratios: ratios, median: Self.median(ratios),
+                                strictRatio: rowMedian / best, target: nil, maxRSSOverBudget: nil)
+        }
+    }
+
     private static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return 0 }
@@ -151,6 +177,14 @@ struct Report: Codable, Sendable {
                     + (rss <= Self.rssTarget ? "" : " (above \(format(Self.rssTarget, 2)))")
             }
             lines.append(line)
+        }
+        let floors = floorSummaries
+        if !floors.isEmpty {
+            lines.append("Against the design floor (the baseline plus the copy into batches and CRC32C Sluice must do):")
+            for summary in floors {
+                lines.append("  " + summary.name + ": " + format(summary.median, 2) + " x " + summary.baselineName
+                             + ", strict " + format(summary.strictRatio ?? 0, 2))
+            }
         }
         return lines.joined(separator: "\n")
     }
@@ -194,6 +228,7 @@ struct Report: Codable, Sendable {
     func writeJSON(to path: String) throws {
         var document = self
         document.medianRatios = summaries
+        document.floorRatios = floorSummaries
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
