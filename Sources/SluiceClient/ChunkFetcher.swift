@@ -5,8 +5,14 @@ import Synchronization
 /// Fetches the chunks of one open stream with up to `windowChunks` requests in flight, handing them over in
 /// order. Responses are held until their turn; the window bounds the memory held to `windowChunks` chunks.
 final class ChunkFetcher: Sendable {
+    /// A response and the frame body its data is a slice of (handed back to the connection once consumed).
+    private struct Arrived {
+        var response: FetchChunkResponse
+        var body: [UInt8]
+    }
+
     private struct State {
-        var results: [UInt32: Result<FetchChunkResponse, any Error>] = [:]
+        var results: [UInt32: Result<Arrived, any Error>] = [:]
     }
 
     private let client: FrameClient
@@ -29,7 +35,7 @@ final class ChunkFetcher: Sendable {
         let body = FetchChunkRequest(streamId: streamId, chunkIndex: chunkIndex).encoded()
         client.send(type: .fetchChunk, body: body, timeoutMs: timeoutMs) { [self] result in
             let decoded = result.flatMap { frame in
-                Result { try FetchChunkResponse.decode(body: frame.body) }
+                Result { Arrived(response: try FetchChunkResponse.decode(body: frame.body), body: frame.body) }
             }
             state.withLock { $0.results[chunkIndex] = decoded }
             arrived.broadcast()
@@ -47,9 +53,14 @@ final class ChunkFetcher: Sendable {
             // The request time-out bounds this wait: every request completes, with a result or an error.
             arrived.wait(until: { self.state.withLock { $0.results[index] != nil } }, timeoutMs: -1)
             guard let result = state.withLock({ $0.results.removeValue(forKey: index) }) else { continue }
-            let reply = try result.get()
-            guard reply.head.status == .ok else { throw ClientError(reply.head.status, reply.head.message) }
-            try body(reply.data)
+            var arrived = try result.get()
+            _ = consume result
+            let head = arrived.response.head
+            guard head.status == .ok else { throw ClientError(head.status, head.message) }
+            try body(arrived.response.data)
+            // No slice of the body is left here: the reader may read a later chunk into it.
+            arrived.response = FetchChunkResponse()
+            client.recycle(&arrived.body)
         }
     }
 }

@@ -26,6 +26,9 @@ public struct ClientConfig: Sendable {
     public var replicate: Bool
     /// Connections to each worker, used in turn (each is served by its own worker thread).
     public var connectionsPerWorker: Int
+    /// Fetched chunk bodies each worker connection keeps for reading later chunks into (0: none; each is up to the
+    /// worker's chunk size, 8 MiB by default).
+    public var reusedChunkBuffersPerConnection: Int
     /// Called once per push request with the nanoseconds from sending it to its answer (or failure), on a
     /// connection thread: keep it short and non-blocking. For benchmarks; nil (the default) costs nothing.
     public var pushLatencyRecorder: (@Sendable (UInt64) -> Void)?
@@ -34,7 +37,7 @@ public struct ClientConfig: Sendable {
                 mergedPushBytes: Int = 1 << 20, maxInFlightPushesPerWorker: Int = 32, maxInFlightPushesTotal: Int = 256,
                 maxPushRetries: Int = 5, requestTimeoutMs: Int = 60_000, fetchWindowChunks: Int = 4,
                 acceptedCodecs: UInt8 = Codec.none.maskBit | Codec.lz4.maskBit | Codec.zstd.maskBit,
-                replicate: Bool = true, connectionsPerWorker: Int = 2,
+                replicate: Bool = true, connectionsPerWorker: Int = 2, reusedChunkBuffersPerConnection: Int = 2,
                 pushLatencyRecorder: (@Sendable (UInt64) -> Void)? = nil) {
         self.masterEndpoint = masterEndpoint
         self.codec = codec
@@ -48,6 +51,7 @@ public struct ClientConfig: Sendable {
         self.acceptedCodecs = acceptedCodecs
         self.replicate = replicate
         self.connectionsPerWorker = max(connectionsPerWorker, 1)
+        self.reusedChunkBuffersPerConnection = max(reusedChunkBuffersPerConnection, 0)
         self.pushLatencyRecorder = pushLatencyRecorder
     }
 }

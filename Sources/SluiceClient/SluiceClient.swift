@@ -15,7 +15,8 @@ public final class SluiceClient: Sendable {
         master = MasterClient(endpoint: config.masterEndpoint, identity: identity, requestTimeoutMs: config.requestTimeoutMs)
         workers = FrameClientPool(role: .client, identity: identity,
                                   config: FrameClientConfig(requestTimeoutMs: config.requestTimeoutMs,
-                                                            maxInFlightRequests: config.maxInFlightPushesPerWorker),
+                                                            maxInFlightRequests: config.maxInFlightPushesPerWorker,
+                                                            reusedBodies: config.reusedChunkBuffersPerConnection),
                                   clientsPerEndpoint: config.connectionsPerWorker)
     }
 

@@ -29,6 +29,8 @@ public final class FrameClient: Sendable, RequestExpiring {
     private let socket: FrameSocket
     private let logger: Logger
     private let nextRequestId = Atomic<UInt64>(1)
+    /// Large bodies handed back by consumers, read into again; nil when `config.reusedBodies` is 0.
+    public let receiveBuffers: ReceiveBufferPool?
 
     private struct Pending {
         let deadlineNs: UInt64
@@ -49,6 +51,15 @@ public final class FrameClient: Sendable, RequestExpiring {
         self.socket = socket
         self.config = config
         self.logger = logger
+        receiveBuffers = config.reusedBodies > 0
+            ? ReceiveBufferPool(minimumBytes: config.reusedBodyMinimumBytes, maxCount: config.reusedBodies) : nil
+    }
+
+    /// Hands a response body back for the reader to read a later large body into; `body` is left empty. Call it
+    /// only once nothing else holds a slice of the body that could still be read (one that is would be copied, not
+    /// overwritten, so this is about speed, not safety).
+    public func recycle(_ body: inout [UInt8]) {
+        if let receiveBuffers { receiveBuffers.give(&body) } else { body = [] }
     }
 
     /// Connects to `host:port` and performs the handshake announcing `role` and `identity`.
@@ -245,7 +256,8 @@ public final class FrameClient: Sendable, RequestExpiring {
         var ending = NetError.connectionClosed("read", "server closed the connection")
         while true {
             do {
-                guard let frame = try socket.readFrame(maxBodyBytes: config.maxFrameBodyBytes) else { break }
+                guard let frame = try socket.readFrame(maxBodyBytes: config.maxFrameBodyBytes, pool: receiveBuffers)
+                else { break }
                 guard frame.isResponse else {
                     logger.warning("request frame from a server ignored", metadata: ["request.type": "\(frame.type)"])
                     continue

@@ -14,11 +14,16 @@ public struct FrameClientConfig: Sendable {
     public var socketBufferBytes: Int
     /// Stack size of the reader thread.
     public var threadStackBytes: Int
+    /// Large response bodies (at least `reusedBodyMinimumBytes`) a consumer may hand back with `FrameClient.recycle`
+    /// for the reader to read the next one into (0: none). See `ReceiveBufferPool`.
+    public var reusedBodies: Int
+    /// Smallest body worth reusing.
+    public var reusedBodyMinimumBytes: Int
 
     /// Creates a configuration with defaults suited to clients and worker-to-worker replication.
     public init(connectTimeoutMs: Int = 5_000, requestTimeoutMs: Int = 60_000, maxInFlightRequests: Int = 512,
                 maxFrameBodyBytes: Int = 65 * 1024 * 1024, sendTimeoutMs: Int = 60_000, socketBufferBytes: Int = 0,
-                threadStackBytes: Int = 512 * 1024) {
+                threadStackBytes: Int = 512 * 1024, reusedBodies: Int = 0, reusedBodyMinimumBytes: Int = 1 << 20) {
         self.connectTimeoutMs = connectTimeoutMs
         self.requestTimeoutMs = requestTimeoutMs
         self.maxInFlightRequests = maxInFlightRequests
@@ -26,5 +31,7 @@ public struct FrameClientConfig: Sendable {
         self.sendTimeoutMs = sendTimeoutMs
         self.socketBufferBytes = socketBufferBytes
         self.threadStackBytes = threadStackBytes
+        self.reusedBodies = reusedBodies
+        self.reusedBodyMinimumBytes = reusedBodyMinimumBytes
     }
 }

@@ -68,9 +68,19 @@ public final class FrameSocket: Sendable {
         }
     }
 
-    /// Reads a body of exactly `count` bytes; an end of stream before that throws.
-    func readBody(count: Int, onTimeout: () throws -> Void = {}) throws -> [UInt8] {
+    /// Reads a body of exactly `count` bytes; an end of stream before that throws. A large body is read into an
+    /// array from `pool` when it has one.
+    func readBody(count: Int, pool: ReceiveBufferPool? = nil, onTimeout: () throws -> Void = {}) throws -> [UInt8] {
         guard count > 0 else { return [] }
+        if var body = pool?.take(count: count) {
+            let n = try body.withUnsafeMutableBytes { raw in
+                try SystemCall.readExactly(fd, into: raw, onTimeout: onTimeout)
+            }
+            guard n == count else {
+                throw NetError.connectionClosed("read", "connection closed inside a frame body (\(n) of \(count) bytes)")
+            }
+            return body
+        }
         var failure: (any Error)?
         let body = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             do {
@@ -89,10 +99,11 @@ public final class FrameSocket: Sendable {
         return body
     }
 
-    /// Reads one whole frame; nil on a clean end of stream at a frame boundary.
-    public func readFrame(maxBodyBytes: Int) throws -> Frame? {
+    /// Reads one whole frame; nil on a clean end of stream at a frame boundary. A large body is read into an
+    /// array from `pool` when it has one.
+    public func readFrame(maxBodyBytes: Int, pool: ReceiveBufferPool? = nil) throws -> Frame? {
         guard let header = try readHeader(maxBodyBytes: maxBodyBytes) else { return nil }
-        let body = try readBody(count: Int(header.bodyLength))
+        let body = try readBody(count: Int(header.bodyLength), pool: pool)
         return Frame(type: header.type, flags: header.flags, requestId: header.requestId, body: body)
     }
 

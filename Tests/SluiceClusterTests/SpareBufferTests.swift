@@ -69,4 +69,33 @@ import Testing
             #expect(read == expected[Int(partition)], "partition \(partition)")
         }
     }
+
+    /// A partition of many 1.75 MiB chunks read over one connection: later chunks are read into the bodies of
+    /// earlier ones, and every byte reads back.
+    @Test func fetchedChunksAreReadIntoRecycledBodies() throws {
+        let cluster = try MiniCluster(workers: 1, workerOverrides: ["worker.chunkTargetSize": "2MiB"])
+        defer { cluster.shutdown() }
+        // Accepting only uncompressed chunks, so that they travel at full size (sendfile).
+        let client = SluiceClient(config: ClientConfig(masterEndpoint: cluster.masterEndpoint, codec: .none,
+                                                       requestTimeoutMs: 10_000, acceptedCodecs: Codec.none.maskBit,
+                                                       replicate: false, connectionsPerWorker: 1))
+        defer { client.close() }
+        let key = ShuffleKey(applicationId: "app-chunks", shuffleId: 1)
+        let handle = try client.registerShuffle(key, numMappers: 1, numPartitions: 1)
+        let writer = client.writer(handle, mapIndex: 0, attemptId: 3)
+        var expected: [UInt8] = []
+        for record in 0..<512 {
+            let bytes = (0..<32_768).map { UInt8(truncatingIfNeeded: $0 &* 3 &+ record &* 11) }
+            try writer.write(partitionId: 0, bytes: bytes)
+            expected += bytes
+        }
+        _ = try writer.close()
+
+        var read: [UInt8] = []
+        try client.reader(key).read(partitionId: 0, winners: [0: 3], nonEmptyMaps: [0]) { _, bytes in read += bytes }
+        #expect(read == expected)
+        let primary = try #require(handle.locations.locations.first?.primary)
+        let connection = try client.workers.client(endpoint: primary.endpoint)
+        #expect((connection.receiveBuffers?.reusedCount ?? 0) > 0, "16 MiB in ~9 chunks, a window of 4")
+    }
 }

@@ -1,0 +1,48 @@
+import Synchronization
+
+/// Large response bodies handed back for reuse by one connection's reader. A fetched chunk is megabytes; reading each
+/// into a new array made the kernel fault in and zero every page of it (about a fifth of a reader's CPU). The
+/// consumer of a body returns it once it holds no slice of it; the reader reads the next large body into it.
+/// A returned body that is still shared elsewhere is copied on write by the next read, never overwritten.
+public final class ReceiveBufferPool: Sendable {
+    /// Bodies smaller than this are neither taken from nor kept in the pool.
+    public let minimumBytes: Int
+    /// Bodies kept at most.
+    public let maxCount: Int
+    private let buffers = Mutex<[[UInt8]]>([])
+    private let reused = Atomic<Int>(0)
+
+    public init(minimumBytes: Int, maxCount: Int) {
+        self.minimumBytes = max(minimumBytes, 1)
+        self.maxCount = max(maxCount, 0)
+    }
+
+    /// Keeps `body`'s storage (leaving `body` empty) when it is large and the pool has room.
+    public func give(_ body: inout [UInt8]) {
+        let storage = body
+        body = []
+        guard storage.count >= minimumBytes else { return }
+        buffers.withLock { list in
+            if list.count < maxCount { list.append(storage) }
+        }
+    }
+
+    /// An array of exactly `count` bytes whose contents are to be overwritten: a kept one resized (only bytes beyond
+    /// its old length are zeroed), or nil when none is kept or `count` is below `minimumBytes`.
+    func take(count: Int) -> [UInt8]? {
+        guard count >= minimumBytes, var buffer = buffers.withLock({ $0.popLast() }) else { return nil }
+        reused.add(1, ordering: .relaxed)
+        if buffer.count > count {
+            buffer.removeLast(buffer.count - count)
+        } else if buffer.count < count {
+            buffer.append(contentsOf: repeatElement(0, count: count - buffer.count))
+        }
+        return buffer
+    }
+
+    /// Bodies read into a kept array so far.
+    public var reusedCount: Int { reused.load(ordering: .relaxed) }
+
+    /// Bodies kept now.
+    public var count: Int { buffers.withLock { $0.count } }
+}

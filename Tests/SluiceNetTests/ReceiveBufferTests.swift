@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import SluiceCore
+import Testing
+@testable import SluiceNet
+
+@Suite struct ReceiveBufferTests {
+    func body(_ count: Int, seed: UInt8) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) &+ seed }
+    }
+
+    /// Writes `bodies` as frames into one end of a socket pair from another thread; returns the reading end.
+    func feed(_ bodies: [[UInt8]]) throws -> (reader: FrameSocket, done: DispatchSemaphore) {
+        var fds: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        let writer = FrameSocket(fd: fds[0], peerAddress: "test-writer")
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            for (index, body) in bodies.enumerated() {
+                try? writer.write(Frame(type: 1, flags: .response, requestId: UInt64(index), body: body))
+            }
+            writer.close()
+            done.signal()
+        }
+        return (FrameSocket(fd: fds[1], peerAddress: "test-reader"), done)
+    }
+
+    @Test func largeBodiesAreReadIntoHandedBackArraysWithoutTouchingSharedOnes() throws {
+        let sent = [body(2 << 20, seed: 1), body(1_500_000, seed: 2), body(3 << 20, seed: 3), body(100, seed: 4),
+                    body(1 << 20, seed: 5)]
+        let (socket, done) = try feed(sent)
+        defer { socket.close() }
+        let pool = ReceiveBufferPool(minimumBytes: 1 << 20, maxCount: 1)
+
+        var first = try #require(try socket.readFrame(maxBodyBytes: 8 << 20, pool: pool)).body
+        #expect(first == sent[0])
+        pool.give(&first)
+        #expect(first.isEmpty && pool.count == 1)
+
+        var second = try #require(try socket.readFrame(maxBodyBytes: 8 << 20, pool: pool)).body
+        #expect(pool.reusedCount == 1, "read into the handed-back array")
+        #expect(second == sent[1], "shrunk to the new length")
+        // Someone still holds the body when it is handed back: the next read must not overwrite it.
+        let stillHeld = second
+        pool.give(&second)
+        let third = try #require(try socket.readFrame(maxBodyBytes: 8 << 20, pool: pool)).body
+        #expect(pool.reusedCount == 2)
+        #expect(third == sent[2], "grown to the new length")
+        #expect(stillHeld == sent[1], "copied on write, not overwritten")
+
+        var small = try #require(try socket.readFrame(maxBodyBytes: 8 << 20, pool: pool)).body
+        #expect(small == sent[3])
+        pool.give(&small)
+        #expect(pool.count == 0, "small bodies are not kept")
+        let last = try #require(try socket.readFrame(maxBodyBytes: 8 << 20, pool: pool)).body
+        #expect(last == sent[4])
+        #expect(pool.reusedCount == 2, "nothing was kept to read into")
+        #expect(try socket.readFrame(maxBodyBytes: 8 << 20, pool: pool) == nil)
+        done.wait()
+    }
+
+    @Test func thePoolKeepsAtMostItsCount() {
+        let pool = ReceiveBufferPool(minimumBytes: 10, maxCount: 2)
+        for _ in 0..<5 {
+            var body = [UInt8](repeating: 7, count: 64)
+            pool.give(&body)
+        }
+        #expect(pool.count == 2)
+        #expect(pool.take(count: 5) == nil, "below the minimum")
+        #expect(pool.take(count: 64) == [UInt8](repeating: 7, count: 64))
+        #expect(pool.count == 1)
+    }
+}
