@@ -234,22 +234,49 @@ final class FuzzCluster {
     let workerPort: Int
     private let storageDir: String
 
+    /// Ports below the kernel's ephemeral range (32768 and up), where the port-0 servers of other tests running in
+    /// this process never listened: a worker of another test whose master stopped keeps reconnecting to that port,
+    /// and would otherwise land on ours and skew the connection census.
+    static func startOnQuietPort<Server>(_ make: (Int) throws -> Server, start: (Server) throws -> Int,
+                                         stop: (Server) -> Void) throws -> (Server, Int) {
+        var lastError: (any Error)?
+        for _ in 0..<50 {
+            let server: Server
+            do {
+                server = try make(Int.random(in: 20_000..<32_000))
+            } catch {
+                lastError = error
+                continue
+            }
+            do {
+                return (server, try start(server))
+            } catch {
+                stop(server)
+                lastError = error
+            }
+        }
+        throw FuzzFailure("no free port in 20000-31999: \(String(describing: lastError))")
+    }
+
     init() throws {
-        master = MasterServer(options: MasterServer.Options(host: "127.0.0.1", port: 0), logger: quietLogger)
-        masterPort = try master.start()
+        (master, masterPort) = try Self.startOnQuietPort({ port in
+            MasterServer(options: MasterServer.Options(host: "127.0.0.1", port: port), logger: quietLogger)
+        }, start: { try $0.start() }, stop: { $0.stop() })
         storageDir = FileManager.default.temporaryDirectory
             .appendingPathComponent("sluice-fuzz-\(UInt64.random(in: 0...UInt64.max))").path
         do {
-            let config = try WorkerConfig.load(overrides: [
-                "worker.host": "127.0.0.1",
-                "worker.port": "0",
-                "worker.storageDir": storageDir,
-                "worker.masterAddress": "127.0.0.1:\(masterPort)",
-                "worker.heartbeatRetryInterval": "100ms",
-                "worker.replicationTimeout": "1s",
-            ])
-            worker = try WorkerServer(config: config, logger: quietLogger)
-            workerPort = try worker.start()
+            let masterPort = self.masterPort
+            let storageDir = self.storageDir
+            (worker, workerPort) = try Self.startOnQuietPort({ port in
+                try WorkerServer(config: try WorkerConfig.load(overrides: [
+                    "worker.host": "127.0.0.1",
+                    "worker.port": "\(port)",
+                    "worker.storageDir": storageDir,
+                    "worker.masterAddress": "127.0.0.1:\(masterPort)",
+                    "worker.heartbeatRetryInterval": "100ms",
+                    "worker.replicationTimeout": "1s",
+                ]), logger: quietLogger)
+            }, start: { try $0.start() }, stop: { $0.stop() })
         } catch {
             master.stop()
             try? FileManager.default.removeItem(atPath: storageDir)
