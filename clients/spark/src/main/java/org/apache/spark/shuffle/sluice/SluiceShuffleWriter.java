@@ -1,37 +1,31 @@
 package org.apache.spark.shuffle.sluice;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.util.Arrays;
 import org.apache.spark.Partitioner;
 import org.apache.spark.ShuffleDependency;
 import org.apache.spark.TaskContext;
 import org.apache.spark.scheduler.MapStatus;
-import org.apache.spark.serializer.SerializationStream;
 import org.apache.spark.serializer.SerializerInstance;
 import org.apache.spark.shuffle.ShuffleWriteMetricsReporter;
 import org.apache.spark.shuffle.ShuffleWriter;
 import org.apache.spark.shuffle.sluice.client.PushSession;
 import scala.Option;
 import scala.Product2;
-import scala.reflect.ClassTag;
-import scala.reflect.ClassTag$;
 
 /**
  * Writes one map task attempt's output to Sluice workers.
  *
  * <p>Records (combined first when the dependency asks for map-side combine) are serialized into one buffer per reduce
  * partition. A buffer that reaches {@code spark.sluice.push.bufferSize} is cut: its serialization stream is closed and
- * the bytes become one batch, a complete stream of its own, handed to the {@link PushSession}. When all buffers
- * together exceed {@code spark.sluice.writer.bufferMemory}, the largest is cut early. At the end of {@link #write} the
- * remaining buffers are cut with the last flag and the session is finished: every batch is acknowledged by every copy
- * before the task may report its {@link MapStatus}, which is what commits the output (winner = reported attempt).
+ * the bytes become one batch, a complete stream of its own, handed to the {@link PushSession}, which copies or
+ * compresses them; a partition that filled its buffer may keep the array for its next batch ({@link BufferRetention}).
+ * When all buffers together exceed {@code spark.sluice.writer.bufferMemory}, the largest is cut early. At the end of
+ * {@link #write} the remaining buffers are cut with the last flag and the session is finished: every batch is
+ * acknowledged by every copy before the task may report its {@link MapStatus}, which is what commits the output
+ * (winner = reported attempt).
  */
 public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
-    private static final ClassTag<Object> ANY = ClassTag$.MODULE$.Any();
-    /** Initial capacity of a partition buffer; it doubles as needed. */
-    private static final int INITIAL_BUFFER_BYTES = 4096;
-
     private final ShuffleDependency<K, V, C> dependency;
     private final int shuffleId;
     private final int numPartitions;
@@ -44,6 +38,7 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
     private final SerializerInstance serializer;
 
     private final PartitionBuffer[] buffers;
+    private final BufferRetention retention;
     private long bufferedBytes;
     private long[] partitionLengths;
     private MapStatus mapStatus;
@@ -63,6 +58,7 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
         this.bufferMemoryBytes = conf.writerBufferMemoryBytes;
         this.serializer = dependency.serializer().newInstance();
         this.buffers = new PartitionBuffer[numPartitions];
+        this.retention = new BufferRetention(conf.writerBufferMemoryBytes);
     }
 
     @Override
@@ -84,7 +80,7 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
             int partitionId = partitioner.getPartition(key);
             PartitionBuffer buffer = buffers[partitionId];
             if (buffer == null) {
-                buffer = new PartitionBuffer(serializer, shuffleId, partitionId);
+                buffer = new PartitionBuffer(serializer, shuffleId, partitionId, pushBufferBytes);
                 buffers[partitionId] = buffer;
             }
             long before = buffer.size();
@@ -145,7 +141,7 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
         session.addBatch(buffer.partitionId, buffer.bytes, 0, buffer.size, last);
         metrics.incWriteTime(System.nanoTime() - started);
         bufferedBytes -= accountedBytes;
-        buffer.release();
+        retention.empty(buffer, last);
     }
 
     @Override
@@ -170,83 +166,5 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
     @Override
     public long[] getPartitionLengths() {
         return partitionLengths == null ? new long[numPartitions] : partitionLengths.clone();
-    }
-
-    /**
-     * The serialized, not yet pushed records of one partition: a growable byte array with an open serialization
-     * stream over it. The array is dropped after each cut so idle partitions hold no memory.
-     */
-    private static final class PartitionBuffer extends OutputStream {
-        private final SerializerInstance serializer;
-        private final int shuffleId;
-        final int partitionId;
-        byte[] bytes = new byte[0];
-        int size;
-        private SerializationStream stream;
-
-        PartitionBuffer(SerializerInstance serializer, int shuffleId, int partitionId) {
-            this.serializer = serializer;
-            this.shuffleId = shuffleId;
-            this.partitionId = partitionId;
-        }
-
-        long size() {
-            return size;
-        }
-
-        boolean hasRecords() {
-            return stream != null;
-        }
-
-        void write(Object key, Object value) {
-            if (stream == null) {
-                stream = serializer.serializeStream(this);
-            }
-            stream.writeKey(key, ANY);
-            stream.writeValue(value, ANY);
-        }
-
-        /** Flushes and closes the stream, so the bytes are one complete serialization stream. */
-        void closeStream() {
-            if (stream != null) {
-                stream.close();
-                stream = null;
-            }
-        }
-
-        void release() {
-            bytes = new byte[0];
-            size = 0;
-        }
-
-        @Override
-        public void write(int b) {
-            ensureCapacity(1);
-            bytes[size++] = (byte) b;
-        }
-
-        @Override
-        public void write(byte[] source, int offset, int length) {
-            ensureCapacity(length);
-            System.arraycopy(source, offset, bytes, size, length);
-            size += length;
-        }
-
-        /** Closing the stream closes this sink too; the bytes stay until {@link #release}. */
-        @Override
-        public void close() {
-        }
-
-        private void ensureCapacity(int more) {
-            long needed = (long) size + more;
-            if (needed > Integer.MAX_VALUE - 16) {
-                throw new IllegalStateException("partition " + partitionId + " buffer of shuffle " + shuffleId
-                        + " would exceed 2 GiB: one record is too large");
-            }
-            if (needed > bytes.length) {
-                long grown = Math.max(Math.max(INITIAL_BUFFER_BYTES, needed), 2L * bytes.length);
-                bytes = Arrays.copyOf(bytes, (int) Math.min(grown, Integer.MAX_VALUE - 16));
-            }
-        }
     }
 }
