@@ -250,7 +250,9 @@ public final class SluiceShuffleReader<K, C> implements ShuffleReader<K, C> {
                             (mapIndex, attemptId, sequence, raw, offset, length) -> {
                                 wireBytesFetched = reader.bytesFetched();
                                 if (length > 0) {
-                                    put(java.util.Arrays.copyOfRange(raw, offset, offset + length));
+                                    // The reader hands over a fresh array: queue it as is unless it holds more.
+                                    boolean whole = offset == 0 && length == raw.length;
+                                    put(whole ? raw : java.util.Arrays.copyOfRange(raw, offset, offset + length));
                                 }
                             });
                     wireBytesFetched = reader.bytesFetched();

@@ -232,7 +232,7 @@ public final class PartitionReader {
                     filter.accept(batch.header);
                     continue;
                 }
-                byte[] raw = codec.decode(batch);
+                byte[] raw = codec.decodeVerified(batch);
                 filter.accept(batch.header);
                 try {
                     consumer.accept(mapIndex, batch.header.attemptId, batch.header.sequence, raw, 0, raw.length);

@@ -11,7 +11,9 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
 /**
  * Turns raw record bytes into batches and back: compression (LZ4 block format or one Zstandard frame), CRC32C of
  * the stored bytes, and every check on the way out. Compatible with the Swift servers' liblz4
- * ({@code LZ4_compress_default} / {@code LZ4_decompress_safe} with the known raw length) and libzstd. Thread-safe.
+ * ({@code LZ4_compress_default} / {@code LZ4_decompress_safe} with the known raw length) and libzstd. Not
+ * thread-safe: it keeps one compression target that every {@link #encode} reuses, so each push session and each
+ * partition reader has its own.
  */
 public final class BatchCodec {
     private static final LZ4Factory LZ4 = LZ4Factory.fastestInstance();
@@ -19,6 +21,8 @@ public final class BatchCodec {
     private final LZ4Compressor lz4Compressor = LZ4.fastCompressor();
     private final LZ4SafeDecompressor lz4Decompressor = LZ4.safeDecompressor();
     private final int zstdLevel;
+    /** Compression output, reused by every encode; its result is copied out at the compressed length. */
+    private byte[] compressTarget = new byte[0];
 
     public BatchCodec(int zstdLevel) {
         this.zstdLevel = zstdLevel;
@@ -58,12 +62,12 @@ public final class BatchCodec {
             case BatchHeader.CODEC_NONE:
                 return null;
             case BatchHeader.CODEC_LZ4: {
-                byte[] target = new byte[lz4Compressor.maxCompressedLength(length)];
+                byte[] target = compressTarget(lz4Compressor.maxCompressedLength(length));
                 int written = lz4Compressor.compress(raw, offset, length, target, 0, target.length);
                 return Arrays.copyOf(target, written);
             }
             case BatchHeader.CODEC_ZSTD: {
-                byte[] target = new byte[(int) Math.min(Integer.MAX_VALUE - 16, Zstd.compressBound(length))];
+                byte[] target = compressTarget((int) Math.min(Integer.MAX_VALUE - 16, Zstd.compressBound(length)));
                 long written = Zstd.compressByteArray(target, 0, target.length, raw, offset, length, zstdLevel);
                 if (Zstd.isError(written)) {
                     throw new ProtocolException(StatusCode.INTERNAL_ERROR, "zstd compression of " + length
@@ -74,6 +78,14 @@ public final class BatchCodec {
             default:
                 throw new ProtocolException(StatusCode.INVALID_ARGUMENT, "unknown codec " + codec);
         }
+    }
+
+    /** The reused compression target, grown to at least {@code bytes}. */
+    private byte[] compressTarget(int bytes) {
+        if (compressTarget.length < bytes) {
+            compressTarget = new byte[bytes];
+        }
+        return compressTarget;
     }
 
     /**
@@ -103,6 +115,14 @@ public final class BatchCodec {
     /** Verifies the batch, then returns its raw bytes, decompressed to exactly {@code rawLength}. */
     public byte[] decode(Batch batch) throws CorruptBatchException {
         verify(batch);
+        return decodeVerified(batch);
+    }
+
+    /**
+     * Returns the raw bytes of a batch that {@link #verify} has already accepted (so its CRC32C is computed once),
+     * decompressed to exactly {@code rawLength}, in a new array that the caller owns.
+     */
+    public byte[] decodeVerified(Batch batch) throws CorruptBatchException {
         BatchHeader header = batch.header;
         byte[] src = batch.payload;
         int srcOffset = batch.payloadOffset;

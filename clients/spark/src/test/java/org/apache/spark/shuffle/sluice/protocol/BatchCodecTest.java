@@ -2,10 +2,12 @@ package org.apache.spark.shuffle.sluice.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -40,6 +42,23 @@ class BatchCodecTest {
                 assertTrue(batch.header.isLast());
                 assertArrayEquals(raw, codec.decode(batch), "codec " + id + " length " + raw.length);
             }
+        }
+    }
+
+    @Test
+    void aBatchKeepsItsBytesWhenTheNextEncodeReusesTheCompressionTarget() throws Exception {
+        for (byte id : new byte[] {BatchHeader.CODEC_LZ4, BatchHeader.CODEC_ZSTD}) {
+            byte[] first = compressible(1 << 18);
+            byte[] second = compressible(1 << 16); // smaller: the same target array is reused
+            Arrays.fill(second, 0, 4096, (byte) 'x');
+            Batch firstBatch = codec.encode(first, 0, first.length, id, 0, 0, 0, false);
+            byte[] firstStored = firstBatch.payload.clone();
+            Batch secondBatch = codec.encode(second, 0, second.length, id, 0, 0, 1, false);
+            assertEquals(id, firstBatch.header.codec);
+            assertNotSame(firstBatch.payload, secondBatch.payload);
+            assertArrayEquals(firstStored, firstBatch.payload, "codec " + id);
+            assertArrayEquals(first, codec.decode(firstBatch), "codec " + id);
+            assertArrayEquals(second, codec.decodeVerified(secondBatch), "codec " + id);
         }
     }
 
