@@ -22,6 +22,7 @@ import org.apache.spark.shuffle.sluice.protocol.ProtocolException;
 import org.apache.spark.shuffle.sluice.protocol.PushRequest;
 import org.apache.spark.shuffle.sluice.protocol.ShuffleKey;
 import org.apache.spark.shuffle.sluice.protocol.StatusCode;
+import org.apache.spark.shuffle.sluice.protocol.WireWriter;
 
 /**
  * One map task attempt's pushes. Batches for one worker are merged into multi-partition pushes of up to
@@ -44,6 +45,8 @@ public final class PushSession implements Closeable {
     private final long attemptId;
     private final BatchCodec codec;
     private final PushTracker tracker = new PushTracker();
+    /** Every push's body is encoded here; the connection has written it out before the next push reuses it. */
+    private final WireWriter pushBody;
     /** Current location per partition (newest epoch this session knows). */
     private final Map<Integer, PartitionLocation> current = new HashMap<>();
     private final Map<Integer, Integer> nextSequence = new HashMap<>();
@@ -76,6 +79,7 @@ public final class PushSession implements Closeable {
         this.mapIndex = mapIndex;
         this.attemptId = attemptId;
         this.codec = new BatchCodec(settings.zstdLevel);
+        this.pushBody = new WireWriter(settings.mergedPushBytes + (64 << 10));
         for (PartitionLocation location : table.locations()) {
             PartitionLocation known = current.get(location.partitionId);
             if (location.primary != null && (known == null || Integer.compareUnsigned(known.epoch, location.epoch) < 0)) {
@@ -220,14 +224,14 @@ public final class PushSession implements Closeable {
                     replica == null ? null : replica.workerId, replica == null ? null : replica.host,
                     replica == null ? 0 : replica.port, outgoing.batch));
         }
-        byte[] body = PushRequest.encode(key, Messages.ROLE_PRIMARY, entries);
+        PushRequest.encode(key, Messages.ROLE_PRIMARY, entries, pushBody);
         tracker.acquireSlot(settings.maxInFlightPushesTotal, settings.requestTimeoutMs);
         String primaryId = group.primary.workerId;
         Connection connection;
         CompletableFuture<Frame> reply;
         try {
             connection = workers.get(group.primary.host, group.primary.port);
-            reply = connection.request(PushRequest.frameType(entries.size()), body);
+            reply = connection.request(PushRequest.frameType(entries.size()), pushBody.buffer(), pushBody.size());
         } catch (IOException e) {
             // The primary cannot be reached: record the failure; the session thread revives away from it.
             tracker.complete(batches, blame(batches, primaryId, null), failed(batches.size(), StatusCode.IO_ERROR));

@@ -82,7 +82,8 @@ public final class Connection implements AutoCloseable {
 
     private String handshake(String identity) throws IOException {
         long requestId = nextRequestId.getAndIncrement();
-        writeFrame(MessageType.HELLO, requestId, Hello.encodeRequest(Hello.ROLE_CLIENT, identity));
+        byte[] helloBody = Hello.encodeRequest(Hello.ROLE_CLIENT, identity);
+        writeFrame(MessageType.HELLO, requestId, helloBody, helloBody.length);
         Frame reply = readFrame();
         if (reply.type != MessageType.HELLO || !reply.isResponse() || reply.requestId != requestId) {
             throw new ProtocolException(StatusCode.MALFORMED, "unexpected handshake reply type 0x"
@@ -122,6 +123,17 @@ public final class Connection implements AutoCloseable {
      * connection loss or time-out.
      */
     public CompletableFuture<Frame> request(int type, byte[] body) throws ConnectionException {
+        return request(type, body, body.length);
+    }
+
+    /**
+     * Sends {@code body[0, bodyLength)} as a request, like {@link #request(int, byte[])}. The body is written out
+     * before this returns, so the caller may reuse the array at once.
+     */
+    public CompletableFuture<Frame> request(int type, byte[] body, int bodyLength) throws ConnectionException {
+        if (bodyLength < 0 || bodyLength > body.length) {
+            throw new IllegalArgumentException("body length " + bodyLength + " of a " + body.length + "-byte array");
+        }
         ensureOpen();
         try {
             if (!inFlightPermits.tryAcquire(settings.requestTimeoutMs, TimeUnit.MILLISECONDS)) {
@@ -146,7 +158,7 @@ public final class Connection implements AutoCloseable {
             return future;
         }
         try {
-            writeFrame(type, requestId, body);
+            writeFrame(type, requestId, body, bodyLength);
         } catch (IOException e) {
             fail("write failed: " + e.getMessage());
         }
@@ -198,12 +210,12 @@ public final class Connection implements AutoCloseable {
         }
     }
 
-    private void writeFrame(int type, long requestId, byte[] body) throws IOException {
-        byte[] header = new FrameHeader(body.length, type, 0, requestId).encode();
+    private void writeFrame(int type, long requestId, byte[] body, int bodyLength) throws IOException {
+        byte[] header = new FrameHeader(bodyLength, type, 0, requestId).encode();
         writeLock.lock();
         try {
             output.write(header);
-            output.write(body);
+            output.write(body, 0, bodyLength);
             output.flush();
         } finally {
             writeLock.unlock();

@@ -41,14 +41,22 @@ public final class PushRequest {
     }
 
     public static byte[] encode(ShuffleKey key, int role, List<Entry> entries) {
-        if (entries.isEmpty() || entries.size() > MAX_ENTRIES) {
-            throw new IllegalArgumentException("push with " + entries.size() + " entries (1.." + MAX_ENTRIES + ")");
-        }
         int capacity = 64;
         for (Entry entry : entries) {
             capacity += 64 + entry.batch.encodedBytes();
         }
-        WireWriter writer = new WireWriter(capacity);
+        return encode(key, role, entries, new WireWriter(capacity)).toByteArray();
+    }
+
+    /**
+     * Encodes the push into {@code writer} after emptying it; the body is {@code writer.buffer()[0, writer.size())}.
+     * A push session keeps one writer for all its pushes, so that a push costs no new megabyte-sized array.
+     */
+    public static WireWriter encode(ShuffleKey key, int role, List<Entry> entries, WireWriter writer) {
+        if (entries.isEmpty() || entries.size() > MAX_ENTRIES) {
+            throw new IllegalArgumentException("push with " + entries.size() + " entries (1.." + MAX_ENTRIES + ")");
+        }
+        writer.reset();
         key.encode(writer);
         writer.writeU8(role).writeU32(entries.size());
         for (Entry entry : entries) {
@@ -59,6 +67,6 @@ public final class PushRequest {
             }
             entry.batch.encode(writer);
         }
-        return writer.size() == writer.buffer().length ? writer.buffer() : writer.toByteArray();
+        return writer;
     }
 }

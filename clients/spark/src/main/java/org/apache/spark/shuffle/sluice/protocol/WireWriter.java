@@ -19,6 +19,12 @@ public final class WireWriter {
         this(64);
     }
 
+    /** Empties the writer and keeps its array, so that one writer can encode message after message. */
+    public WireWriter reset() {
+        size = 0;
+        return this;
+    }
+
     private void ensure(int extraBytes) {
         long needed = (long) size + extraBytes;
         if (needed > Integer.MAX_VALUE - 16) {

@@ -102,6 +102,26 @@ class ProtocolEncodingTest {
     }
 
     @Test
+    void aReusedWriterEncodesEachPushAloneAfterALargerOne() throws Exception {
+        byte[] large = new byte[100_000];
+        byte[] small = {1, 2, 3};
+        Batch largeBatch = new Batch(new BatchHeader(1, 1, 0, 0, BatchHeader.CODEC_NONE, large.length, large.length,
+                Crc32c.checksum(large, 0, large.length)), large, 0);
+        Batch smallBatch = new Batch(new BatchHeader(2, 2, 0, BatchHeader.FLAG_LAST, BatchHeader.CODEC_NONE, 3, 3,
+                Crc32c.checksum(small, 0, 3)), small, 0);
+        ShuffleKey key = new ShuffleKey("a", 1);
+        List<PushRequest.Entry> first = List.of(new PushRequest.Entry(1, 0, "w2", "h", 80, largeBatch));
+        List<PushRequest.Entry> second = List.of(new PushRequest.Entry(2, 0, null, null, 0, smallBatch));
+        WireWriter writer = new WireWriter();
+        PushRequest.encode(key, Messages.ROLE_PRIMARY, first, writer);
+        assertArrayEquals(PushRequest.encode(key, Messages.ROLE_PRIMARY, first), writer.toByteArray());
+        byte[] array = writer.buffer();
+        PushRequest.encode(key, Messages.ROLE_PRIMARY, second, writer);
+        assertTrue(array == writer.buffer(), "the larger push's array is reused");
+        assertArrayEquals(PushRequest.encode(key, Messages.ROLE_PRIMARY, second), writer.toByteArray());
+    }
+
+    @Test
     void pushResponseStatuses() throws Exception {
         assertArrayEquals(new int[] {0, 1, 31}, Messages.decodePushStatuses(bytes("0000 0000 00000003 0000 0001 001f"), 3));
         // A head-only reply applies the head's status to every entry.
