@@ -109,14 +109,19 @@ def wait_until(condition, what: str, timeout_s: float = WAIT, on_timeout=lambda:
 
 
 def app_files(storage_dir: Path, app_id: str) -> dict[str, int]:
-    """Partition files of one application on one worker: relative path -> size."""
+    """Partition files of one application on one worker: relative path -> size. The worker may be deleting them
+    while this looks: os.walk skips a directory that vanished (Path.rglob raised FileNotFoundError)."""
     root = Path(storage_dir) / app_id
     files = {}
-    for f in root.rglob("*.data") if root.is_dir() else ():
-        try:
-            files[str(f.relative_to(storage_dir))] = f.stat().st_size
-        except FileNotFoundError:
-            pass
+    for directory, _, names in os.walk(root):
+        for name in names:
+            if not name.endswith(".data"):
+                continue
+            f = Path(directory) / name
+            try:
+                files[str(f.relative_to(storage_dir))] = f.stat().st_size
+            except FileNotFoundError:
+                pass
     return files
 
 
