@@ -51,7 +51,7 @@ public final class PartitionWriter: Sendable {
             try s.checkUsable(path: path)
             let fileBytes = s.index.fileBytes
             if fileBytes > 0 && fileBytes + batchBytes > config.hardLimitBytes { return .refusedHardSplit }
-            if batchBytes > config.flushBufferBytes {
+            if batchBytes >= config.directWriteMinBytes {
                 try writeOut(&s)
                 try writeDirect(&s, batch)
             } else {

@@ -3,14 +3,20 @@ import Testing
 @testable import SluiceStorage
 
 @Suite struct BufferAndLimitTests {
+    /// Without the buffer pool every buffered byte is charged as it arrives (FlushBufferPoolTests cover the pool).
+    static let unpooled = StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 64 << 10, flushBufferPoolBytes: 0)
+
+    private func unpooledStore(in temp: TempDirectory, budget: MemoryBudget) throws -> DirectoryPartitionStore {
+        try DirectoryPartitionStore(rootDirectory: temp.path, config: Self.unpooled, memoryBudget: budget,
+                                    logger: quietLogger)
+    }
+
     @Test func flushBufferIsBoundedAndBudgetReturnsToZero() throws {
         let temp = try TempDirectory()
         defer { temp.remove() }
         let budget = MemoryBudget(capacityBytes: 1 << 20)
-        // Without the buffer pool every buffered byte is charged as it arrives (FlushBufferPoolTests cover the pool).
-        let config = StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 64 << 10, flushBufferPoolBytes: 0)
-        let store = try DirectoryPartitionStore(rootDirectory: temp.path, config: config, memoryBudget: budget,
-                                                logger: quietLogger)
+        let config = Self.unpooled
+        let store = try unpooledStore(in: temp, budget: budget)
         let a = try key(partition: 1)
         let b = try key(partition: 2)
         for sequence in UInt32(0)..<20 {
@@ -40,6 +46,33 @@ import Testing
         #expect(budget.usedBytes == 132)
         try store.close()
         #expect(budget.usedBytes == 0)
+    }
+
+    @Test func batchesOfHalfTheBufferOrMoreAreWrittenOutAtOnceInOrder() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let budget = MemoryBudget(capacityBytes: 1 << 20)
+        let config = Self.unpooled
+        let store = try unpooledStore(in: temp, budget: budget)
+        let k = try key(partition: 1)
+        let small = makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 500)
+        let half = makeBatch(mapIndex: 0, sequence: 1, payloadBytes: config.directWriteMinBytes - BatchHeader.byteCount)
+        let belowHalf = makeBatch(mapIndex: 0, sequence: 2,
+                                  payloadBytes: config.directWriteMinBytes - BatchHeader.byteCount - 1)
+        let writer = { try #require(store.existingWriter(k)) }
+
+        _ = try store.append(k, batch: small)
+        #expect(try writer().bufferedBytes == small.encodedByteCount)
+        _ = try store.append(k, batch: half)  // writes the buffered batch out first, then itself: no copy, no charge
+        #expect(try writer().bufferedBytes == 0)
+        #expect(budget.usedBytes == 0)
+        #expect(budget.peakBytes == small.encodedByteCount)
+        _ = try store.append(k, batch: belowHalf)
+        #expect(try writer().bufferedBytes == belowHalf.encodedByteCount)
+
+        let stored = try readAll(store, k)
+        #expect(stored.bytes == encoded(small) + encoded(half) + encoded(belowHalf))
+        try store.close()
     }
 
     @Test func softAndHardLimitsProduceOutcomes() throws {
