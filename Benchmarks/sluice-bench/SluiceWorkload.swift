@@ -55,8 +55,8 @@ struct SluiceWorkload {
         var phases: [Phase] = []
 
         let storedBytes = mappers * bytesPerMap * scenario.replicas
-        // The record pool is generated on first use (~1 billion instructions under callgrind); that must not land inside the first timed push
-        // (it did in runs with --no-local-disk-shuffle, whose baseline otherwise touches it first).
+        // The record pool is generated on first use (~1 billion instructions under callgrind); that must not land
+        // inside the first timed push (it did in runs with --no-local-disk-shuffle, whose baseline touches it first).
         _ = RecordPool.shared
         _ = latencies.take()
         var snapshot = meter?.begin()
