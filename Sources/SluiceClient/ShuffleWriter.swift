@@ -148,26 +148,44 @@ public final class ShuffleWriter {
         return group.bytes
     }
 
+    /// Sends every pending group. Sending one may move batches into another group (see `send`), so this loops
+    /// until nothing is pending; each batch moves at most once, since only this thread changes locations.
     private func sendAllPending() throws {
-        for endpoint in pending.keys.sorted() { try send(endpoint: endpoint) }
+        while let endpoint = pending.keys.min() { try send(endpoint: endpoint) }
     }
 
+    /// Sends the group pending for `endpoint` as one push. A batch whose partition was revived since it was
+    /// queued (its primary is no longer `endpoint`) moves to its new primary's group instead: the epoch and
+    /// replica in a push entry must always be those of the worker it is sent to. Sending it to the old primary
+    /// with the new epoch would store it where no reader looks, and, when the old primary is the new replica,
+    /// have that worker replicate to itself.
     private func send(endpoint: String) throws {
         guard let group = pending.removeValue(forKey: endpoint), !group.batches.isEmpty else { return }
+        var batches: [OutgoingBatch] = []
         var entries: [PushEntry] = []
         var epochs: [UInt32] = []
         var replicaIds: [String?] = []
+        batches.reserveCapacity(group.batches.count)
         for outgoing in group.batches {
-            let location = current[outgoing.partitionId]
-            epochs.append(location?.epoch ?? 0)
-            replicaIds.append(location?.replica?.workerId)
-            entries.append(PushEntry(partitionId: outgoing.partitionId, epoch: location?.epoch ?? 0,
-                                     replica: location?.replica, batch: outgoing.batch))
+            guard let location = current[outgoing.partitionId], let primary = location.primary,
+                  let target = primaryEndpoints[Int(outgoing.partitionId)] else {
+                throw ClientError(.unknownPartition, "no location for partition \(outgoing.partitionId) of \(handle.shuffle)")
+            }
+            guard target == endpoint else {
+                _ = Self.add(outgoing, bytes: outgoing.batch.encodedByteCount, to: &pending[target, default: (primary, [], 0)])
+                continue
+            }
+            batches.append(outgoing)
+            epochs.append(location.epoch)
+            replicaIds.append(location.replica?.workerId)
+            entries.append(PushEntry(partitionId: outgoing.partitionId, epoch: location.epoch,
+                                     replica: location.replica, batch: outgoing.batch))
         }
+        guard !batches.isEmpty else { return }
         let push = PushRequest(shuffle: handle.shuffle, role: .primary, entries: entries)
         try tracker.acquireSlot(limit: config.maxInFlightPushesTotal, timeoutMs: config.requestTimeoutMs)
         let tracker = self.tracker
-        let batches = group.batches
+        let sentBatches = batches
         let sentEpochs = epochs
         let primaryId = group.worker.workerId
         let primaryOnly = Array(repeating: primaryId, count: batches.count)
@@ -193,14 +211,14 @@ public final class ShuffleWriter {
             if let recordLatency { recordLatency(Monotonic.nowNs() &- sentAtNs) }
             switch result {
             case .success(let frame):
-                let statuses = (try? PushResponse.decode(body: frame.body))?.statuses(count: batches.count)
-                    ?? Array(repeating: .internalError, count: batches.count)
-                tracker.complete(batches, epochs: sentEpochs, suspects: suspectsByStatus(statuses), statuses: statuses)
+                let statuses = (try? PushResponse.decode(body: frame.body))?.statuses(count: sentBatches.count)
+                    ?? Array(repeating: .internalError, count: sentBatches.count)
+                tracker.complete(sentBatches, epochs: sentEpochs, suspects: suspectsByStatus(statuses), statuses: statuses)
             case .failure:
                 // The primary itself did not answer: avoid it.
                 pool.remove(endpoint: endpoint)
-                tracker.complete(batches, epochs: sentEpochs, suspects: primaryOnly,
-                                 statuses: Array(repeating: .ioError, count: batches.count))
+                tracker.complete(sentBatches, epochs: sentEpochs, suspects: primaryOnly,
+                                 statuses: Array(repeating: .ioError, count: sentBatches.count))
             }
         }
     }

@@ -1,0 +1,77 @@
+import SluiceClient
+import SluiceCore
+import Synchronization
+import Testing
+
+/// Seeded worker-loss runs against real processes: three workers, replication on, one worker SIGKILLed at a
+/// seeded point of a multi-mapper push (or of the read that follows). Every push must complete and every
+/// (map, partition) pair must read back with its length and CRC. A failing seed is the test's argument;
+/// replay it with `SLUICE_KILL_SEED=N swift test --filter WorkerLossTests`.
+@Suite(.serialized) struct WorkerLossTests {
+    static func clientConfig(_ masterEndpoint: String) -> ClientConfig {
+        // Small batches and merged pushes: many pushes in flight, so a kill lands between enqueue and send.
+        ClientConfig(masterEndpoint: masterEndpoint, codec: .lz4, pushBufferBytes: 4 << 10,
+                     mergedPushBytes: 64 << 10, maxInFlightPushesTotal: 2, requestTimeoutMs: 10_000, replicate: true)
+    }
+
+    static func workload(_ seed: UInt64) -> LossWorkload {
+        LossWorkload(seed: seed, mappers: 6, partitions: 8, recordsPerMap: 800)
+    }
+
+    @Test(.enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"),
+          arguments: KillSeeds.all)
+    func workerKilledDuringPushLosesNothing(seed: UInt64) throws {
+        let cluster = try ProcessCluster(workers: 3)
+        defer { cluster.shutdown() }
+        var generator = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15)
+        let workload = Self.workload(seed)
+        let victim = Int.random(in: 0..<3, using: &generator)
+        let killAt = Int.random(in: workload.totalRecords / 20...workload.totalRecords * 9 / 10, using: &generator)
+        let client = SluiceClient(config: Self.clientConfig(cluster.masterEndpoint))
+        defer { client.close() }
+        let key = ShuffleKey(applicationId: "loss-push-\(seed)", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: workload.mappers, numPartitions: workload.partitions)
+        let killed = Mutex(false)
+        try workload.writeAll(client: client, handle: handle) { written in
+            guard written == killAt else { return }
+            cluster.kill(worker: victim)
+            killed.withLock { $0 = true }
+        }
+        let wasKilled = killed.withLock { $0 }
+        #expect(wasKilled, "seed \(seed): the kill point was never reached")
+        let reader = SluiceClient(config: Self.clientConfig(cluster.masterEndpoint))
+        defer { reader.close() }
+        let wrong = try workload.mismatches(reader: reader.reader(key), expected: workload.expected())
+        #expect(wrong.isEmpty, "seed \(seed), worker-\(victim) killed after \(killAt) records: \(wrong.prefix(5))")
+    }
+
+    @Test(.enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"),
+          arguments: KillSeeds.all)
+    func primaryKilledDuringFetchLosesNothing(seed: UInt64) throws {
+        let cluster = try ProcessCluster(workers: 3)
+        defer { cluster.shutdown() }
+        var generator = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15)
+        let workload = Self.workload(seed)
+        let client = SluiceClient(config: Self.clientConfig(cluster.masterEndpoint))
+        defer { client.close() }
+        let key = ShuffleKey(applicationId: "loss-fetch-\(seed)", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: workload.mappers, numPartitions: workload.partitions)
+        try workload.writeAll(client: client, handle: handle) { _ in }
+        let expected = workload.expected()
+        // The victim is the primary of the last partition, so the read reaches a dead primary after the kill.
+        let last = try #require(handle.locations.locations.first { $0.partitionId == workload.partitions - 1 })
+        let victim = try #require(last.primary.flatMap { cluster.index(of: $0.workerId) })
+        let batchEstimate = expected.count  // at least one batch per non-empty pair
+        let killAt = Int.random(in: 1...max(1, batchEstimate * 3 / 4), using: &generator)
+        let reader = client.reader(key)
+        var killed = false
+        let wrong = try workload.mismatches(reader: reader, expected: expected) { consumed in
+            guard consumed == killAt else { return }
+            cluster.kill(worker: victim)
+            killed = true
+        }
+        #expect(killed, "seed \(seed): the kill point was never reached")
+        #expect(wrong.isEmpty, "seed \(seed), worker-\(victim) killed after \(killAt) batches: \(wrong.prefix(5))")
+        #expect(reader.failovers > 0, "seed \(seed): the last partition's primary was dead, so its replica was read")
+    }
+}
