@@ -43,6 +43,16 @@ public struct ReadFilter: Sendable {
         return true
     }
 
+    /// Whether `finish()` would succeed.
+    public var isComplete: Bool {
+        do {
+            try finish()
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// Throws `ReadError.incomplete` unless every winning attempt that wrote anything is complete
     /// and every map in `nonEmptyMaps` wrote something.
     public func finish() throws(ReadError) {

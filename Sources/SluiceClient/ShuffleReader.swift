@@ -4,7 +4,8 @@ import SluiceNet
 
 /// Reads partitions of one shuffle: asks the master once for every epoch's locations, reads each epoch from its
 /// primary and, on any failure (connection, status, checksum), from its replica — batches already delivered
-/// from the failed copy are dropped as repeats — and hands over only verified batches of winning attempts.
+/// from the failed copy are dropped as repeats — and, when what it read is incomplete, the copies it skipped;
+/// hands over only verified batches of winning attempts.
 /// Fails with `ReadError` instead of returning short data. Used from one thread.
 public final class ShuffleReader {
     public let shuffle: ShuffleKey
@@ -48,15 +49,21 @@ public final class ShuffleReader {
         var filter = ReadFilter(winners: winners.filter { mapRange.contains($0.key) },
                                 nonEmptyMaps: nonEmptyMaps.filter { mapRange.contains($0) })
         var unreadable: [String] = []
+        // Copies not read because an earlier copy of the same epoch read without error.
+        var unread: [(location: PartitionLocation, role: PartitionRole, worker: WorkerAddress)] = []
         for location in try locations(of: partitionId) {
             var failures: [String] = []
             var missing = 0
             var done = false
             for copy in location.copies {
+                if done {
+                    unread.append((location, copy.role, copy.worker))
+                    continue
+                }
                 do {
                     try readCopy(location, copy.role, copy.worker, mapRange, &filter, consume)
                     done = true
-                    break
+                    continue
                 } catch let error as ClientError where error.status == .unknownPartition {
                     missing += 1
                     failures.append("\(copy.role) \(copy.worker): no such file")
@@ -73,6 +80,21 @@ public final class ShuffleReader {
             if !done && missing == 0 {
                 unreadable.append("epoch \(location.epoch): " + failures.joined(separator: "; "))
             }
+        }
+        if filter.isComplete { return }
+        // A copy can read without error and still be short (its file lost a tail to a failed write, or a batch
+        // was stored under another copy by a misrouted push): read the other copies too. The filter hands over
+        // only what was not kept yet, so nothing is delivered twice.
+        for copy in unread {
+            failovers += 1
+            do {
+                try readCopy(copy.location, copy.role, copy.worker, mapRange, &filter, consume)
+            } catch let error as CallerError {
+                throw error.underlying
+            } catch {
+                unreadable.append("epoch \(copy.location.epoch) \(copy.role) \(copy.worker): \(error)")
+            }
+            if filter.isComplete { return }
         }
         // An epoch no copy of which can be read is fatal only if it held winning data: after a map stage rerun
         // the new attempts write to revived epochs, and a dead worker's old epoch holds only losers. The

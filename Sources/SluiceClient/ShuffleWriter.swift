@@ -62,7 +62,8 @@ public final class ShuffleWriter {
     /// Emptied buffers a writer keeps for reuse.
     static let maxSpareBuffers = 16
 
-    private func setLocation(_ location: PartitionLocation) {
+    /// Makes `location` the partition's current one (after a revive; tests call it to place a revive exactly).
+    func setLocation(_ location: PartitionLocation) {
         current[location.partitionId] = location
         if Int(location.partitionId) < primaryEndpoints.count {
             primaryEndpoints[Int(location.partitionId)] = location.primary?.endpoint
@@ -233,6 +234,11 @@ public final class ShuffleWriter {
         for failure in failed {
             var outgoing = failure.outgoing
             outgoing.attempts += 1
+            guard failure.status != .shuffleDeleted else {
+                throw ClientError(.shuffleDeleted, "\(handle.shuffle) was deleted: worker \(failure.workerId) refused "
+                                  + "batch \(outgoing.batch.header.sequence) of map \(mapIndex) for partition "
+                                  + "\(outgoing.partitionId)")
+            }
             guard outgoing.attempts <= config.maxPushRetries else {
                 throw ClientError(failure.status, "batch \(outgoing.batch.header.sequence) of map \(mapIndex) for "
                                   + "partition \(outgoing.partitionId) failed \(outgoing.attempts) times")

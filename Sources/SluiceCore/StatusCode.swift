@@ -30,6 +30,8 @@ public enum StatusCode: UInt16, Sendable, CaseIterable, CustomStringConvertible 
     case unknownWorker = 23
     /// The master has no live worker to place a partition on.
     case noWorkers = 24
+    /// The shuffle was unregistered (or its application ended): nothing more is stored for it. Not retried.
+    case shuffleDeleted = 25
     /// Stored data failed its checksum or its header is invalid.
     case corrupt = 30
     /// The replica did not take the batch (dead, timed out or refused); nothing was acknowledged.
@@ -59,6 +61,7 @@ public enum StatusCode: UInt16, Sendable, CaseIterable, CustomStringConvertible 
         case .unknownStream: "unknown-stream"
         case .unknownWorker: "unknown-worker"
         case .noWorkers: "no-workers"
+        case .shuffleDeleted: "shuffle-deleted"
         case .corrupt: "corrupt"
         case .replicationFailed: "replication-failed"
         case .ioError: "io-error"

@@ -50,6 +50,7 @@ extension MasterState {
             return LocationsResponse(head: ResponseHead(.unknownShuffle, "unknown shuffle \(request.shuffle)"))
         }
         applications[request.shuffle.applicationId] = nowMs
+        reportFailed(request.failedWorkerId)
         var epochs = record.partitions[request.partitionId] ?? []
         if let newest = epochs.last, newest.epoch > request.failedEpoch, let location = location(request.partitionId, newest),
            location.primary != nil {

@@ -23,6 +23,7 @@ extension MasterState {
             return WorkerHeartbeatResponse(head: ResponseHead(.unknownWorker, "register again"))
         }
         record.lastHeartbeatMs = nowMs
+        record.reportedFailed = false
         record.freeBytes = request.freeBytes
         record.draining = request.draining
         workers[request.workerId] = record
@@ -81,9 +82,20 @@ extension MasterState {
         return events
     }
 
-    /// Workers that may receive new slots: alive and not draining.
+    /// Workers that may receive new slots: alive, not draining and not reported failed since their last heartbeat.
+    /// When every such worker was reported, the reports are ignored: a burst of client errors must not leave a
+    /// cluster of live workers with nowhere to place.
     public var slotCandidates: [SlotAllocator.Candidate] {
-        workers.values.filter { $0.alive && !$0.draining }
+        let placeable = workers.values.filter { $0.alive && !$0.draining }
+        let trusted = placeable.filter { !$0.reportedFailed }
+        return (trusted.isEmpty ? placeable : trusted)
             .map { SlotAllocator.Candidate(address: $0.address, freeBytes: $0.freeBytes) }
+    }
+
+    /// A client could not use `workerId` (unreachable, refused, failed its replica): place nothing new there until
+    /// it heartbeats again.
+    mutating func reportFailed(_ workerId: String) {
+        guard !workerId.isEmpty else { return }
+        workers[workerId]?.reportedFailed = true
     }
 }

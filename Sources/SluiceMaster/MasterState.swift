@@ -14,6 +14,10 @@ public struct MasterState: Sendable {
         public var draining: Bool
         /// False once the worker was silent past the heartbeat time-out; it gets no slots until it registers again.
         public var alive: Bool
+        /// True once a client named this worker as failed in a revive: it gets no new slots until it heartbeats
+        /// again. A live worker does so within one interval; a dead one never does, and is not placed on while
+        /// its heartbeat time-out runs.
+        public var reportedFailed = false
     }
 
     /// One epoch of one partition, by worker id (either copy may be unknown after a rebuild).

@@ -6,6 +6,7 @@ import Synchronization
 public final class PeriodicThread: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let running = Atomic<Bool>(false)
+    private let runSoon = Atomic<Bool>(false)
     private let wake = ConditionVariable()
     private let finished = ConditionVariable()
 
@@ -21,7 +22,9 @@ public final class PeriodicThread: Sendable {
             try NetThread.spawn { [self] in
                 while !isStopping {
                     let delayMs = body()
-                    wake.wait(until: { self.isStopping }, timeoutMs: max(delayMs, 0))
+                    wake.wait(until: { self.isStopping || self.runSoon.load(ordering: .sequentiallyConsistent) },
+                              timeoutMs: max(delayMs, 0))
+                    runSoon.store(false, ordering: .sequentiallyConsistent)
                 }
                 running.store(false, ordering: .sequentiallyConsistent)
                 finished.broadcast()
@@ -30,6 +33,12 @@ public final class PeriodicThread: Sendable {
             running.store(false, ordering: .sequentiallyConsistent)
             throw error
         }
+    }
+
+    /// Runs the body again as soon as its current run (or wait) ends, instead of after the delay it asked for.
+    public func runNow() {
+        runSoon.store(true, ordering: .sequentiallyConsistent)
+        wake.broadcast()
     }
 
     /// Asks the loop to stop without waiting: the body's current run finishes, no further run starts.

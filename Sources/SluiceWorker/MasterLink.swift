@@ -30,6 +30,11 @@ final class MasterLink: Sendable {
         try thread.start { [self] in beatOrBackOff() }
     }
 
+    /// Heartbeats at once (a change the master must know now, such as draining) instead of at the next interval.
+    func beatNow() {
+        thread.runNow()
+    }
+
     /// Stops the loop and waits for it (bounded), closing the master connection.
     func stop() {
         thread.requestStop()

@@ -16,21 +16,35 @@ struct PushProcessor {
         guard request.type != MessageType.pushBatch.rawValue || count == 1 else {
             throw ProtocolError(.malformed, "pushBatch carries exactly one entry, got \(count)")
         }
-        if worker.isDraining || worker.isDeleted(push.shuffle) {
-            let status: StatusCode = worker.isDraining ? .shuttingDown : .unknownShuffle
+        if let refusal = refusal(of: push, from: connection) {
             worker.metrics.refusedBatches.increment(by: count)
-            connection.respond(to: request, body: PushResponse(head: ResponseHead(status, "push refused"),
-                                                               entryStatuses: Array(repeating: status, count: count)).encoded())
+            connection.respond(to: request, body: PushResponse(head: ResponseHead(refusal, "push refused"),
+                                                               entryStatuses: Array(repeating: refusal, count: count)).encoded())
             return
         }
         var statuses = [StatusCode](repeating: .ok, count: count)
+        let selfId = worker.address?.workerId
+        var namesSelf = 0
         for (index, entry) in push.entries.enumerated() {
+            if push.role == .primary, let replica = entry.replica, replica.workerId == selfId {
+                // Acknowledging would leave one copy: the client routed this batch with a stale location.
+                statuses[index] = .invalidArgument
+                namesSelf += 1
+                continue
+            }
             do {
                 try BatchCodec.verify(entry.batch)
             } catch {
                 statuses[index] = .corrupt
                 worker.metrics.corruptBatches.increment()
             }
+        }
+        if namesSelf > 0 {
+            worker.metrics.refusedBatches.increment(by: namesSelf)
+            worker.logger.warning("push names this worker as its own replica", metadata: [
+                "shuffle.key": "\(push.shuffle)", "entries.refused": "\(namesSelf)",
+                "peer.address": "\(connection.peerAddress)",
+            ])
         }
         // Group replicated entries by replica endpoint: one forwarded push per replica worker.
         var groups: [String: (address: WorkerAddress, indexes: [Int])] = [:]
@@ -48,6 +62,19 @@ struct PushProcessor {
             forward(push, group.indexes, to: group.address, endpoint: endpoint, completion: completion)
         }
         appendLocally(push, statuses: statuses, completion: completion)
+    }
+
+    /// Why the whole push is refused, if it is: the worker is draining, or the shuffle was deleted (logged once
+    /// per shuffle, so a writer that keeps pushing does not flood the log).
+    private func refusal(of push: PushRequest, from connection: ServerConnection) -> StatusCode? {
+        if worker.isDraining { return .shuttingDown }
+        guard worker.isDeleted(push.shuffle) else { return nil }
+        if worker.firstRefusalOfDeleted(push.shuffle) {
+            worker.logger.warning("push to a deleted shuffle refused", metadata: [
+                "shuffle.key": "\(push.shuffle)", "peer.address": "\(connection.peerAddress)",
+            ])
+        }
+        return .shuffleDeleted
     }
 
     private func appendLocally(_ push: PushRequest, statuses: [StatusCode], completion: PushCompletion) {

@@ -23,8 +23,9 @@ public final class WorkerServer: Sendable {
         var pressureFlusher: PressureFlusher?
         var address: WorkerAddress?
         var draining = false
-        /// Shuffles deleted on the master's word: late pushes to them are refused, never recreated.
-        var deletedShuffles: Set<ShuffleKey> = []
+        /// Shuffles deleted on the master's word: late pushes to them are refused, never recreated. The value
+        /// says whether a refused push was logged already (one log line per deleted shuffle).
+        var deletedShuffles: [ShuffleKey: Bool] = [:]
     }
 
     /// Opens (and recovers) the store. Nothing listens until `start()`.
@@ -111,9 +112,13 @@ public final class WorkerServer: Sendable {
     }
 
     /// Marks the worker as draining: new pushes are refused with `shuttingDown` (clients revive elsewhere)
-    /// and the master gives it no new slots. Reads keep being served.
+    /// and the master gives it no new slots: it is told at once, not at the next heartbeat. Reads keep being served.
     public func beginDraining() {
-        lifecycle.withLock { $0.draining = true }
+        let link = lifecycle.withLock { state in
+            state.draining = true
+            return state.masterLink
+        }
+        link?.beatNow()
     }
 
     /// The shuffles this worker holds files of.
@@ -121,14 +126,23 @@ public final class WorkerServer: Sendable {
 
     var isDraining: Bool { lifecycle.withLock { $0.draining } }
 
-    func isDeleted(_ shuffle: ShuffleKey) -> Bool { lifecycle.withLock { $0.deletedShuffles.contains(shuffle) } }
+    func isDeleted(_ shuffle: ShuffleKey) -> Bool { lifecycle.withLock { $0.deletedShuffles[shuffle] != nil } }
+
+    /// Records that a push to a deleted shuffle was refused; true the first time for that shuffle (log it then).
+    func firstRefusalOfDeleted(_ shuffle: ShuffleKey) -> Bool {
+        lifecycle.withLock { state in
+            guard state.deletedShuffles[shuffle] == false else { return false }
+            state.deletedShuffles[shuffle] = true
+            return true
+        }
+    }
 
     /// Deletes a shuffle's files on the master's word and refuses later pushes to it.
     func deleteShuffle(_ shuffle: ShuffleKey) {
         lifecycle.withLock { state in
             // Bounded: the set only needs to outlive in-flight pushes; start over when it grows large.
-            if state.deletedShuffles.count >= 100_000 { state.deletedShuffles = [] }
-            state.deletedShuffles.insert(shuffle)
+            if state.deletedShuffles.count >= 100_000 { state.deletedShuffles = [:] }
+            if state.deletedShuffles[shuffle] == nil { state.deletedShuffles[shuffle] = false }
         }
         do {
             let removed = try store.deleteShuffle(applicationId: shuffle.applicationId, shuffleId: shuffle.shuffleId)

@@ -42,7 +42,7 @@ import Testing
         let late = try BatchCodec.encode(raw: [1, 2, 3][...], codec: .none, mapIndex: 0, attemptId: 1, sequence: 0,
                                          isLast: true)
         #expect(try pushRaw(Batch(header: late.header, payload: late.stored[...]), partitionId: 0, handle: handle)
-                == .unknownShuffle)
+                == .shuffleDeleted)
         #expect(try data.mismatches(reader: client.reader(kept), attemptId: Self.winner).isEmpty)
     }
 

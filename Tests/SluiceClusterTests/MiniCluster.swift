@@ -4,6 +4,7 @@ import SluiceClient
 import SluiceCore
 import SluiceMaster
 import SluiceWorker
+import Synchronization
 
 /// An in-process cluster on 127.0.0.1 with random ports: one master and N workers with temporary storage.
 /// Workers and the master can be stopped and restarted to test failures.
@@ -16,10 +17,15 @@ final class MiniCluster: @unchecked Sendable {
     let logger: Logger
     let settings: MasterSettings
 
-    init(workers count: Int, workerOverrides: [String: String] = [:], applicationTimeoutMs: UInt64 = 60_000) throws {
-        settings = MasterSettings(workerHeartbeatIntervalMs: 100, workerHeartbeatTimeoutMs: 2_000,
+    /// - Parameters:
+    ///   - heartbeatIntervalMs: what the master tells workers; the heartbeat time-out is 20 times it.
+    ///   - logs: where the servers' log records go (else warnings and errors go to standard error).
+    init(workers count: Int, workerOverrides: [String: String] = [:], applicationTimeoutMs: UInt64 = 60_000,
+         heartbeatIntervalMs: UInt64 = 100, logs: CapturedLogs? = nil) throws {
+        settings = MasterSettings(workerHeartbeatIntervalMs: heartbeatIntervalMs,
+                                  workerHeartbeatTimeoutMs: heartbeatIntervalMs * 20,
                                   applicationTimeoutMs: applicationTimeoutMs, deletedShuffleRetentionMs: 60_000)
-        var logger = Logger(label: "sluice.test")
+        var logger = logs.map { logs in Logger(label: "sluice.test") { _ in logs.handler() } } ?? Logger(label: "sluice.test")
         logger.logLevel = .warning
         self.logger = logger
         root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-mini-\(UUID().uuidString)")
@@ -83,4 +89,40 @@ struct TimedOut: Error, CustomStringConvertible {
 /// Polls `condition` until it holds or `timeoutMs` passes (a deadline, not a fixed sleep); throws on time-out.
 func waitUntil(_ what: String, timeoutMs: Int = 10_000, _ condition: () -> Bool) throws {
     guard waitUntil(timeoutMs: timeoutMs, condition) else { throw TimedOut(what: what) }
+}
+
+/// Log records kept in memory, for tests that assert what a server logged (the logging system is never
+/// bootstrapped in tests).
+final class CapturedLogs: Sendable {
+    /// One record: level, message and metadata rendered as strings.
+    struct Record: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+    }
+
+    private let records = Mutex<[Record]>([])
+
+    var all: [Record] { records.withLock { $0 } }
+
+    func handler() -> some LogHandler { Handler(logs: self) }
+
+    fileprivate func append(_ record: Record) { records.withLock { $0.append(record) } }
+
+    private struct Handler: LogHandler {
+        let logs: CapturedLogs
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .info
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+            logs.append(Record(level: event.level, message: event.message.description,
+                               metadata: merged.mapValues(\.description)))
+        }
+    }
 }

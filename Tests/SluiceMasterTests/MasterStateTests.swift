@@ -53,6 +53,34 @@ import SluiceCore
         #expect(reply.head.status == .noWorkers)
     }
 
+    @Test func workerNamedFailedInAReviveGetsNoSlotsUntilItHeartbeats() {
+        var s = state(workers: ["a", "b", "c"])
+        _ = register(&s)
+        _ = s.revive(ReviveRequest(shuffle: Self.key, partitionId: 0, failedEpoch: 0, failedWorkerId: "c"), nowMs: 1)
+        #expect(Set(s.slotCandidates.map(\.address.workerId)) == ["a", "b"])
+        let other = ShuffleKey(applicationId: "app", shuffleId: 2)
+        let placed = s.registerShuffle(RegisterShuffleRequest(shuffle: other, numMappers: 1, numPartitions: 30,
+                                                              replicate: true), nowMs: 2).table.locations
+        #expect(placed.count == 30)
+        #expect(placed.allSatisfy { $0.primary?.workerId != "c" && $0.replica?.workerId != "c" })
+        // Revives of other partitions avoid it too, not only the one that named it.
+        let revived = s.revive(ReviveRequest(shuffle: Self.key, partitionId: 1, failedEpoch: 0, failedWorkerId: ""),
+                               nowMs: 3).table.locations
+        #expect(revived.allSatisfy { $0.primary?.workerId != "c" && $0.replica?.workerId != "c" })
+        // A heartbeat proves it alive again.
+        _ = s.workerHeartbeat(WorkerHeartbeatRequest(workerId: "c", freeBytes: 1_000, shuffles: []), nowMs: 4)
+        #expect(Set(s.slotCandidates.map(\.address.workerId)) == ["a", "b", "c"])
+    }
+
+    @Test func reportsAgainstEveryWorkerAreIgnoredRatherThanPlacingNowhere() {
+        var s = state(workers: ["a", "b"])
+        _ = register(&s)
+        for failed in ["a", "b"] {
+            _ = s.revive(ReviveRequest(shuffle: Self.key, partitionId: 0, failedEpoch: 0, failedWorkerId: failed), nowMs: 1)
+        }
+        #expect(Set(s.slotCandidates.map(\.address.workerId)) == ["a", "b"])
+    }
+
     @Test func registerShuffleIsIdempotent() {
         var s = state(workers: ["a", "b"])
         let first = register(&s)

@@ -25,7 +25,8 @@ import org.apache.spark.shuffle.sluice.protocol.StatusCode;
 /**
  * Reads partitions of one shuffle. Asks the master once for every epoch's locations; reads each epoch from its
  * primary and, on any failure (connection, status, checksum), from its replica — batches already delivered from the
- * failed copy are dropped as repeats — and hands over only verified batches of winning attempts. An epoch that any
+ * failed copy are dropped as repeats — and, when what it read is incomplete, the copies it skipped; hands over only
+ * verified batches of winning attempts. An epoch that any
  * copy reports as unknownPartition holds no acknowledged data (a batch is acknowledged only once every copy stored
  * it) and counts as empty; completeness is checked at the end. Never returns short data. Used from one thread.
  */
@@ -96,10 +97,28 @@ public final class PartitionReader {
         }
         ReadFilter filter = new ReadFilter(winnersInRange, nonEmptyInRange);
         List<String> unreadable = new ArrayList<>();
+        List<SkippedCopy> skipped = new ArrayList<>();
         for (PartitionLocation location : locations(partitionId)) {
-            String failure = readEpoch(location, startMapIndex, endMapIndex, filter, consumer);
+            String failure = readEpoch(location, startMapIndex, endMapIndex, filter, consumer, skipped);
             if (failure != null) {
                 unreadable.add(failure);
+            }
+        }
+        // A copy can read without error and still be short (its file lost a tail to a failed write, or a batch was
+        // stored under another copy by a misrouted push): read the copies skipped so far. The filter hands over only
+        // what was not kept yet, so nothing is delivered twice.
+        for (SkippedCopy copy : skipped) {
+            if (filter.incompleteness() == null) {
+                break;
+            }
+            failovers++;
+            try {
+                readCopy(copy.location, copy.role, copy.worker, startMapIndex, endMapIndex, filter, consumer);
+            } catch (ConsumerFailure e) {
+                throw unwrap(e);
+            } catch (IOException e) {
+                unreadable.add("epoch " + copy.location.epoch + " " + roleName(copy.role) + " " + copy.worker + ": "
+                        + e.getMessage());
             }
         }
         // An epoch no copy of which can be read is fatal only if it held winning data: after a map stage rerun the
@@ -145,9 +164,25 @@ public final class PartitionReader {
         return locationsByPartition.getOrDefault(partitionId, List.of());
     }
 
-    /** Reads one epoch from its first readable copy; returns null, or what every copy answered when none could be read. */
+    /** A copy not read because the other copy of its epoch read without error. */
+    private record SkippedCopy(PartitionLocation location, int role, WorkerAddress worker) {
+    }
+
+    /** The consumer's own exception, as it threw it. */
+    private static IOException unwrap(ConsumerFailure failure) {
+        Throwable cause = failure.getCause();
+        if (cause instanceof IOException) {
+            return (IOException) cause;
+        }
+        throw (RuntimeException) cause;
+    }
+
+    /**
+     * Reads one epoch from its first readable copy, adding the copies after it to {@code skipped}; returns null, or
+     * what every copy answered when none could be read.
+     */
     private String readEpoch(PartitionLocation location, int startMapIndex, int endMapIndex, ReadFilter filter,
-                             BatchConsumer consumer) throws IOException {
+                             BatchConsumer consumer, List<SkippedCopy> skipped) throws IOException {
         List<String> failures = new ArrayList<>();
         int missingCopies = 0;
         WorkerAddress[] copies = {location.primary, location.replica};
@@ -158,13 +193,14 @@ public final class PartitionReader {
             }
             try {
                 readCopy(location, role, worker, startMapIndex, endMapIndex, filter, consumer);
+                for (int other = role + 1; other < copies.length; other++) {
+                    if (copies[other] != null) {
+                        skipped.add(new SkippedCopy(location, other, copies[other]));
+                    }
+                }
                 return null;
             } catch (ConsumerFailure e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof IOException) {
-                    throw (IOException) cause;
-                }
-                throw (RuntimeException) cause;
+                throw unwrap(e);
             } catch (ProtocolException e) {
                 if (e.status() == StatusCode.UNKNOWN_PARTITION) {
                     missingCopies++;

@@ -30,7 +30,8 @@ import org.apache.spark.shuffle.sluice.protocol.WireWriter;
  * {@code maxInFlightPushesPerWorker} requests per worker connection). Completions only record outcomes; this
  * session's own thread revives partitions and resends: {@code replicationFailed} blames the replica, any other
  * refusal or a broken connection blames the primary, {@code softSplit} revives for later batches, {@code congested}
- * waits and retries. Used from one thread.
+ * waits and retries, {@code shuffleDeleted} fails the session. Each batch carries the location it was queued with and
+ * is sent there (epoch, replica and primary always agree). Used from one thread.
  */
 public final class PushSession implements Closeable {
     private static final byte[] EMPTY = new byte[0];
@@ -286,6 +287,11 @@ public final class PushSession implements Closeable {
         for (PushTracker.Failure failure : outcomes.failures) {
             OutgoingBatch outgoing = failure.outgoing;
             int attempts = outgoing.attempts + 1;
+            if (failure.status == StatusCode.SHUFFLE_DELETED) {
+                throw new ProtocolException(failure.status, "shuffle " + key + " was deleted: "
+                        + outgoing.location.primary + " refused batch " + outgoing.batch.header.sequence + " of map "
+                        + mapIndex + " attempt " + attemptId + " for partition " + outgoing.partitionId);
+            }
             if (attempts > settings.maxPushRetries) {
                 throw new ProtocolException(failure.status, "batch " + outgoing.batch.header.sequence + " of map "
                         + mapIndex + " attempt " + attemptId + " for partition " + outgoing.partitionId + " of " + key

@@ -16,6 +16,7 @@ public final class StatusCode {
     public static final int UNKNOWN_STREAM = 22;
     public static final int UNKNOWN_WORKER = 23;
     public static final int NO_WORKERS = 24;
+    public static final int SHUFFLE_DELETED = 25;
     public static final int CORRUPT = 30;
     public static final int REPLICATION_FAILED = 31;
     public static final int IO_ERROR = 32;
@@ -31,7 +32,8 @@ public final class StatusCode {
         switch (raw) {
             case OK: case SOFT_SPLIT: case HARD_SPLIT: case CONGESTED: case MALFORMED: case FRAME_TOO_LARGE:
             case UNSUPPORTED_VERSION: case HANDSHAKE_REQUIRED: case UNKNOWN_MESSAGE: case UNKNOWN_SHUFFLE:
-            case UNKNOWN_PARTITION: case UNKNOWN_STREAM: case UNKNOWN_WORKER: case NO_WORKERS: case CORRUPT:
+            case UNKNOWN_PARTITION: case UNKNOWN_STREAM: case UNKNOWN_WORKER: case NO_WORKERS: case SHUFFLE_DELETED:
+            case CORRUPT:
             case REPLICATION_FAILED: case IO_ERROR: case SHUTTING_DOWN: case INVALID_ARGUMENT: case INTERNAL_ERROR:
                 return raw;
             default:
@@ -61,6 +63,7 @@ public final class StatusCode {
             case UNKNOWN_STREAM: return "unknownStream";
             case UNKNOWN_WORKER: return "unknownWorker";
             case NO_WORKERS: return "noWorkers";
+            case SHUFFLE_DELETED: return "shuffleDeleted";
             case CORRUPT: return "corrupt";
             case REPLICATION_FAILED: return "replicationFailed";
             case IO_ERROR: return "ioError";
