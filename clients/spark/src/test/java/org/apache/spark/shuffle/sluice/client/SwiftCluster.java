@@ -21,6 +21,7 @@ final class SwiftCluster implements AutoCloseable {
     final Path scratch;
     final List<Process> processes = new ArrayList<>();
     final List<Process> workers = new ArrayList<>();
+    final List<Integer> workerPorts = new ArrayList<>();
     int masterPort;
 
     SwiftCluster(Path binDir) throws IOException {
@@ -44,14 +45,25 @@ final class SwiftCluster implements AutoCloseable {
         return Files.isExecutable(binDir.resolve("sluice-master")) && Files.isExecutable(binDir.resolve("sluice-worker"));
     }
 
-    void startMaster() throws IOException, InterruptedException {
-        masterPort = start("sluice-master", "master", List.of("--host", "127.0.0.1", "--port", "0"), null);
+    /** Starts the master; {@code extraArgs} are further flags (e.g. a short heartbeat interval). */
+    void startMaster(String... extraArgs) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0"));
+        args.addAll(List.of(extraArgs));
+        masterPort = start("sluice-master", "master", args, null);
     }
 
+    /** Starts worker {@code index} and returns its data port (its worker id is {@code 127.0.0.1:PORT}). */
     int startWorker(int index) throws IOException, InterruptedException {
         Path storage = Files.createDirectories(scratch.resolve("worker" + index));
-        return start("sluice-worker", "worker" + index, List.of("--host", "127.0.0.1", "--port", "0",
+        int port = start("sluice-worker", "worker" + index, List.of("--host", "127.0.0.1", "--port", "0",
                 "--storage-dir", storage.toString(), "--master", "127.0.0.1:" + masterPort), workers);
+        workerPorts.add(port);
+        return port;
+    }
+
+    /** The index of the worker listening on {@code port}, or -1. */
+    int workerIndexOfPort(int port) {
+        return workerPorts.indexOf(port);
     }
 
     /** Starts an executable and returns the port from its "listening on HOST:PORT" line. */
