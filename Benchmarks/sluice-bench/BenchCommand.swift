@@ -180,6 +180,13 @@ struct BenchCommand: ParsableCommand {
         .init(mappers: smallMappers, partitions: smallPartitions, bytesPerBlock: smallBlockBytes.bytes)
     }
 
+    /// `sluice-bench-PID-MILLISECONDS`: unique per run on one machine, and readable in the servers' logs.
+    static func runApplicationId() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return "sluice-bench-\(getpid())-\(Int(now.tv_sec) * 1_000 + now.tv_nsec / 1_000_000)"
+    }
+
     func run() throws {
         sluice_ignore_sigpipe()
         ChildRegistry.shared.installSignalHandlers()
@@ -227,6 +234,9 @@ struct BenchCommand: ParsableCommand {
                                 + "partition) in an untimed pass after the fetch phase; the timed fetch checks "
                                 + "byte counts, the reader checks CRC32C per batch.")
         }
+        // Each run is its own application: a second run against the same cluster must not reuse shuffle ids that
+        // the master and workers still remember as deleted (for master.deletedShuffleRetention).
+        let applicationId = Self.runApplicationId()
         for round in 1...rounds {
             try runBaselines(round: round, scenarios: selected, into: &report)
             guard let endpoint else { continue }
@@ -234,7 +244,7 @@ struct BenchCommand: ParsableCommand {
                 let shape = scenario.shape == .largeBatches ? largeShape : smallShape
                 let large = scenario.shape == .largeBatches
                 let workload = SluiceWorkload(
-                    masterEndpoint: endpoint, scenario: scenario, mappers: shape.mappers, partitions: shape.partitions,
+                    masterEndpoint: endpoint, applicationId: applicationId, scenario: scenario, mappers: shape.mappers, partitions: shape.partitions,
                     bytesPerMap: large ? bytes.bytes / mappers : smallPartitions * smallBlockBytes.bytes,
                     writeSliceBytes: large ? 32 << 10 : smallBlockBytes.bytes, threads: connections,
                     pushBytes: messageBytes.bytes, mixed: mixed, meter: children?.meter)

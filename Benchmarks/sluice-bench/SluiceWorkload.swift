@@ -10,6 +10,8 @@ import Synchronization
 /// the first is read (and verified) again.
 struct SluiceWorkload {
     let masterEndpoint: String
+    /// The run's application id (one per `sluice-bench` run).
+    let applicationId: String
     let scenario: Scenario
     let mappers: Int
     let partitions: Int
@@ -45,8 +47,8 @@ struct SluiceWorkload {
             replicate: scenario.replicas > 1, connectionsPerWorker: threads,
             pushLatencyRecorder: { latencies.record(nanoseconds: $0) }))
         defer { client.close() }
-        let first = ShuffleKey(applicationId: "sluice-bench", shuffleId: shuffleId)
-        let second = ShuffleKey(applicationId: "sluice-bench", shuffleId: shuffleId &+ 1)
+        let first = ShuffleKey(applicationId: applicationId, shuffleId: shuffleId)
+        let second = ShuffleKey(applicationId: applicationId, shuffleId: shuffleId &+ 1)
         defer {
             try? client.master.unregisterShuffle(first)
             try? client.master.unregisterShuffle(second)

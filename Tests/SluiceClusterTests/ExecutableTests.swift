@@ -63,6 +63,26 @@ import Darwin
         #expect(workerExit == .exited(0), "worker stderr:\n\(worker.standardError)")
         #expect(masterExit == .exited(0), "master stderr:\n\(master.standardError)")
     }
+
+    /// Each benchmark run is its own application: a second run against the same cluster, while the first run's
+    /// shuffles are still remembered as deleted, must not push into them.
+    @Test(.enabled(if: BuiltExecutables.directory.map {
+        FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("sluice-bench").path)
+    } ?? false, "sluice-bench is not built next to the test bundle"))
+    func benchmarkRunsTwiceAgainstOneCluster() throws {
+        let directory = try #require(BuiltExecutables.directory)
+        let cluster = try ProcessCluster(workers: 2)
+        defer { cluster.shutdown() }
+        for run in 1...2 {
+            let bench = try ChildProcess(executable: directory.appendingPathComponent("sluice-bench"), arguments: [
+                "--master", cluster.masterEndpoint, "--scenarios", "large-batches-r2-none", "--bytes", "2m",
+                "--no-mixed", "--no-local-disk-shuffle", "--no-floor-baselines", "--warmup-rounds", "0", "--rounds", "1",
+                "--directory", cluster.scratch.path,
+            ], scratch: cluster.scratch)
+            defer { bench.kill() }
+            #expect(bench.waitForExit(within: .seconds(120)) == .exited(0), "run \(run): \(bench.standardError)")
+        }
+    }
 }
 
 /// Where `swift build` put the executables: next to the test bundle, or under the package's `.build/debug`.
