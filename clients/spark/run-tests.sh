@@ -23,7 +23,11 @@ javac --release 17 -encoding UTF-8 -Xlint:all,-path,-serial,-options,-processing
 
 report="$build/junit-output.txt"
 set +e
-java -Dsluice.repo="$repo" -cp "$junit:$build/test-classes:$classpath" \
+# Kryo (RecordBuffersTest) reflects into java.base, as Spark's own launcher allows with these flags.
+opens=(--add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+       --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+       --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED)
+java "${opens[@]}" -Dsluice.repo="$repo" -cp "$junit:$build/test-classes:$classpath" \
     org.junit.platform.console.ConsoleLauncher --disable-banner --disable-ansi-colors --details=tree \
     --scan-classpath "$build/test-classes" 2>&1 | tee "$report"
 status="${PIPESTATUS[0]}"

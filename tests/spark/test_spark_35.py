@@ -38,6 +38,22 @@ def test_same_result(comparisons, mode, job):
     comparisons[mode].check(job)
 
 
+# Kryo for RDD records (a common setting on clusters): with auto-reset it allows relocation of serialized records, so
+# the writer serializes every record of a map task through one stream (RecordBuffers) instead of one per partition.
+KRYO_JOBS = ["rdd_reduce_by_key", "rdd_group_by_key", "rdd_join", "rdd_cogroup", "big_records", "empty_partitions"]
+
+
+@pytest.fixture(scope="module")
+def kryo(sluice_servers, sluice_jar):
+    return Comparison("3.5-local-kryo", "local", KRYO_JOBS, sluice_servers, sluice_jar,
+                      extra_conf={"spark.serializer": "org.apache.spark.serializer.KryoSerializer"})
+
+
+@pytest.mark.parametrize("job", KRYO_JOBS)
+def test_same_result_with_kryo(kryo, job):
+    kryo.check(job)
+
+
 # Speculation: a straggling map task (first attempt pushes part of its output, then stalls) and a speculative copy that
 # wins. Spark never speculates in local mode and never on a host that already ran an attempt, and local-cluster puts
 # all executors on one host, so this runs on a small standalone cluster with workers on 127.0.0.1 and 127.0.0.2.

@@ -8,8 +8,9 @@ import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
 
 /**
- * The serialized, not yet pushed records of one reduce partition: a growable byte array with an open serialization
- * stream over it. The array grows by doubling from {@link #INITIAL_BUFFER_BYTES}, but not past {@code fullBytes}
+ * The serialized, not yet pushed records of one reduce partition: a growable byte array, written either through a
+ * serialization stream of its own ({@link #write(Object, Object)}, for serializers whose records cannot be relocated)
+ * or by the map task's one {@link SharedRecordStream}. The array grows by doubling from {@link #INITIAL_BUFFER_BYTES}, but not past {@code fullBytes}
  * (the push buffer size plus slack for the record that crosses it) unless one record needs more. After a cut the
  * array is either kept for the partition's next batch or dropped ({@link BufferRetention} decides).
  */
@@ -30,6 +31,7 @@ final class PartitionBuffer extends OutputStream {
     /** Capacity counted by {@link BufferRetention} for the kept array, 0 when none is kept. */
     long retainedBytes;
     private SerializationStream stream;
+    private boolean hasRecords;
 
     /** {@code pushBufferBytes}: the size at which the writer cuts a batch. */
     PartitionBuffer(SerializerInstance serializer, int shuffleId, int partitionId, int pushBufferBytes) {
@@ -54,15 +56,22 @@ final class PartitionBuffer extends OutputStream {
     }
 
     boolean hasRecords() {
-        return stream != null;
+        return hasRecords;
     }
 
+    /** Serializes one record through this partition's own stream (opened on the first record of each batch). */
     void write(Object key, Object value) {
         if (stream == null) {
             stream = serializer.serializeStream(this);
         }
         stream.writeKey(key, ANY);
         stream.writeValue(value, ANY);
+        hasRecords = true;
+    }
+
+    /** Records that a {@link SharedRecordStream} appended one whole record. */
+    void noteRecord() {
+        hasRecords = true;
     }
 
     /** Flushes and closes the stream, so the bytes are one complete serialization stream. */
@@ -79,6 +88,7 @@ final class PartitionBuffer extends OutputStream {
             bytes = new byte[0];
         }
         size = 0;
+        hasRecords = false;
     }
 
     @Override

@@ -1,12 +1,10 @@
 package org.apache.spark.shuffle.sluice;
 
 import java.io.IOException;
-import java.util.Arrays;
 import org.apache.spark.Partitioner;
 import org.apache.spark.ShuffleDependency;
 import org.apache.spark.TaskContext;
 import org.apache.spark.scheduler.MapStatus;
-import org.apache.spark.serializer.SerializerInstance;
 import org.apache.spark.shuffle.ShuffleWriteMetricsReporter;
 import org.apache.spark.shuffle.ShuffleWriter;
 import org.apache.spark.shuffle.sluice.client.PushSession;
@@ -17,8 +15,11 @@ import scala.Product2;
  * Writes one map task attempt's output to Sluice workers.
  *
  * <p>Records (combined first when the dependency asks for map-side combine) are serialized into one buffer per reduce
- * partition. A buffer that reaches {@code spark.sluice.push.bufferSize} is cut: its serialization stream is closed and
- * the bytes become one batch, a complete stream of its own, handed to the {@link PushSession}, which copies or
+ * partition. When the serializer allows serialized records to be relocated (Kryo with auto-reset, Spark SQL's row
+ * serializer), every record goes through one serialization stream for the whole task ({@link SharedRecordStream}), so
+ * the cost of a map task does not grow with the number of partitions; otherwise each partition's batch has a stream of
+ * its own (Java serialization). A buffer that reaches {@code spark.sluice.push.bufferSize} is cut: the bytes become one
+ * batch, a complete stream of its own, handed to the {@link PushSession}, which copies or
  * compresses them; a partition that filled its buffer may keep the array for its next batch ({@link BufferRetention}).
  * When all buffers together exceed {@code spark.sluice.writer.bufferMemory}, the largest is cut early. At the end of
  * {@link #write} the remaining buffers are cut with the last flag and the session is finished: every batch is
@@ -35,8 +36,7 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
     private final PushSession session;
     private final int pushBufferBytes;
     private final long bufferMemoryBytes;
-    private final SerializerInstance serializer;
-
+    private final RecordBuffers recordBuffers;
     private final PartitionBuffer[] buffers;
     private final BufferRetention retention;
     private long bufferedBytes;
@@ -56,8 +56,8 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
         this.session = session;
         this.pushBufferBytes = conf.pushBufferBytes;
         this.bufferMemoryBytes = conf.writerBufferMemoryBytes;
-        this.serializer = dependency.serializer().newInstance();
-        this.buffers = new PartitionBuffer[numPartitions];
+        this.recordBuffers = new RecordBuffers(dependency.serializer(), shuffleId, numPartitions, pushBufferBytes);
+        this.buffers = recordBuffers.all();
         this.retention = new BufferRetention(conf.writerBufferMemoryBytes);
     }
 
@@ -79,12 +79,8 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
             K key = record._1();
             int partitionId = partitioner.getPartition(key);
             PartitionBuffer buffer = buffers[partitionId];
-            if (buffer == null) {
-                buffer = new PartitionBuffer(serializer, shuffleId, partitionId, pushBufferBytes);
-                buffers[partitionId] = buffer;
-            }
-            long before = buffer.size();
-            buffer.write(key, record._2());
+            long before = buffer == null ? 0 : buffer.size();
+            buffer = recordBuffers.write(partitionId, key, record._2());
             bufferedBytes += buffer.size() - before;
             metrics.incRecordsWritten(1);
             if (buffer.size() >= pushBufferBytes) {
@@ -98,6 +94,7 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
 
     /** Cuts every buffer with the last flag and waits until the workers have stored everything. */
     private void commit() throws IOException {
+        recordBuffers.closeSharedStream();
         if (session == null) {
             partitionLengths = new long[numPartitions];
         } else {
@@ -153,10 +150,10 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
         if (success && mapStatus != null) {
             return Option.apply(mapStatus);
         }
+        recordBuffers.clear();
         if (session != null) {
             session.close();
         }
-        Arrays.fill(buffers, null);
         if (success) {
             throw new IllegalStateException("stop(true) before write() completed in shuffle " + shuffleId);
         }
