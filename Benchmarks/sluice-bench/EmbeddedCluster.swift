@@ -17,9 +17,11 @@ final class EmbeddedCluster {
         logger.logLevel = .warning
         root = (directory as NSString).appendingPathComponent("sluice-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        master = MasterServer(options: MasterServer.Options(host: "127.0.0.1", port: 0,
-                                                            settings: MasterSettings(workerHeartbeatIntervalMs: 200)),
-                              logger: logger)
+        // The registry's defaults, as a deployed master runs them, on loopback with the child cluster's heartbeat.
+        let masterConfig = try MasterConfig.load(overrides: [
+            "master.host": "127.0.0.1", "master.port": "0", "master.workerHeartbeatInterval": "200ms",
+        ])
+        master = MasterServer(options: MasterServer.Options(masterConfig), logger: logger)
         let port = try master.start()
         masterEndpoint = "127.0.0.1:\(port)"
         var started: [WorkerServer] = []

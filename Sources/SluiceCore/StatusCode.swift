@@ -8,7 +8,9 @@ public enum StatusCode: UInt16, Sendable, CaseIterable, CustomStringConvertible 
     /// The batch was NOT stored: this location takes no more data (hard size limit, full or failing disk,
     /// or the worker is shutting down). The client must revive and resend elsewhere.
     case hardSplit = 2
-    /// The batch was NOT stored: the worker is over its memory budget. Retry after a pause.
+    /// The batch was NOT stored: the worker is over its memory budget. Retry after a pause. Reserved: no server
+    /// sends it today (a worker over its budget stops reading the connection instead: backpressure, not refusals),
+    /// and clients keep treating it as "retry later" so a future server may.
     case congested = 3
     /// The frame or message could not be decoded. The connection is closed after this reply.
     case malformed = 10

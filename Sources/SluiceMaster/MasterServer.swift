@@ -15,18 +15,20 @@ public final class MasterServer: Sendable {
         public var settings: MasterSettings
         public var maxConnections: Int
         public var maxFrameBodyBytes: Int
+        public var maxInFlightRequestsPerConnection: Int
         public var idleTimeoutMs: Int
         /// How often expiry is checked.
         public var tickIntervalMs: Int
 
-        public init(host: String = "0.0.0.0", port: Int = 9097, settings: MasterSettings = MasterSettings(),
-                    maxConnections: Int = 1024, maxFrameBodyBytes: Int = 64 << 20, idleTimeoutMs: Int = 600_000,
-                    tickIntervalMs: Int = 1_000) {
+        /// Every field explicitly; `init(_ config: MasterConfig)` is what a deployed master runs.
+        public init(host: String, port: Int, settings: MasterSettings, maxConnections: Int, maxFrameBodyBytes: Int,
+                    maxInFlightRequestsPerConnection: Int, idleTimeoutMs: Int, tickIntervalMs: Int) {
             self.host = host
             self.port = port
             self.settings = settings
             self.maxConnections = maxConnections
             self.maxFrameBodyBytes = maxFrameBodyBytes
+            self.maxInFlightRequestsPerConnection = maxInFlightRequestsPerConnection
             self.idleTimeoutMs = idleTimeoutMs
             self.tickIntervalMs = tickIntervalMs
         }
@@ -50,7 +52,8 @@ public final class MasterServer: Sendable {
         let config = FrameServerConfig(host: options.host, port: options.port, serverId: "sluice-master",
                                        maxConnections: options.maxConnections,
                                        maxFrameBodyBytes: options.maxFrameBodyBytes,
-                                       idleTimeoutMs: options.idleTimeoutMs)
+                                       idleTimeoutMs: options.idleTimeoutMs,
+                                       maxInFlightRequestsPerConnection: options.maxInFlightRequestsPerConnection)
         let frameServer = FrameServer(config: config, handler: MasterHandler(master: self), logger: logger)
         let port = try frameServer.start()
         server.withLock { $0 = frameServer }

@@ -34,10 +34,10 @@ public struct FrameServerConfig: Sendable {
     /// listen(2) backlog.
     public var listenBacklog: Int
 
-    /// Creates a configuration; every field but `serverId` has a default suited to a worker.
-    public init(host: String = "127.0.0.1", port: Int = 0, serverId: String, maxConnections: Int = 1024,
-                maxFrameBodyBytes: Int = 64 * 1024 * 1024, idleTimeoutMs: Int = 600_000,
-                maxInFlightRequestsPerConnection: Int = 256, memoryBudget: MemoryBudget? = nil,
+    /// Creates a configuration. The limits that are configuration keys (connections, frame size, idle time-out,
+    /// requests in flight) have no default here: the servers take them from the config registry, tests name them.
+    public init(host: String, port: Int, serverId: String, maxConnections: Int, maxFrameBodyBytes: Int,
+                idleTimeoutMs: Int, maxInFlightRequestsPerConnection: Int, memoryBudget: MemoryBudget? = nil,
                 sendTimeoutMs: Int = 60_000, socketBufferBytes: Int = 0, threadStackBytes: Int = 512 * 1024,
                 stopTimeoutMs: Int = 5_000, listenBacklog: Int = 512) {
         self.host = host

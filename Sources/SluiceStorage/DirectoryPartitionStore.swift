@@ -123,7 +123,7 @@ public final class DirectoryPartitionStore: PartitionStore {
         let directory = shuffleDirectory(applicationId: applicationId, shuffleId: shuffleId)
         let firstError = removeTree(directory, deletedFiles: &deletedFiles)
         logger.info("deleted shuffle files", metadata: [
-            "app.id": "\(applicationId)", "shuffle.id": "\(shuffleId)", "files": "\(deletedFiles)",
+            "application.id": "\(applicationId)", "shuffle.id": "\(shuffleId)", "files": "\(deletedFiles)",
         ])
         if let firstError { throw firstError }
         return deletedFiles
@@ -137,7 +137,7 @@ public final class DirectoryPartitionStore: PartitionStore {
         for writer in removed { writer.discard() }
         var deletedFiles = 0
         let firstError = removeTree(rootDirectory + "/" + applicationId, deletedFiles: &deletedFiles)
-        logger.info("deleted application files", metadata: ["app.id": "\(applicationId)", "files": "\(deletedFiles)"])
+        logger.info("deleted application files", metadata: ["application.id": "\(applicationId)", "files": "\(deletedFiles)"])
         if let firstError { throw firstError }
         return deletedFiles
     }

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Tunables of a partition store.
 public struct StoreConfig: Sendable, Equatable {
     /// Bytes a partition file buffers in memory before writing them out (accounted in the memory budget).
@@ -19,10 +21,14 @@ public struct StoreConfig: Sendable, Equatable {
     /// that saves copying every byte of the batch for at most two extra write calls. Half the flush buffer.
     public var directWriteMinBytes: Int { max(flushBufferBytes / 2, 1) }
 
-    /// Creates a configuration; sizes below 1 are raised to 1.
-    public init(flushBufferBytes: Int = 256 << 10, chunkTargetBytes: Int = 8 << 20,
-                softLimitBytes: Int = 1 << 30, hardLimitBytes: Int = 2 << 30, fsyncOnFlush: Bool = false,
-                recycledFilesMax: Int = 10_000, flushBufferPoolBytes: Int = 64 << 20) {
+    /// Creates a configuration; sizes below 1 are raised to 1. Every default is the config registry's (`WorkerKeys`).
+    public init(flushBufferBytes: Int = WorkerKeys.flushBufferSize.defaultNumber,
+                chunkTargetBytes: Int = WorkerKeys.chunkTargetSize.defaultNumber,
+                softLimitBytes: Int = WorkerKeys.partitionSoftLimit.defaultNumber,
+                hardLimitBytes: Int = WorkerKeys.partitionHardLimit.defaultNumber,
+                fsyncOnFlush: Bool = WorkerKeys.fsyncOnFlush.defaultBool,
+                recycledFilesMax: Int = WorkerKeys.recycledFilesMax.defaultNumber,
+                flushBufferPoolBytes: Int = WorkerKeys.flushBufferPoolSize.defaultNumber) {
         self.flushBufferBytes = max(flushBufferBytes, 1)
         self.chunkTargetBytes = max(chunkTargetBytes, 1)
         self.softLimitBytes = max(softLimitBytes, 1)

@@ -42,7 +42,8 @@ struct PushProcessor {
         if namesSelf > 0 {
             worker.metrics.refusedBatches.increment(by: namesSelf)
             worker.logger.warning("push names this worker as its own replica", metadata: [
-                "shuffle.key": "\(push.shuffle)", "entries.refused": "\(namesSelf)",
+                "application.id": "\(push.shuffle.applicationId)", "shuffle.id": "\(push.shuffle.shuffleId)",
+                "entries.refused": "\(namesSelf)",
                 "peer.address": "\(connection.peerAddress)",
             ])
         }
@@ -71,7 +72,8 @@ struct PushProcessor {
         guard worker.isDeleted(push.shuffle) else { return nil }
         if worker.firstRefusalOfDeleted(push.shuffle) {
             worker.logger.warning("push to a deleted shuffle refused", metadata: [
-                "shuffle.key": "\(push.shuffle)", "peer.address": "\(connection.peerAddress)",
+                "application.id": "\(push.shuffle.applicationId)", "shuffle.id": "\(push.shuffle.shuffleId)",
+                "peer.address": "\(connection.peerAddress)",
             ])
         }
         return .shuffleDeleted
@@ -93,7 +95,8 @@ struct PushProcessor {
                 storedBytes += entry.batch.encodedByteCount
             } catch {
                 local[index] = error.status
-                worker.logger.error("append failed", metadata: ["shuffle.key": "\(push.shuffle)",
+                worker.logger.error("append failed", metadata: ["application.id": "\(push.shuffle.applicationId)",
+                                                                "shuffle.id": "\(push.shuffle.shuffleId)",
                                                                 "partition.id": "\(entry.partitionId)",
                                                                 "error": "\(error)"])
             }

@@ -35,12 +35,7 @@ public final class WorkerServer: Sendable {
         memoryBudget = MemoryBudget(capacityBytes: config.memoryBudgetBytes,
                                     highFraction: config.memoryHighWatermarkFraction,
                                     lowFraction: config.memoryLowWatermarkFraction)
-        let storeConfig = StoreConfig(flushBufferBytes: config.flushBufferBytes, chunkTargetBytes: config.chunkTargetBytes,
-                                      softLimitBytes: config.partitionSoftLimitBytes,
-                                      hardLimitBytes: config.partitionHardLimitBytes, fsyncOnFlush: config.fsyncOnFlush,
-                                      recycledFilesMax: config.recycledFilesMax,
-                                      flushBufferPoolBytes: min(config.flushBufferPoolBytes, config.memoryBudgetBytes / 8))
-        store = try DirectoryPartitionStore(rootDirectory: config.storageDir, config: storeConfig,
+        store = try DirectoryPartitionStore(rootDirectory: config.storageDir, config: StoreConfig(config),
                                             memoryBudget: memoryBudget, logger: logger)
         let report = try store.recover()
         logger.info("storage recovered", metadata: ["storage.dir": "\(config.storageDir)",
@@ -48,23 +43,15 @@ public final class WorkerServer: Sendable {
                                                     "truncated.files": "\(report.truncatedTails.count)",
                                                     "corrupt.files": "\(report.corruptFiles.count)"])
         replicaClients = FrameClientPool(role: .worker, identity: "replication",
-                                         config: FrameClientConfig(requestTimeoutMs: config.replicationTimeoutMs,
-                                                                   maxFrameBodyBytes: config.maxFrameBodyBytes),
+                                         config: FrameClientConfig(replicationOf: config),
                                          clientsPerEndpoint: max(config.replicaConnectionsPerPeer, 1), logger: logger)
     }
 
     /// Starts serving and registering with the master. Returns the bound data port.
     @discardableResult
     public func start() throws -> Int {
-        let serverConfig = FrameServerConfig(host: config.host, port: config.port, serverId: "sluice-worker",
-                                             maxConnections: config.maxConnections,
-                                             maxFrameBodyBytes: config.maxFrameBodyBytes,
-                                             idleTimeoutMs: config.idleTimeoutMs,
-                                             maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
-                                             memoryBudget: memoryBudget)
-        var exempting = serverConfig
-        exempting.budgetExemptRoles = [.worker]
-        let server = FrameServer(config: exempting, handler: WorkerHandler(worker: self), logger: logger)
+        let server = FrameServer(config: FrameServerConfig(worker: config, memoryBudget: memoryBudget),
+                                 handler: WorkerHandler(worker: self), logger: logger)
         let port = try server.start()
         let address = WorkerAddress(workerId: config.effectiveWorkerId(boundPort: port), host: config.advertisedHost,
                                     port: UInt16(port))
@@ -147,9 +134,11 @@ public final class WorkerServer: Sendable {
         do {
             let removed = try store.deleteShuffle(applicationId: shuffle.applicationId, shuffleId: shuffle.shuffleId)
             metrics.shufflesDeleted.increment()
-            logger.info("shuffle deleted", metadata: ["shuffle.key": "\(shuffle)", "files.removed": "\(removed)"])
+            logger.info("shuffle deleted", metadata: ["application.id": "\(shuffle.applicationId)",
+                                                      "shuffle.id": "\(shuffle.shuffleId)", "files.removed": "\(removed)"])
         } catch {
-            logger.error("shuffle delete failed", metadata: ["shuffle.key": "\(shuffle)", "error": "\(error)"])
+            logger.error("shuffle delete failed", metadata: ["application.id": "\(shuffle.applicationId)",
+                                                             "shuffle.id": "\(shuffle.shuffleId)", "error": "\(error)"])
         }
     }
 }

@@ -9,10 +9,6 @@ import SluiceMaster
 /// Exit status: 0 after a signal-initiated stop (or help/docs), 1 when the server cannot start, 2 for
 /// configuration errors.
 enum MasterMain {
-    /// Expiry of lost workers and timed-out applications is checked at least this often, whatever
-    /// `applicationCheckInterval` says, so a worker is declared lost within about a second of its time-out.
-    static let maxTickIntervalMs = 1_000
-
     /// Runs the process and returns its exit status.
     static func run() -> Int32 {
         let config: MasterConfig
@@ -31,7 +27,7 @@ enum MasterMain {
             requests.request(.immediate)
         }
 
-        let server = MasterServer(options: options(for: config), logger: logger)
+        let server = MasterServer(options: MasterServer.Options(config), logger: logger)
         let port: Int
         do {
             port = try server.start()
@@ -46,19 +42,6 @@ enum MasterMain {
         server.stop()
         logger.info("master stopped")
         return 0
-    }
-
-    /// The server's options, from every field of `config`.
-    static func options(for config: MasterConfig) -> MasterServer.Options {
-        let settings = MasterSettings(
-            workerHeartbeatIntervalMs: UInt64(clamping: config.workerHeartbeatIntervalMs),
-            workerHeartbeatTimeoutMs: UInt64(clamping: config.workerHeartbeatTimeoutMs),
-            applicationTimeoutMs: UInt64(clamping: config.applicationTimeoutMs),
-            deletedShuffleRetentionMs: UInt64(clamping: config.deletedShuffleRetentionMs))
-        return MasterServer.Options(
-            host: config.host, port: config.port, settings: settings, maxConnections: config.maxConnections,
-            maxFrameBodyBytes: config.maxFrameBodyBytes, idleTimeoutMs: config.idleTimeoutMs,
-            tickIntervalMs: max(1, min(config.applicationCheckIntervalMs, maxTickIntervalMs)))
     }
 }
 

@@ -260,7 +260,9 @@ final class FuzzCluster {
 
     init() throws {
         (master, masterPort) = try Self.startOnQuietPort({ port in
-            MasterServer(options: MasterServer.Options(host: "127.0.0.1", port: port), logger: quietLogger)
+            MasterServer(options: MasterServer.Options(try MasterConfig.load(overrides: [
+                "master.host": "127.0.0.1", "master.port": "\(port)",
+            ])), logger: quietLogger)
         }, start: { try $0.start() }, stop: { $0.stop() })
         storageDir = FileManager.default.temporaryDirectory
             .appendingPathComponent("sluice-fuzz-\(UInt64.random(in: 0...UInt64.max))").path

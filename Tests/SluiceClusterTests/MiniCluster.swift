@@ -30,8 +30,7 @@ final class MiniCluster: @unchecked Sendable {
         self.logger = logger
         root = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-mini-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        master = MasterServer(options: MasterServer.Options(host: "127.0.0.1", port: 0, settings: settings,
-                                                            tickIntervalMs: 50), logger: logger)
+        master = MasterServer(options: try Self.masterOptions(settings: settings, port: 0), logger: logger)
         masterPort = try master.start()
         for index in 0..<count {
             try addWorker(index: index, overrides: workerOverrides)
@@ -40,6 +39,15 @@ final class MiniCluster: @unchecked Sendable {
     }
 
     var masterEndpoint: String { "127.0.0.1:\(masterPort)" }
+
+    /// What a deployed master runs (the config registry's defaults), with this cluster's faster timing.
+    static func masterOptions(settings: MasterSettings, port: Int) throws -> MasterServer.Options {
+        var options = MasterServer.Options(try MasterConfig.load(overrides: ["master.host": "127.0.0.1",
+                                                                             "master.port": "\(port)"]))
+        options.settings = settings
+        options.tickIntervalMs = 50
+        return options
+    }
 
     @discardableResult
     func addWorker(index: Int, overrides: [String: String] = [:]) throws -> WorkerServer {
@@ -64,8 +72,7 @@ final class MiniCluster: @unchecked Sendable {
     /// Stops the master and starts a fresh one (empty state) on the same port.
     func restartMaster() throws {
         master.stop()
-        master = MasterServer(options: MasterServer.Options(host: "127.0.0.1", port: masterPort, settings: settings,
-                                                            tickIntervalMs: 50), logger: logger)
+        master = MasterServer(options: try Self.masterOptions(settings: settings, port: masterPort), logger: logger)
         masterPort = try master.start()
     }
 

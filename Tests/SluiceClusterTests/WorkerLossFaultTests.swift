@@ -120,7 +120,9 @@ import Testing
         let refusals = logs.all.filter { $0.message == "push to a deleted shuffle refused" }
         #expect(!refusals.isEmpty && refusals.count <= cluster.workers.count,
                 "one line per worker and deleted shuffle, however many pushes: \(refusals.count)")
-        #expect(refusals.allSatisfy { $0.metadata["shuffle.key"] == "\(key)" })
+        #expect(refusals.allSatisfy {
+            $0.metadata["application.id"] == key.applicationId && $0.metadata["shuffle.id"] == "\(key.shuffleId)"
+        })
     }
 
     @Test func drainingWorkerTellsTheMasterAtOnce() throws {

@@ -187,3 +187,19 @@ import SluiceCore
         #expect(after.locations(GetLocationsRequest(shuffle: Self.key)).table.locations == original)
     }
 }
+
+/// The master a deployed process runs and the one tests and the benchmark embed are built the same way: every value
+/// from the config registry.
+@Suite struct MasterOptionsTests {
+    @Test func optionsComeFromTheConfigRegistry() throws {
+        let options = MasterServer.Options(try MasterConfig.load())
+        #expect(options.settings.workerHeartbeatTimeoutMs == UInt64(MasterKeys.workerHeartbeatTimeout.defaultNumber))
+        #expect(options.settings.workerHeartbeatTimeoutMs == 30_000)
+        #expect(options.settings.deletedShuffleRetentionMs == 600_000)
+        #expect(options.settings.workerHeartbeatIntervalMs == 10_000)
+        #expect(options.maxInFlightRequestsPerConnection == 64)
+        #expect(options.tickIntervalMs == MasterServer.Options.maxTickIntervalMs, "10 s check interval, ticked each second")
+        let overridden = MasterServer.Options(try MasterConfig.load(overrides: ["master.deletedShuffleRetention": "1m"]))
+        #expect(overridden.settings.deletedShuffleRetentionMs == 60_000)
+    }
+}

@@ -81,3 +81,23 @@ extension ConfigKey {
         }
     }
 }
+
+extension ConfigKey {
+    /// The key's default as a number (an int, a byte size or milliseconds), for libraries whose settings take their
+    /// defaults from the registry instead of carrying their own. The registry's defaults are checked by tests
+    /// (`ConfigDocsTests`): one that does not parse is a programming error.
+    public var defaultNumber: Int {
+        switch try? parse(defaultText, source: .defaultValue) {
+        case .int(let value), .bytes(let value), .milliseconds(let value): return value
+        default: preconditionFailure("the default of \(name) is not a number: \(defaultText)")
+        }
+    }
+
+    /// The key's default as a Boolean (see `defaultNumber`).
+    public var defaultBool: Bool {
+        guard case .bool(let value) = try? parse(defaultText, source: .defaultValue) else {
+            preconditionFailure("the default of \(name) is not a Boolean: \(defaultText)")
+        }
+        return value
+    }
+}

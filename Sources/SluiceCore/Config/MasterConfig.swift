@@ -16,6 +16,8 @@ public struct MasterConfig: Sendable, Equatable {
     public var maxConnections: Int
     /// Maximum frame body accepted.
     public var maxFrameBodyBytes: Int
+    /// A connection is not read while this many of its requests await an answer.
+    public var maxInFlightRequestsPerConnection: Int
     /// Idle connections are closed after this long (0 = never).
     public var idleTimeoutMs: Int
     /// How long tombstones of unregistered shuffles are kept.
@@ -33,6 +35,7 @@ public struct MasterConfig: Sendable, Equatable {
         applicationCheckIntervalMs = try config.int(MasterKeys.applicationCheckInterval)
         maxConnections = try config.int(MasterKeys.maxConnections)
         maxFrameBodyBytes = try config.int(MasterKeys.maxFrameBodySize)
+        maxInFlightRequestsPerConnection = try config.int(MasterKeys.maxInFlightRequestsPerConnection)
         idleTimeoutMs = try config.int(MasterKeys.idleTimeout)
         deletedShuffleRetentionMs = try config.int(MasterKeys.deletedShuffleRetention)
         logLevel = try config.logLevel()

@@ -34,6 +34,10 @@ public enum MasterKeys {
     public static let maxFrameBodySize = ConfigKey(
         "master.maxFrameBodySize", .bytes(min: 4096, max: 1 << 30), default: "64MiB", unit: "bytes",
         scope: .master, doc: "Frames announcing a larger body are rejected before any allocation.")
+    /// `master.maxInFlightRequestsPerConnection`.
+    public static let maxInFlightRequestsPerConnection = ConfigKey(
+        "master.maxInFlightRequestsPerConnection", .int(min: 1, max: 65536), default: "64", unit: "requests",
+        scope: .master, doc: "A connection is not read while this many of its requests await an answer.")
     /// `master.idleTimeout`.
     public static let idleTimeout = ConfigKey(
         "master.idleTimeout", .milliseconds(min: 0, max: day), default: "10m", unit: "ms",
@@ -46,7 +50,7 @@ public enum MasterKeys {
     /// Every master key, in documentation order.
     public static let all: [ConfigKey] = [
         host, port, workerHeartbeatTimeout, workerHeartbeatInterval, applicationTimeout, applicationCheckInterval,
-        maxConnections, maxFrameBodySize, idleTimeout, deletedShuffleRetention,
+        maxConnections, maxFrameBodySize, maxInFlightRequestsPerConnection, idleTimeout, deletedShuffleRetention,
     ]
 }
 
