@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Spark test suite: real pyspark 3.5.9 (full matrix, tests/spark/test_spark_35.py) and 4.3.0 (smoke set,
-# tests/spark/test_spark_43.py), each job run with Spark's builtin shuffle and with Sluice, results compared; then the
-# failure-survival tests on 3.5.9 (tests/spark/test_failures.py: executor, worker and master loss, SIGTERM drain,
+# Spark test suite: real pyspark 3.5.9 (full matrix, spark-tests/test_spark_35.py) and 4.3.0 (smoke set,
+# spark-tests/test_spark_43.py), each job run with Spark's builtin shuffle and with Sluice, results compared; then the
+# failure-survival tests on 3.5.9 (spark-tests/test_failures.py: executor, worker and master loss, SIGTERM drain,
 # application expiry).
 # Creates or repairs the two venvs under .cache/ when needed, runs both under one global timeout, and ends with a plain
 # line "N passed, N failed" (sum of both); exits non-zero on any failure.
@@ -73,9 +73,9 @@ PY
   passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
 }
 
-run_suite spark-3.5 "$CACHE/pyspark-3.5" 3.5.9 tests/spark/test_spark_35.py
-run_suite spark-4.3 "$CACHE/pyspark-4.3" 4.3.0 tests/spark/test_spark_43.py
-run_suite failures-3.5 "$CACHE/pyspark-3.5" 3.5.9 tests/spark/test_failures.py
+run_suite spark-3.5 "$CACHE/pyspark-3.5" 3.5.9 spark-tests/test_spark_35.py
+run_suite spark-4.3 "$CACHE/pyspark-4.3" 4.3.0 spark-tests/test_spark_43.py
+run_suite failures-3.5 "$CACHE/pyspark-3.5" 3.5.9 spark-tests/test_failures.py
 
 [ "$skipped" -gt 0 ] && echo "($skipped skipped)"
 echo "$passed passed, $failed failed"

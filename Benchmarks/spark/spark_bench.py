@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tests" / "spark"))
+sys.path.insert(0, str(REPO / "spark-tests"))
 import harness  # noqa: E402
 
 MASTER = "local-cluster[2,1,2048]"

@@ -3,7 +3,7 @@ subprocess (one SparkContext per Python process), always under a timeout.
 
     python runner.py SPEC.json     # {"master", "conf", "jobs": [names], "out": path, "scratch": dir}
 
-A job name is a function of jobs.py, or MODULE:FUNCTION for a function of another module in tests/spark (shipped to
+A job name is a function of jobs.py, or MODULE:FUNCTION for a function of another module in spark-tests (shipped to
 executors too).
 """
 import json
@@ -30,7 +30,7 @@ def summarise_error(text: str) -> str:
 def main() -> int:
     spec = json.load(open(sys.argv[1]))
     os.makedirs(spec["scratch"], exist_ok=True)
-    import jobs  # noqa: E402  (tests/spark is on PYTHONPATH)
+    import jobs  # noqa: E402  (spark-tests is on PYTHONPATH)
     from pyspark.sql import SparkSession
 
     t0 = time.monotonic()

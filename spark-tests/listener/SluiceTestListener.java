@@ -11,7 +11,7 @@ import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.StageInfo;
 
 /**
- * Test-only SparkListener (tests/spark/test_failures.py compiles it against pyspark's jars): appends one JSON line per
+ * Test-only SparkListener (spark-tests/test_failures.py compiles it against pyspark's jars): appends one JSON line per
  * job start, task end and stage completion to the file named by spark.sluicetest.events, so the tests can count
  * task attempts per stage and see which stage attempts failed.
  */

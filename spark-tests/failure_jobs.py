@@ -1,4 +1,4 @@
-"""Jobs of the failure tests (tests/spark/test_failures.py), run by runner.py as `failure_jobs:NAME`.
+"""Jobs of the failure tests (spark-tests/test_failures.py), run by runner.py as `failure_jobs:NAME`.
 
 The test process and a job meet through marker files in the directory $SLUICE_FAILURE_CTL (set in the runner's
 environment, read on the driver and captured by the task closures): a task writes `NAME` files to say where it is and

@@ -1,6 +1,6 @@
 """Full matrix on Spark 3.5.9: every job from jobs.py with the builtin shuffle and with Sluice, in local[2] (threads)
 and local-cluster[2,1,1024] (two executor JVMs); results must be equal. Run with the 3.5 venv:
-    .cache/pyspark-3.5/bin/python -m pytest tests/spark/test_spark_35.py
+    .cache/pyspark-3.5/bin/python -m pytest spark-tests/test_spark_35.py
 """
 import sys
 

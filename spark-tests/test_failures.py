@@ -6,7 +6,7 @@ them, and runs one scenario job of failure_jobs.py in a SparkSession subprocess 
 meet through marker files (the job blocks a stage until the test has done its damage and writes `go`). A test-only
 SparkListener (listener/SluiceTestListener.java, compiled here against pyspark's jars) logs every task end and stage
 completion, so the tests count task attempts per stage. Run with the 3.5 venv:
-    .cache/pyspark-3.5/bin/python -m pytest tests/spark/test_failures.py
+    .cache/pyspark-3.5/bin/python -m pytest spark-tests/test_failures.py
 """
 from __future__ import annotations
 

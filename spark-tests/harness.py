@@ -19,7 +19,7 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 SLUICE_MANAGER = "org.apache.spark.shuffle.sluice.SluiceShuffleManager"
 

@@ -1,6 +1,6 @@
 """Smoke set on Spark 4.3.0 (Scala 2.13, the BlockingShuffleManager shim): a few jobs in local[2] and one in
 local-cluster; results with the builtin shuffle and with Sluice must be equal. Run with the 4.3 venv:
-    .cache/pyspark-4.3/bin/python -m pytest tests/spark/test_spark_43.py
+    .cache/pyspark-4.3/bin/python -m pytest spark-tests/test_spark_43.py
 """
 import pytest
 
