@@ -53,6 +53,7 @@ let package = Package(
         .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", logging]),
         .testTarget(name: "SluiceStorageTests", dependencies: ["SluiceStorage", "SluiceCore", "SluiceCompression"]),
         .testTarget(name: "SluiceMasterTests", dependencies: ["SluiceMaster", "SluiceCore"]),
+        .testTarget(name: "SluiceWorkerTests", dependencies: ["SluiceWorker", "SluiceCore"]),
         .testTarget(name: "SluiceClusterTests", dependencies: [
             "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceCompression", logging,
         ]),

@@ -4,27 +4,20 @@ import SluiceNet
 import SluiceStorage
 import Synchronization
 
-/// Keeps a worker registered with the master on its own thread: registers (with everything it holds),
-/// heartbeats at the interval the master gives, registers again when the master asks (unknown worker after a
+/// The shell around the worker's `WorkerState` towards the master, on its own thread: registers (with everything it
+/// holds), heartbeats at the interval the master gives, registers again when the master asks (unknown worker after a
 /// master restart, or resync), deletes shuffles the master names, and reconnects after failures.
 final class MasterLink: Sendable {
-    private struct State: Sendable {
-        var client: FrameClient?
-        var registered = false
-        var heartbeatIntervalMs = 1_000
-    }
-
     private unowned let worker: WorkerServer
     private let address: WorkerAddress
-    private let state = Mutex(State())
+    /// The connection to the master; registration and the rest of the lifecycle live in the worker's `WorkerState`.
+    private let connection = Mutex<FrameClient?>(nil)
     private let thread = PeriodicThread()
 
     init(worker: WorkerServer, address: WorkerAddress) {
         self.worker = worker
         self.address = address
     }
-
-    var isRegistered: Bool { state.withLock { $0.registered } }
 
     func start() throws {
         try thread.start { [self] in beatOrBackOff() }
@@ -38,68 +31,70 @@ final class MasterLink: Sendable {
     /// Stops the loop and waits for it (bounded), closing the master connection.
     func stop() {
         thread.requestStop()
-        let client = state.withLock { $0.client }
-        client?.close()
+        connection.withLock { $0 }?.close()
         thread.stop()
     }
 
     /// One round; returns the milliseconds until the next.
     private func beatOrBackOff() -> Int {
         do {
-            try beat()
-            return state.withLock { $0.heartbeatIntervalMs }
+            return try round()
         } catch {
             guard !thread.isStopping else { return 0 }
             worker.logger.warning("master unreachable", metadata: ["master": "\(worker.config.masterAddress)",
                                                                    "error": "\(error)"])
-            let client = state.withLock { s -> FrameClient? in
-                defer {
-                    s.client = nil
-                    s.registered = false
-                }
-                return s.client
-            }
-            client?.close()
-            return worker.config.heartbeatRetryIntervalMs
+            connection.withLock { client in
+                defer { client = nil }
+                return client
+            }?.close()
+            return perform(worker.state.withLock { $0.masterUnreachable() })
         }
     }
 
     private func connectedClient() throws -> FrameClient {
         guard !thread.isStopping else { throw NetError.connectionClosed("master link", "stopping") }
-        if let client = state.withLock({ $0.client }), client.isConnected { return client }
+        if let client = connection.withLock({ $0 }), client.isConnected { return client }
         let master = worker.config.masterAddress
         let client = try FrameClient.connect(host: master.host, port: master.port, role: .worker,
                                              identity: address.workerId,
                                              config: FrameClientConfig(requestTimeoutMs: 30_000))
-        state.withLock {
-            $0.client = client
-            $0.registered = false
-        }
+        connection.withLock { $0 = client }
+        worker.state.withLock { $0.connectionOpened() }
         return client
     }
 
-    /// One round: register if needed, else heartbeat; act on the reply.
-    private func beat() throws {
+    /// One round: register or heartbeat, as the state says; act on the reply.
+    private func round() throws -> Int {
         let client = try connectedClient()
-        if !isRegistered {
-            try register(client)
-            return
-        }
+        guard worker.state.withLock({ $0.nextRound }) == .heartbeat else { return try register(client) }
         let request = WorkerHeartbeatRequest(workerId: address.workerId, freeBytes: freeBytes(),
                                              draining: worker.isDraining, shuffles: worker.store.heldShuffles())
         let reply = try WorkerHeartbeatResponse.decode(body: try client.call(type: .workerHeartbeat,
                                                                               body: request.encoded()).body)
-        if reply.head.status == .unknownWorker || reply.resync {
+        if reply.head.status != .unknownWorker { try reply.head.requireOK() }
+        let directives = worker.state.withLock { $0.heartbeatAnswered(reply) }
+        if directives.contains(.register) {
             worker.logger.info("master asked to register again", metadata: ["status": "\(reply.head.status)",
                                                                              "resync": "\(reply.resync)"])
-            try register(client)
-            return
+            return try register(client)
         }
-        try reply.head.requireOK()
-        for shuffle in reply.shufflesToDelete { worker.deleteShuffle(shuffle) }
+        return perform(directives)
     }
 
-    private func register(_ client: FrameClient) throws {
+    /// Carries out directives that need no master round trip; returns the wait they ask for.
+    private func perform(_ directives: [WorkerState.Directive]) -> Int {
+        var waitMs = 0
+        for directive in directives {
+            switch directive {
+            case .deleteShuffle(let shuffle): worker.deleteShuffleFiles(shuffle)
+            case .wait(let milliseconds): waitMs = milliseconds
+            case .register, .heartbeat, .heartbeatNow: break
+            }
+        }
+        return waitMs
+    }
+
+    private func register(_ client: FrameClient) throws -> Int {
         let held = worker.store.heldPartitions().map { file in
             HeldPartition(shuffle: file.key.shuffle, partitionId: file.key.partitionId, epoch: file.key.epoch,
                           role: file.key.role, bytes: UInt64(file.fileBytes))
@@ -110,12 +105,10 @@ final class MasterLink: Sendable {
         let reply = try RegisterWorkerResponse.decode(body: try client.call(type: .registerWorker,
                                                                              body: request.encoded()).body)
         try reply.head.requireOK()
-        state.withLock {
-            $0.registered = true
-            $0.heartbeatIntervalMs = max(Int(reply.heartbeatIntervalMs), 10)
-        }
+        let next = worker.state.withLock { $0.registrationAccepted(heartbeatIntervalMs: reply.heartbeatIntervalMs) }
         worker.logger.info("registered with master", metadata: ["worker.id": "\(address.workerId)",
                                                                 "held.count": "\(held.count)"])
+        return perform([next])
     }
 
     private func freeBytes() -> UInt64 {

@@ -68,15 +68,14 @@ struct PushProcessor {
     /// Why the whole push is refused, if it is: the worker is draining, or the shuffle was deleted (logged once
     /// per shuffle, so a writer that keeps pushing does not flood the log).
     private func refusal(of push: PushRequest, from connection: ServerConnection) -> StatusCode? {
-        if worker.isDraining { return .shuttingDown }
-        guard worker.isDeleted(push.shuffle) else { return nil }
-        if worker.firstRefusalOfDeleted(push.shuffle) {
+        guard let refusal = worker.state.withLock({ $0.refusePush(to: push.shuffle) }) else { return nil }
+        if refusal == .deleted(firstRefusal: true) {
             worker.logger.warning("push to a deleted shuffle refused", metadata: [
                 "application.id": "\(push.shuffle.applicationId)", "shuffle.id": "\(push.shuffle.shuffleId)",
                 "peer.address": "\(connection.peerAddress)",
             ])
         }
-        return .shuffleDeleted
+        return refusal.status
     }
 
     private func appendLocally(_ push: PushRequest, statuses: [StatusCode], completion: PushCompletion) {

@@ -22,16 +22,16 @@ public final class WorkerServer: Sendable {
         var masterLink: MasterLink?
         var pressureFlusher: PressureFlusher?
         var address: WorkerAddress?
-        var draining = false
-        /// Shuffles deleted on the master's word: late pushes to them are refused, never recreated. The value
-        /// says whether a refused push was logged already (one log line per deleted shuffle).
-        var deletedShuffles: [ShuffleKey: Bool] = [:]
     }
+
+    /// Registration, draining and deleted shuffles (the control plane as a value; the shells act on its directives).
+    let state: Mutex<WorkerState>
 
     /// Opens (and recovers) the store. Nothing listens until `start()`.
     public init(config: WorkerConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
+        state = Mutex(WorkerState(retryIntervalMs: config.heartbeatRetryIntervalMs))
         memoryBudget = MemoryBudget(capacityBytes: config.memoryBudgetBytes,
                                     highFraction: config.memoryHighWatermarkFraction,
                                     lowFraction: config.memoryLowWatermarkFraction)
@@ -74,7 +74,7 @@ public final class WorkerServer: Sendable {
     public var address: WorkerAddress? { lifecycle.withLock { $0.address } }
 
     /// True once the master has acknowledged a registration (tests wait on this).
-    public var isRegistered: Bool { lifecycle.withLock { $0.masterLink }?.isRegistered ?? false }
+    public var isRegistered: Bool { lifecycle.withLock { $0.masterLink } != nil && state.withLock { $0.isRegistered } }
 
     /// Stops everything at once: the master link, the server (closing connections) and the store (flushing).
     /// Acknowledged batches are in the page cache or on disk already; nothing acknowledged is lost.
@@ -101,36 +101,17 @@ public final class WorkerServer: Sendable {
     /// Marks the worker as draining: new pushes are refused with `shuttingDown` (clients revive elsewhere)
     /// and the master gives it no new slots: it is told at once, not at the next heartbeat. Reads keep being served.
     public func beginDraining() {
-        let link = lifecycle.withLock { state in
-            state.draining = true
-            return state.masterLink
-        }
-        link?.beatNow()
+        let directives = state.withLock { $0.beginDraining() }
+        if directives.contains(.heartbeatNow) { lifecycle.withLock { $0.masterLink }?.beatNow() }
     }
 
     /// The shuffles this worker holds files of.
     public var heldShuffles: [ShuffleKey] { store.heldShuffles() }
 
-    var isDraining: Bool { lifecycle.withLock { $0.draining } }
+    var isDraining: Bool { state.withLock { $0.isDraining } }
 
-    func isDeleted(_ shuffle: ShuffleKey) -> Bool { lifecycle.withLock { $0.deletedShuffles[shuffle] != nil } }
-
-    /// Records that a push to a deleted shuffle was refused; true the first time for that shuffle (log it then).
-    func firstRefusalOfDeleted(_ shuffle: ShuffleKey) -> Bool {
-        lifecycle.withLock { state in
-            guard state.deletedShuffles[shuffle] == false else { return false }
-            state.deletedShuffles[shuffle] = true
-            return true
-        }
-    }
-
-    /// Deletes a shuffle's files on the master's word and refuses later pushes to it.
-    func deleteShuffle(_ shuffle: ShuffleKey) {
-        lifecycle.withLock { state in
-            // Bounded: the set only needs to outlive in-flight pushes; start over when it grows large.
-            if state.deletedShuffles.count >= 100_000 { state.deletedShuffles = [:] }
-            if state.deletedShuffles[shuffle] == nil { state.deletedShuffles[shuffle] = false }
-        }
+    /// Deletes a shuffle's files on the master's word (`WorkerState` already refuses later pushes to it).
+    func deleteShuffleFiles(_ shuffle: ShuffleKey) {
         do {
             let removed = try store.deleteShuffle(applicationId: shuffle.applicationId, shuffleId: shuffle.shuffleId)
             metrics.shufflesDeleted.increment()

@@ -123,109 +123,85 @@ enum ChildExit: Equatable {
     case stillRunning
 }
 
-/// A launched executable: standard output collected as lines (waited for with a deadline), standard error in a
-/// file for failure messages, and its exit.
-final class ChildProcess {
-    private let process = Process()
-    private let output = OutputLines()
-    private let exited = DispatchSemaphore(value: 0)
-    private let errorFile: URL
+/// A launched executable (posix_spawn, no Foundation `Process`): standard output and error go to files, the port
+/// line is awaited by reading the output file until a deadline, and the exit is reaped with `waitpid`. Foundation's
+/// `Process` and `FileHandle.readabilityHandler` use Dispatch sources; tests that start and kill a hundred children
+/// crashed libdispatch's event loop with them.
+final class ChildProcess: @unchecked Sendable {
+    // The exit is read and set under `lock`, so any thread may signal, wait for or kill the child.
+    private let pid: pid_t
+    private let outputFile: String
+    private let errorFile: String
+    private let lock = Mutex<ChildExit>(.stillRunning)
 
     init(executable: URL, arguments: [String], scratch: URL) throws {
-        errorFile = scratch.appendingPathComponent("\(executable.lastPathComponent)-\(UUID().uuidString).stderr")
-        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-        process.executableURL = executable
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = try FileHandle(forWritingTo: errorFile)
-        let lines = output
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                lines.finish()
-            } else {
-                lines.append(data)
-            }
-        }
-        let exited = self.exited
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
+        let name = "\(executable.lastPathComponent)-\(UUID().uuidString)"
+        outputFile = scratch.appendingPathComponent(name + ".stdout").path
+        errorFile = scratch.appendingPathComponent(name + ".stderr").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errorFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let argv = ([executable.path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let env = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in env { free(pointer) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, executable.path, &actions, nil, argv, env)
+        guard rc == 0 else { throw TimedOut(what: "posix_spawn of \(executable.path): error \(rc)") }
+        pid = child
     }
 
     /// The port at the end of the first stdout line starting with `prefix` (`... HOST:PORT`), or nil.
     func announcedPort(prefix: String, within timeout: Duration) -> Int? {
-        guard let line = output.waitForLine(deadline: ContinuousClock.now + timeout, where: { $0.hasPrefix(prefix) }),
-              let colon = line.lastIndex(of: ":") else { return nil }
-        return Int(line[line.index(after: colon)...])
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
+            // Only whole lines: the child may be in the middle of writing one.
+            if let line = text.split(separator: "\n").dropLast(text.hasSuffix("\n") ? 0 : 1)
+                .first(where: { $0.hasPrefix(prefix) }), let colon = line.lastIndex(of: ":") {
+                return Int(line[line.index(after: colon)...])
+            }
+            if waitForExit(within: .zero) != .stillRunning { return nil }
+            usleep(5_000)
+        }
+        return nil
     }
 
-    /// Sends `signal` to the process.
+    /// Sends `signal` to the process if it has not been reaped.
     func signal(_ number: Int32) {
-        if process.isRunning { sendSignal(number, to: process.processIdentifier) }
+        lock.withLock { exit in
+            if exit == .stillRunning { sendSignal(number, to: pid) }
+        }
     }
 
-    /// Waits for the process to end, up to `timeout`.
+    /// Waits for the process to end, up to `timeout`, reaping it.
     func waitForExit(within timeout: Duration) -> ChildExit {
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        guard exited.wait(timeout: .now() + .nanoseconds(Int(nanoseconds))) == .success else { return .stillRunning }
-        exited.signal()  // Later waits return at once.
-        switch process.terminationReason {
-        case .exit: return .exited(process.terminationStatus)
-        case .uncaughtSignal: return .signalled(process.terminationStatus)
-        @unknown default: return .signalled(process.terminationStatus)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let result = lock.withLock { exit -> ChildExit in
+                guard exit == .stillRunning else { return exit }
+                var status: Int32 = 0
+                guard waitpid(pid, &status, WNOHANG) == pid else { return .stillRunning }
+                let signalled = status & 0x7f
+                exit = signalled == 0 ? .exited((status >> 8) & 0xff) : .signalled(signalled)
+                return exit
+            }
+            if result != .stillRunning || ContinuousClock.now >= deadline { return result }
+            usleep(2_000)
         }
     }
 
     /// Kills the process if it still runs (clean-up after a failed expectation) and reaps it.
     func kill() {
-        guard process.isRunning else { return }
         signal(SIGKILL)
         _ = waitForExit(within: .seconds(5))
     }
 
     /// What the process wrote to standard error so far.
     var standardError: String {
-        (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "(unreadable)"
-    }
-}
-
-/// Lines of a child's standard output, appended from the pipe's handler and awaited with a deadline.
-final class OutputLines: Sendable {
-    private struct State {
-        var pending: [UInt8] = []
-        var lines: [String] = []
-        var finished = false
-    }
-    private let state = Mutex(State())
-    private let changed = DispatchSemaphore(value: 0)
-
-    func append(_ data: Data) {
-        state.withLock { state in
-            state.pending.append(contentsOf: data)
-            while let newline = state.pending.firstIndex(of: UInt8(ascii: "\n")) {
-                state.lines.append(String(decoding: state.pending[..<newline], as: UTF8.self))
-                state.pending.removeSubrange(...newline)
-            }
-        }
-        changed.signal()
-    }
-
-    func finish() {
-        state.withLock { $0.finished = true }
-        changed.signal()
-    }
-
-    /// The first line matching `predicate`, waiting for more output until `deadline` or end of output.
-    func waitForLine(deadline: ContinuousClock.Instant, where predicate: (String) -> Bool) -> String? {
-        while true {
-            let (match, finished) = state.withLock { ($0.lines.first(where: predicate), $0.finished) }
-            if let match { return match }
-            let remaining = deadline - ContinuousClock.now
-            if finished || remaining <= .zero { return nil }
-            let milliseconds = Int(remaining.components.seconds * 1_000 + remaining.components.attoseconds / 1_000_000_000_000_000)
-            _ = changed.wait(timeout: .now() + .milliseconds(max(milliseconds, 1)))
-        }
+        (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "(unreadable)"
     }
 }
