@@ -27,35 +27,44 @@ let package = Package(
 
         // Pure modules: no I/O.
         .target(name: "SluiceCore"),
+        // Every system call, threads, timers, the memory budget, signals and standard streams.
+        .target(name: "SluiceSystem", dependencies: ["CSluiceShim", logging]),
+        // Typed configuration keys, sources (file, environment, flags), generated docs; the only home of defaults.
+        .target(name: "SluiceConfig", dependencies: ["SluiceCore", "SluiceSystem"]),
         .target(name: "SluiceCompression", dependencies: ["SluiceCore", "CLZ4", "CZstd", "CSluiceShim"]),
 
         // I/O modules.
-        .target(name: "SluiceNet", dependencies: ["SluiceCore", "CSluiceShim", logging]),
-        .target(name: "SluiceStorage", dependencies: ["SluiceCore", "SluiceCompression", "CSluiceShim", logging]),
-        .target(name: "SluiceMaster", dependencies: ["SluiceCore", "SluiceNet", logging, metrics]),
+        .target(name: "SluiceNet", dependencies: ["SluiceCore", "SluiceSystem", "CSluiceShim", logging]),
+        .target(name: "SluiceStorage", dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceCompression", "CSluiceShim", logging]),
+        .target(name: "SluiceMaster", dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", logging, metrics]),
         .target(name: "SluiceWorker",
-                dependencies: ["SluiceCore", "SluiceNet", "SluiceStorage", "SluiceCompression", logging, metrics]),
-        .target(name: "SluiceClient", dependencies: ["SluiceCore", "SluiceNet", "SluiceCompression", logging]),
-        // Process-level helpers of the server executables: signals, standard streams, logging set-up.
-        .target(name: "SluiceProcess", dependencies: ["SluiceCore", logging]),
+                dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", "SluiceStorage", "SluiceCompression",
+                               logging, metrics]),
+        .target(name: "SluiceClient", dependencies: ["SluiceCore", "SluiceSystem", "SluiceNet", "SluiceCompression", logging]),
+
+        // What tests and benchmarks share (never imported by a server module).
+        .target(name: "SluiceTestKit", dependencies: ["SluiceSystem"]),
 
         // Executables.
-        .executableTarget(name: "sluice-master", dependencies: ["SluiceMaster", "SluiceCore", "SluiceProcess", logging]),
-        .executableTarget(name: "sluice-worker", dependencies: ["SluiceWorker", "SluiceCore", "SluiceProcess", logging]),
+        .executableTarget(name: "sluice-master", dependencies: ["SluiceMaster", "SluiceCore", "SluiceConfig", "SluiceSystem", logging]),
+        .executableTarget(name: "sluice-worker", dependencies: ["SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem", logging]),
         .executableTarget(name: "sluice-bench", dependencies: [
-            "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceCompression",
-            "CSluiceShim", logging, argumentParser,
+            "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceConfig", "SluiceSystem",
+            "SluiceCompression", "CSluiceShim", logging, argumentParser,
         ], path: "Benchmarks/sluice-bench"),
 
         // Tests (swift-testing).
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig"]),
         .testTarget(name: "SluiceCompressionTests", dependencies: ["SluiceCompression", "SluiceCore", "CSluiceShim"]),
-        .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", logging]),
-        .testTarget(name: "SluiceStorageTests", dependencies: ["SluiceStorage", "SluiceCore", "SluiceCompression"]),
-        .testTarget(name: "SluiceMasterTests", dependencies: ["SluiceMaster", "SluiceCore"]),
-        .testTarget(name: "SluiceWorkerTests", dependencies: ["SluiceWorker", "SluiceCore"]),
+        .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", "SluiceSystem", "SluiceTestKit", logging]),
+        .testTarget(name: "SluiceStorageTests",
+                    dependencies: ["SluiceStorage", "SluiceCore", "SluiceSystem", "SluiceTestKit", "SluiceCompression"]),
+        .testTarget(name: "SluiceMasterTests", dependencies: ["SluiceMaster", "SluiceCore", "SluiceConfig"]),
+        .testTarget(name: "SluiceWorkerTests", dependencies: ["SluiceWorker", "SluiceCore", "SluiceSystem"]),
         .testTarget(name: "SluiceClusterTests", dependencies: [
-            "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceCompression", logging,
+            "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceConfig", "SluiceSystem",
+            "SluiceCompression", logging,
         ]),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import SluiceClient
 import SluiceCore
+import SluiceSystem
 import Synchronization
 
 /// A master and workers as child processes: the real `sluice-master` and `sluice-worker` executables found next

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import SluiceCore
+import SluiceSystem
+import SluiceConfig
 import SluiceMaster
 import SluiceWorker
 

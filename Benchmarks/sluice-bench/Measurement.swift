@@ -1,5 +1,6 @@
 import Glibc
 import SluiceCore
+import SluiceSystem
 
 /// One timed run of one scenario: payload bytes moved, wall time, and the process's CPU time over the run.
 ///

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceSystem
 import SluiceNet
 import Synchronization
 

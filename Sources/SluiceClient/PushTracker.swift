@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceSystem
 import Synchronization
 
 /// One batch on its way to a worker, with how often it was sent.

@@ -1,5 +1,6 @@
 import SluiceCompression
 import SluiceCore
+import SluiceSystem
 import SluiceNet
 
 /// What a map task's writer reports when every batch is acknowledged: the raw bytes per partition

@@ -1,5 +1,6 @@
 import Logging
 import SluiceCore
+import SluiceSystem
 import SluiceNet
 
 /// Decodes master requests, applies them to the state and answers. Every decode error is the client's:

@@ -2,6 +2,8 @@ import Dispatch
 import Logging
 import Metrics
 import SluiceCore
+import SluiceSystem
+import SluiceConfig
 import SluiceNet
 import Synchronization
 

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceConfig
 
 /// The timing and placement settings the master's state machine needs. Built from a `MasterConfig` (the config
 /// registry holds every default); tests give each value explicitly.

@@ -1,6 +1,7 @@
 import CSluiceShim
 import Logging
 import SluiceCore
+import SluiceSystem
 
 /// The body of one connection thread: handshake, then read frames and dispatch them until the connection ends.
 struct ConnectionLoop {

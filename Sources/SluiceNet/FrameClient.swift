@@ -7,6 +7,7 @@ import CSluiceShim
 import Dispatch
 import Logging
 import SluiceCore
+import SluiceSystem
 import Synchronization
 
 /// A connection to a Sluice server, shared by many threads: requests carry ids from an atomic counter and one
@@ -67,11 +68,12 @@ public final class FrameClient: Sendable, RequestExpiring {
     /// when the server refuses the handshake.
     public static func connect(host: String, port: Int, role: PeerRole, identity: String,
                                config: FrameClientConfig = FrameClientConfig(),
-                               logger: Logger = Logger(label: "sluice.net.client")) throws -> FrameClient {
+                               logger: Logger = Logger(label: "sluice.net.client"),
+                               system: any SystemCalls = PosixSystem()) throws -> FrameClient {
         sluice_ignore_sigpipe()
         let endpoint = "\(host):\(port)"
         let fd = try Sockets.connect(host: host, port: port, timeoutMs: config.connectTimeoutMs)
-        let socket = FrameSocket(fd: fd, peerAddress: endpoint)
+        let socket = FrameSocket(fd: fd, peerAddress: endpoint, system: system)
         do {
             try Sockets.configure(fd, sendTimeoutMs: config.sendTimeoutMs, socketBufferBytes: config.socketBufferBytes)
             let serverId = try handshake(socket, role: role, identity: identity, timeoutMs: config.connectTimeoutMs)
@@ -79,7 +81,7 @@ public final class FrameClient: Sendable, RequestExpiring {
             logger[metadataKey: "peer.address"] = "\(endpoint)"
             let client = FrameClient(endpoint: endpoint, serverId: serverId, socket: socket, config: config,
                                      logger: logger)
-            try NetThread.spawn(stackBytes: config.threadStackBytes) { client.readLoop() }
+            try SystemThread.spawn(stackBytes: config.threadStackBytes) { client.readLoop() }
             RequestTimeoutSweeper.shared.register(client)
             return client
         } catch {

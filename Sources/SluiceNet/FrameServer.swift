@@ -6,6 +6,7 @@ import Darwin
 import CSluiceShim
 import Logging
 import SluiceCore
+import SluiceSystem
 import Synchronization
 
 /// A TCP server speaking Sluice frames: one accept thread, and one thread per connection that performs the
@@ -15,6 +16,8 @@ public final class FrameServer: Sendable {
     public let config: FrameServerConfig
     private let handler: any FrameHandler
     private let logger: Logger
+    /// The system calls the connections' sockets go through.
+    private let system: any SystemCalls
 
     private struct State {
         var listenFd: Int32 = -1
@@ -29,10 +32,13 @@ public final class FrameServer: Sendable {
     /// Broadcast when the accept thread ends or a connection thread finishes.
     private let changed = ConditionVariable()
 
-    /// Creates a stopped server; `start()` binds and begins accepting.
-    public init(config: FrameServerConfig, handler: any FrameHandler, logger: Logger) {
+    /// Creates a stopped server; `start()` binds and begins accepting. Its connections' reads, writes and
+    /// sendfiles go through `system` (tests inject faults there).
+    public init(config: FrameServerConfig, handler: any FrameHandler, logger: Logger,
+                system: any SystemCalls = PosixSystem()) {
         self.config = config
         self.handler = handler
+        self.system = system
         var logger = logger
         logger[metadataKey: "server.id"] = "\(config.serverId)"
         self.logger = logger
@@ -76,7 +82,7 @@ public final class FrameServer: Sendable {
             throw NetError(code: ECANCELED, call: "start", message: "server stopped while starting")
         }
         do {
-            try NetThread.spawn(stackBytes: config.threadStackBytes) { self.acceptLoop(fd) }
+            try SystemThread.spawn(stackBytes: config.threadStackBytes) { self.acceptLoop(fd) }
         } catch {
             state.withLock { s in
                 s.listenFd = -1
@@ -155,14 +161,14 @@ public final class FrameServer: Sendable {
             _ = close(fd)
             return
         }
-        let socket = FrameSocket(fd: fd, peerAddress: peer)
+        let socket = FrameSocket(fd: fd, peerAddress: peer, system: system)
         state.withLock { $0.sockets[id] = socket }
         var connectionLogger = logger
         connectionLogger[metadataKey: "peer.address"] = "\(peer)"
         connectionLogger[metadataKey: "connection.id"] = "\(id)"
         let loop = ConnectionLoop(id: id, socket: socket, config: config, handler: handler, logger: connectionLogger)
         do {
-            try NetThread.spawn(stackBytes: config.threadStackBytes) {
+            try SystemThread.spawn(stackBytes: config.threadStackBytes) {
                 loop.run()
                 self.connectionFinished(id)
             }

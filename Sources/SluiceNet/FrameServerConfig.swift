@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceSystem
 
 /// Settings of a `FrameServer`. Units are in the names; 0 disables a time-out.
 public struct FrameServerConfig: Sendable {

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import SluiceCore
+import SluiceSystem
 import Synchronization
 
 /// A frame header that failed to decode (too large, unknown flags), with the fields an error reply needs.
@@ -33,10 +34,14 @@ public final class FrameSocket: Sendable {
     /// Serializes writers; `close()` takes it too, so the descriptor cannot close under a writer.
     private let writeLock = Mutex(())
 
+    /// The system calls every read, write and sendfile goes through (a fault-injecting layer in tests).
+    let system: any SystemCalls
+
     /// Wraps a connected descriptor, which this object now owns.
-    init(fd: Int32, peerAddress: String) {
+    init(fd: Int32, peerAddress: String, system: any SystemCalls) {
         self.fd = fd
         self.peerAddress = peerAddress
+        self.system = system
     }
 
     /// True until the socket is shut down or closed.
@@ -50,7 +55,7 @@ public final class FrameSocket: Sendable {
     func readHeader(maxBodyBytes: Int, onTimeout: () throws -> Void = {}) throws -> FrameHeader? {
         var raw = [UInt8](repeating: 0, count: FrameHeader.byteCount)
         let n = try raw.withUnsafeMutableBytes { buffer throws in
-            try SystemCall.readExactly(fd, into: buffer, onTimeout: onTimeout)
+            try system.readExactly(fd, into: buffer, onTimeout: onTimeout)
         }
         if n == 0 { return nil }
         guard n == FrameHeader.byteCount else {
@@ -74,7 +79,7 @@ public final class FrameSocket: Sendable {
         guard count > 0 else { return [] }
         if var body = pool?.take(count: count) {
             let n = try body.withUnsafeMutableBytes { raw in
-                try SystemCall.readExactly(fd, into: raw, onTimeout: onTimeout)
+                try system.readExactly(fd, into: raw, onTimeout: onTimeout)
             }
             guard n == count else {
                 throw NetError.connectionClosed("read", "connection closed inside a frame body (\(n) of \(count) bytes)")
@@ -84,7 +89,7 @@ public final class FrameSocket: Sendable {
         var failure: (any Error)?
         let body = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             do {
-                let n = try SystemCall.readExactly(fd, into: UnsafeMutableRawBufferPointer(buffer), onTimeout: onTimeout)
+                let n = try system.readExactly(fd, into: UnsafeMutableRawBufferPointer(buffer), onTimeout: onTimeout)
                 if n < count {
                     failure = NetError.connectionClosed("read", "connection closed inside a frame body (\(n) of \(count) bytes)")
                     buffer.initialize(repeating: 0)
@@ -117,7 +122,7 @@ public final class FrameSocket: Sendable {
         let header = frame.header.encoded
         try locked {
             try header.withUnsafeBytes { h throws in
-                try frame.body.withUnsafeBytes { b throws in try SystemCall.writeAll(fd, [h, b]) }
+                try frame.body.withUnsafeBytes { b throws in try system.writeAll(fd, [h, b]) }
             }
         }
     }
@@ -134,10 +139,10 @@ public final class FrameSocket: Sendable {
         try locked {
             let first = bodyParts.first ?? []
             try header.withUnsafeBytes { h throws in
-                try first.withUnsafeBytes { b throws in try SystemCall.writeAll(fd, [h, b]) }
+                try first.withUnsafeBytes { b throws in try system.writeAll(fd, [h, b]) }
             }
             for part in bodyParts.dropFirst() {
-                try part.withUnsafeBytes { b throws in try SystemCall.writeAll(fd, [b]) }
+                try part.withUnsafeBytes { b throws in try system.writeAll(fd, [b]) }
             }
         }
     }
@@ -153,9 +158,9 @@ public final class FrameSocket: Sendable {
         let header = FrameHeader(bodyLength: UInt32(total), type: type, flags: flags, requestId: requestId).encoded
         try locked {
             try header.withUnsafeBytes { h throws in
-                try prefix.withUnsafeBytes { p throws in try SystemCall.writeAll(fd, [h, p]) }
+                try prefix.withUnsafeBytes { p throws in try system.writeAll(fd, [h, p]) }
             }
-            try SystemCall.sendfileAll(socket: fd, file: fileFd, offset: offset, count: length)
+            try system.sendfileAll(socket: fd, file: fileFd, offset: offset, count: length)
         }
     }
 
@@ -177,7 +182,7 @@ public final class FrameSocket: Sendable {
     public func shutdown() {
         state.withLock { s in
             guard s == .open else { return }
-            SystemCall.shutdownBoth(fd)
+            system.shutdown(fd: fd, how: Int32(SHUT_RDWR))
             s = .shutDown
         }
     }
@@ -188,13 +193,13 @@ public final class FrameSocket: Sendable {
         writeLock.withLock { _ in
             state.withLock { s in
                 guard s != .closed else { return }
-                _ = Glibc.close(fd)
+                system.close(fd: fd)
                 s = .closed
             }
         }
     }
 
     deinit {
-        if state.withLock({ $0 }) != .closed { _ = Glibc.close(fd) }
+        if state.withLock({ $0 }) != .closed { system.close(fd: fd) }
     }
 }

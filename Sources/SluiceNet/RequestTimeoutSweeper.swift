@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceSystem
 import Synchronization
 
 /// Something with request deadlines to enforce.
@@ -33,7 +34,7 @@ final class RequestTimeoutSweeper: Sendable {
         }
         if startThread {
             do {
-                try NetThread.spawn(stackBytes: 256 * 1024) { self.run() }
+                try SystemThread.spawn(stackBytes: 256 * 1024) { self.run() }
             } catch {
                 state.withLock { $0.threadStarted = false }
             }

@@ -1,5 +1,6 @@
 import Logging
 import SluiceCore
+import SluiceSystem
 import Synchronization
 
 /// One accepted connection after its handshake, as handlers see it. Thread-safe: any thread may respond.

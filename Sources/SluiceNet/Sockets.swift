@@ -5,6 +5,7 @@ import Darwin
 #endif
 import CSluiceShim
 import SluiceCore
+import SluiceSystem
 
 /// Opening, binding, accepting and connecting IPv4 TCP sockets.
 enum Sockets {
@@ -36,7 +37,7 @@ enum Sockets {
 
     /// A new blocking IPv4 stream socket with close-on-exec.
     static func makeSocket() throws -> Int32 {
-        try SystemCall.retrying("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        try NetError.call("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
     }
 
     /// Binds and listens on `host:port` (port 0: the kernel picks). Returns the fd and the bound port.
@@ -45,17 +46,17 @@ enum Sockets {
         let fd = try makeSocket()
         do {
             var one: Int32 = 1
-            try SystemCall.retrying("setsockopt(SO_REUSEADDR)") {
+            try NetError.call("setsockopt(SO_REUSEADDR)") {
                 setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
             }
-            try SystemCall.retrying("bind") {
+            try NetError.call("bind") {
                 withUnsafePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                         bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                     }
                 }
             }
-            try SystemCall.retrying("listen") { Glibc.listen(fd, Int32(backlog)) }
+            try NetError.call("listen") { Glibc.listen(fd, Int32(backlog)) }
             let bound = try localAddress(fd)
             return (fd, Int(UInt16(bigEndian: bound.sin_port)))
         } catch {
@@ -83,8 +84,8 @@ enum Sockets {
         var address = try resolve(host: host, port: port, passive: false)
         let fd = try makeSocket()
         do {
-            let flags = try SystemCall.retrying("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
-            try SystemCall.retrying("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+            let flags = try NetError.call("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
+            try NetError.call("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
             let rc = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                     Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
@@ -96,14 +97,14 @@ enum Sockets {
                 try waitWritable(fd, timeoutMs: timeoutMs, what: "\(host):\(port)")
                 var soError: Int32 = 0
                 var length = socklen_t(MemoryLayout<Int32>.size)
-                try SystemCall.retrying("getsockopt(SO_ERROR)") { getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length) }
+                try NetError.call("getsockopt(SO_ERROR)") { getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length) }
                 if soError != 0 {
                     var error = NetError.fromErrno("connect", soError)
                     error.message += " (\(host):\(port))"
                     throw error
                 }
             }
-            try SystemCall.retrying("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, flags) }
+            try NetError.call("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, flags) }
             return fd
         } catch {
             _ = close(fd)
@@ -127,7 +128,7 @@ enum Sockets {
     static func localAddress(_ fd: Int32) throws -> sockaddr_in {
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try SystemCall.retrying("getsockname") {
+        try NetError.call("getsockname") {
             withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
             }
@@ -156,7 +157,7 @@ enum Sockets {
         _ = sluice_set_nodelay(fd)
         if socketBufferBytes > 0 { _ = sluice_set_socket_buffers(fd, Int32(clamping: socketBufferBytes)) }
         if sendTimeoutMs > 0 {
-            try SystemCall.retrying("setsockopt(SO_SNDTIMEO)") {
+            try NetError.call("setsockopt(SO_SNDTIMEO)") {
                 sluice_set_send_timeout_ms(fd, UInt32(clamping: sendTimeoutMs))
             }
         }

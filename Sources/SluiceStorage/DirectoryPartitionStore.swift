@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Logging
 import SluiceCore
+import SluiceSystem
 import Synchronization
 
 /// A `PartitionStore` in one directory: `<root>/<applicationId>/<shuffleId>/<partitionId>-<epoch>-<p|r>.data`.
@@ -14,7 +15,7 @@ public final class DirectoryPartitionStore: PartitionStore {
     public let config: StoreConfig
 
     let memoryBudget: MemoryBudget
-    let fileSystem: any FileSystemCalls
+    let fileSystem: any SystemCalls
     let logger: Logger
     private let shards: [WriterShard]
     private let closed = Atomic<Bool>(false)
@@ -28,7 +29,7 @@ public final class DirectoryPartitionStore: PartitionStore {
     ///   - memoryBudget: flush buffers are accounted here.
     ///   - fileSystem: the system calls to use (tests inject failures).
     public init(rootDirectory: String, config: StoreConfig, memoryBudget: MemoryBudget,
-                fileSystem: any FileSystemCalls = PosixFileSystem(),
+                fileSystem: any SystemCalls = PosixSystem(),
                 logger: Logger = Logger(label: "sluice.storage"), shardCount: Int = 32) throws(StorageError) {
         var root = rootDirectory
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }

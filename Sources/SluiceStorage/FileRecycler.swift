@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import SluiceSystem
 import Glibc
 #endif
 import Logging
@@ -18,7 +19,7 @@ final class FileRecycler: Sendable {
 
     let directory: String
     let capacity: Int
-    private let fileSystem: any FileSystemCalls
+    private let fileSystem: any SystemCalls
     private let logger: Logger
     private struct State {
         var names: [String] = []
@@ -29,7 +30,7 @@ final class FileRecycler: Sendable {
     private let state = Mutex(State())
 
     /// A pool in `root`, empty until `open()`.
-    init(root: String, capacity: Int, fileSystem: any FileSystemCalls, logger: Logger) {
+    init(root: String, capacity: Int, fileSystem: any SystemCalls, logger: Logger) {
         directory = root + "/" + Self.directoryName
         self.capacity = max(capacity, 0)
         self.fileSystem = fileSystem

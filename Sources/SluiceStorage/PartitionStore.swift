@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceSystem
 
 /// The storage interface the worker uses: append batches to partition files, read them back by chunk,
 /// delete by shuffle or application, and report what is held.
@@ -49,12 +50,12 @@ public final class ReadableFile: Sendable {
     /// so a reader should prefer the other copy.
     public let writerFailure: StorageError?
 
-    let fileSystem: any FileSystemCalls
+    let fileSystem: any SystemCalls
     /// Called once the descriptor is closed (the store counts open readers per file).
     let onClose: (@Sendable () -> Void)?
 
     init(key: PartitionFileKey, path: String, fd: Int32, chunks: [ChunkInfo], totalChunkCount: Int,
-         fileBytes: Int, writerFailure: StorageError?, fileSystem: any FileSystemCalls,
+         fileBytes: Int, writerFailure: StorageError?, fileSystem: any SystemCalls,
          onClose: (@Sendable () -> Void)? = nil) {
         self.key = key
         self.path = path

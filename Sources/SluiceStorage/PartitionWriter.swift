@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Logging
 import SluiceCore
+import SluiceSystem
 import Synchronization
 
 /// The append side of one partition file: a bounded in-memory flush buffer written out with `pwrite`
@@ -17,12 +18,12 @@ public final class PartitionWriter: Sendable {
     private let config: StoreConfig
     private let memoryBudget: MemoryBudget
     private let flushBuffers: FlushBufferPool
-    private let fileSystem: any FileSystemCalls
+    private let fileSystem: any SystemCalls
     private let logger: Logger
     private let state: Mutex<WriterState>
 
     init(key: PartitionFileKey, path: String, fd: Int32, config: StoreConfig, memoryBudget: MemoryBudget,
-         flushBuffers: FlushBufferPool, fileSystem: any FileSystemCalls, logger: Logger,
+         flushBuffers: FlushBufferPool, fileSystem: any SystemCalls, logger: Logger,
          recovered: ChunkIndexBuilder? = nil, failure: StorageError? = nil) {
         self.key = key
         self.path = path

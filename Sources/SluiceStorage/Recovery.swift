@@ -4,6 +4,7 @@ import Glibc
 import CSluiceShim
 import Logging
 import SluiceCore
+import SluiceSystem
 
 /// What `DirectoryPartitionStore.recover()` found.
 public struct RecoveryReport: Sendable, Equatable {

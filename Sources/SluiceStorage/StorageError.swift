@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SluiceCore
+import SluiceSystem
 
 /// A storage failure: what kind, the errno behind it (0 when none), a message and the file or directory involved.
 public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -67,20 +68,5 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
         var text = "\(code.rawValue): \(message)"
         if !path.isEmpty { text += " (\(path))" }
         return text
-    }
-}
-
-/// A failed system call: its errno.
-public struct SystemCallError: Error, Sendable, Equatable {
-    /// The errno the call set.
-    public var errno: Int32
-
-    /// Wraps an errno value.
-    public init(errno: Int32) { self.errno = errno }
-
-    /// `strerror` text plus the number.
-    public var errnoDescription: String {
-        guard let text = strerror(errno) else { return "errno \(errno)" }
-        return "\(String(cString: text)) (errno \(errno))"
     }
 }

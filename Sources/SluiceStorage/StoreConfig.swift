@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceConfig
 
 /// Tunables of a partition store.
 public struct StoreConfig: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Logging
 import SluiceCore
+import SluiceSystem
 import SluiceNet
 import SluiceStorage
 import Synchronization

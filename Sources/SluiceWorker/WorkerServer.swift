@@ -1,6 +1,8 @@
 import Logging
 import SluiceCompression
 import SluiceCore
+import SluiceSystem
+import SluiceConfig
 import SluiceNet
 import SluiceStorage
 import Synchronization

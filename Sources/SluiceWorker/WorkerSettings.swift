@@ -1,4 +1,6 @@
 import SluiceCore
+import SluiceSystem
+import SluiceConfig
 import SluiceNet
 import SluiceStorage
 

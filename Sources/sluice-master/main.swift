@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import SluiceCore
-import SluiceProcess
+import SluiceConfig
+import SluiceSystem
 import SluiceMaster
 
 /// The `sluice-master` process: configuration, logging, the server, and shutdown on SIGTERM/SIGINT.
@@ -17,7 +18,7 @@ enum MasterMain {
         case .run(let loaded): config = loaded
         }
 
-        ProcessOutput.bootstrapLogging(level: config.logLevel)
+        ProcessOutput.bootstrapLogging(level: Logger.Level(rawValue: config.logLevel.rawValue) ?? .info)
         let logger = Logger(label: "sluice.master")
         signal(SIGPIPE, SIG_IGN)
         // Before starting, so a signal that arrives as soon as the port is announced is handled.

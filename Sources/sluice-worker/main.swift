@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import SluiceCore
-import SluiceProcess
+import SluiceConfig
+import SluiceSystem
 import SluiceWorker
 
 /// The `sluice-worker` process: configuration, logging, the server, and shutdown on signals.
@@ -18,7 +19,7 @@ enum WorkerMain {
         case .run(let loaded): config = loaded
         }
 
-        ProcessOutput.bootstrapLogging(level: config.logLevel)
+        ProcessOutput.bootstrapLogging(level: Logger.Level(rawValue: config.logLevel.rawValue) ?? .info)
         let logger = Logger(label: "sluice.worker")
         signal(SIGPIPE, SIG_IGN)
         // Before starting, so a signal that arrives as soon as the port is announced is handled.

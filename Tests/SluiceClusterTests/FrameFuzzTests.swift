@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import SluiceCompression
 import SluiceCore
+import SluiceSystem
+import SluiceConfig
 import SluiceMaster
 import SluiceNet
 import SluiceWorker

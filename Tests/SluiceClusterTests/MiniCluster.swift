@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SluiceClient
 import SluiceCore
+import SluiceConfig
 import SluiceMaster
 import SluiceWorker
 import Synchronization

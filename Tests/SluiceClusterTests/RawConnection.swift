@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SluiceCore
+import SluiceSystem
 
 /// A failure to set up a raw test socket.
 struct RawSocketError: Error, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import Testing
 import SluiceCore
+import SluiceConfig
 @testable import SluiceMaster
 
 @Suite struct MasterStateTests {

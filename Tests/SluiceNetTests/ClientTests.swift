@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceSystem
 @testable import SluiceNet
 import Testing
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SluiceCore
+import SluiceSystem
 @testable import SluiceNet
 import Testing
 

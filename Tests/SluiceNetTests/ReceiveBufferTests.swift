@@ -5,6 +5,7 @@ import Dispatch
 import SluiceCore
 import Testing
 @testable import SluiceNet
+import SluiceSystem
 
 @Suite struct ReceiveBufferTests {
     func body(_ count: Int, seed: UInt8) -> [UInt8] {
@@ -15,7 +16,7 @@ import Testing
     func feed(_ bodies: [[UInt8]]) throws -> (reader: FrameSocket, done: DispatchSemaphore) {
         var fds: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
-        let writer = FrameSocket(fd: fds[0], peerAddress: "test-writer")
+        let writer = FrameSocket(fd: fds[0], peerAddress: "test-writer", system: PosixSystem())
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             for (index, body) in bodies.enumerated() {
@@ -24,7 +25,7 @@ import Testing
             writer.close()
             done.signal()
         }
-        return (FrameSocket(fd: fds[1], peerAddress: "test-reader"), done)
+        return (FrameSocket(fd: fds[1], peerAddress: "test-reader", system: PosixSystem()), done)
     }
 
     @Test func largeBodiesAreReadIntoHandedBackArraysWithoutTouchingSharedOnes() throws {

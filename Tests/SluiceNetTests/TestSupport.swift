@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Logging
 import SluiceCore
+import SluiceSystem
 @testable import SluiceNet
 import Synchronization
 
@@ -20,13 +21,13 @@ func eventually(timeoutMs: Int = 5_000, _ condition: () -> Bool) -> Bool {
 }
 
 /// Starts a server on 127.0.0.1 with a random port.
-func startServer(_ handler: any FrameHandler, configure: (inout FrameServerConfig) -> Void = { _ in })
-    throws -> (FrameServer, Int) {
+func startServer(_ handler: any FrameHandler, system: any SystemCalls = PosixSystem(),
+                 configure: (inout FrameServerConfig) -> Void = { _ in }) throws -> (FrameServer, Int) {
     var config = FrameServerConfig(host: "127.0.0.1", port: 0, serverId: "test-server", maxConnections: 1024,
                                    maxFrameBodyBytes: 64 << 20, idleTimeoutMs: 600_000,
                                    maxInFlightRequestsPerConnection: 64, stopTimeoutMs: 3_000)
     configure(&config)
-    let server = FrameServer(config: config, handler: handler, logger: quietLogger)
+    let server = FrameServer(config: config, handler: handler, logger: quietLogger, system: system)
     let port = try server.start()
     return (server, port)
 }
@@ -86,13 +87,13 @@ final class RawPeer {
     init(port: Int) throws {
         let fd = try Sockets.connect(host: "127.0.0.1", port: port, timeoutMs: 2_000)
         _ = setTestReceiveTimeout(fd)
-        socket = FrameSocket(fd: fd, peerAddress: "server")
+        socket = FrameSocket(fd: fd, peerAddress: "server", system: PosixSystem())
     }
 
     deinit { socket.close() }
 
     func send(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try SystemCall.writeAll(socket.fd, [$0]) }
+        try bytes.withUnsafeBytes { try socket.system.writeAll(socket.fd, [$0]) }
     }
 
     func sendHello(version: UInt16 = ProtocolVersion.current) throws {
@@ -132,7 +133,7 @@ func setTestReceiveTimeout(_ fd: Int32) -> Int32 {
 func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) throws {
     let finished = Counter()
     for index in 0..<count {
-        try NetThread.spawn {
+        try SystemThread.spawn {
             body(index)
             finished.increment()
         }

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceSystem
 import Testing
 @testable import SluiceStorage
 

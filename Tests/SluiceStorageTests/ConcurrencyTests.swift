@@ -1,5 +1,6 @@
 import Dispatch
 import SluiceCore
+import SluiceSystem
 import Synchronization
 import Testing
 @testable import SluiceStorage

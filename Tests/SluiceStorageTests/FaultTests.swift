@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import SluiceCore
+import SluiceSystem
+import SluiceTestKit
 import Testing
 @testable import SluiceStorage
 
@@ -9,7 +11,7 @@ import Testing
     @Test func noSpaceFailsTheWriterAndKeepsWrittenData() throws {
         let temp = try TempDirectory()
         defer { temp.remove() }
-        let fs = FaultyFileSystem()
+        let fs = FaultInjectingSystem()
         let budget = MemoryBudget(capacityBytes: 1 << 20)
         let store = try DirectoryPartitionStore(rootDirectory: temp.path,
                                                 config: StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 3000),
@@ -17,7 +19,7 @@ import Testing
         let k = try key()
         for sequence in UInt32(0)..<10 { _ = try store.append(k, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 968)) }
         try store.flush(k)
-        fs.faults.withLock { $0.pwriteErrno = ENOSPC }
+        fs.fail(.pwrite, errno: ENOSPC)
 
         var thrown: StorageError?
         var sequence: UInt32 = 10
@@ -45,7 +47,7 @@ import Testing
         #expect(budget.usedBytes > 0)
 
         // Space comes back: flush writes the buffered, acknowledged batches out, yet the writer stays failed.
-        fs.faults.withLock { $0.pwriteErrno = nil }
+        fs.heal(.pwrite)
         #expect(throws: StorageError.self) { try store.flush(k) }
         #expect(budget.usedBytes == 0)
         let again = try readAll(store, k)
@@ -62,30 +64,30 @@ import Testing
     @Test func ioErrorOnDirectWriteAndFsyncFailTheWriter() throws {
         let temp = try TempDirectory()
         defer { temp.remove() }
-        let fs = FaultyFileSystem()
+        let fs = FaultInjectingSystem()
         let budget = MemoryBudget(capacityBytes: 1 << 20)
         let store = try DirectoryPartitionStore(rootDirectory: temp.path,
                                                 config: StoreConfig(flushBufferBytes: 1024, fsyncOnFlush: true),
                                                 memoryBudget: budget, fileSystem: fs, logger: quietLogger)
         let big = try key(partition: 1)
         _ = try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 5000))
-        fs.faults.withLock { $0.pwriteErrno = EIO }
+        fs.fail(.pwrite, errno: EIO)
         do {
             _ = try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 1, payloadBytes: 5000))
             Issue.record("expected ioError")
         } catch {
             #expect(error.code == .ioError && error.errno == EIO)
         }
-        fs.faults.withLock { $0.pwriteErrno = nil }
+        fs.heal(.pwrite)
         #expect(try readAll(store, big).batches.map(\.header.sequence) == [0])
 
         let synced = try key(partition: 2)
         _ = try store.append(synced, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 10))
         try store.flush(synced)
-        fs.faults.withLock { $0.fsyncErrno = EIO }
+        fs.fail(.fsync, errno: EIO)
         _ = try store.append(synced, batch: makeBatch(mapIndex: 0, sequence: 1, payloadBytes: 10))
         #expect(throws: StorageError.self) { try store.flush(synced) }
-        fs.faults.withLock { $0.fsyncErrno = nil }
+        fs.heal(.fsync)
         // fdatasync reports a lost write-back once: the writer must not look durable afterwards.
         #expect(throws: StorageError.self) { try store.flush(synced) }
         #expect(throws: StorageError.self) { try store.close() }
@@ -95,11 +97,9 @@ import Testing
     @Test func shortWritesAndInterruptsStillProduceACorrectFile() throws {
         let temp = try TempDirectory()
         defer { temp.remove() }
-        let fs = FaultyFileSystem()
-        fs.faults.withLock {
-            $0.maxWriteBytes = 777
-            $0.eintrEvery = 3
-        }
+        let fs = FaultInjectingSystem()
+        fs.limitTransfer(.pwrite, toBytes: 777)
+        fs.interrupt(every: 3)
         let store = try DirectoryPartitionStore(rootDirectory: temp.path,
                                                 config: StoreConfig(flushBufferBytes: 8192, chunkTargetBytes: 20_000),
                                                 memoryBudget: MemoryBudget(capacityBytes: 1 << 20), fileSystem: fs,

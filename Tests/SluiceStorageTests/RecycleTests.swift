@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SluiceCore
+import SluiceSystem
 import Testing
 @testable import SluiceStorage
 
@@ -17,7 +18,7 @@ import Testing
     }
 
     func pooledFiles(_ root: String) throws -> [String] {
-        try PosixFileSystem().listDirectory(path: root + "/" + FileRecycler.directoryName).map(\.name).sorted()
+        try PosixSystem().listDirectory(path: root + "/" + FileRecycler.directoryName).map(\.name).sorted()
     }
 
     func makeStore(_ root: String, recycledFilesMax: Int = 10_000) throws -> DirectoryPartitionStore {

@@ -4,6 +4,7 @@ import Glibc
 import CSluiceShim
 import Logging
 import SluiceCore
+import SluiceSystem
 import Synchronization
 @testable import SluiceStorage
 
@@ -22,7 +23,7 @@ struct TempDirectory {
     func remove() { Self.removeTree(path) }
 
     static func removeTree(_ path: String) {
-        let fs = PosixFileSystem()
+        let fs = PosixSystem()
         if let entries = try? fs.listDirectory(path: path) {
             for entry in entries {
                 let child = path + "/" + entry.name
@@ -113,71 +114,9 @@ func readAll(_ store: DirectoryPartitionStore, _ key: PartitionFileKey) throws -
     return (bytes, file.chunks, batches)
 }
 
-/// The real file system with injectable failures.
-final class FaultyFileSystem: FileSystemCalls {
-    struct Faults {
-        /// Every pwrite fails with this errno.
-        var pwriteErrno: Int32?
-        /// fdatasync fails with this errno.
-        var fsyncErrno: Int32?
-        /// pwrite transfers at most this many bytes per call.
-        var maxWriteBytes: Int?
-        /// Every n-th pwrite or pread call fails with EINTR first.
-        var eintrEvery: Int?
-        var calls = 0
-    }
-
-    let faults = Mutex(Faults())
-    private let real = PosixFileSystem()
-
-    func open(path: String, flags: Int32, mode: UInt32) throws(SystemCallError) -> Int32 {
-        try real.open(path: path, flags: flags, mode: mode)
-    }
-
-    func close(fd: Int32) { real.close(fd: fd) }
-
-    private func interrupt() -> Bool {
-        faults.withLock { f in
-            f.calls += 1
-            guard let every = f.eintrEvery else { return false }
-            return f.calls % every == 0
-        }
-    }
-
-    func pwrite(fd: Int32, bytes: UnsafeRawBufferPointer, offsetBytes: Int) throws(SystemCallError) -> Int {
-        if interrupt() { throw SystemCallError(errno: EINTR) }
-        let (failure, limit) = faults.withLock { ($0.pwriteErrno, $0.maxWriteBytes) }
-        if let failure { throw SystemCallError(errno: failure) }
-        let count = min(bytes.count, limit ?? bytes.count)
-        return try real.pwrite(fd: fd, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<count]), offsetBytes: offsetBytes)
-    }
-
-    func pread(fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offsetBytes: Int) throws(SystemCallError) -> Int {
-        if interrupt() { throw SystemCallError(errno: EINTR) }
-        return try real.pread(fd: fd, into: buffer, offsetBytes: offsetBytes)
-    }
-
-    func fsync(fd: Int32) throws(SystemCallError) {
-        if let failure = faults.withLock({ $0.fsyncErrno }) { throw SystemCallError(errno: failure) }
-        try real.fsync(fd: fd)
-    }
-
-    func truncate(fd: Int32, lengthBytes: Int) throws(SystemCallError) { try real.truncate(fd: fd, lengthBytes: lengthBytes) }
-    func fileSizeBytes(fd: Int32) throws(SystemCallError) -> Int { try real.fileSizeBytes(fd: fd) }
-    func unlink(path: String) throws(SystemCallError) { try real.unlink(path: path) }
-    func rename(from: String, to: String) throws(SystemCallError) { try real.rename(from: from, to: to) }
-    func link(from: String, to: String) throws(SystemCallError) { try real.link(from: from, to: to) }
-    func makeDirectory(path: String) throws(SystemCallError) { try real.makeDirectory(path: path) }
-    func removeDirectory(path: String) throws(SystemCallError) { try real.removeDirectory(path: path) }
-    func listDirectory(path: String) throws(SystemCallError) -> [DirectoryEntry] { try real.listDirectory(path: path) }
-    func spaceBytes(path: String) throws(SystemCallError) -> (freeBytes: Int, capacityBytes: Int) {
-        try real.spaceBytes(path: path)
-    }
-}
-
 /// Appends raw bytes to the end of a file (to simulate a torn or corrupted tail).
 func appendRaw(_ bytes: [UInt8], to path: String) throws {
-    let fs = PosixFileSystem()
+    let fs = PosixSystem()
     let fd = try fs.open(path: path, flags: O_WRONLY | O_CREAT, mode: 0o644)
     defer { fs.close(fd: fd) }
     let size = try fs.fileSizeBytes(fd: fd)
@@ -186,14 +125,14 @@ func appendRaw(_ bytes: [UInt8], to path: String) throws {
 
 /// Overwrites one byte of a file.
 func overwriteByte(at offsetBytes: Int, in path: String, with value: UInt8) throws {
-    let fs = PosixFileSystem()
+    let fs = PosixSystem()
     let fd = try fs.open(path: path, flags: O_WRONLY, mode: 0)
     defer { fs.close(fd: fd) }
     try fs.writeFully(fd: fd, slice: [value][...], offsetBytes: offsetBytes)
 }
 
 func fileSize(_ path: String) throws -> Int {
-    let fs = PosixFileSystem()
+    let fs = PosixSystem()
     let fd = try fs.open(path: path, flags: O_RDONLY, mode: 0)
     defer { fs.close(fd: fd) }
     return try fs.fileSizeBytes(fd: fd)

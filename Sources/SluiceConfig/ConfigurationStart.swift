@@ -1,4 +1,5 @@
 import Foundation
+import SluiceSystem
 import SluiceCore
 
 /// What reading a server's configuration from its command line decided.

@@ -1,5 +1,5 @@
 import Testing
-@testable import SluiceCore
+@testable import SluiceConfig
 
 @Suite struct ConfigUnitsTests {
     @Test(arguments: [

@@ -1,5 +1,5 @@
 import Testing
-@testable import SluiceCore
+@testable import SluiceConfig
 
 @Suite struct ConfigLoaderTests {
     @Test func masterDefaultsResolveWithoutFile() throws {

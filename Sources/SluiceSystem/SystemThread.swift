@@ -6,7 +6,7 @@ import Darwin
 
 /// Starts detached POSIX threads with an explicit stack size (connection threads are many and shallow).
 /// Callers track completion themselves (a counter and a condition), so nothing joins.
-public enum NetThread {
+public enum SystemThread {
     /// Default stack for connection and accept threads.
     public static let defaultStackBytes = 512 * 1024
 
@@ -32,7 +32,7 @@ public enum NetThread {
         }, context)
         if rc != 0 {
             Unmanaged<Box>.fromOpaque(context).release()
-            throw NetError.fromErrno("pthread_create", rc)
+            throw SystemCallError(errno: rc, call: "pthread_create")
         }
     }
 }

@@ -1,4 +1,3 @@
-import SluiceCore
 import Synchronization
 
 /// A dedicated thread that runs a body repeatedly until stopped. The body returns how many milliseconds to wait
@@ -19,7 +18,7 @@ public final class PeriodicThread: Sendable {
     public func start(_ body: @escaping @Sendable () -> Int) throws {
         running.store(true, ordering: .sequentiallyConsistent)
         do {
-            try NetThread.spawn { [self] in
+            try SystemThread.spawn { [self] in
                 while !isStopping {
                     let delayMs = body()
                     wake.wait(until: { self.isStopping || self.runSoon.load(ordering: .sequentiallyConsistent) },

@@ -1,27 +1,38 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
-import SluiceCore
 
 /// Unbuffered writes to the standard streams (the C `stderr`/`stdout` globals are not usable in Swift 6 mode),
 /// and the one-time logging set-up shared by the process.
 public enum ProcessOutput {
     /// Writes `text` to standard output at once (scripts read the "listening" line while the process runs).
     public static func standardOutput(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        writeAll(STDOUT_FILENO, text)
     }
 
     /// Writes `text` to standard error at once.
     public static func standardError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        writeAll(STDERR_FILENO, text)
     }
 
     /// Bootstraps swift-log once: every logger writes to standard error at `level` and above.
-    public static func bootstrapLogging(level: LogLevel) {
-        let swiftLogLevel = Logger.Level(rawValue: level.rawValue) ?? .info
+    public static func bootstrapLogging(level swiftLogLevel: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = swiftLogLevel
             return handler
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { raw in
+                try? Posix.retrying("write") { Glibc.write(fd, raw.baseAddress, raw.count) }
+            }
+            guard let written, written > 0 else { return }  // a closed stream: nothing more to say
+            bytes = bytes.dropFirst(written)
         }
     }
 }

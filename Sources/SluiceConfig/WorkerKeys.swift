@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// Keys read by `sluice-worker`.
 public enum WorkerKeys {
     private static let gib = 1 << 30

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SluiceCore
+@testable import SluiceConfig
 
 /// The committed generated files must match what the registry generates now.
 @Suite struct ConfigDocsTests {

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// The worker's configuration, typed, with units in field names.
 public struct WorkerConfig: Sendable, Equatable {
     /// Address to listen on.

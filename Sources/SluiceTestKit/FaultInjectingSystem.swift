@@ -1,0 +1,213 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SluiceSystem
+import Synchronization
+
+/// The real system calls with failures injected on demand, for file and socket calls alike: a call can fail
+/// with an errno (always, a number of times, or after some successes), transfer fewer bytes than asked, or be
+/// interrupted with EINTR every n-th time. Counts every call so tests can wait for one to happen.
+public final class FaultInjectingSystem: SystemCalls {
+    /// The calls faults can be attached to.
+    public enum Call: String, Sendable, CaseIterable {
+        case open, close, pwrite, pread, fsync, truncate, fstat, unlink, rename, link, mkdir, rmdir, listDirectory
+        case statvfs, receive, send, sendfile, shutdown
+    }
+
+    private struct Failure {
+        var errno: Int32
+        /// Successful calls to let through before failing.
+        var skipCalls: Int
+        /// Failures left; nil fails forever.
+        var remaining: Int?
+    }
+
+    private struct State {
+        var failures: [Call: Failure] = [:]
+        var maxTransferBytes: [Call: Int] = [:]
+        var interruptEvery: Int?
+        var interruptibleCalls = 0
+        var counts: [Call: Int] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let real = PosixSystem()
+
+    /// Creates a layer that passes every call through until told otherwise.
+    public init() {}
+
+    /// Makes `call` fail with `errno` after `afterCalls` more successes, `times` times (nil: until `heal`).
+    public func fail(_ call: Call, errno: Int32, afterCalls: Int = 0, times: Int? = nil) {
+        state.withLock { $0.failures[call] = Failure(errno: errno, skipCalls: afterCalls, remaining: times) }
+    }
+
+    /// Lets `call` (every call when nil) succeed again and transfer whole buffers.
+    public func heal(_ call: Call? = nil) {
+        state.withLock { s in
+            if let call {
+                s.failures[call] = nil
+                s.maxTransferBytes[call] = nil
+            } else {
+                s.failures = [:]
+                s.maxTransferBytes = [:]
+                s.interruptEvery = nil
+            }
+        }
+    }
+
+    /// Caps each `call` (pwrite, pread, receive, send, sendfile) at `bytes` per call: short transfers.
+    public func limitTransfer(_ call: Call, toBytes bytes: Int?) {
+        state.withLock { $0.maxTransferBytes[call] = bytes }
+    }
+
+    /// Interrupts every `n`-th pwrite, pread, receive and send with EINTR before it runs (nil: never).
+    public func interrupt(every n: Int?) {
+        state.withLock { $0.interruptEvery = n }
+    }
+
+    /// How many times `call` was made (failed attempts included).
+    public func count(_ call: Call) -> Int { state.withLock { $0.counts[call, default: 0] } }
+
+    /// Counts the call, then throws its injected failure if one is due.
+    private func enter(_ call: Call, interruptible: Bool = false) throws(SystemCallError) {
+        let errno: Int32? = state.withLock { s in
+            s.counts[call, default: 0] += 1
+            if interruptible, let every = s.interruptEvery {
+                s.interruptibleCalls += 1
+                if s.interruptibleCalls % every == 0 { return EINTR }
+            }
+            guard var failure = s.failures[call] else { return nil }
+            if failure.skipCalls > 0 {
+                failure.skipCalls -= 1
+                s.failures[call] = failure
+                return nil
+            }
+            if let remaining = failure.remaining {
+                s.failures[call] = remaining > 1 ? Failure(errno: failure.errno, skipCalls: 0, remaining: remaining - 1)
+                                                 : nil
+            }
+            return failure.errno
+        }
+        if let errno { throw SystemCallError(errno: errno, call: call.rawValue, cause: "injected") }
+    }
+
+    private func limit(_ call: Call, _ count: Int) -> Int {
+        min(count, state.withLock { $0.maxTransferBytes[call] } ?? count)
+    }
+
+    /// open, or its injected failure.
+    public func open(path: String, flags: Int32, mode: UInt32) throws(SystemCallError) -> Int32 {
+        try enter(.open)
+        return try real.open(path: path, flags: flags, mode: mode)
+    }
+
+    /// close (never fails).
+    public func close(fd: Int32) {
+        state.withLock { $0.counts[.close, default: 0] += 1 }
+        real.close(fd: fd)
+    }
+
+    /// pwrite, possibly short, or its injected failure.
+    public func pwrite(fd: Int32, bytes: UnsafeRawBufferPointer, offsetBytes: Int) throws(SystemCallError) -> Int {
+        try enter(.pwrite, interruptible: true)
+        let count = limit(.pwrite, bytes.count)
+        return try real.pwrite(fd: fd, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<count]), offsetBytes: offsetBytes)
+    }
+
+    /// pread, possibly short, or its injected failure.
+    public func pread(fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offsetBytes: Int) throws(SystemCallError) -> Int {
+        try enter(.pread, interruptible: true)
+        let count = limit(.pread, buffer.count)
+        return try real.pread(fd: fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]),
+                              offsetBytes: offsetBytes)
+    }
+
+    /// fdatasync, or its injected failure.
+    public func fsync(fd: Int32) throws(SystemCallError) {
+        try enter(.fsync)
+        try real.fsync(fd: fd)
+    }
+
+    /// ftruncate, or its injected failure.
+    public func truncate(fd: Int32, lengthBytes: Int) throws(SystemCallError) {
+        try enter(.truncate)
+        try real.truncate(fd: fd, lengthBytes: lengthBytes)
+    }
+
+    /// fstat size, or its injected failure.
+    public func fileSizeBytes(fd: Int32) throws(SystemCallError) -> Int {
+        try enter(.fstat)
+        return try real.fileSizeBytes(fd: fd)
+    }
+
+    /// unlink, or its injected failure.
+    public func unlink(path: String) throws(SystemCallError) {
+        try enter(.unlink)
+        try real.unlink(path: path)
+    }
+
+    /// rename, or its injected failure.
+    public func rename(from: String, to: String) throws(SystemCallError) {
+        try enter(.rename)
+        try real.rename(from: from, to: to)
+    }
+
+    /// link, or its injected failure.
+    public func link(from: String, to: String) throws(SystemCallError) {
+        try enter(.link)
+        try real.link(from: from, to: to)
+    }
+
+    /// mkdir, or its injected failure.
+    public func makeDirectory(path: String) throws(SystemCallError) {
+        try enter(.mkdir)
+        try real.makeDirectory(path: path)
+    }
+
+    /// rmdir, or its injected failure.
+    public func removeDirectory(path: String) throws(SystemCallError) {
+        try enter(.rmdir)
+        try real.removeDirectory(path: path)
+    }
+
+    /// Directory listing, or its injected failure.
+    public func listDirectory(path: String) throws(SystemCallError) -> [DirectoryEntry] {
+        try enter(.listDirectory)
+        return try real.listDirectory(path: path)
+    }
+
+    /// statvfs, or its injected failure.
+    public func spaceBytes(path: String) throws(SystemCallError) -> (freeBytes: Int, capacityBytes: Int) {
+        try enter(.statvfs)
+        return try real.spaceBytes(path: path)
+    }
+
+    /// read from a socket, possibly short, or its injected failure.
+    public func receive(fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
+        try enter(.receive, interruptible: true)
+        let count = limit(.receive, buffer.count)
+        return try real.receive(fd: fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]))
+    }
+
+    /// writev, possibly short (only the first vector is sent when limited), or its injected failure.
+    public func send(fd: Int32, vectors: UnsafeBufferPointer<iovec>) throws(SystemCallError) -> Int {
+        try enter(.send, interruptible: true)
+        guard let cap = state.withLock({ $0.maxTransferBytes[.send] }), let first = vectors.first else {
+            return try real.send(fd: fd, vectors: vectors)
+        }
+        let one = [iovec(iov_base: first.iov_base, iov_len: min(first.iov_len, cap))]
+        return try one.withUnsafeBufferPointer { v throws(SystemCallError) in try real.send(fd: fd, vectors: v) }
+    }
+
+    /// sendfile, possibly short, or its injected failure.
+    public func sendfile(socket: Int32, file: Int32, offsetBytes: inout Int, count: Int) throws(SystemCallError) -> Int {
+        try enter(.sendfile)
+        return try real.sendfile(socket: socket, file: file, offsetBytes: &offsetBytes, count: limit(.sendfile, count))
+    }
+
+    /// shutdown (never fails).
+    public func shutdown(fd: Int32, how: Int32) {
+        state.withLock { $0.counts[.shutdown, default: 0] += 1 }
+        real.shutdown(fd: fd, how: how)
+    }
+}
