@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "SluiceWorkerTests", dependencies: ["SluiceWorker", "SluiceCore", "SluiceSystem"]),
         .testTarget(name: "SluiceClusterTests", dependencies: [
             "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceConfig", "SluiceSystem",
-            "SluiceCompression", logging,
+            "SluiceCompression", "SluiceTestKit", logging,
         ]),
     ]
 )

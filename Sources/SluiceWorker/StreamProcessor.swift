@@ -54,6 +54,16 @@ struct StreamProcessor {
             connection.respond(to: request, body: OpenStreamResponse(head: ResponseHead(error.status, "\(error)")).encoded())
             return
         }
+        // A file whose writer failed lacks batches that were acknowledged while still buffered: serving it as
+        // whole would let a reader accept a short copy. Refuse it, so the reader reads another copy (the replica
+        // holds every acknowledged batch) or fails loudly when there is none.
+        if let failure = file.writerFailure {
+            worker.metrics.refusedFailedCopies.increment()
+            connection.respond(to: request, body: OpenStreamResponse(head: ResponseHead(
+                .ioError, "this copy is incomplete, its writer failed (\(failure)): read another copy"
+            )).encoded())
+            return
+        }
         let id = worker.streamIds.wrappingAdd(1, ordering: .relaxed).oldValue
         streams.insert(id, StreamTable.OpenStream(file: file, acceptedCodecs: message.acceptedCodecs))
         let storedBytes = file.chunks.reduce(0) { $0 + $1.lengthBytes }

@@ -10,5 +10,7 @@ struct WorkerMetrics: Sendable {
     let fetchedChunks = Counter(label: "sluice_worker_fetched_chunks_total")
     let fetchedBytes = Counter(label: "sluice_worker_fetched_bytes_total")
     let recompressedChunks = Counter(label: "sluice_worker_recompressed_chunks_total")
+    /// Streams refused because the partition file's writer failed (the reader fails over to another copy).
+    let refusedFailedCopies = Counter(label: "sluice_worker_refused_failed_copies_total")
     let shufflesDeleted = Counter(label: "sluice_worker_shuffles_deleted_total")
 }

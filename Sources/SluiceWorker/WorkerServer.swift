@@ -15,6 +15,8 @@ public final class WorkerServer: Sendable {
     let store: DirectoryPartitionStore
     let memoryBudget: MemoryBudget
     let replicaClients: FrameClientPool
+    /// The system calls the store's files and the server's connections go through (tests inject faults).
+    let system: any SystemCalls
     let metrics = WorkerMetrics()
     let streamIds = Atomic<UInt64>(1)
     private let lifecycle = Mutex(Lifecycle())
@@ -29,16 +31,18 @@ public final class WorkerServer: Sendable {
     /// Registration, draining and deleted shuffles (the control plane as a value; the shells act on its directives).
     let state: Mutex<WorkerState>
 
-    /// Opens (and recovers) the store. Nothing listens until `start()`.
-    public init(config: WorkerConfig, logger: Logger) throws {
+    /// Opens (and recovers) the store. Nothing listens until `start()`. Every file and socket call goes through
+    /// `system`.
+    public init(config: WorkerConfig, logger: Logger, system: any SystemCalls = PosixSystem()) throws {
         self.config = config
         self.logger = logger
+        self.system = system
         state = Mutex(WorkerState(retryIntervalMs: config.heartbeatRetryIntervalMs))
         memoryBudget = MemoryBudget(capacityBytes: config.memoryBudgetBytes,
                                     highFraction: config.memoryHighWatermarkFraction,
                                     lowFraction: config.memoryLowWatermarkFraction)
         store = try DirectoryPartitionStore(rootDirectory: config.storageDir, config: StoreConfig(config),
-                                            memoryBudget: memoryBudget, logger: logger)
+                                            memoryBudget: memoryBudget, fileSystem: system, logger: logger)
         let report = try store.recover()
         logger.info("storage recovered", metadata: ["storage.dir": "\(config.storageDir)",
                                                     "recovered.files": "\(report.recovered.count)",
@@ -53,7 +57,7 @@ public final class WorkerServer: Sendable {
     @discardableResult
     public func start() throws -> Int {
         let server = FrameServer(config: FrameServerConfig(worker: config, memoryBudget: memoryBudget),
-                                 handler: WorkerHandler(worker: self), logger: logger)
+                                 handler: WorkerHandler(worker: self), logger: logger, system: system)
         let port = try server.start()
         let address = WorkerAddress(workerId: config.effectiveWorkerId(boundPort: port), host: config.advertisedHost,
                                     port: UInt16(port))

@@ -4,6 +4,7 @@ import SluiceClient
 import SluiceCore
 import SluiceConfig
 import SluiceMaster
+import SluiceSystem
 import SluiceWorker
 import Synchronization
 
@@ -21,8 +22,10 @@ final class MiniCluster: @unchecked Sendable {
     /// - Parameters:
     ///   - heartbeatIntervalMs: what the master tells workers; the heartbeat time-out is 20 times it.
     ///   - logs: where the servers' log records go (else warnings and errors go to standard error).
+    ///   - workerSystems: the system-call layer of worker `index` (a fault-injecting one), else the real one.
     init(workers count: Int, workerOverrides: [String: String] = [:], applicationTimeoutMs: UInt64 = 60_000,
-         heartbeatIntervalMs: UInt64 = 100, logs: CapturedLogs? = nil) throws {
+         heartbeatIntervalMs: UInt64 = 100, logs: CapturedLogs? = nil, workerSystems: [Int: any SystemCalls] = [:])
+        throws {
         settings = MasterSettings(workerHeartbeatIntervalMs: heartbeatIntervalMs,
                                   workerHeartbeatTimeoutMs: heartbeatIntervalMs * 20,
                                   applicationTimeoutMs: applicationTimeoutMs, deletedShuffleRetentionMs: 60_000)
@@ -34,7 +37,7 @@ final class MiniCluster: @unchecked Sendable {
         master = MasterServer(options: try Self.masterOptions(settings: settings, port: 0), logger: logger)
         masterPort = try master.start()
         for index in 0..<count {
-            try addWorker(index: index, overrides: workerOverrides)
+            try addWorker(index: index, overrides: workerOverrides, system: workerSystems[index] ?? PosixSystem())
         }
         try waitUntil("workers registered") { self.workers.allSatisfy(\.isRegistered) }
     }
@@ -51,7 +54,8 @@ final class MiniCluster: @unchecked Sendable {
     }
 
     @discardableResult
-    func addWorker(index: Int, overrides: [String: String] = [:]) throws -> WorkerServer {
+    func addWorker(index: Int, overrides: [String: String] = [:], system: any SystemCalls = PosixSystem())
+        throws -> WorkerServer {
         var all = [
             "worker.host": "127.0.0.1", "worker.advertisedHost": "127.0.0.1", "worker.port": "0",
             "worker.masterAddress": masterEndpoint, "worker.workerId": "worker-\(index)",
@@ -59,7 +63,7 @@ final class MiniCluster: @unchecked Sendable {
             "worker.heartbeatRetryInterval": "100ms", "worker.memoryBudget": "512m",
         ]
         all.merge(overrides) { _, new in new }
-        let worker = try WorkerServer(config: try WorkerConfig.load(overrides: all), logger: logger)
+        let worker = try WorkerServer(config: try WorkerConfig.load(overrides: all), logger: logger, system: system)
         try worker.start()
         workers.append(worker)
         return worker

@@ -71,12 +71,16 @@ struct ShuffleData {
     }
 
     /// Reads every partition and returns the pairs whose bytes differ from what was written.
-    func mismatches(reader: ShuffleReader, attemptId: (UInt32) -> UInt64) throws -> [String] {
+    /// What the reader got wrong, per (map, partition). `knowsNonEmptyMaps: false` reads as a client that cannot
+    /// tell which maps wrote to a partition, so only the copies themselves can reveal a missing map.
+    func mismatches(reader: ShuffleReader, attemptId: (UInt32) -> UInt64, knowsNonEmptyMaps: Bool = true) throws
+        -> [String] {
         var wrong: [String] = []
         let winners = Dictionary(uniqueKeysWithValues: (0..<mappers).map { ($0, attemptId($0)) })
         for p in 0..<partitions {
             var batches: [UInt32: [UInt32: [UInt8]]] = [:]
-            try reader.read(partitionId: p, winners: winners, nonEmptyMaps: nonEmptyMaps(partition: p)) { header, raw in
+            let nonEmpty = knowsNonEmptyMaps ? nonEmptyMaps(partition: p) : []
+            try reader.read(partitionId: p, winners: winners, nonEmptyMaps: nonEmpty) { header, raw in
                 batches[header.mapIndex, default: [:]][header.sequence] = Array(raw)
             }
             for m in 0..<mappers {
