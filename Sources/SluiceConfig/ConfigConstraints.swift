@@ -2,12 +2,12 @@
 public enum ConfigConstraints {
     /// Each rule as `(smaller key, larger key, strict)`: `smaller` must be below (or, if not strict,
     /// at most) `larger`. Rules whose keys the process does not read are skipped.
-    static let orderings: [(smaller: ConfigKey, larger: ConfigKey, strict: Bool)] = [
-        (MasterKeys.workerHeartbeatInterval, MasterKeys.workerHeartbeatTimeout, true),
-        (MasterKeys.applicationCheckInterval, MasterKeys.applicationTimeout, false),
-        (WorkerKeys.memoryLowWatermarkFraction, WorkerKeys.memoryHighWatermarkFraction, false),
-        (WorkerKeys.partitionSoftLimit, WorkerKeys.partitionHardLimit, false),
-        (WorkerKeys.flushBufferSize, WorkerKeys.memoryBudget, false),
+    static let orderings: [(smaller: ConfigKeySpec, larger: ConfigKeySpec, strict: Bool)] = [
+        (MasterKeys.workerHeartbeatInterval.spec, MasterKeys.workerHeartbeatTimeout.spec, true),
+        (MasterKeys.applicationCheckInterval.spec, MasterKeys.applicationTimeout.spec, false),
+        (WorkerKeys.memoryLowWatermarkFraction.spec, WorkerKeys.memoryHighWatermarkFraction.spec, false),
+        (WorkerKeys.partitionSoftLimit.spec, WorkerKeys.partitionHardLimit.spec, false),
+        (WorkerKeys.flushBufferSize.spec, WorkerKeys.memoryBudget.spec, false),
     ]
 
     /// One sentence per rule, for the generated documentation.

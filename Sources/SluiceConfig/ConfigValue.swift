@@ -1,5 +1,5 @@
 /// The declared type of a key, including its allowed range or set of values.
-public enum ConfigValueType: Sendable, Equatable {
+public indirect enum ConfigValueType: Sendable, Equatable {
     /// An integer in `min...max`.
     case int(min: Int, max: Int)
     /// A byte count in `min...max` bytes; text may carry a binary suffix (`64k`, `8MiB`, `2g`).
@@ -16,6 +16,11 @@ public enum ConfigValueType: Sendable, Equatable {
     case choice([String])
     /// `host:port` (IPv6 hosts in brackets: `[::1]:9097`), port in 1...65535.
     case hostPort
+    /// A list of `element` values, at most `maxCount`: separated by commas, or by semicolons when the elements
+    /// are records (`kind=nvme dirs=/mnt/a,/mnt/b; kind=ebs dirs=/data`).
+    case list(ConfigValueType, maxCount: Int)
+    /// A record: whitespace-separated `field=value` pairs of the declared fields.
+    case record([ConfigRecordField])
 
     /// The type's name in documentation and help.
     public var name: String {
@@ -28,6 +33,8 @@ public enum ConfigValueType: Sendable, Equatable {
         case .string: "string"
         case .choice: "enum"
         case .hostPort: "host:port"
+        case .list(let element, _): "list of \(element.name)"
+        case .record: "record"
         }
     }
 }
@@ -41,6 +48,8 @@ public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
     case bool(Bool)
     case string(String)
     case hostPort(HostPort)
+    case list([ConfigValue])
+    case record(ConfigRecord)
 
     /// The value in canonical text form (bytes and durations with the largest exact suffix).
     public var description: String {
@@ -52,6 +61,10 @@ public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
         case .bool(let v): String(v)
         case .string(let v): v
         case .hostPort(let v): v.description
+        case .list(let items):
+            items.map(\.description).joined(separator: items.contains { if case .record = $0 { true } else { false } }
+                                              ? "; " : ",")
+        case .record(let v): v.description
         }
     }
 }

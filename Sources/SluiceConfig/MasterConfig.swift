@@ -27,18 +27,18 @@ public struct MasterConfig: Sendable, Equatable {
 
     /// Builds the typed view of a master configuration.
     public init(_ config: ResolvedConfig) throws(ConfigError) {
-        host = try config.string(MasterKeys.host)
-        port = try config.int(MasterKeys.port)
-        workerHeartbeatTimeoutMs = try config.int(MasterKeys.workerHeartbeatTimeout)
-        workerHeartbeatIntervalMs = try config.int(MasterKeys.workerHeartbeatInterval)
-        applicationTimeoutMs = try config.int(MasterKeys.applicationTimeout)
-        applicationCheckIntervalMs = try config.int(MasterKeys.applicationCheckInterval)
-        maxConnections = try config.int(MasterKeys.maxConnections)
-        maxFrameBodyBytes = try config.int(MasterKeys.maxFrameBodySize)
-        maxInFlightRequestsPerConnection = try config.int(MasterKeys.maxInFlightRequestsPerConnection)
-        idleTimeoutMs = try config.int(MasterKeys.idleTimeout)
-        deletedShuffleRetentionMs = try config.int(MasterKeys.deletedShuffleRetention)
-        logLevel = try config.logLevel()
+        host = try config.value(MasterKeys.host)
+        port = try config.value(MasterKeys.port)
+        workerHeartbeatTimeoutMs = try config.value(MasterKeys.workerHeartbeatTimeout)
+        workerHeartbeatIntervalMs = try config.value(MasterKeys.workerHeartbeatInterval)
+        applicationTimeoutMs = try config.value(MasterKeys.applicationTimeout)
+        applicationCheckIntervalMs = try config.value(MasterKeys.applicationCheckInterval)
+        maxConnections = try config.value(MasterKeys.maxConnections)
+        maxFrameBodyBytes = try config.value(MasterKeys.maxFrameBodySize)
+        maxInFlightRequestsPerConnection = try config.value(MasterKeys.maxInFlightRequestsPerConnection)
+        idleTimeoutMs = try config.value(MasterKeys.idleTimeout)
+        deletedShuffleRetentionMs = try config.value(MasterKeys.deletedShuffleRetention)
+        logLevel = try config.value(SharedKeys.logLevel)
     }
 
     /// Loads and types a master configuration (see `ConfigLoader.load`).
@@ -46,16 +46,5 @@ public struct MasterConfig: Sendable, Equatable {
                             overrides: [String: String] = [:]) throws(ConfigError) -> MasterConfig {
         try MasterConfig(ConfigLoader.load(role: .master, fileText: fileText, environment: environment,
                                            overrides: overrides))
-    }
-}
-
-extension ResolvedConfig {
-    func logLevel() throws(ConfigError) -> LogLevel {
-        let text = try string(SharedKeys.logLevel)
-        guard let level = LogLevel(rawValue: text) else {
-            throw ConfigError(.invalidValue, key: SharedKeys.logLevel.name, source: source(of: SharedKeys.logLevel),
-                              "invalid log level '\(text)'")
-        }
-        return level
     }
 }

@@ -3,64 +3,61 @@ public enum MasterKeys {
     private static let day = 86_400_000
 
     /// `master.host`.
-    public static let host = ConfigKey(
+    public static let host = ConfigKey<String>(
         "master.host", .string(allowEmpty: false), default: "0.0.0.0", scope: .master,
         doc: "Address the master listens on.")
     /// `master.port`.
-    public static let port = ConfigKey(
+    public static let port = ConfigKey<Int>(
         "master.port", .int(min: 0, max: 65535), default: "9097", scope: .master,
         doc: "TCP port the master listens on (0 = any free port, for tests).")
     /// `master.workerHeartbeatTimeout`.
-    public static let workerHeartbeatTimeout = ConfigKey(
+    public static let workerHeartbeatTimeout = ConfigKey<Int>(
         "master.workerHeartbeatTimeout", .milliseconds(min: 1000, max: 3_600_000), default: "30s", unit: "ms",
         scope: .master, doc: "A worker silent for this long is declared lost and gets no new partitions.")
     /// `master.workerHeartbeatInterval`.
-    public static let workerHeartbeatInterval = ConfigKey(
+    public static let workerHeartbeatInterval = ConfigKey<Int>(
         "master.workerHeartbeatInterval", .milliseconds(min: 100, max: 600_000), default: "10s", unit: "ms",
         scope: .master, doc: "Heartbeat interval the master tells workers to use when they register.")
     /// `master.applicationTimeout`.
-    public static let applicationTimeout = ConfigKey(
+    public static let applicationTimeout = ConfigKey<Int>(
         "master.applicationTimeout", .milliseconds(min: 1000, max: day), default: "5m", unit: "ms",
         scope: .master, doc: "An application silent for this long is presumed dead; its shuffles are unregistered.")
     /// `master.applicationCheckInterval`.
-    public static let applicationCheckInterval = ConfigKey(
+    public static let applicationCheckInterval = ConfigKey<Int>(
         "master.applicationCheckInterval", .milliseconds(min: 100, max: 3_600_000), default: "10s", unit: "ms",
         scope: .master, doc: "How often the master scans for timed-out applications and lost workers.")
     /// `master.maxConnections`.
-    public static let maxConnections = ConfigKey(
+    public static let maxConnections = ConfigKey<Int>(
         "master.maxConnections", .int(min: 1, max: 65536), default: "1024", unit: "connections",
         scope: .master, doc: "Connections beyond this many are refused at accept.")
     /// `master.maxFrameBodySize`.
-    public static let maxFrameBodySize = ConfigKey(
+    public static let maxFrameBodySize = ConfigKey<Int>(
         "master.maxFrameBodySize", .bytes(min: 4096, max: 1 << 30), default: "64MiB", unit: "bytes",
         scope: .master, doc: "Frames announcing a larger body are rejected before any allocation.")
     /// `master.maxInFlightRequestsPerConnection`.
-    public static let maxInFlightRequestsPerConnection = ConfigKey(
+    public static let maxInFlightRequestsPerConnection = ConfigKey<Int>(
         "master.maxInFlightRequestsPerConnection", .int(min: 1, max: 65536), default: "64", unit: "requests",
         scope: .master, doc: "A connection is not read while this many of its requests await an answer.")
     /// `master.idleTimeout`.
-    public static let idleTimeout = ConfigKey(
+    public static let idleTimeout = ConfigKey<Int>(
         "master.idleTimeout", .milliseconds(min: 0, max: day), default: "10m", unit: "ms",
         scope: .master, doc: "Connections with no traffic for this long are closed (0 = never).")
     /// `master.deletedShuffleRetention`.
-    public static let deletedShuffleRetention = ConfigKey(
+    public static let deletedShuffleRetention = ConfigKey<Int>(
         "master.deletedShuffleRetention", .milliseconds(min: 0, max: 7 * day), default: "10m", unit: "ms",
         scope: .master, doc: "How long tombstones of unregistered shuffles are kept so late requests fail clearly.")
 
     /// Every master key, in documentation order.
-    public static let all: [ConfigKey] = [
-        host, port, workerHeartbeatTimeout, workerHeartbeatInterval, applicationTimeout, applicationCheckInterval,
-        maxConnections, maxFrameBodySize, maxInFlightRequestsPerConnection, idleTimeout, deletedShuffleRetention,
-    ]
+    public static let all: [ConfigKeySpec] = [host.spec, port.spec, workerHeartbeatTimeout.spec, workerHeartbeatInterval.spec, applicationTimeout.spec, applicationCheckInterval.spec, maxConnections.spec, maxFrameBodySize.spec, maxInFlightRequestsPerConnection.spec, idleTimeout.spec, deletedShuffleRetention.spec]
 }
 
 /// Keys read by both processes.
 public enum SharedKeys {
     /// `logLevel`.
-    public static let logLevel = ConfigKey(
+    public static let logLevel = ConfigKey<LogLevel>(
         "logLevel", .choice(LogLevel.allCases.map(\.rawValue)), default: "info", scope: .both,
         doc: "Minimum level of log messages written to standard error.")
 
     /// Every shared key, in documentation order.
-    public static let all: [ConfigKey] = [logLevel]
+    public static let all: [ConfigKeySpec] = [logLevel.spec]
 }

@@ -21,10 +21,16 @@ public struct ResolvedConfig: Sendable {
     }
 
     /// The value and source of `key`, or nil when `key` is not read by this process.
-    public func entry(_ key: ConfigKey) -> Entry? { entries[key.name] }
+    public func entry(_ key: ConfigKeySpec) -> Entry? { entries[key.name] }
 
     /// Where `key`'s value came from, or nil when `key` is not read by this process.
-    public func source(of key: ConfigKey) -> ConfigSource? { entries[key.name]?.source }
+    public func source(of key: ConfigKeySpec) -> ConfigSource? { entries[key.name]?.source }
+
+    /// The value and source of a typed key (see `entry(_:)`).
+    public func entry<Value>(_ key: ConfigKey<Value>) -> Entry? { entry(key.spec) }
+
+    /// Where a typed key's value came from (see `source(of:)`).
+    public func source<Value>(of key: ConfigKey<Value>) -> ConfigSource? { source(of: key.spec) }
 
     /// `key = value  # source` for every key of the process, for logging at start-up.
     public func summary() -> String {
@@ -33,39 +39,16 @@ public struct ResolvedConfig: Sendable {
         }.joined(separator: "\n")
     }
 
-    /// The integer value of `key` (int, bytes or milliseconds keys).
-    public func int(_ key: ConfigKey) throws(ConfigError) -> Int {
-        switch try value(key) {
-        case .int(let v), .bytes(let v), .milliseconds(let v): return v
-        default: throw mismatch(key, "integer")
+    /// The value of `key`, typed.
+    public func value<Value>(_ key: ConfigKey<Value>) throws(ConfigError) -> Value {
+        guard let value = Value.read(try value(key.spec)) else {
+            throw ConfigError(.invalidValue, key: key.name, source: source(of: key.spec),
+                              "\(key.name) is declared as \(key.spec.type.name), not read as \(Value.self)")
         }
+        return value
     }
 
-    /// The value of a double key.
-    public func double(_ key: ConfigKey) throws(ConfigError) -> Double {
-        guard case .double(let v) = try value(key) else { throw mismatch(key, "double") }
-        return v
-    }
-
-    /// The value of a bool key.
-    public func bool(_ key: ConfigKey) throws(ConfigError) -> Bool {
-        guard case .bool(let v) = try value(key) else { throw mismatch(key, "bool") }
-        return v
-    }
-
-    /// The value of a string or choice key.
-    public func string(_ key: ConfigKey) throws(ConfigError) -> String {
-        guard case .string(let v) = try value(key) else { throw mismatch(key, "string") }
-        return v
-    }
-
-    /// The value of a host:port key.
-    public func hostPort(_ key: ConfigKey) throws(ConfigError) -> HostPort {
-        guard case .hostPort(let v) = try value(key) else { throw mismatch(key, "host:port") }
-        return v
-    }
-
-    private func value(_ key: ConfigKey) throws(ConfigError) -> ConfigValue {
+    private func value(_ key: ConfigKeySpec) throws(ConfigError) -> ConfigValue {
         guard let entry = entries[key.name] else {
             throw ConfigError(.wrongProcess, key: key.name, source: nil,
                               "\(key.name) is not a \(role) key (it is read by \(key.scope))")
@@ -73,8 +56,4 @@ public struct ResolvedConfig: Sendable {
         return entry.value
     }
 
-    private func mismatch(_ key: ConfigKey, _ expected: String) -> ConfigError {
-        ConfigError(.invalidValue, key: key.name, source: source(of: key),
-                    "\(key.name) is declared as \(key.type.name), not read as \(expected)")
-    }
 }

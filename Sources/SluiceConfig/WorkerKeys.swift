@@ -9,122 +9,115 @@ public enum WorkerKeys {
     private static let hour = 3_600_000
 
     /// `worker.host`.
-    public static let host = ConfigKey(
+    public static let host = ConfigKey<String>(
         "worker.host", .string(allowEmpty: false), default: "0.0.0.0", scope: .worker,
         doc: "Address the worker listens on.")
     /// `worker.advertisedHost`.
-    public static let advertisedHost = ConfigKey(
+    public static let advertisedHost = ConfigKey<String>(
         "worker.advertisedHost", .string(allowEmpty: false), default: "127.0.0.1", scope: .worker,
         doc: "Host the master gives clients and peers for reaching this worker.")
     /// `worker.port`.
-    public static let port = ConfigKey(
+    public static let port = ConfigKey<Int>(
         "worker.port", .int(min: 0, max: 65535), default: "9098", scope: .worker,
         doc: "TCP port the worker listens on (0 = any free port, for tests).")
     /// `worker.masterAddress`.
-    public static let masterAddress = ConfigKey(
+    public static let masterAddress = ConfigKey<HostPort>(
         "worker.masterAddress", .hostPort, default: "127.0.0.1:9097", scope: .worker, flag: "--master",
         doc: "The master to register with.")
     /// `worker.workerId`.
-    public static let workerId = ConfigKey(
+    public static let workerId = ConfigKey<String>(
         "worker.workerId", .string(allowEmpty: true), default: "", scope: .worker,
         doc: "Stable worker identity; empty = advertisedHost:port (the bound port when port is 0).")
     /// `worker.storageDir`.
-    public static let storageDir = ConfigKey(
+    public static let storageDir = ConfigKey<String>(
         "worker.storageDir", .string(allowEmpty: false), default: "./sluice-data", scope: .worker,
         doc: "Directory for partition files (created if missing).")
     /// `worker.memoryBudget`.
-    public static let memoryBudget = ConfigKey(
+    public static let memoryBudget = ConfigKey<Int>(
         "worker.memoryBudget", .bytes(min: 16 * mib, max: tib), default: "1GiB", unit: "bytes", scope: .worker,
         doc: "Process-wide budget for buffered bytes (network, flush, replication).")
     /// `worker.memoryHighWatermarkFraction`.
-    public static let memoryHighWatermarkFraction = ConfigKey(
+    public static let memoryHighWatermarkFraction = ConfigKey<Double>(
         "worker.memoryHighWatermarkFraction", .double(min: 0.05, max: 1.0), default: "0.85", unit: "fraction",
         scope: .worker, doc: "Above this fraction of the budget the worker stops reading sockets.")
     /// `worker.memoryLowWatermarkFraction`.
-    public static let memoryLowWatermarkFraction = ConfigKey(
+    public static let memoryLowWatermarkFraction = ConfigKey<Double>(
         "worker.memoryLowWatermarkFraction", .double(min: 0.0, max: 1.0), default: "0.7", unit: "fraction",
         scope: .worker, doc: "Paused reading resumes below this fraction of the budget (at most the high one).")
     /// `worker.flushBufferSize`.
-    public static let flushBufferSize = ConfigKey(
+    public static let flushBufferSize = ConfigKey<Int>(
         "worker.flushBufferSize", .bytes(min: 4 * kib, max: 256 * mib), default: "256KiB", unit: "bytes",
         scope: .worker, doc: "Per-partition write buffer; a full buffer is flushed to the partition file.")
     /// `worker.flushBufferPoolSize`.
-    public static let flushBufferPoolSize = ConfigKey(
+    public static let flushBufferPoolSize = ConfigKey<Int>(
         "worker.flushBufferPoolSize", .bytes(min: 0, max: tib), default: "64MiB", unit: "bytes", scope: .worker,
         doc: "Emptied flush buffers kept for reuse, outside the memory budget (0: none; at most an eighth of "
             + "worker.memoryBudget is used). Resident memory can exceed the budget by this much; reuse spares small "
             + "batches the buffer's regrowth copies and page faults.")
     /// `worker.chunkTargetSize`.
-    public static let chunkTargetSize = ConfigKey(
+    public static let chunkTargetSize = ConfigKey<Int>(
         "worker.chunkTargetSize", .bytes(min: 64 * kib, max: gib), default: "8MiB", unit: "bytes",
         scope: .worker, doc: "Target size of a fetch chunk; chunks end on batch boundaries.")
     /// `worker.partitionSoftLimit`.
-    public static let partitionSoftLimit = ConfigKey(
+    public static let partitionSoftLimit = ConfigKey<Int>(
         "worker.partitionSoftLimit", .bytes(min: mib, max: tib), default: "1GiB", unit: "bytes",
         scope: .worker, doc: "Past this size a partition file asks writers to split to a new location.")
     /// `worker.partitionHardLimit`.
-    public static let partitionHardLimit = ConfigKey(
+    public static let partitionHardLimit = ConfigKey<Int>(
         "worker.partitionHardLimit", .bytes(min: mib, max: tib), default: "2GiB", unit: "bytes",
         scope: .worker, doc: "Pushes that would grow a partition file past this size are rejected.")
     /// `worker.fsyncOnFlush`.
-    public static let fsyncOnFlush = ConfigKey(
+    public static let fsyncOnFlush = ConfigKey<Bool>(
         "worker.fsyncOnFlush", .bool, default: "false", scope: .worker,
         doc: "fsync partition files after each flush (durability against host crashes, slower).")
     /// `worker.recycledFilesMax`.
-    public static let recycledFilesMax = ConfigKey(
+    public static let recycledFilesMax = ConfigKey<Int>(
         "worker.recycledFilesMax", .int(min: 0, max: 10_000_000), default: "10000", unit: "files",
         scope: .worker, doc: "Deleted partition files kept, emptied, in the storage directory's .recycle folder for reuse by new ones "
             + "(0: off). On ext4 creating files soon after mass deletions scans every recently deleted inode; "
             + "reusing files allocates none.")
     /// `worker.maxConnections`.
-    public static let maxConnections = ConfigKey(
+    public static let maxConnections = ConfigKey<Int>(
         "worker.maxConnections", .int(min: 1, max: 65536), default: "1024", unit: "connections",
         scope: .worker, doc: "Connections beyond this many are refused at accept.")
     /// `worker.maxFrameBodySize`.
-    public static let maxFrameBodySize = ConfigKey(
+    public static let maxFrameBodySize = ConfigKey<Int>(
         "worker.maxFrameBodySize", .bytes(min: 4 * kib, max: gib), default: "72MiB", unit: "bytes",
         scope: .worker,
         doc: "Frames announcing a larger body are rejected before any allocation. Keep it above the largest batch (64 MiB) plus a push's headers.")
     /// `worker.maxInFlightRequestsPerConnection`.
-    public static let maxInFlightRequestsPerConnection = ConfigKey(
+    public static let maxInFlightRequestsPerConnection = ConfigKey<Int>(
         "worker.maxInFlightRequestsPerConnection", .int(min: 1, max: 65536), default: "64", unit: "requests",
         scope: .worker, doc: "Unanswered requests per connection; the worker stops reading the socket beyond this.")
     /// `worker.idleTimeout`.
-    public static let idleTimeout = ConfigKey(
+    public static let idleTimeout = ConfigKey<Int>(
         "worker.idleTimeout", .milliseconds(min: 0, max: 24 * hour), default: "10m", unit: "ms",
         scope: .worker, doc: "Connections with no traffic for this long are closed (0 = never).")
     /// `worker.replicationTimeout`.
-    public static let replicationTimeout = ConfigKey(
+    public static let replicationTimeout = ConfigKey<Int>(
         "worker.replicationTimeout", .milliseconds(min: 100, max: hour), default: "30s", unit: "ms",
         scope: .worker, doc: "A push waiting longer than this for its replica's acknowledgement fails.")
     /// `worker.replicaConnectionsPerPeer`.
-    public static let replicaConnectionsPerPeer = ConfigKey(
+    public static let replicaConnectionsPerPeer = ConfigKey<Int>(
         "worker.replicaConnectionsPerPeer", .int(min: 1, max: 64), default: "2", unit: "connections",
         scope: .worker, doc: "Connections this worker opens to each peer it replicates to.")
     /// `worker.maxOpenStreamsPerConnection`.
-    public static let maxOpenStreamsPerConnection = ConfigKey(
+    public static let maxOpenStreamsPerConnection = ConfigKey<Int>(
         "worker.maxOpenStreamsPerConnection", .int(min: 1, max: 1_000_000), default: "1024", unit: "streams",
         scope: .worker, doc: "Fetch streams a single connection may hold open.")
     /// `worker.fetchCompressionCodec`.
-    public static let fetchCompressionCodec = ConfigKey(
+    public static let fetchCompressionCodec = ConfigKey<Codec>(
         "worker.fetchCompressionCodec", .choice(Codec.allCases.map(\.description)), default: "lz4",
         scope: .worker, doc: "Codec that uncompressed batches are recompressed to for readers accepting it.")
     /// `worker.heartbeatRetryInterval`.
-    public static let heartbeatRetryInterval = ConfigKey(
+    public static let heartbeatRetryInterval = ConfigKey<Int>(
         "worker.heartbeatRetryInterval", .milliseconds(min: 100, max: 600_000), default: "2s", unit: "ms",
         scope: .worker, doc: "Delay between attempts to register or heartbeat while the master is unreachable.")
     /// `worker.shutdownGracePeriod`.
-    public static let shutdownGracePeriod = ConfigKey(
+    public static let shutdownGracePeriod = ConfigKey<Int>(
         "worker.shutdownGracePeriod", .milliseconds(min: 0, max: hour), default: "30s", unit: "ms",
         scope: .worker, doc: "On SIGTERM, how long in-flight pushes, flushes and fetches may finish.")
 
     /// Every worker key, in documentation order.
-    public static let all: [ConfigKey] = [
-        host, advertisedHost, port, masterAddress, workerId, storageDir,
-        memoryBudget, memoryHighWatermarkFraction, memoryLowWatermarkFraction,
-        flushBufferSize, flushBufferPoolSize, chunkTargetSize, partitionSoftLimit, partitionHardLimit, fsyncOnFlush, recycledFilesMax,
-        maxConnections, maxFrameBodySize, maxInFlightRequestsPerConnection, idleTimeout,
-        replicationTimeout, replicaConnectionsPerPeer, maxOpenStreamsPerConnection, fetchCompressionCodec,
-        heartbeatRetryInterval, shutdownGracePeriod,
-    ]
+    public static let all: [ConfigKeySpec] = [host.spec, advertisedHost.spec, port.spec, masterAddress.spec, workerId.spec, storageDir.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec, memoryLowWatermarkFraction.spec, flushBufferSize.spec, flushBufferPoolSize.spec, chunkTargetSize.spec, partitionSoftLimit.spec, partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec, maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec, replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec, heartbeatRetryInterval.spec, shutdownGracePeriod.spec]
 }

@@ -23,13 +23,13 @@ public struct StoreConfig: Sendable, Equatable {
     public var directWriteMinBytes: Int { max(flushBufferBytes / 2, 1) }
 
     /// Creates a configuration; sizes below 1 are raised to 1. Every default is the config registry's (`WorkerKeys`).
-    public init(flushBufferBytes: Int = WorkerKeys.flushBufferSize.defaultNumber,
-                chunkTargetBytes: Int = WorkerKeys.chunkTargetSize.defaultNumber,
-                softLimitBytes: Int = WorkerKeys.partitionSoftLimit.defaultNumber,
-                hardLimitBytes: Int = WorkerKeys.partitionHardLimit.defaultNumber,
-                fsyncOnFlush: Bool = WorkerKeys.fsyncOnFlush.defaultBool,
-                recycledFilesMax: Int = WorkerKeys.recycledFilesMax.defaultNumber,
-                flushBufferPoolBytes: Int = WorkerKeys.flushBufferPoolSize.defaultNumber) {
+    public init(flushBufferBytes: Int = WorkerKeys.flushBufferSize.defaultValue,
+                chunkTargetBytes: Int = WorkerKeys.chunkTargetSize.defaultValue,
+                softLimitBytes: Int = WorkerKeys.partitionSoftLimit.defaultValue,
+                hardLimitBytes: Int = WorkerKeys.partitionHardLimit.defaultValue,
+                fsyncOnFlush: Bool = WorkerKeys.fsyncOnFlush.defaultValue,
+                recycledFilesMax: Int = WorkerKeys.recycledFilesMax.defaultValue,
+                flushBufferPoolBytes: Int = WorkerKeys.flushBufferPoolSize.defaultValue) {
         self.flushBufferBytes = max(flushBufferBytes, 1)
         self.chunkTargetBytes = max(chunkTargetBytes, 1)
         self.softLimitBytes = max(softLimitBytes, 1)

@@ -26,10 +26,10 @@ import Testing
     }
 
     @Test func flagNamesAreDerivedFromKeys() {
-        #expect(ConfigRegistry.flagName(for: WorkerKeys.storageDir) == "--storage-dir")
-        #expect(ConfigRegistry.flagName(for: WorkerKeys.masterAddress) == "--master")
-        #expect(ConfigRegistry.flagName(for: MasterKeys.port) == "--port")
-        #expect(ConfigRegistry.flagName(for: WorkerKeys.maxInFlightRequestsPerConnection)
+        #expect(ConfigRegistry.flagName(for: WorkerKeys.storageDir.spec) == "--storage-dir")
+        #expect(ConfigRegistry.flagName(for: WorkerKeys.masterAddress.spec) == "--master")
+        #expect(ConfigRegistry.flagName(for: MasterKeys.port.spec) == "--port")
+        #expect(ConfigRegistry.flagName(for: WorkerKeys.maxInFlightRequestsPerConnection.spec)
                     == "--max-in-flight-requests-per-connection")
         #expect(WorkerKeys.storageDir.environmentVariable == "SLUICE_WORKER_STORAGE_DIR")
         #expect(SharedKeys.logLevel.environmentVariable == "SLUICE_LOG_LEVEL")

@@ -45,8 +45,8 @@ import Testing
             #expect(!key.doc.isEmpty && !key.doc.contains("\n"), "\(key)")
             _ = try key.parse(key.defaultText, source: .defaultValue)
         }
-        #expect(ConfigRegistry.keys(for: .worker).contains(SharedKeys.logLevel))
-        #expect(!ConfigRegistry.keys(for: .master).contains(WorkerKeys.port))
+        #expect(ConfigRegistry.keys(for: .worker).contains(SharedKeys.logLevel.spec))
+        #expect(!ConfigRegistry.keys(for: .master).contains(WorkerKeys.port.spec))
     }
 
     private func expectCommitted(_ relativePath: String, equals generated: String) throws {

@@ -150,7 +150,7 @@ import Testing
                                              overrides: [:])
         #expect(resolved.warnings.count == 1)
         #expect(resolved.warnings.first?.contains("SLUICE_MASTR_PORT") == true)
-        #expect(try resolved.int(MasterKeys.port) == 9097)
+        #expect(try resolved.value(MasterKeys.port) == 9097)
     }
 
     @Test func explicitWorkerIdAndSharedLogLevel() throws {

@@ -194,7 +194,7 @@ import SluiceConfig
 @Suite struct MasterOptionsTests {
     @Test func optionsComeFromTheConfigRegistry() throws {
         let options = MasterServer.Options(try MasterConfig.load())
-        #expect(options.settings.workerHeartbeatTimeoutMs == UInt64(MasterKeys.workerHeartbeatTimeout.defaultNumber))
+        #expect(options.settings.workerHeartbeatTimeoutMs == UInt64(MasterKeys.workerHeartbeatTimeout.defaultValue))
         #expect(options.settings.workerHeartbeatTimeoutMs == 30_000)
         #expect(options.settings.deletedShuffleRetentionMs == 600_000)
         #expect(options.settings.workerHeartbeatIntervalMs == 10_000)
