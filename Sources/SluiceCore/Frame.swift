@@ -129,6 +129,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
 public enum ProtocolVersion {
     /// "SLCE" in ASCII.
     public static let magic: UInt32 = 0x534C_4345
-    /// The only version this build speaks.
+    /// The version this build's clients send.
     public static let current: UInt16 = 1
+    /// The versions this build's servers accept (a server answers each peer in the peer's version).
+    public static let supported: ClosedRange<UInt16> = 1...current
 }

@@ -9,6 +9,7 @@ struct ConnectionLoop {
     let socket: FrameSocket
     let config: FrameServerConfig
     let handler: any FrameHandler
+    let authenticator: any PeerAuthenticator
     let logger: Logger
 
     /// How the loop ended: close at once, or after an error reply (so the peer can read it).
@@ -18,10 +19,10 @@ struct ConnectionLoop {
     func run() {
         if config.idleTimeoutMs > 0 { _ = sluice_set_receive_timeout_ms(socket.fd, UInt32(clamping: config.idleTimeoutMs)) }
         var idle = IdleClock(timeoutMs: config.idleTimeoutMs)
-        guard let hello = handshake(&idle) else { return }
-        let connection = ServerConnection(id: id, socket: socket, hello: hello, budget: config.memoryBudget,
-                                          logger: logger)
-        logger.debug("connection ready", metadata: ["peer.role": "\(hello.role)", "peer.identity": "\(hello.identity)"])
+        guard let (peer, version) = handshake(&idle) else { return }
+        let connection = ServerConnection(id: id, socket: socket, peer: peer, protocolVersion: version,
+                                          budget: config.memoryBudget, logger: logger)
+        logger.debug("connection ready", metadata: ["peer.role": "\(peer.role)", "peer.identity": "\(peer.identity)"])
         let ending = serve(connection, &idle)
         switch ending {
         case .close: socket.close()
@@ -33,7 +34,9 @@ struct ConnectionLoop {
 
     // MARK: handshake
 
-    private func handshake(_ idle: inout IdleClock) -> HelloRequest? {
+    /// Reads and answers the hello: the version must be in `config.supportedVersions`, then the authenticator
+    /// decides what the peer proved. Nil when the connection was refused or lost (it is closed then).
+    private func handshake(_ idle: inout IdleClock) -> (AuthenticatedPeer, UInt16)? {
         let header: FrameHeader
         do {
             guard let h = try socket.readHeader(maxBodyBytes: min(config.maxFrameBodyBytes, 64 * 1024),
@@ -70,14 +73,28 @@ struct ConnectionLoop {
             refuse(type: header.type, requestId: header.requestId, error.status, error.message)
             return nil
         }
-        guard hello.version == ProtocolVersion.current else {
+        let versions = config.supportedVersions
+        guard versions.contains(hello.version) else {
             let reply = HelloResponse(status: .unsupportedVersion,
-                                      message: "protocol version \(hello.version) is not supported",
-                                      serverId: config.serverId)
+                                      message: "protocol version \(hello.version) is not supported "
+                                        + "(this server speaks \(versions.lowerBound) to \(versions.upperBound))",
+                                      version: versions.upperBound, serverId: config.serverId)
             refuse(type: header.type, requestId: header.requestId, body: reply.encode(), status: .unsupportedVersion)
             return nil
         }
-        let reply = HelloResponse(serverId: config.serverId).encode()
+        let peer: AuthenticatedPeer
+        switch authenticator.authenticate(hello, peerAddress: socket.peerAddress) {
+        case .accepted(let proven):
+            peer = proven
+        case .refused(let status, let message):
+            logger.warning("handshake not authenticated", metadata: ["peer.role": "\(hello.role)",
+                                                                     "peer.identity": "\(hello.identity)"])
+            let reply = HelloResponse(status: status, message: message, version: hello.version,
+                                      serverId: config.serverId)
+            refuse(type: header.type, requestId: header.requestId, body: reply.encode(), status: status)
+            return nil
+        }
+        let reply = HelloResponse(version: hello.version, serverId: config.serverId).encode()
         do {
             try socket.write(Frame(type: .hello, flags: .response, requestId: header.requestId, body: reply))
         } catch {
@@ -85,7 +102,7 @@ struct ConnectionLoop {
             socket.close()
             return nil
         }
-        return hello
+        return (peer, hello.version)
     }
 
     private func refuse(type: UInt16, requestId: UInt64, _ status: StatusCode, _ message: String) {

@@ -34,6 +34,8 @@ public struct FrameServerConfig: Sendable {
     public var stopTimeoutMs: Int
     /// listen(2) backlog.
     public var listenBacklog: Int
+    /// Protocol versions the handshake accepts; the reply names the peer's version.
+    public var supportedVersions: ClosedRange<UInt16> = ProtocolVersion.supported
 
     /// Creates a configuration. The limits that are configuration keys (connections, frame size, idle time-out,
     /// requests in flight) have no default here: the servers take them from the config registry, tests name them.
@@ -54,5 +56,14 @@ public struct FrameServerConfig: Sendable {
         self.threadStackBytes = threadStackBytes
         self.stopTimeoutMs = stopTimeoutMs
         self.listenBacklog = listenBacklog
+    }
+}
+
+extension FrameServerConfig {
+    /// The listener's part of these settings.
+    var listener: ListenerConfig {
+        ListenerConfig(host: host, port: port, maxConnections: maxConnections, sendTimeoutMs: sendTimeoutMs,
+                       socketBufferBytes: socketBufferBytes, stopTimeoutMs: stopTimeoutMs,
+                       listenBacklog: listenBacklog, threadStackBytes: threadStackBytes)
     }
 }

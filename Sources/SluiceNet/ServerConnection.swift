@@ -12,10 +12,12 @@ public final class ServerConnection: Sendable {
     public let id: UInt64
     /// "ip:port" of the peer.
     public let peerAddress: String
-    /// The role the peer announced in its handshake.
+    /// The role the peer proved in its handshake (see `PeerAuthenticator`).
     public let peerRole: PeerRole
-    /// The identity the peer announced in its handshake (application id, worker id...).
+    /// The identity the peer proved in its handshake (application id, worker id...).
     public let peerIdentity: String
+    /// The protocol version agreed in the handshake.
+    public let protocolVersion: UInt16
 
     let socket: FrameSocket
     private let logger: Logger
@@ -29,16 +31,18 @@ public final class ServerConnection: Sendable {
     }
     private let state = Mutex(State())
 
-    init(id: UInt64, socket: FrameSocket, hello: HelloRequest, budget: MemoryBudget?, logger: Logger) {
+    init(id: UInt64, socket: FrameSocket, peer: AuthenticatedPeer, protocolVersion: UInt16, budget: MemoryBudget?,
+         logger: Logger) {
         self.id = id
         self.peerAddress = socket.peerAddress
-        self.peerRole = hello.role
-        self.peerIdentity = hello.identity
+        self.peerRole = peer.role
+        self.peerIdentity = peer.identity
+        self.protocolVersion = protocolVersion
         self.socket = socket
         self.budget = budget
         var logger = logger
-        logger[metadataKey: "peer.role"] = "\(hello.role)"
-        logger[metadataKey: "peer.identity"] = "\(hello.identity)"
+        logger[metadataKey: "peer.role"] = "\(peer.role)"
+        logger[metadataKey: "peer.identity"] = "\(peer.identity)"
         self.logger = logger
     }
 

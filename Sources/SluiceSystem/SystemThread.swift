@@ -16,7 +16,8 @@ public enum SystemThread {
     }
 
     /// Runs `body` on a new detached thread with a stack of `stackBytes`.
-    public static func spawn(stackBytes: Int = defaultStackBytes, _ body: @escaping @Sendable () -> Void) throws {
+    public static func spawn(stackBytes: Int = defaultStackBytes, _ body: @escaping @Sendable () -> Void)
+        throws(SystemCallError) {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }

@@ -22,12 +22,14 @@ func eventually(timeoutMs: Int = 5_000, _ condition: () -> Bool) -> Bool {
 
 /// Starts a server on 127.0.0.1 with a random port.
 func startServer(_ handler: any FrameHandler, system: any SystemCalls = PosixSystem(),
+                 authenticator: any PeerAuthenticator = DeclaredRoleAuthenticator(),
                  configure: (inout FrameServerConfig) -> Void = { _ in }) throws -> (FrameServer, Int) {
     var config = FrameServerConfig(host: "127.0.0.1", port: 0, serverId: "test-server", maxConnections: 1024,
                                    maxFrameBodyBytes: 64 << 20, idleTimeoutMs: 600_000,
                                    maxInFlightRequestsPerConnection: 64, stopTimeoutMs: 3_000)
     configure(&config)
-    let server = FrameServer(config: config, handler: handler, logger: quietLogger, system: system)
+    let server = FrameServer(config: config, handler: handler, logger: quietLogger, system: system,
+                             authenticator: authenticator)
     let port = try server.start()
     return (server, port)
 }
