@@ -6,22 +6,22 @@ import SluiceCore
 import SluiceSystem
 import Synchronization
 
-/// A `PartitionStore` in one directory: `<root>/<applicationId>/<shuffleId>/<partitionId>-<epoch>-<p|r>.data`.
-/// Writers live in a sharded map, so appends to different files rarely meet on a lock.
+/// A `PartitionStore` on one `Volume`: `<root>/<applicationId>/<shuffleId>/<partitionId>-<epoch>-<p|r>.data`.
+/// Its files are registered in a `FileTable`; appends and reads both find them there.
 public final class DirectoryPartitionStore: PartitionStore {
-    /// The store's directory.
-    public let rootDirectory: String
     /// The store's tunables.
     public let config: StoreConfig
 
     let memoryBudget: MemoryBudget
     let fileSystem: any SystemCalls
     let logger: Logger
-    private let shards: [WriterShard]
+    let volume: Volume
+    let files: FileTable
     private let closed = Atomic<Bool>(false)
-    let recycler: FileRecycler
     let flushBuffers: FlushBufferPool
-    let openReaders = OpenReaderCounts()
+
+    /// The store's directory.
+    public var rootDirectory: String { volume.path }
 
     /// Opens (creating when missing) a store in `rootDirectory`. Call `recover()` before serving to pick up
     /// files a previous run left.
@@ -31,24 +31,19 @@ public final class DirectoryPartitionStore: PartitionStore {
     public init(rootDirectory: String, config: StoreConfig, memoryBudget: MemoryBudget,
                 fileSystem: any SystemCalls = PosixSystem(),
                 logger: Logger = Logger(label: "sluice.storage"), shardCount: Int = 32) throws(StorageError) {
-        var root = rootDirectory
-        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
-        guard !root.isEmpty else { throw StorageError(.invalidKey, message: "empty root directory") }
-        self.rootDirectory = root
         self.config = config
         self.memoryBudget = memoryBudget
         self.fileSystem = fileSystem
         self.logger = logger
-        shards = (0..<max(shardCount, 1)).map { _ in WriterShard() }
-        recycler = FileRecycler(root: root, capacity: config.recycledFilesMax, fileSystem: fileSystem, logger: logger)
+        volume = try Volume(path: rootDirectory, recycledFilesMax: config.recycledFilesMax, fileSystem: fileSystem,
+                            logger: logger)
+        files = FileTable(shardCount: shardCount)
         flushBuffers = FlushBufferPool(bufferCapacityBytes: config.flushBufferBytes,
                                        maxPooledBytes: config.flushBufferPoolBytes)
-        try makeDirectories(root)
-        recycler.open()
     }
 
     /// Deleted partition files waiting (emptied) in the recycled-file pool.
-    public var recycledFileCount: Int { recycler.count }
+    public var recycledFileCount: Int { volume.recycler.count }
 
     /// Writes out flush buffers, largest first, until the memory budget's use is at most `targetBytes` or no
     /// buffer is left. Flush buffers fill only when more data arrives; under memory pressure push connections stop
@@ -58,7 +53,7 @@ public final class DirectoryPartitionStore: PartitionStore {
     public func relieveMemoryPressure(downToBytes targetBytes: Int) -> Int {
         guard memoryBudget.usedBytes > targetBytes else { return 0 }
         // Largest charge first: a pooled buffer holds its whole capacity of the budget, however little it buffers.
-        let buffered = allWriters().map { (writer: $0, charged: $0.chargedBytes, bytes: $0.bufferedBytes) }
+        let buffered = files.all().map { (writer: $0, charged: $0.chargedBytes, bytes: $0.bufferedBytes) }
             .filter { $0.charged > 0 }.sorted { $0.charged > $1.charged }
         var writtenBytes = 0
         for (writer, _, bytes) in buffered {
@@ -91,7 +86,7 @@ public final class DirectoryPartitionStore: PartitionStore {
         let writer = try writer(for: key, create: false)
         // Counted before the descriptor exists: a delete that closes the writer after this point sees the reader
         // and unlinks the file instead of recycling it (a recycled file would be emptied and reused under it).
-        let readers = openReaders
+        let readers = volume.openReaders
         let path = writer.path
         readers.opened(path)
         let snapshot: (fd: Int32, chunks: [ChunkInfo], fileBytes: Int, failure: StorageError?)
@@ -118,11 +113,11 @@ public final class DirectoryPartitionStore: PartitionStore {
     @discardableResult
     public func deleteShuffle(applicationId: String, shuffleId: UInt32) throws(StorageError) -> Int {
         try PartitionFileKey.validateApplicationId(applicationId)
-        let removed = removeWriters { $0.applicationId == applicationId && $0.shuffleId == shuffleId }
-        for writer in removed { writer.discard() }
+        let removed = files.remove { $0.applicationId == applicationId && $0.shuffleId == shuffleId }
+        for file in removed { file.discard() }
         var deletedFiles = 0
-        let directory = shuffleDirectory(applicationId: applicationId, shuffleId: shuffleId)
-        let firstError = removeTree(directory, deletedFiles: &deletedFiles)
+        let firstError = volume.deleteShuffle(applicationId: applicationId, shuffleId: shuffleId,
+                                              deletedFiles: &deletedFiles)
         logger.info("deleted shuffle files", metadata: [
             "application.id": "\(applicationId)", "shuffle.id": "\(shuffleId)", "files": "\(deletedFiles)",
         ])
@@ -134,10 +129,10 @@ public final class DirectoryPartitionStore: PartitionStore {
     @discardableResult
     public func deleteApplication(applicationId: String) throws(StorageError) -> Int {
         try PartitionFileKey.validateApplicationId(applicationId)
-        let removed = removeWriters { $0.applicationId == applicationId }
-        for writer in removed { writer.discard() }
+        let removed = files.remove { $0.applicationId == applicationId }
+        for file in removed { file.discard() }
         var deletedFiles = 0
-        let firstError = removeTree(rootDirectory + "/" + applicationId, deletedFiles: &deletedFiles)
+        let firstError = volume.deleteApplication(applicationId: applicationId, deletedFiles: &deletedFiles)
         logger.info("deleted application files", metadata: ["application.id": "\(applicationId)", "files": "\(deletedFiles)"])
         if let firstError { throw firstError }
         return deletedFiles
@@ -145,30 +140,23 @@ public final class DirectoryPartitionStore: PartitionStore {
 
     /// Every held file with its size, sorted by key.
     public func heldPartitions() -> [HeldPartitionFile] {
-        allWriters()
+        files.all()
             .map { HeldPartitionFile(key: $0.key, fileBytes: $0.fileBytes, isFailed: $0.failure != nil) }
             .sorted { Self.sortsBefore($0.key, $1.key) }
     }
 
     /// Every shuffle with a held file, sorted.
     public func heldShuffles() -> [ShuffleKey] {
-        Set(allWriters().map(\.key.shuffle)).sorted()
+        Set(files.all().map(\.key.shuffle)).sorted()
     }
 
-    /// statvfs of the root directory.
-    public func diskSpace() throws(StorageError) -> DiskSpace {
-        do {
-            let space = try fileSystem.spaceBytes(path: rootDirectory)
-            return DiskSpace(freeBytes: space.freeBytes, capacityBytes: space.capacityBytes)
-        } catch {
-            throw StorageError.system(error, operation: "statvfs", path: rootDirectory)
-        }
-    }
+    /// statvfs of the store's directory.
+    public func diskSpace() throws(StorageError) -> DiskSpace { try volume.diskSpace() }
 
     /// Writes every file out, closes them and refuses further calls; throws the first failure.
     public func close() throws(StorageError) {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let writers = removeWriters { _ in true }
+        let writers = files.remove { _ in true }
         var firstError: StorageError?
         for writer in writers {
             do {
@@ -181,172 +169,32 @@ public final class DirectoryPartitionStore: PartitionStore {
     }
 
     /// The writer of one file (internal: tests and recovery inspect it).
-    func existingWriter(_ key: PartitionFileKey) -> PartitionWriter? {
-        shard(for: key).writers.withLock { $0[key] }
-    }
-
-    /// Registers a recovered writer unless one exists.
-    func adopt(_ writer: PartitionWriter) -> Bool {
-        shard(for: writer.key).writers.withLock { writers in
-            guard writers[writer.key] == nil else { return false }
-            writers[writer.key] = writer
-            return true
-        }
-    }
+    func existingWriter(_ key: PartitionFileKey) -> PartitionFile? { files.file(key) }
 
     func shuffleDirectory(applicationId: String, shuffleId: UInt32) -> String {
-        rootDirectory + "/" + applicationId + "/" + String(shuffleId)
+        volume.shuffleDirectory(applicationId: applicationId, shuffleId: shuffleId)
     }
 
-    func filePath(_ key: PartitionFileKey) -> String {
-        shuffleDirectory(applicationId: key.applicationId, shuffleId: key.shuffleId) + "/" + key.fileName
-    }
-
-    // MARK: - Writers
-
-    private func shard(for key: PartitionFileKey) -> WriterShard {
-        shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
-    }
-
-    private func writer(for key: PartitionFileKey, create: Bool) throws(StorageError) -> PartitionWriter {
+    private func writer(for key: PartitionFileKey, create: Bool) throws(StorageError) -> PartitionFile {
         guard !closed.load(ordering: .acquiring) else {
             throw StorageError(.closed, message: "partition store is closed", path: rootDirectory)
         }
-        return try shard(for: key).writers.withLock { writers throws(StorageError) -> PartitionWriter in
-            if let writer = writers[key] { return writer }
-            guard create else {
-                throw StorageError(.unknownPartition, message: "no file for partition \(key)", path: filePath(key))
+        guard create else {
+            guard let file = files.file(key) else {
+                throw StorageError(.unknownPartition, message: "no file for partition \(key)",
+                                   path: volume.filePath(key))
             }
-            let writer = try createWriter(key)
-            writers[key] = writer
-            return writer
+            return file
         }
-    }
-
-    private func createWriter(_ key: PartitionFileKey) throws(StorageError) -> PartitionWriter {
-        try makeDirectory(rootDirectory + "/" + key.applicationId)
-        try makeDirectory(shuffleDirectory(applicationId: key.applicationId, shuffleId: key.shuffleId))
-        let path = filePath(key)
-        if let fd = recycler.take(path: path) {
-            return PartitionWriter(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
-                                   flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger)
+        return try files.file(key) { () throws(StorageError) -> PartitionFile in
+            let (path, fd) = try volume.createFile(key)
+            return PartitionFile(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
+                                 flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger)
         }
-        let fd: Int32
-        do throws(SystemCallError) {
-            fd = try fileSystem.open(path: path, flags: O_RDWR | O_CREAT | O_EXCL, mode: 0o644)
-        } catch where error.errno == EEXIST {
-            throw StorageError(.alreadyExists, errno: EEXIST,
-                               message: "partition file exists but is not held (run recover() first)", path: path)
-        } catch {
-            throw StorageError.system(error, operation: "create", path: path)
-        }
-        return PartitionWriter(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
-                               flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger)
-    }
-
-    private func removeWriters(where predicate: (PartitionFileKey) -> Bool) -> [PartitionWriter] {
-        var removed: [PartitionWriter] = []
-        for shard in shards {
-            shard.writers.withLock { writers in
-                for (key, writer) in writers where predicate(key) {
-                    removed.append(writer)
-                    writers[key] = nil
-                }
-            }
-        }
-        return removed
-    }
-
-    private func allWriters() -> [PartitionWriter] {
-        shards.flatMap { shard in shard.writers.withLock { Array($0.values) } }
     }
 
     private static func sortsBefore(_ a: PartitionFileKey, _ b: PartitionFileKey) -> Bool {
         (a.applicationId, a.shuffleId, a.partitionId, a.epoch, a.role.rawValue)
             < (b.applicationId, b.shuffleId, b.partitionId, b.epoch, b.role.rawValue)
     }
-
-    // MARK: - Directories
-
-    /// mkdir -p for `path`.
-    private func makeDirectories(_ path: String) throws(StorageError) {
-        var prefix = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            try makeDirectory(prefix)
-        }
-    }
-
-    /// mkdir for `path`; an existing directory is fine.
-    private func makeDirectory(_ path: String) throws(StorageError) {
-        do throws(SystemCallError) {
-            try fileSystem.makeDirectory(path: path)
-        } catch where error.errno == EEXIST {
-            return
-        } catch {
-            throw StorageError.system(error, operation: "mkdir", path: path)
-        }
-    }
-
-    /// Removes a directory tree (files and directories); a missing tree is not an error.
-    /// Returns the first failure after trying everything.
-    private func removeTree(_ path: String, deletedFiles: inout Int) -> StorageError? {
-        let entries: [DirectoryEntry]
-        do throws(SystemCallError) {
-            entries = try fileSystem.listDirectory(path: path)
-        } catch where error.errno == ENOENT {
-            return nil
-        } catch {
-            return StorageError.system(error, operation: "list directory", path: path)
-        }
-        var firstError: StorageError?
-        for entry in entries {
-            let child = path + "/" + entry.name
-            if entry.isDirectory {
-                if let error = removeTree(child, deletedFiles: &deletedFiles) { firstError = firstError ?? error }
-                continue
-            }
-            if entry.name.hasSuffix(".data"), !openReaders.isOpen(child), recycler.recycle(path: child) {
-                deletedFiles += 1
-                continue
-            }
-            do throws(SystemCallError) {
-                try fileSystem.unlink(path: child)
-                if entry.name.hasSuffix(".data") { deletedFiles += 1 }
-            } catch where error.errno == ENOENT {
-                continue
-            } catch {
-                logger.warning("cannot delete partition file", metadata: ["path": "\(child)", "error": "\(error)"])
-                firstError = firstError ?? StorageError.system(error, operation: "unlink", path: child)
-            }
-        }
-        do throws(SystemCallError) {
-            try fileSystem.removeDirectory(path: path)
-        } catch where error.errno == ENOENT {
-        } catch {
-            firstError = firstError ?? StorageError.system(error, operation: "rmdir", path: path)
-        }
-        return firstError
-    }
-}
-
-/// Read descriptors open per file path: a file a reader still holds is unlinked on delete, never recycled.
-final class OpenReaderCounts: Sendable {
-    private let counts = Mutex<[String: Int]>([:])
-
-    func opened(_ path: String) { counts.withLock { $0[path, default: 0] += 1 } }
-
-    func closed(_ path: String) {
-        counts.withLock { counts in
-            let left = (counts[path] ?? 1) - 1
-            counts[path] = left > 0 ? left : nil
-        }
-    }
-
-    func isOpen(_ path: String) -> Bool { counts.withLock { $0[path] != nil } }
-}
-
-/// One lock-protected slice of the writer map.
-final class WriterShard: Sendable {
-    let writers = Mutex<[PartitionFileKey: PartitionWriter]>([:])
 }

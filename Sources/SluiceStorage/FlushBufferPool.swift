@@ -6,7 +6,7 @@ import Synchronization
 /// partition that buffers starts with one that is already full size and resident.
 ///
 /// Pooled buffers are not counted in the memory budget, so they raise a worker's resident memory by at most
-/// `maxPooledBytes`; a buffer a writer took from the pool is charged its whole capacity (see `PartitionWriter`).
+/// `maxPooledBytes`; a buffer a writer took from the pool is charged its whole capacity (see `PartitionFile`).
 public final class FlushBufferPool: Sendable {
     /// The capacity of a pooled buffer: the store's flush buffer size.
     public let bufferCapacityBytes: Int

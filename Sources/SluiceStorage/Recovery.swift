@@ -123,9 +123,9 @@ extension DirectoryPartitionStore {
                 report.corruptFiles.append(damaged)
             }
         }
-        let writer = PartitionWriter(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
+        let writer = PartitionFile(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
                                      flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger, recovered: scan.index, failure: failure)
-        guard adopt(writer) else {
+        guard files.adopt(writer) else {
             writer.discard()
             report.skippedPaths.append(path)
             return

@@ -33,7 +33,7 @@ import Testing
         let old = try (0..<3).map { try key("app-a", shuffle: 1, partition: $0) }
         for k in old { _ = try store.append(k, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 5_000)) }
         try store.flush(old[0])
-        let oldInodes = Set(old.compactMap { inode(store.filePath($0)) })
+        let oldInodes = Set(old.compactMap { inode(store.volume.filePath($0)) })
         #expect(oldInodes.count == 3)
 
         #expect(try store.deleteShuffle(applicationId: "app-a", shuffleId: 1) == 3)
@@ -47,7 +47,7 @@ import Testing
         for (index, k) in new.enumerated() {
             _ = try store.append(k, batch: makeBatch(mapIndex: UInt32(index), sequence: 3, payloadBytes: 100))
         }
-        let newInodes = new.compactMap { inode(store.filePath($0)) }
+        let newInodes = new.compactMap { inode(store.volume.filePath($0)) }
         #expect(Set(newInodes).intersection(oldInodes).count == 3, "three of four new files reuse deleted ones")
         #expect(store.recycledFileCount == 0)
         for (index, k) in new.enumerated() {
@@ -111,7 +111,7 @@ import Testing
         #expect(try readAll(store, k).batches.map(\.header.mapIndex) == [2])
         #expect(sizeBytes(outside) == 1000, "the link's target is neither truncated nor written")
         var info = stat()
-        #expect(lstat(store.filePath(k), &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG, "a regular file")
+        #expect(lstat(store.volume.filePath(k), &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG, "a regular file")
         try store.close()
     }
 
@@ -140,7 +140,7 @@ import Testing
             let k = try key("app-3", partition: partition)
             _ = try store.append(k, batch: makeBatch(mapIndex: 1, sequence: 0, payloadBytes: 50))
             #expect(try readAll(store, k).batches.map(\.header.mapIndex) == [1])
-            #expect(sizeBytes(store.filePath(k)) == makeBatch(mapIndex: 1, sequence: 0, payloadBytes: 50).encodedByteCount,
+            #expect(sizeBytes(store.volume.filePath(k)) == makeBatch(mapIndex: 1, sequence: 0, payloadBytes: 50).encodedByteCount,
                     "no bytes of a pooled file survive")
         }
         #expect(store.recycledFileCount == 0)

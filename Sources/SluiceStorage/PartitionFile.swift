@@ -9,7 +9,7 @@ import Synchronization
 /// The append side of one partition file: a bounded in-memory flush buffer written out with `pwrite`
 /// at explicit offsets, a batch-aligned chunk index, size limits and a sticky failure state.
 /// All operations on one writer are serialized by its own lock; writers never share a lock.
-public final class PartitionWriter: Sendable {
+public final class PartitionFile: Sendable {
     /// The partition this file holds.
     public let key: PartitionFileKey
     /// The file's path.

@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import SluiceCore
+import SluiceSystem
+import Synchronization
+
+/// One storage directory: where its partition files live (`<path>/<applicationId>/<shuffleId>/<file>`), its
+/// pool of recycled files, its free space, and whether it is healthy. Knows paths and files, not writers.
+final class Volume: Sendable {
+    /// The directory, without a trailing slash.
+    let path: String
+    let fileSystem: any SystemCalls
+    let logger: Logger
+    /// Emptied files kept for reuse.
+    let recycler: FileRecycler
+    /// Read descriptors open per file: a file a reader holds is unlinked on delete, never recycled.
+    let openReaders = OpenReaderCounts()
+
+    /// Opens (creating when missing) the directory and its recycled-file pool.
+    init(path: String, recycledFilesMax: Int, fileSystem: any SystemCalls, logger: Logger) throws(StorageError) {
+        var root = path
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        guard !root.isEmpty else { throw StorageError(.invalidKey, message: "empty root directory") }
+        self.path = root
+        self.fileSystem = fileSystem
+        self.logger = logger
+        recycler = FileRecycler(root: root, capacity: recycledFilesMax, fileSystem: fileSystem, logger: logger)
+        try makeDirectories(root)
+        recycler.open()
+    }
+
+    func shuffleDirectory(applicationId: String, shuffleId: UInt32) -> String {
+        path + "/" + applicationId + "/" + String(shuffleId)
+    }
+
+    func filePath(_ key: PartitionFileKey) -> String {
+        shuffleDirectory(applicationId: key.applicationId, shuffleId: key.shuffleId) + "/" + key.fileName
+    }
+
+    /// Creates the key's file (a recycled one when the pool has one) and returns its path and descriptor.
+    /// Throws `.alreadyExists` when a file not held by the store is in the way.
+    func createFile(_ key: PartitionFileKey) throws(StorageError) -> (path: String, fd: Int32) {
+        try makeDirectory(path + "/" + key.applicationId)
+        try makeDirectory(shuffleDirectory(applicationId: key.applicationId, shuffleId: key.shuffleId))
+        let filePath = filePath(key)
+        if let fd = recycler.take(path: filePath) { return (filePath, fd) }
+        do throws(SystemCallError) {
+            return (filePath, try fileSystem.open(path: filePath, flags: O_RDWR | O_CREAT | O_EXCL, mode: 0o644))
+        } catch where error.errno == EEXIST {
+            throw StorageError(.alreadyExists, errno: EEXIST,
+                               message: "partition file exists but is not held (run recover() first)", path: filePath)
+        } catch {
+            throw StorageError.system(error, operation: "create", path: filePath)
+        }
+    }
+
+    /// Deletes every file of a shuffle (recycling what it can) and its directory; counts deleted files.
+    func deleteShuffle(applicationId: String, shuffleId: UInt32, deletedFiles: inout Int) -> StorageError? {
+        removeTree(shuffleDirectory(applicationId: applicationId, shuffleId: shuffleId), deletedFiles: &deletedFiles)
+    }
+
+    /// Deletes every file of an application and its directories; counts deleted files.
+    func deleteApplication(applicationId: String, deletedFiles: inout Int) -> StorageError? {
+        removeTree(path + "/" + applicationId, deletedFiles: &deletedFiles)
+    }
+
+    /// statvfs of the directory.
+    func diskSpace() throws(StorageError) -> DiskSpace {
+        do {
+            let space = try fileSystem.spaceBytes(path: path)
+            return DiskSpace(freeBytes: space.freeBytes, capacityBytes: space.capacityBytes)
+        } catch {
+            throw StorageError.system(error, operation: "statvfs", path: path)
+        }
+    }
+
+    /// mkdir -p for `path`.
+    func makeDirectories(_ path: String) throws(StorageError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            try makeDirectory(prefix)
+        }
+    }
+
+    /// mkdir for `path`; an existing directory is fine.
+    func makeDirectory(_ path: String) throws(StorageError) {
+        do throws(SystemCallError) {
+            try fileSystem.makeDirectory(path: path)
+        } catch where error.errno == EEXIST {
+            return
+        } catch {
+            throw StorageError.system(error, operation: "mkdir", path: path)
+        }
+    }
+
+    /// Removes a directory tree (files and directories); a missing tree is not an error.
+    /// Returns the first failure after trying everything.
+    func removeTree(_ path: String, deletedFiles: inout Int) -> StorageError? {
+        let entries: [DirectoryEntry]
+        do throws(SystemCallError) {
+            entries = try fileSystem.listDirectory(path: path)
+        } catch where error.errno == ENOENT {
+            return nil
+        } catch {
+            return StorageError.system(error, operation: "list directory", path: path)
+        }
+        var firstError: StorageError?
+        for entry in entries {
+            let child = path + "/" + entry.name
+            if entry.isDirectory {
+                if let error = removeTree(child, deletedFiles: &deletedFiles) { firstError = firstError ?? error }
+                continue
+            }
+            if entry.name.hasSuffix(".data"), !openReaders.isOpen(child), recycler.recycle(path: child) {
+                deletedFiles += 1
+                continue
+            }
+            do throws(SystemCallError) {
+                try fileSystem.unlink(path: child)
+                if entry.name.hasSuffix(".data") { deletedFiles += 1 }
+            } catch where error.errno == ENOENT {
+                continue
+            } catch {
+                logger.warning("cannot delete partition file", metadata: ["path": "\(child)", "error": "\(error)"])
+                firstError = firstError ?? StorageError.system(error, operation: "unlink", path: child)
+            }
+        }
+        do throws(SystemCallError) {
+            try fileSystem.removeDirectory(path: path)
+        } catch where error.errno == ENOENT {
+        } catch {
+            firstError = firstError ?? StorageError.system(error, operation: "rmdir", path: path)
+        }
+        return firstError
+    }
+}
+
+/// Read descriptors open per file path: a file a reader still holds is unlinked on delete, never recycled.
+final class OpenReaderCounts: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+
+    func opened(_ path: String) { counts.withLock { $0[path, default: 0] += 1 } }
+
+    func closed(_ path: String) {
+        counts.withLock { counts in
+            let left = (counts[path] ?? 1) - 1
+            counts[path] = left > 0 ? left : nil
+        }
+    }
+
+    func isOpen(_ path: String) -> Bool { counts.withLock { $0[path] != nil } }
+}
