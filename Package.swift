@@ -39,23 +39,32 @@ let package = Package(
         // Process-level helpers of the server executables: signals, standard streams, logging set-up.
         .target(name: "SluiceProcess", dependencies: ["SluiceCore", logging]),
 
+        // Shared by Tests/ and Benchmarks/ only: cluster launchers (in-process and child processes), temporary
+        // directories, raw connections, polling and seeded generators.
+        .target(name: "SluiceTestKit", dependencies: [
+            "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceCore", logging,
+        ]),
+
         // Executables.
         .executableTarget(name: "sluice-master", dependencies: ["SluiceMaster", "SluiceCore", "SluiceProcess", logging]),
         .executableTarget(name: "sluice-worker", dependencies: ["SluiceWorker", "SluiceCore", "SluiceProcess", logging]),
         .executableTarget(name: "sluice-bench", dependencies: [
             "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceCompression",
-            "CSluiceShim", logging, argumentParser,
+            "CSluiceShim", "SluiceTestKit", logging, argumentParser,
         ], path: "Benchmarks/sluice-bench"),
 
         // Tests (swift-testing).
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
-        .testTarget(name: "SluiceCompressionTests", dependencies: ["SluiceCompression", "SluiceCore", "CSluiceShim"]),
-        .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", logging]),
-        .testTarget(name: "SluiceStorageTests", dependencies: ["SluiceStorage", "SluiceCore", "SluiceCompression"]),
+        .testTarget(name: "SluiceCompressionTests",
+                    dependencies: ["SluiceCompression", "SluiceCore", "CSluiceShim", "SluiceTestKit"]),
+        .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", "SluiceTestKit", logging]),
+        .testTarget(name: "SluiceStorageTests",
+                    dependencies: ["SluiceStorage", "SluiceCore", "SluiceCompression", "SluiceTestKit"]),
         .testTarget(name: "SluiceMasterTests", dependencies: ["SluiceMaster", "SluiceCore"]),
         .testTarget(name: "SluiceWorkerTests", dependencies: ["SluiceWorker", "SluiceCore"]),
         .testTarget(name: "SluiceClusterTests", dependencies: [
-            "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceCompression", logging,
+            "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceCompression",
+            "SluiceTestKit", logging,
         ]),
     ]
 )

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceTestKit
 import Testing
 @testable import SluiceStorage
 

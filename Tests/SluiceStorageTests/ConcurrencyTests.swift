@@ -1,5 +1,6 @@
 import Dispatch
 import SluiceCore
+import SluiceTestKit
 import Synchronization
 import Testing
 @testable import SluiceStorage

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SluiceCore
+import SluiceTestKit
 import Testing
 @testable import SluiceStorage
 

@@ -3,18 +3,11 @@ import Glibc
 #endif
 import SluiceCore
 
-/// A failure to set up a raw test socket.
-struct RawSocketError: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ call: String) { description = "\(call) failed: errno \(errno)" }
-}
-
 /// A plain blocking TCP socket to 127.0.0.1 for tests that must send arbitrary bytes (no framing, no handshake)
 /// and read back whole frames with a deadline. Used by one thread; closes its descriptor when released.
-final class RawConnection {
+public final class RawConnection {
     /// What one read ended with.
-    enum Reply {
+    public enum Reply {
         /// A complete frame.
         case frame(FrameHeader, [UInt8])
         /// End of stream or reset, before or inside a frame: the server closed the connection.
@@ -27,10 +20,11 @@ final class RawConnection {
 
     private let fd: Int32
 
-    /// Connects to `127.0.0.1:port`.
-    init(port: Int) throws {
+    /// Connects to `127.0.0.1:port` with TCP_NODELAY.
+    /// - Throws: `TestKitError` when `socket` or `connect` fails.
+    public init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw RawSocketError("socket") }
+        guard fd >= 0 else { throw TestKitError.system("socket") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
@@ -41,7 +35,7 @@ final class RawConnection {
             }
         }
         guard rc == 0 else {
-            let error = RawSocketError("connect to port \(port)")
+            let error = TestKitError.system("connect to port \(port)")
             _ = close(fd)
             throw error
         }
@@ -54,7 +48,7 @@ final class RawConnection {
     /// Writes all of `bytes`. Returns false when the peer already closed (EPIPE, reset): not an error for
     /// a fuzzer, whose inputs may be refused before they are fully written.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         var sent = 0
         while sent < bytes.count {
             let n = bytes.withUnsafeBytes { buffer in
@@ -71,11 +65,28 @@ final class RawConnection {
         return true
     }
 
+    /// Writes all of `bytes`.
+    /// - Throws: `TestKitError` when the peer closed before all were written.
+    public func sendAll(_ bytes: [UInt8]) throws {
+        guard send(bytes) else { throw TestKitError.system("send of \(bytes.count) bytes") }
+    }
+
+    /// Writes `frame` (header and body).
+    /// - Throws: `TestKitError` when the peer closed before all was written.
+    public func send(frame: Frame) throws { try sendAll(frame.encoded) }
+
+    /// Writes a hello request of a tool (request id 7) announcing `version`.
+    /// - Throws: `TestKitError` when the peer closed before all was written.
+    public func sendHello(version: UInt16 = ProtocolVersion.current) throws {
+        let body = HelloRequest(version: version, role: .tool, identity: "raw").encode()
+        try send(frame: Frame(type: .hello, requestId: 7, body: body))
+    }
+
     /// Sends our end of stream (FIN) while still reading: the server sees a truncated input end.
-    func shutdownWrite() { _ = shutdown(fd, Int32(SHUT_WR)) }
+    public func shutdownWrite() { _ = shutdown(fd, Int32(SHUT_WR)) }
 
     /// Reads one frame (response or not) within `timeoutMs`; bodies over `maxBodyBytes` are `.invalid`.
-    func readFrame(timeoutMs: Int, maxBodyBytes: Int = 1 << 20) -> Reply {
+    public func readFrame(timeoutMs: Int, maxBodyBytes: Int = 1 << 20) -> Reply {
         let deadlineNs = Monotonic.nowNs() + UInt64(timeoutMs) * 1_000_000
         let (raw, headerEnd) = readExactly(FrameHeader.byteCount, deadlineNs: deadlineNs)
         guard headerEnd == .complete else { return headerEnd == .closed ? .closed : .timedOut }
@@ -90,6 +101,30 @@ final class RawConnection {
         case .complete: return .frame(header, body)
         case .closed: return .closed
         case .timedOut: return .timedOut
+        }
+    }
+
+    /// The next frame, or nil when the server closed the connection.
+    /// - Throws: `TimedOut` when nothing complete arrives within `timeoutMs`, `TestKitError` for an invalid header.
+    public func nextFrame(timeoutMs: Int = 5_000) throws -> Frame? {
+        switch readFrame(timeoutMs: timeoutMs) {
+        case .frame(let header, let body):
+            return Frame(type: header.type, flags: header.flags, requestId: header.requestId, body: body)
+        case .closed: return nil
+        case .timedOut: throw TimedOut(what: "a frame within \(timeoutMs) ms")
+        case .invalid(let why): throw TestKitError(why)
+        }
+    }
+
+    /// True when the server closes the connection (end of stream or reset) within `timeoutMs` per frame,
+    /// reading and dropping the frames it sends before.
+    public func seesEndOfStream(timeoutMs: Int = 5_000) -> Bool {
+        while true {
+            switch readFrame(timeoutMs: timeoutMs) {
+            case .frame: continue
+            case .closed: return true
+            case .timedOut, .invalid: return false
+            }
         }
     }
 
@@ -118,69 +153,4 @@ final class RawConnection {
         }
         return (bytes, .complete)
     }
-}
-
-/// Counts the TCP connections this process holds open on a local port: for an in-process server, the server
-/// side of every accepted connection whose descriptor is still open (a leaked connection thread keeps one).
-/// Reads /proc/self/fd (descriptors that are sockets) and /proc/self/net/tcp (their ports and states).
-enum SocketCensus {
-    static func openConnections(localPort: Int) -> Int {
-        let inodes = socketInodes()
-        var count = 0
-        for line in readFile("/proc/self/net/tcp").split(separator: "\n").dropFirst() {
-            // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
-            let fields = line.split(separator: " ")
-            guard fields.count > 9, let colon = fields[1].lastIndex(of: ":"),
-                  let port = Int(fields[1][fields[1].index(after: colon)...], radix: 16) else { continue }
-            let listening = fields[3] == "0A"
-            if port == localPort && !listening && inodes.contains(String(fields[9])) { count += 1 }
-        }
-        return count
-    }
-
-    /// Inode numbers of the sockets among this process's open descriptors.
-    private static func socketInodes() -> Set<String> {
-        var result: Set<String> = []
-        guard let directory = opendir("/proc/self/fd") else { return result }
-        defer { closedir(directory) }
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            var target = [CChar](repeating: 0, count: 256)
-            let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
-            guard length > 0 else { continue }
-            let link = String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if link.hasPrefix("socket:["), link.hasSuffix("]") {
-                result.insert(String(link.dropFirst("socket:[".count).dropLast()))
-            }
-        }
-        return result
-    }
-
-    /// The whole text of a (proc) file, read until its end; empty when it cannot be opened.
-    private static func readFile(_ path: String) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
-        defer { _ = close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            bytes.append(contentsOf: chunk[..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// Polls `condition` every few milliseconds until it holds or `timeoutMs` passes; returns its last value.
-func waitUntil(timeoutMs: Int, _ condition: () -> Bool) -> Bool {
-    let deadlineNs = Monotonic.nowNs() + UInt64(timeoutMs) * 1_000_000
-    while !condition() {
-        guard Monotonic.nowNs() < deadlineNs else { return condition() }
-        usleep(5_000)
-    }
-    return true
 }
