@@ -42,21 +42,24 @@ let package = Package(
                                logging, metrics]),
         .target(name: "SluiceClient", dependencies: ["SluiceCore", "SluiceSystem", "SluiceNet", "SluiceCompression", logging]),
 
-        // What tests and benchmarks share (never imported by a server module).
-        .target(name: "SluiceTestKit", dependencies: ["SluiceSystem"]),
+        // Shared by Tests/ and Benchmarks/ only: cluster launchers (in-process and child processes), temporary
+        // directories, raw connections, polling and seeded generators.
+        .target(name: "SluiceTestKit", dependencies: [
+            "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem", logging,
+        ]),
 
         // Executables.
         .executableTarget(name: "sluice-master", dependencies: ["SluiceMaster", "SluiceCore", "SluiceConfig", "SluiceSystem", logging]),
         .executableTarget(name: "sluice-worker", dependencies: ["SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem", logging]),
         .executableTarget(name: "sluice-bench", dependencies: [
             "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceConfig", "SluiceSystem",
-            "SluiceCompression", "CSluiceShim", logging, argumentParser,
+            "SluiceCompression", "CSluiceShim", "SluiceTestKit", logging, argumentParser,
         ], path: "Benchmarks/sluice-bench"),
 
         // Tests (swift-testing).
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig"]),
-        .testTarget(name: "SluiceCompressionTests", dependencies: ["SluiceCompression", "SluiceCore", "CSluiceShim"]),
+        .testTarget(name: "SluiceCompressionTests", dependencies: ["SluiceCompression", "SluiceCore", "CSluiceShim", "SluiceTestKit"]),
         .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", "SluiceSystem", "SluiceTestKit", logging]),
         .testTarget(name: "SluiceStorageTests",
                     dependencies: ["SluiceStorage", "SluiceCore", "SluiceSystem", "SluiceTestKit", "SluiceCompression"]),

@@ -1,6 +1,7 @@
 import CSluiceShim
 import Glibc
 import SluiceCore
+import SluiceTestKit
 
 /// Hardware baselines measured in the same run as the Sluice scenarios: the simplest programs that move the same
 /// bytes over loopback TCP with one blocking thread per connection end. Each returns one `Measurement`, stops by
@@ -48,7 +49,7 @@ enum Baselines {
     ) throws -> Measurement {
         let frames = FrameStream.framesPerConnection(
             totalBytes: totalBytes, messageBytes: messageBytes, connections: connections)
-        let temp = try TempDirectory(in: directory)
+        let temp = try TempDirectory(in: directory, prefix: "sluice-bench-")
         defer { temp.remove() }
         let pairs = try Sockets.connectedPairs(count: connections)
         defer { for pair in pairs { close(pair.client); close(pair.server) } }
@@ -85,7 +86,7 @@ enum Baselines {
     ) throws -> Measurement {
         let fileBytes = max(1, totalBytes / connections)
         let chunks = (fileBytes + chunkBytes - 1) / chunkBytes
-        let temp = try TempDirectory(in: directory)
+        let temp = try TempDirectory(in: directory, prefix: "sluice-bench-")
         defer { temp.remove() }
         var files: [Int32] = []
         defer { for fd in files { close(fd) } }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CSluiceShim
 import Foundation
 import SluiceCore
+import SluiceTestKit
 
 /// `sluice-bench`: Sluice throughput against same-run hardware baselines on loopback.
 struct BenchCommand: ParsableCommand {
@@ -204,9 +205,9 @@ struct BenchCommand: ParsableCommand {
             for _ in 0..<warmupRounds { try runBaselines(round: 0, scenarios: [], into: &discarded) }
             report.notes.append("\(warmupRounds) untimed warm-up round(s) of the baselines ran first and are not shown.")
         }
-        var children: ChildCluster?
-        defer { children?.shutdown() }
-        var embedded: EmbeddedCluster?
+        var children: ProcessCluster?
+        defer { children?.stopForBench() }
+        var embedded: MiniCluster?
         defer { embedded?.shutdown() }
         var endpoint = master
         if let master {
@@ -214,15 +215,15 @@ struct BenchCommand: ParsableCommand {
             report.notes.append("Sluice: remote cluster at \(master); worker CPU and RSS are n/a.")
         } else if !selected.isEmpty {
             if inProcess {
-                embedded = try EmbeddedCluster(workerCount: workers, directory: directory,
-                                               memoryBudgetBytes: memoryBudget.bytes)
+                embedded = try BenchClusters.startInProcess(workerCount: workers, directory: directory,
+                                                            memoryBudgetBytes: memoryBudget.bytes)
                 endpoint = embedded?.masterEndpoint
                 report.parameters.cluster = "in-process"
                 report.notes.append("Sluice: in-process cluster of 1 master and \(workers) workers; client CPU "
                                     + "includes the servers, worker CPU and RSS are n/a.")
             } else {
-                children = try ChildCluster(workerCount: workers, directory: directory,
-                                            memoryBudgetBytes: memoryBudget.bytes)
+                children = try BenchClusters.startChildProcesses(workerCount: workers, directory: directory,
+                                                                 memoryBudgetBytes: memoryBudget.bytes)
                 endpoint = children?.masterEndpoint
                 report.parameters.cluster = "child-processes"
                 report.notes.append("Sluice: 1 master and \(workers) workers as child processes on 127.0.0.1, "
@@ -247,7 +248,7 @@ struct BenchCommand: ParsableCommand {
                     masterEndpoint: endpoint, applicationId: applicationId, scenario: scenario, mappers: shape.mappers, partitions: shape.partitions,
                     bytesPerMap: large ? bytes.bytes / mappers : smallPartitions * smallBlockBytes.bytes,
                     writeSliceBytes: large ? 32 << 10 : smallBlockBytes.bytes, threads: connections,
-                    pushBytes: messageBytes.bytes, mixed: mixed, meter: children?.meter)
+                    pushBytes: messageBytes.bytes, mixed: mixed, meter: children?.meter(memoryBudgetBytes: memoryBudget.bytes))
                 let watchdog = Watchdog(limitSeconds: scenarioTimeout, what: "scenario \(scenario) of round \(round)")
                 defer { watchdog.cancel() }
                 let phases = try workload.run(shuffleId: UInt32(round * 1_000 + index * 2))

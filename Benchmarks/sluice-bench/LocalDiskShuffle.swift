@@ -1,5 +1,6 @@
 import Glibc
 import SluiceCore
+import SluiceTestKit
 
 /// The local-disk shuffle baseline, done the way Spark's sort shuffle does it: each mapper writes ONE data file
 /// with its records grouped by partition (partition 0's bytes, then partition 1's, ...) plus an index file of
@@ -15,7 +16,7 @@ enum LocalDiskShuffle {
     /// Returns the write and the read measurement; `suffix` goes after the names (e.g. " small-partitions").
     static func run(mappers: Int, partitions: Int, bytesPerBlock: Int, threads: Int, directory: String,
                     suffix: String = "") throws -> (write: Measurement, read: Measurement) {
-        let temp = try TempDirectory(in: directory)
+        let temp = try TempDirectory(in: directory, prefix: "sluice-bench-")
         defer { temp.remove() }
         let pool = RecordPool.shared
         let written = Tally()

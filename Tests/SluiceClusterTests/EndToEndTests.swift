@@ -1,6 +1,7 @@
 import SluiceClient
 import SluiceCompression
 import SluiceCore
+import SluiceTestKit
 import Testing
 
 @Suite(.serialized) struct EndToEndTests {

@@ -6,6 +6,7 @@ import SluiceSystem
 import SluiceConfig
 import SluiceMaster
 import SluiceNet
+import SluiceTestKit
 import SluiceWorker
 import Testing
 
@@ -211,11 +212,7 @@ struct FrameFuzzTests {
 
     /// `SLUICE_FUZZ_SEED` (decimal, or hex with 0x) when set, else the fixed default.
     static func seed() throws -> UInt64 {
-        guard let text = ProcessInfo.processInfo.environment["SLUICE_FUZZ_SEED"], !text.isEmpty else {
-            return defaultSeed
-        }
-        let parsed = text.lowercased().hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
-        return try #require(parsed, "SLUICE_FUZZ_SEED must be an unsigned integer, got \(text)")
+        try SeededGenerator.seed(fromEnvironment: "SLUICE_FUZZ_SEED") ?? defaultSeed
     }
 }
 
@@ -226,72 +223,21 @@ struct FuzzFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-let quietLogger = Logger(label: "sluice.fuzz.test", factory: { _ in SwiftLogNoOpLogHandler() })
-
-/// One master and one registered worker in this process, on 127.0.0.1 with kernel-chosen ports.
-final class FuzzCluster {
-    let master: MasterServer
-    let worker: WorkerServer
-    let masterPort: Int
-    let workerPort: Int
-    private let storageDir: String
-
-    /// Ports below the kernel's ephemeral range (32768 and up), where the port-0 servers of other tests running in
-    /// this process never listened: a worker of another test whose master stopped keeps reconnecting to that port,
-    /// and would otherwise land on ours and skew the connection census.
-    static func startOnQuietPort<Server>(_ make: (Int) throws -> Server, start: (Server) throws -> Int,
-                                         stop: (Server) -> Void) throws -> (Server, Int) {
-        var lastError: (any Error)?
-        for _ in 0..<50 {
-            let server: Server
-            do {
-                server = try make(Int.random(in: 20_000..<32_000))
-            } catch {
-                lastError = error
-                continue
-            }
-            do {
-                return (server, try start(server))
-            } catch {
-                stop(server)
-                lastError = error
-            }
-        }
-        throw FuzzFailure("no free port in 20000-31999: \(String(describing: lastError))")
-    }
+/// One master and one registered worker in this process on quiet ports (below the ephemeral range: see
+/// `MiniCluster`'s `quietPorts`), running the config registry's defaults as deployed servers do.
+struct FuzzCluster {
+    let cluster: MiniCluster
 
     init() throws {
-        (master, masterPort) = try Self.startOnQuietPort({ port in
-            MasterServer(options: MasterServer.Options(try MasterConfig.load(overrides: [
-                "master.host": "127.0.0.1", "master.port": "\(port)",
-            ])), logger: quietLogger)
-        }, start: { try $0.start() }, stop: { $0.stop() })
-        storageDir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("sluice-fuzz-\(UInt64.random(in: 0...UInt64.max))").path
-        do {
-            let masterPort = self.masterPort
-            let storageDir = self.storageDir
-            (worker, workerPort) = try Self.startOnQuietPort({ port in
-                try WorkerServer(config: try WorkerConfig.load(overrides: [
-                    "worker.host": "127.0.0.1",
-                    "worker.port": "\(port)",
-                    "worker.storageDir": storageDir,
-                    "worker.masterAddress": "127.0.0.1:\(masterPort)",
-                    "worker.heartbeatRetryInterval": "100ms",
-                    "worker.replicationTimeout": "1s",
-                ]), logger: quietLogger)
-            }, start: { try $0.start() }, stop: { $0.stop() })
-        } catch {
-            master.stop()
-            try? FileManager.default.removeItem(atPath: storageDir)
-            throw error
-        }
-        let worker = self.worker
-        guard waitUntil(timeoutMs: 10_000, { worker.isRegistered }) else {
-            stop()
-            throw FuzzFailure("the worker did not register with the master within 10 s")
-        }
+        cluster = try MiniCluster(
+            workers: 1, workerOverrides: ["worker.replicationTimeout": "1s"],
+            masterOptions: MasterServer.Options(try MasterConfig.load(overrides: [
+                "master.host": "127.0.0.1", "master.port": "0",
+            ])), logger: quietLogger, quietPorts: true, scratch: try TempDirectory(prefix: "sluice-fuzz-"))
     }
+
+    var masterPort: Int { cluster.masterPort }
+    var workerPort: Int { cluster.workerPorts[0] }
 
     func port(of target: FuzzTarget) -> Int { target == .master ? masterPort : workerPort }
 
@@ -301,9 +247,5 @@ final class FuzzCluster {
         Dictionary(uniqueKeysWithValues: FuzzTarget.allCases.map { ($0, connectionCount(of: $0)) })
     }
 
-    func stop() {
-        worker.stop()
-        master.stop()
-        try? FileManager.default.removeItem(atPath: storageDir)
-    }
+    func stop() { cluster.shutdown() }
 }

@@ -2,6 +2,7 @@ import SluiceClient
 import SluiceCompression
 import SluiceCore
 import SluiceNet
+import SluiceTestKit
 import Testing
 
 @Suite(.serialized) struct LifecycleTests {

@@ -3,6 +3,7 @@ import Foundation
 import SluiceClient
 import SluiceCompression
 import SluiceCore
+import SluiceTestKit
 import Synchronization
 
 /// A seeded multi-mapper shuffle for worker-loss runs: every map writes `recordsPerMap` records of 1 byte to
@@ -33,16 +34,7 @@ struct LossWorkload: Sendable {
     }
 
     /// 1 MiB of seeded random bytes that records are cut from.
-    static let pool: [UInt8] = {
-        var generator = SeededGenerator(seed: 0x5EED)
-        var bytes = [UInt8](repeating: 0, count: 1 << 20)
-        bytes.withUnsafeMutableBytes { buffer in
-            for index in stride(from: 0, to: buffer.count, by: 8) {
-                buffer.storeBytes(of: generator.next(), toByteOffset: index, as: UInt64.self)
-            }
-        }
-        return bytes
-    }()
+    static let pool = SeededGenerator.bytes(count: 1 << 20, seed: 0x5EED)
 
     /// Expected (length, CRC32C) of every non-empty (map, partition) pair.
     func expected() -> [PairKey: PairDigest] {
@@ -130,7 +122,7 @@ struct PairDigest: Equatable, Sendable, CustomStringConvertible {
 enum KillSeeds {
     static let all: [UInt64] = {
         let environment = ProcessInfo.processInfo.environment
-        if let one = environment["SLUICE_KILL_SEED"].flatMap(UInt64.init) { return [one] }
+        if let one = try? SeededGenerator.seed(fromEnvironment: "SLUICE_KILL_SEED") { return [one] }
         let count = environment["SLUICE_KILL_SEEDS"].flatMap(UInt64.init) ?? 30
         return Array(1...max(count, 1))
     }()

@@ -1,5 +1,6 @@
 import SluiceClient
 import SluiceCore
+import SluiceTestKit
 import Testing
 
 @Suite(.serialized) struct MemoryPressureTests {

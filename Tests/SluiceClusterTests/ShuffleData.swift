@@ -2,6 +2,7 @@ import Dispatch
 import SluiceClient
 import SluiceCore
 import SluiceNet
+import SluiceTestKit
 import Synchronization
 
 /// Deterministic shuffle output for tests: what map `m` writes to partition `p`, with empty pairs, 1-byte
@@ -19,13 +20,8 @@ struct ShuffleData {
     func records(map m: UInt32, partition p: UInt32) -> [[UInt8]] {
         guard !isEmpty(map: m, partition: p) else { return [] }
         if p == 1 { return [[UInt8(truncatingIfNeeded: m)]] }
-        var state = UInt64(m) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(p) &* 0xBF58_476D_1CE4_E5B9 | 1
-        func next() -> UInt64 {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            return state
-        }
+        var generator = SeededGenerator(seed: UInt64(m) &* 0x9E37_79B9_7F4A_7C15 ^ UInt64(p) &* 0xBF58_476D_1CE4_E5B9)
+        func next() -> UInt64 { generator.next() }
         var result: [[UInt8]] = []
         for _ in 0..<(1 + Int(next() % 4)) {
             let size = 1 + Int(next() % 300)

@@ -2,6 +2,7 @@
 import SluiceCompression
 import SluiceCore
 import SluiceNet
+import SluiceTestKit
 import Testing
 
 /// One test per fault behind "a worker lost in the middle of a replicated push": stale routing in the writer, a

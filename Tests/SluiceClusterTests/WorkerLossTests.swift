@@ -1,5 +1,6 @@
 import SluiceClient
 import SluiceCore
+import SluiceTestKit
 import Synchronization
 import Testing
 

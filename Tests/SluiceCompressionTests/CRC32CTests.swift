@@ -1,4 +1,5 @@
 import CSluiceShim
+import SluiceTestKit
 import Testing
 @testable import SluiceCompression
 

@@ -1,17 +1,6 @@
 // Deterministic test inputs: seeded generators, identical on every run.
 
-/// SplitMix64: a tiny seeded generator, so every run sees the same bytes.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import SluiceTestKit
 
 enum TestData {
     private static let words = [
@@ -43,8 +32,7 @@ enum TestData {
 
     /// `byteCount` uniformly random bytes (incompressible).
     static func noise(byteCount: Int, seed: UInt64 = 7) -> [UInt8] {
-        var generator = SeededGenerator(seed: seed)
-        return (0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        SeededGenerator.bytes(count: byteCount, seed: seed)
     }
 
     private static func appendLengthPrefixed(_ field: [UInt8], to bytes: inout [UInt8]) {

@@ -1,6 +1,7 @@
 import SluiceCore
 import SluiceSystem
 @testable import SluiceNet
+import SluiceTestKit
 import Testing
 
 @Suite struct ClientTests {
@@ -22,7 +23,7 @@ import Testing
         handler.release()  // the late response arrives and is dropped
         #expect(client.isConnected)
         client.send(type: .pushBatch, body: [2]) { _ in }
-        #expect(eventually { handler.heldCount == 1 })
+        #expect(waitUntil(timeoutMs: 5_000) { handler.heldCount == 1 })
         handler.release()
     }
 
@@ -37,10 +38,10 @@ import Testing
                 if case .failure(let error as NetError) = result, !error.isTimeout { failed.increment() }
             }
         }
-        #expect(eventually { handler.heldCount == 3 })
+        #expect(waitUntil(timeoutMs: 5_000) { handler.heldCount == 3 })
         let started = Monotonic.nowMs()
         server.stop()
-        #expect(eventually(timeoutMs: 3_000) { failed.value == 3 })
+        #expect(waitUntil(timeoutMs: 3_000) { failed.value == 3 })
         #expect(Monotonic.nowMs() - started < 3_000)
         #expect(!client.isConnected)
         #expect(server.connectionCount == 0)
@@ -57,11 +58,11 @@ import Testing
         client.send(type: .pushBatch, body: [1]) { _ in }
         client.send(type: .pushBatch, body: [2]) { _ in }
         #expect(throws: NetError.self) { _ = try client.call(type: .pushBatch, body: [3], timeoutMs: 100) }
-        #expect(eventually { handler.heldCount == 2 })
+        #expect(waitUntil(timeoutMs: 5_000) { handler.heldCount == 2 })
         handler.release()
-        #expect(eventually { client.inFlightRequestCount == 0 })
+        #expect(waitUntil(timeoutMs: 5_000) { client.inFlightRequestCount == 0 })
         client.send(type: .pushBatch, body: [4]) { _ in }
-        #expect(eventually { handler.heldCount == 1 })
+        #expect(waitUntil(timeoutMs: 5_000) { handler.heldCount == 1 })
         handler.release()
     }
 
@@ -84,7 +85,7 @@ import Testing
         let replaced = try pool.client(host: "127.0.0.1", port: port)
         #expect(replaced !== first)
         #expect(try replaced.call(type: .pushBatch, body: [7]).body == [7])
-        #expect(eventually { server.connectionCount == 1 })
+        #expect(waitUntil(timeoutMs: 5_000) { server.connectionCount == 1 })
         pool.closeAll()
         #expect(throws: NetError.self) { _ = try pool.client(host: "127.0.0.1", port: port) }
     }

@@ -4,6 +4,7 @@ import Glibc
 import SluiceCore
 import SluiceSystem
 @testable import SluiceNet
+import SluiceTestKit
 import Testing
 
 @Suite struct FileAndBudgetTests {
@@ -67,19 +68,19 @@ import Testing
             survivor.send(type: .pushBatch, body: [UInt8](repeating: 1, count: 1_000)) { _ in }
             doomed.send(type: .pushBatch, body: [UInt8](repeating: 2, count: 3_000)) { _ in }
         }
-        #expect(eventually { handler.heldCount == 10 })
+        #expect(waitUntil(timeoutMs: 5_000) { handler.heldCount == 10 })
         #expect(budget.usedBytes == 5 * 1_000 + 5 * 3_000)
 
         // A connection dying mid-frame never accounts its partial body.
-        let peer = try RawPeer(port: port)
+        let peer = try RawConnection(port: port)
         try peer.sendHello()
-        _ = try #require(try peer.readFrame())
-        try peer.send(FrameHeader(bodyLength: 50_000, type: 0x30, flags: [], requestId: 1).encoded + [1, 2, 3])
+        _ = try #require(try peer.nextFrame())
+        try peer.sendAll(FrameHeader(bodyLength: 50_000, type: 0x30, flags: [], requestId: 1).encoded + [1, 2, 3])
         peer.shutdownWrite()
         #expect(peer.seesEndOfStream())
 
         doomed.close()
-        #expect(eventually { handler.closedConnections.load(ordering: .sequentiallyConsistent) == 2 })
+        #expect(waitUntil(timeoutMs: 5_000) { handler.closedConnections.load(ordering: .sequentiallyConsistent) == 2 })
         #expect(budget.usedBytes == 20_000)
         handler.release()  // answers to the dead connection still release their bytes
         #expect(budget.usedBytes == 0)
@@ -101,10 +102,10 @@ import Testing
             }
         }
         // 3 bodies (6,000 bytes) pass the high watermark (5,000): the reader parks before the 4th body.
-        #expect(eventually { handler.heldCount == 3 && budget.isPaused })
+        #expect(waitUntil(timeoutMs: 5_000) { handler.heldCount == 3 && budget.isPaused })
         #expect(throws: NetError.self) { _ = try client.call(type: .ping, body: [], timeoutMs: 200) }
         #expect(handler.heldCount == 3)
-        #expect(eventually {
+        #expect(waitUntil(timeoutMs: 5_000) {
             handler.release()
             return answered.value == 8
         })

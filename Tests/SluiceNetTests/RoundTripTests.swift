@@ -1,6 +1,7 @@
 import Dispatch
 import SluiceCore
 @testable import SluiceNet
+import SluiceTestKit
 import Synchronization
 import Testing
 
@@ -72,7 +73,7 @@ import Testing
                 if case .success(let frame) = result { results.withLock { $0[UInt8(i)] = frame.body } }
             }
         }
-        #expect(eventually { results.withLock { $0.count } == 50 })
+        #expect(waitUntil(timeoutMs: 5_000) { results.withLock { $0.count } == 50 })
         let all = results.withLock { $0 }
         #expect(all.allSatisfy { key, body in body == [0xAA, key] })
     }

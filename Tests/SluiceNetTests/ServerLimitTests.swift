@@ -1,5 +1,6 @@
 import SluiceCore
 @testable import SluiceNet
+import SluiceTestKit
 import Testing
 
 @Suite struct ServerLimitTests {
@@ -8,12 +9,12 @@ import Testing
         defer { server.stop() }
         let good = try connectClient(port)
         defer { good.close() }
-        let peer = try RawPeer(port: port)
+        let peer = try RawConnection(port: port)
         try peer.sendHello()
-        _ = try #require(try peer.readFrame())
+        _ = try #require(try peer.nextFrame())
         let header = FrameHeader(bodyLength: 1_000_000, type: MessageType.pushBatch.rawValue, flags: [], requestId: 99)
-        try peer.send(header.encoded + [UInt8](repeating: 0, count: 4_096))
-        let reply = try #require(try peer.readFrame())
+        try peer.sendAll(header.encoded + [UInt8](repeating: 0, count: 4_096))
+        let reply = try #require(try peer.nextFrame())
         #expect(reply.requestId == 99)
         #expect(try status(of: reply) == .frameTooLarge)
         #expect(peer.seesEndOfStream())
@@ -23,11 +24,11 @@ import Testing
     @Test func unknownFlagsAreMalformed() throws {
         let (server, port) = try startServer(EchoHandler())
         defer { server.stop() }
-        let peer = try RawPeer(port: port)
+        let peer = try RawConnection(port: port)
         try peer.sendHello()
-        _ = try #require(try peer.readFrame())
-        try peer.send(FrameHeader(bodyLength: 0, type: 0x31, flags: FrameFlags(rawValue: 0x80), requestId: 5).encoded)
-        let reply = try #require(try peer.readFrame())
+        _ = try #require(try peer.nextFrame())
+        try peer.sendAll(FrameHeader(bodyLength: 0, type: 0x31, flags: FrameFlags(rawValue: 0x80), requestId: 5).encoded)
+        let reply = try #require(try peer.nextFrame())
         #expect(try status(of: reply) == .malformed)
         #expect(peer.seesEndOfStream())
     }
@@ -38,30 +39,30 @@ import Testing
         defer { server.stop() }
         let good = try connectClient(port)
         defer { good.close() }
-        let peer = try RawPeer(port: port)
+        let peer = try RawConnection(port: port)
         try peer.sendHello()
-        _ = try #require(try peer.readFrame())
-        #expect(eventually { server.connectionCount == 2 })
+        _ = try #require(try peer.nextFrame())
+        #expect(waitUntil(timeoutMs: 5_000) { server.connectionCount == 2 })
         let header = FrameHeader(bodyLength: 100, type: MessageType.pushBatch.rawValue, flags: [], requestId: 1)
-        try peer.send(header.encoded + [UInt8](repeating: 1, count: 10))
+        try peer.sendAll(header.encoded + [UInt8](repeating: 1, count: 10))
         peer.shutdownWrite()
         #expect(peer.seesEndOfStream())
-        #expect(eventually { server.connectionCount == 1 })
+        #expect(waitUntil(timeoutMs: 5_000) { server.connectionCount == 1 })
         #expect(handler.invocations.load(ordering: .sequentiallyConsistent) == 0)
         #expect(good.isConnected)
         good.send(type: .pushBatch, body: [1]) { _ in }
-        #expect(eventually { handler.heldCount == 1 })
+        #expect(waitUntil(timeoutMs: 5_000) { handler.heldCount == 1 })
         handler.release()
     }
 
     @Test func responseFrameFromClientIsMalformed() throws {
         let (server, port) = try startServer(EchoHandler())
         defer { server.stop() }
-        let peer = try RawPeer(port: port)
+        let peer = try RawConnection(port: port)
         try peer.sendHello()
-        _ = try #require(try peer.readFrame())
-        try peer.socket.write(Frame(type: .pushBatch, flags: .response, requestId: 3, body: []))
-        let reply = try #require(try peer.readFrame())
+        _ = try #require(try peer.nextFrame())
+        try peer.send(frame: Frame(type: .pushBatch, flags: .response, requestId: 3, body: []))
+        let reply = try #require(try peer.nextFrame())
         #expect(try status(of: reply) == .malformed)
         #expect(peer.seesEndOfStream())
     }
@@ -72,8 +73,8 @@ import Testing
         let client = try connectClient(port)
         defer { client.close() }
         #expect(try client.call(type: .pushBatch, body: [1]).body == [1])
-        #expect(eventually { !client.isConnected })
-        #expect(eventually { server.connectionCount == 0 })
+        #expect(waitUntil(timeoutMs: 5_000) { !client.isConnected })
+        #expect(waitUntil(timeoutMs: 5_000) { server.connectionCount == 0 })
         #expect(throws: NetError.self) { try client.call(type: .pushBatch, body: [1]) }
     }
 
@@ -88,7 +89,7 @@ import Testing
         #expect(try first.call(type: .pushBatch, body: [1]).body == [1])
         #expect(try second.call(type: .pushBatch, body: [2]).body == [2])
         first.close()
-        #expect(eventually { server.connectionCount == 1 })
+        #expect(waitUntil(timeoutMs: 5_000) { server.connectionCount == 1 })
         let third = try connectClient(port)
         defer { third.close() }
         #expect(try third.call(type: .pushBatch, body: [3]).body == [3])
@@ -106,13 +107,13 @@ import Testing
                 if case .success = result { answered.increment() }
             }
         }
-        #expect(eventually { handler.heldCount == 4 })
+        #expect(waitUntil(timeoutMs: 5_000) { handler.heldCount == 4 })
         // The server answers pings itself, but only once it reads them: the reader must be parked.
         #expect(throws: NetError.self) { _ = try client.call(type: .ping, body: [], timeoutMs: 300) }
         #expect(handler.invocations.load(ordering: .sequentiallyConsistent) == 4)
         handler.release(1)
-        #expect(eventually { handler.invocations.load(ordering: .sequentiallyConsistent) == 5 })
-        #expect(eventually {
+        #expect(waitUntil(timeoutMs: 5_000) { handler.invocations.load(ordering: .sequentiallyConsistent) == 5 })
+        #expect(waitUntil(timeoutMs: 5_000) {
             handler.release()
             return answered.value == 10
         })

@@ -1,24 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import SluiceCore
 import SluiceSystem
 @testable import SluiceNet
+import SluiceTestKit
 import Synchronization
-
-/// Logs nothing: tests check behaviour, not log lines.
-let quietLogger = Logger(label: "sluice.net.test", factory: { _ in SwiftLogNoOpLogHandler() })
-
-/// Waits until `condition` holds, checking every 2 ms, for at most `timeoutMs`. Returns the final value.
-func eventually(timeoutMs: Int = 5_000, _ condition: () -> Bool) -> Bool {
-    let deadline = Monotonic.nowMs() + UInt64(timeoutMs)
-    while !condition() {
-        if Monotonic.nowMs() >= deadline { return false }
-        usleep(2_000)
-    }
-    return true
-}
 
 /// Starts a server on 127.0.0.1 with a random port.
 func startServer(_ handler: any FrameHandler, system: any SystemCalls = PosixSystem(),
@@ -82,55 +67,6 @@ final class HoldingHandler: FrameHandler {
     }
 }
 
-/// A hand-driven connection for sending malformed input.
-final class RawPeer {
-    let socket: FrameSocket
-
-    init(port: Int) throws {
-        let fd = try Sockets.connect(host: "127.0.0.1", port: port, timeoutMs: 2_000)
-        _ = setTestReceiveTimeout(fd)
-        socket = FrameSocket(fd: fd, peerAddress: "server", system: PosixSystem())
-    }
-
-    deinit { socket.close() }
-
-    func send(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { try socket.system.writeAll(socket.fd, [$0]) }
-    }
-
-    func sendHello(version: UInt16 = ProtocolVersion.current) throws {
-        let body = HelloRequest(version: version, role: .tool, identity: "raw").encode()
-        try socket.write(Frame(type: .hello, requestId: 7, body: body))
-    }
-
-    func shutdownWrite() { _ = shutdown(socket.fd, Int32(SHUT_WR)) }
-
-    /// Next frame, nil on end of stream; throws after 5 s without data.
-    func readFrame() throws -> Frame? {
-        let giveUp: () throws -> Void = { throw NetError.timedOut("test", "no data within 5 s") }
-        guard let header = try socket.readHeader(maxBodyBytes: 1 << 20, onTimeout: giveUp) else { return nil }
-        let body = try socket.readBody(count: Int(header.bodyLength), onTimeout: giveUp)
-        return Frame(type: header.type, flags: header.flags, requestId: header.requestId, body: body)
-    }
-
-    /// True when the server closed the connection (end of stream or reset) within 5 s.
-    func seesEndOfStream() -> Bool {
-        do {
-            while try readFrame() != nil {}
-            return true
-        } catch let error as NetError {
-            return !error.isTimeout
-        } catch {
-            return false
-        }
-    }
-}
-
-func setTestReceiveTimeout(_ fd: Int32) -> Int32 {
-    var tv = timeval(tv_sec: 5, tv_usec: 0)
-    return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-}
-
 /// Runs `count` threads executing `body(index)` and waits for all of them.
 func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) throws {
     let finished = Counter()
@@ -140,7 +76,7 @@ func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) throws 
             finished.increment()
         }
     }
-    _ = eventually(timeoutMs: 30_000) { finished.value == count }
+    _ = waitUntil(timeoutMs: 30_000) { finished.value == count }
 }
 
 /// A thread-safe counter that closures can share.

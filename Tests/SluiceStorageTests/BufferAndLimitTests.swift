@@ -1,5 +1,6 @@
 import SluiceCore
 import SluiceSystem
+import SluiceTestKit
 import Testing
 @testable import SluiceStorage
 

@@ -1,6 +1,7 @@
 import Dispatch
 import SluiceCore
 import SluiceSystem
+import SluiceTestKit
 import Synchronization
 import Testing
 @testable import SluiceStorage

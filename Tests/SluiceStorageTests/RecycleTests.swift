@@ -3,6 +3,7 @@ import Glibc
 #endif
 import SluiceCore
 import SluiceSystem
+import SluiceTestKit
 import Testing
 @testable import SluiceStorage
 

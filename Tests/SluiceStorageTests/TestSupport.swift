@@ -2,68 +2,19 @@
 import Glibc
 #endif
 import CSluiceShim
-import Logging
 import SluiceCore
 import SluiceSystem
+import SluiceTestKit
 import Synchronization
 @testable import SluiceStorage
-
-/// A fresh directory under /tmp, removed by `remove()`.
-struct TempDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/sluice-storage-test-XXXXXX".utf8CString)
-        guard let created = template.withUnsafeMutableBufferPointer({ buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }) else {
-            throw SystemCallError(errno: errno)
-        }
-        path = String(cString: created)
-    }
-
-    func remove() { Self.removeTree(path) }
-
-    static func removeTree(_ path: String) {
-        let fs = PosixSystem()
-        if let entries = try? fs.listDirectory(path: path) {
-            for entry in entries {
-                let child = path + "/" + entry.name
-                if entry.isDirectory { removeTree(child) } else { try? fs.unlink(path: child) }
-            }
-        }
-        try? fs.removeDirectory(path: path)
-    }
-}
-
-let quietLogger = Logger(label: "sluice.storage.test", factory: { _ in SwiftLogNoOpLogHandler() })
 
 func crc32c(_ bytes: [UInt8]) -> UInt32 {
     bytes.withUnsafeBytes { sluice_crc32c(0, $0.baseAddress, $0.count) }
 }
 
-/// Deterministic pseudo-random payload bytes.
-func payload(count: Int, seed: UInt64) -> [UInt8] {
-    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-    var bytes = [UInt8](repeating: 0, count: count)
-    bytes.withUnsafeMutableBytes { raw in
-        var index = 0
-        while index < count {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            withUnsafeBytes(of: state) { word in
-                for byte in word where index < count {
-                    raw[index] = byte
-                    index += 1
-                }
-            }
-        }
-    }
-    return bytes
-}
-
 func makeBatch(mapIndex: UInt32, attemptId: UInt64 = 1, sequence: UInt32, payloadBytes: Int,
                codec: Codec = .lz4, last: Bool = false) -> Batch {
-    let bytes = payload(count: payloadBytes, seed: UInt64(mapIndex) << 32 | UInt64(sequence))
+    let bytes = SeededGenerator.bytes(count: payloadBytes, seed: UInt64(mapIndex) << 32 | UInt64(sequence))
     let header = BatchHeader(mapIndex: mapIndex, attemptId: attemptId, sequence: sequence, flags: last ? .last : [],
                              codec: codec, rawLength: UInt32(codec == .none ? payloadBytes : payloadBytes * 2),
                              storedLength: UInt32(payloadBytes), crc32c: crc32c(bytes))

@@ -1,0 +1,114 @@
+import Foundation
+import SluiceClient
+import SluiceCore
+
+/// A master and workers as child processes of the built executables, on loopback with storage in a temporary
+/// directory, so a worker can be killed with SIGKILL in the middle of anything: nothing is flushed, no goodbye
+/// is sent. Started and stopped by one owner; `kill(worker:)` may be called from any thread (it only signals
+/// and reaps a child).
+public final class ProcessCluster: @unchecked Sendable {
+    /// How long the master and each worker get to announce their ports, and the workers to register.
+    public static let startTimeoutMs = 20_000
+
+    /// `127.0.0.1:PORT` of the master.
+    public let masterEndpoint: String
+    /// The master process.
+    public let master: ChildProcess
+    /// The worker processes, by index.
+    public private(set) var workers: [ChildProcess] = []
+    /// The worker ids, by index.
+    public private(set) var workerIds: [String] = []
+    /// Holds the workers' storage and every child's output files; removed by `shutdown`.
+    public let scratch: TempDirectory
+    private let binDirectory: String
+    private let workerIdPrefix: String
+    private let memoryBudget: String
+
+    /// Starts a master and `count` workers and waits until the master places partitions on every worker.
+    /// - Parameters:
+    ///   - masterArguments: more `sluice-master` flags.
+    ///   - memoryBudget: each worker's `--memory-budget` (bytes, or with a unit: `256m`).
+    ///   - workerIdPrefix: worker `i` is `PREFIXi`.
+    ///   - binDirectory: where sluice-master and sluice-worker are; `BuiltExecutables.directory` by default.
+    ///   - scratch: the directory to use (and remove at shutdown); a fresh one under /tmp by default.
+    /// - Throws: `TestKitError` or `TimedOut` (with the child's standard error) when a server does not start.
+    public init(workers count: Int, masterArguments: [String] = [], memoryBudget: String = "256m",
+                workerIdPrefix: String = "worker-", binDirectory: URL? = nil, scratch: TempDirectory? = nil) throws {
+        guard let directory = binDirectory ?? BuiltExecutables.directory else {
+            throw TestKitError("sluice-master/sluice-worker not found next to the test bundle (run `swift build`)")
+        }
+        self.binDirectory = directory.path
+        self.workerIdPrefix = workerIdPrefix
+        self.memoryBudget = memoryBudget
+        self.scratch = try scratch ?? TempDirectory(prefix: "sluice-proc-")
+        master = try ChildProcess(executable: self.binDirectory + "/sluice-master", arguments: [
+            "--host", "127.0.0.1", "--port", "0", "--worker-heartbeat-interval", "200ms", "--log-level", "warning",
+        ] + masterArguments, outputPath: self.scratch.file("master.stdout"), errorPath: self.scratch.file("master.log"))
+        guard let port = master.announcedPort(prefix: "sluice-master listening on ", timeoutMs: Self.startTimeoutMs)
+        else {
+            master.kill()
+            self.scratch.remove()
+            throw TimedOut(what: "master port; stderr:\n\(master.standardErrorTail())")
+        }
+        masterEndpoint = "127.0.0.1:\(port)"
+        do {
+            for index in 0..<count { try addWorker(index: index) }
+            try waitForPlacement(on: Set(workerIds))
+        } catch {
+            shutdown()
+            throw error
+        }
+    }
+
+    /// The `--storage-dir` of worker `index`.
+    public func storageDirectory(worker index: Int) -> String { scratch.file("worker-\(index)") }
+
+    /// Starts `sluice-worker` number `index` and waits until it announces its port.
+    /// - Throws: `TestKitError` or `TimedOut` (with its standard error) when it does not start.
+    public func addWorker(index: Int) throws {
+        let id = "\(workerIdPrefix)\(index)"
+        let worker = try ChildProcess(executable: binDirectory + "/sluice-worker", arguments: [
+            "--host", "127.0.0.1", "--advertised-host", "127.0.0.1", "--port", "0", "--master", masterEndpoint,
+            "--worker-id", id, "--storage-dir", storageDirectory(worker: index), "--memory-budget", memoryBudget,
+            "--heartbeat-retry-interval", "100ms", "--log-level", "warning",
+        ], outputPath: scratch.file("worker-\(index).stdout"), errorPath: scratch.file("worker-\(index).log"))
+        workers.append(worker)
+        workerIds.append(id)
+        guard worker.announcedPort(prefix: "sluice-worker listening on ", timeoutMs: Self.startTimeoutMs) != nil else {
+            throw TimedOut(what: "\(id) port; stderr:\n\(worker.standardErrorTail())")
+        }
+    }
+
+    /// Kills worker `index` with SIGKILL and reaps it.
+    public func kill(worker index: Int) {
+        workers[index].kill()
+    }
+
+    /// The index of the worker with this id.
+    public func index(of workerId: String) -> Int? { workerIds.firstIndex(of: workerId) }
+
+    /// Stops every child and removes the scratch directory. With `graceMs` 0 the children are killed at once;
+    /// else they get SIGTERM and up to `graceMs` to exit before SIGKILL.
+    public func shutdown(graceMs: Int = 0) {
+        let children = workers + [master]
+        if graceMs > 0 { for child in children { child.terminate() } }
+        for child in children { child.kill(graceMs: graceMs) }
+        scratch.remove()
+    }
+
+    /// Asks the master to place probe shuffles until every worker in `expected` gets a partition.
+    private func waitForPlacement(on expected: Set<String>) throws {
+        let probe = MasterClient(endpoint: masterEndpoint, identity: "probe", requestTimeoutMs: 5_000)
+        defer { probe.close() }
+        var attempt: UInt32 = 0
+        try waitUntil("workers registered; logs:\n\(workers.map { $0.standardErrorTail() })",
+                      timeoutMs: Self.startTimeoutMs, pollIntervalMs: 20) {
+            attempt += 1
+            let key = ShuffleKey(applicationId: "probe", shuffleId: attempt)
+            guard let handle = try? probe.registerShuffle(key, numMappers: 1, numPartitions: UInt32(expected.count * 4),
+                                                          replicate: false) else { return false }
+            try? probe.unregisterShuffle(key)
+            return Set(handle.locations.locations.compactMap { $0.primary?.workerId }) == expected
+        }
+    }
+}
