@@ -110,8 +110,12 @@ import Testing
         let key = ShuffleKey(applicationId: "app-deleted", shuffleId: 0)
         let handle = try client.registerShuffle(key, numMappers: 1, numPartitions: 4)
         try client.master.unregisterShuffle(key)
+        // Every partition's primary, not only partition 0's: the writer below pushes to partition 1.
         try waitUntil("workers learned of the deletion") {
-            (try? pushRaw(Self.batch(sequence: 0, isLast: true), partitionId: 0, handle: handle)) == .shuffleDeleted
+            (UInt32(0)..<4).allSatisfy { partition in
+                (try? pushRaw(Self.batch(sequence: 0, isLast: true), partitionId: partition, handle: handle))
+                    == .shuffleDeleted
+            }
         }
         #expect(try pushRaw(Self.batch(sequence: 0, isLast: true), partitionId: 0, handle: handle) == .shuffleDeleted)
         let writer = client.writer(handle, mapIndex: 0, attemptId: 1)
