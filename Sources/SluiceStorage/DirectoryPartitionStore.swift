@@ -103,9 +103,9 @@ public final class DirectoryPartitionStore: PartitionStore {
                             onClose: { readers.closed(path) })
     }
 
-    /// Reads one chunk of an open file with `pread`.
-    public func readChunk(_ file: ReadableFile, chunk: ChunkInfo) throws(StorageError) -> [UInt8] {
-        try file.readChunk(chunk)
+    /// A chunk of a directory file is a range of it: sent with sendfile, or read with `pread`.
+    public func chunkSource(_ file: ReadableFile, chunk: ChunkInfo) throws(StorageError) -> ChunkSource {
+        .fileRange(fd: file.fd, offsetBytes: chunk.offsetBytes, lengthBytes: chunk.lengthBytes)
     }
 
     /// Closes and deletes every file of a shuffle (held or not) and removes its directory. Deleted files are

@@ -1,9 +1,13 @@
 import SluiceCore
 import SluiceSystem
 
-/// The storage interface the worker uses: append batches to partition files, read them back by chunk,
-/// delete by shuffle or application, and report what is held.
+/// The storage interface the worker uses: recover what a previous run left, append batches to partition files,
+/// read them back by chunk, delete by shuffle or application, report what is held, and give up buffered memory
+/// under pressure. The worker knows stores only through this protocol.
 public protocol PartitionStore: Sendable {
+    /// Adopts the files a previous run left (truncating torn tails, setting corrupt files aside). Call once,
+    /// before the first append.
+    func recover() throws(StorageError) -> RecoveryReport
     /// Appends a batch to the key's file, creating the file on first use.
     func append(_ key: PartitionFileKey, batch: Batch) throws(StorageError) -> AppendOutcome
     /// Writes the key's buffered bytes out (fdatasync when configured); acknowledge after this for durability.
@@ -12,8 +16,8 @@ public protocol PartitionStore: Sendable {
     /// `startMapIndex..<endMapIndex`. Throws `.unknownPartition` for a key with no file.
     func openForRead(_ key: PartitionFileKey, startMapIndex: UInt32,
                      endMapIndex: UInt32) throws(StorageError) -> ReadableFile
-    /// Reads one chunk of an open file (for the paths that cannot use sendfile).
-    func readChunk(_ file: ReadableFile, chunk: ChunkInfo) throws(StorageError) -> [UInt8]
+    /// Where one chunk of an open file is served from: a file range (sent with sendfile) or bytes.
+    func chunkSource(_ file: ReadableFile, chunk: ChunkInfo) throws(StorageError) -> ChunkSource
     /// Deletes every file of a shuffle; returns how many files were removed.
     @discardableResult
     func deleteShuffle(applicationId: String, shuffleId: UInt32) throws(StorageError) -> Int
@@ -26,8 +30,23 @@ public protocol PartitionStore: Sendable {
     func heldShuffles() -> [ShuffleKey]
     /// Free and total bytes of the file system holding the store.
     func diskSpace() throws(StorageError) -> DiskSpace
+    /// Writes out buffered bytes, largest buffers first, until the memory budget's use is at most
+    /// `targetBytes`. Returns the bytes written.
+    @discardableResult
+    func relieveMemoryPressure(downToBytes targetBytes: Int) -> Int
     /// Writes everything out and closes every file; later calls fail with `.closed`.
     func close() throws(StorageError)
+}
+
+extension PartitionStore {
+    /// One chunk's bytes, read from the file when the store serves it as a file range (the paths that cannot
+    /// use sendfile: recompression, tests).
+    public func readChunk(_ file: ReadableFile, chunk: ChunkInfo) throws(StorageError) -> [UInt8] {
+        switch try chunkSource(file, chunk: chunk) {
+        case .fileRange: try file.readChunk(chunk)
+        case .bytes(let bytes): bytes
+        }
+    }
 }
 
 /// A partition file open for reading: a private descriptor (closed when this object is released),

@@ -8,13 +8,13 @@ import SluiceStorage
 /// buffers (largest first) until use is back below it. Buffers are the one holder of budget bytes that does not
 /// drain by itself when push connections are paused, so this is what keeps backpressure from becoming a stall.
 final class PressureFlusher: Sendable {
-    private let store: DirectoryPartitionStore
+    private let store: any PartitionStore
     private let budget: MemoryBudget
     private let logger: Logger
     private let checkIntervalMs: Int
     private let thread = PeriodicThread()
 
-    init(store: DirectoryPartitionStore, budget: MemoryBudget, logger: Logger, checkIntervalMs: Int = 10) {
+    init(store: any PartitionStore, budget: MemoryBudget, logger: Logger, checkIntervalMs: Int = 10) {
         self.store = store
         self.budget = budget
         self.logger = logger

@@ -8,13 +8,13 @@ struct WorkerHandler: FrameHandler {
     func handle(request: Frame, on connection: ServerConnection) throws {
         switch MessageType(rawValue: request.type) {
         case .pushBatch, .pushBatches:
-            try PushProcessor(worker: worker).process(request: request, on: connection)
+            try PushHandler(worker: worker).handle(request: request, on: connection)
         case .openStream:
-            try StreamProcessor(worker: worker).open(request: request, on: connection)
+            try FetchHandler(worker: worker).open(request: request, on: connection)
         case .fetchChunk:
-            try StreamProcessor(worker: worker).fetch(request: request, on: connection)
+            try FetchHandler(worker: worker).fetch(request: request, on: connection)
         case .closeStream:
-            try StreamProcessor(worker: worker).close(request: request, on: connection)
+            try FetchHandler(worker: worker).close(request: request, on: connection)
         default:
             connection.respondError(to: request, status: .unknownMessage,
                                     message: "message type \(request.type) is not served by a worker")
@@ -22,6 +22,6 @@ struct WorkerHandler: FrameHandler {
     }
 
     func connectionClosed(_ connection: ServerConnection) {
-        StreamProcessor(worker: worker).closeAll(on: connection)
+        FetchHandler(worker: worker).closeAll(on: connection)
     }
 }

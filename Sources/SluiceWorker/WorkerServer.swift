@@ -12,7 +12,7 @@ import Synchronization
 public final class WorkerServer: Sendable {
     public let config: WorkerConfig
     let logger: Logger
-    let store: DirectoryPartitionStore
+    let store: any PartitionStore
     let memoryBudget: MemoryBudget
     let replicaClients: FrameClientPool
     /// The system calls the store's files and the server's connections go through (tests inject faults).
@@ -43,6 +43,7 @@ public final class WorkerServer: Sendable {
                                     lowFraction: config.memoryLowWatermarkFraction)
         store = try DirectoryPartitionStore(rootDirectory: config.storageDir, config: StoreConfig(config),
                                             memoryBudget: memoryBudget, fileSystem: system, logger: logger)
+            as any PartitionStore
         let report = try store.recover()
         logger.info("storage recovered", metadata: ["storage.dir": "\(config.storageDir)",
                                                     "recovered.files": "\(report.recovered.count)",

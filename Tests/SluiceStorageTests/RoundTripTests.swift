@@ -107,4 +107,28 @@ import Testing
         #expect(later.chunks[0].batchCount == 50)
         try store.close()
     }
+
+    /// A directory store serves each chunk as a range of the reader's own descriptor (what sendfile sends), and
+    /// the range holds exactly the chunk's batches.
+    @Test func chunksAreServedAsRangesOfTheReadersFile() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let store: any PartitionStore = try DirectoryPartitionStore(
+            rootDirectory: temp.path, config: StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 2048),
+            memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
+        let k = try key()
+        for sequence in UInt32(0)..<12 {
+            _ = try store.append(k, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 700))
+        }
+        let file = try store.openForRead(k, startMapIndex: 0, endMapIndex: .max)
+        #expect(file.chunks.count > 1)
+        var sequences: [UInt32] = []
+        for chunk in file.chunks {
+            let source = try store.chunkSource(file, chunk: chunk)
+            #expect(source == .fileRange(fd: file.fd, offsetBytes: chunk.offsetBytes, lengthBytes: chunk.lengthBytes))
+            sequences += try parseBatches(try store.readChunk(file, chunk: chunk)).map(\.header.sequence)
+        }
+        #expect(sequences == Array(0..<12))
+        try store.close()
+    }
 }

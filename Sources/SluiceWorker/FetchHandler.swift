@@ -23,7 +23,7 @@ final class StreamTable: Sendable {
 
 /// Opens streams over partition files, serves their chunks (sendfile when stored bytes can go as they are,
 /// recompressed when the file holds uncompressed batches and the reader accepts a codec), and closes them.
-struct StreamProcessor {
+struct FetchHandler {
     let worker: WorkerServer
 
     private func table(of connection: ServerConnection) -> StreamTable {
@@ -84,9 +84,16 @@ struct StreamProcessor {
         }
         let chunk = stream.file.chunks[Int(message.chunkIndex)]
         worker.metrics.fetchedChunks.increment()
+        let source: ChunkSource
+        do {
+            source = try worker.store.chunkSource(stream.file, chunk: chunk)
+        } catch {
+            connection.respondError(to: request, status: error.status, message: "\(error)")
+            return
+        }
         if let codec = recompressionCodec(for: chunk, accepted: stream.acceptedCodecs) {
             do {
-                let data = try recompressed(stream.file, chunk, to: codec)
+                let data = try recompressed(stream.file, chunk, source, to: codec)
                 worker.metrics.recompressedChunks.increment()
                 worker.metrics.fetchedBytes.increment(by: data.count)
                 connection.respond(to: request, body: FetchChunkResponse(data: data[...]).encoded())
@@ -95,10 +102,15 @@ struct StreamProcessor {
             }
             return
         }
-        worker.metrics.fetchedBytes.increment(by: chunk.lengthBytes)
-        connection.respondWithFile(to: request, prefix: FetchChunkResponse.okPrefix(dataLength: chunk.lengthBytes),
-                                   fileDescriptor: stream.file.fd, offset: Int64(chunk.offsetBytes),
-                                   length: chunk.lengthBytes)
+        worker.metrics.fetchedBytes.increment(by: source.lengthBytes)
+        switch source {
+        case .fileRange(let fd, let offsetBytes, let lengthBytes):
+            // The stream table holds the file, so its descriptor stays open until the send completes.
+            connection.respondWithFile(to: request, prefix: FetchChunkResponse.okPrefix(dataLength: lengthBytes),
+                                       fileDescriptor: fd, offset: Int64(offsetBytes), length: lengthBytes)
+        case .bytes(let bytes):
+            connection.respond(to: request, body: FetchChunkResponse(data: bytes[...]).encoded())
+        }
     }
 
     func close(request: Frame, on connection: ServerConnection) throws {
@@ -121,8 +133,13 @@ struct StreamProcessor {
         return nil
     }
 
-    private func recompressed(_ file: ReadableFile, _ chunk: ChunkInfo, to codec: Codec) throws -> [UInt8] {
-        let stored = try worker.store.readChunk(file, chunk: chunk)
+    private func recompressed(_ file: ReadableFile, _ chunk: ChunkInfo, _ source: ChunkSource,
+                              to codec: Codec) throws -> [UInt8] {
+        let stored: [UInt8]
+        switch source {
+        case .fileRange: stored = try file.readChunk(chunk)
+        case .bytes(let bytes): stored = bytes
+        }
         var writer = WireWriter(capacity: stored.count)
         for batch in try BatchCodec.splitBatches(stored[...]) {
             try BatchCodec.recompress(batch, to: codec).encode(into: &writer)

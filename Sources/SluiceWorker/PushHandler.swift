@@ -2,15 +2,14 @@ import SluiceCompression
 import SluiceCore
 import SluiceNet
 import SluiceStorage
-import Synchronization
 
 /// Handles one push: verifies every batch's checksum, forwards entries that name a replica to that worker,
 /// appends locally, and answers once both copies have answered. An entry is acknowledged (`ok`/`softSplit`)
 /// only when this worker stored it and, for a replicated entry, the replica stored it too.
-struct PushProcessor {
+struct PushHandler {
     let worker: WorkerServer
 
-    func process(request: Frame, on connection: ServerConnection) throws {
+    func handle(request: Frame, on connection: ServerConnection) throws {
         let push = try PushRequest.decode(body: request.body[...])
         let count = push.entries.count
         guard request.type != MessageType.pushBatch.rawValue || count == 1 else {
@@ -59,8 +58,9 @@ struct PushProcessor {
             let worst = final.max { severity($0) < severity($1) } ?? .ok
             connection.respond(to: request, body: PushResponse(head: ResponseHead(worst, ""), entryStatuses: final).encoded())
         }
+        let replicator = Replicator(clients: worker.replicaClients, metrics: worker.metrics, logger: worker.logger)
         for (endpoint, group) in groups {
-            forward(push, group.indexes, to: group.address, endpoint: endpoint, completion: completion)
+            replicator.forward(push, group.indexes, to: group.address, endpoint: endpoint, completion: completion)
         }
         appendLocally(push, statuses: statuses, completion: completion)
     }
@@ -103,93 +103,5 @@ struct PushProcessor {
         worker.metrics.pushedBatches.increment(by: push.entries.count)
         worker.metrics.pushedBytes.increment(by: storedBytes)
         completion.merge(local)
-    }
-
-    private func forward(_ push: PushRequest, _ indexes: [Int], to replica: WorkerAddress, endpoint: String,
-                         completion: PushCompletion) {
-        let entries = indexes.map { index in
-            var entry = push.entries[index]
-            entry.replica = nil
-            return entry
-        }
-        let forwarded = PushRequest(shuffle: push.shuffle, role: .replica, entries: entries)
-        let total = push.entries.count
-        let fail: @Sendable (StatusCode) -> Void = { status in
-            completion.merge(Self.statuses(indexes, status, total: total))
-        }
-        let client: FrameClient
-        do {
-            client = try worker.replicaClients.client(host: replica.host, port: Int(replica.port))
-        } catch {
-            worker.logger.warning("replica unreachable", metadata: ["replica": "\(replica)", "error": "\(error)"])
-            fail(.replicationFailed)
-            return
-        }
-        let pool = worker.replicaClients
-        let metrics = worker.metrics
-        client.send(type: forwarded.frameType, bodyParts: forwarded.encodedParts()) { result in
-            switch result {
-            case .success(let frame):
-                guard let reply = try? PushResponse.decode(body: frame.body) else {
-                    fail(.replicationFailed)
-                    return
-                }
-                var merged = [StatusCode](repeating: .ok, count: total)
-                for (position, status) in reply.statuses(count: indexes.count).enumerated() {
-                    // A replica that refused for lack of room asks the client to split, like a full primary.
-                    merged[indexes[position]] = status.isStored ? status : (status == .hardSplit ? .hardSplit : .replicationFailed)
-                }
-                metrics.replicatedBatches.increment(by: indexes.count)
-                completion.merge(merged)
-            case .failure:
-                pool.remove(endpoint: endpoint)
-                fail(.replicationFailed)
-            }
-        }
-    }
-
-    private static func statuses(_ indexes: [Int], _ status: StatusCode, total: Int) -> [StatusCode] {
-        var result = [StatusCode](repeating: .ok, count: total)
-        for index in indexes { result[index] = status }
-        return result
-    }
-}
-
-/// How bad an entry status is when merging the local and the replica answer: stored < soft split < refused.
-func severity(_ status: StatusCode) -> Int {
-    switch status {
-    case .ok: 0
-    case .softSplit: 1
-    default: 2 + Int(status.rawValue)
-    }
-}
-
-/// Collects the local and replica answers for one push and replies once all parts are in.
-final class PushCompletion: Sendable {
-    private struct State {
-        var statuses: [StatusCode]
-        var remainingParts: Int
-    }
-
-    private let state: Mutex<State>
-    private let reply: @Sendable ([StatusCode]) -> Void
-
-    init(statuses: [StatusCode], parts: Int, reply: @escaping @Sendable ([StatusCode]) -> Void) {
-        precondition(parts >= 1)
-        state = Mutex(State(statuses: statuses, remainingParts: parts))
-        self.reply = reply
-    }
-
-    /// Merges one part's statuses (the worse of the two per entry wins) and replies after the last part.
-    func merge(_ statuses: [StatusCode]) {
-        let final = state.withLock { s -> [StatusCode]? in
-            for index in s.statuses.indices
-            where index < statuses.count && severity(statuses[index]) > severity(s.statuses[index]) {
-                s.statuses[index] = statuses[index]
-            }
-            s.remainingParts -= 1
-            return s.remainingParts == 0 ? s.statuses : nil
-        }
-        if let final { reply(final) }
     }
 }
