@@ -30,6 +30,7 @@ test: swift-test java-test spark-test
 
 # Swift (swift-testing) suites, including the in-process mini cluster.
 swift-test: setup
+	scripts/check-dependencies.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
