@@ -45,7 +45,8 @@ final class PushTracker: Sendable {
     }
 
     /// Records the answer to one push of `batches` and frees its slot. `suspects[i]` is the worker to avoid when
-    /// batch `i` is revived: the replica when the primary reported `replicationFailed`, else the primary.
+    /// batch `i` is revived: the replica when the primary reported `replicationFailed`, nobody ("") for a hard
+    /// split, else the primary.
     func complete(_ batches: [OutgoingBatch], epochs: [UInt32], suspects: [String], statuses: [StatusCode]) {
         state.withLock { s in
             s.inFlight -= 1

@@ -192,9 +192,15 @@ public final class ShuffleWriter {
         let primaryId = group.worker.workerId
         let primaryOnly = Array(repeating: primaryId, count: batches.count)
         let sentReplicaIds = replicaIds
+        // A hard split blames nobody: a full file or directory is not a failed worker, and excluding healthy
+        // workers from placement would leave a revived location without a replica.
         let suspectsByStatus: @Sendable ([StatusCode]) -> [String] = { statuses in
             statuses.enumerated().map { index, status in
-                status == .replicationFailed ? (sentReplicaIds[index] ?? primaryId) : primaryId
+                switch status {
+                case .replicationFailed: sentReplicaIds[index] ?? primaryId
+                case .hardSplit: ""
+                default: primaryId
+                }
             }
         }
         let client: FrameClient

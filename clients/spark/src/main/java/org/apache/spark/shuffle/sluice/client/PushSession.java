@@ -257,14 +257,23 @@ public final class PushSession implements Closeable {
         });
     }
 
-    /** Whom to avoid on revive: the replica when the primary reported replicationFailed, else the primary. */
+    /**
+     * Whom to avoid on revive: the replica when the primary reported replicationFailed, nobody for a hard split (a
+     * full file or directory is not a failed worker; blaming it would shrink placement until revived locations
+     * lose their replica), else the primary.
+     */
     private static String[] blame(List<OutgoingBatch> batches, String primaryId, int[] statuses) {
         String[] suspects = new String[batches.size()];
         for (int i = 0; i < suspects.length; i++) {
             WorkerAddress replica = batches.get(i).location.replica;
-            boolean replicaFailed = statuses != null && i < statuses.length
-                    && statuses[i] == StatusCode.REPLICATION_FAILED && replica != null;
-            suspects[i] = replicaFailed ? replica.workerId : primaryId;
+            int status = statuses != null && i < statuses.length ? statuses[i] : StatusCode.IO_ERROR;
+            if (status == StatusCode.HARD_SPLIT) {
+                suspects[i] = "";
+            } else if (status == StatusCode.REPLICATION_FAILED && replica != null) {
+                suspects[i] = replica.workerId;
+            } else {
+                suspects[i] = primaryId;
+            }
         }
         return suspects;
     }
