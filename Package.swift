@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "SluiceCompressionTests", dependencies: ["SluiceCompression", "SluiceCore", "CSluiceShim", "SluiceTestKit"]),
         .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", "SluiceSystem", "SluiceTestKit", logging]),
         .testTarget(name: "SluiceStorageTests",
-                    dependencies: ["SluiceStorage", "SluiceCore", "SluiceSystem", "SluiceTestKit", "SluiceCompression"]),
+                    dependencies: ["SluiceStorage", "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceTestKit", "SluiceCompression"]),
         .testTarget(name: "SluiceMasterTests", dependencies: ["SluiceMaster", "SluiceCore", "SluiceConfig"]),
         .testTarget(name: "SluiceWorkerTests", dependencies: ["SluiceWorker", "SluiceCore", "SluiceSystem"]),
         .testTarget(name: "SluiceClusterTests", dependencies: [

@@ -12,8 +12,10 @@ public struct WorkerConfig: Sendable, Equatable {
     public var masterAddress: HostPort
     /// Configured identity; nil = derive with `effectiveWorkerId(boundPort:)`.
     public var workerId: String?
-    /// Directory for partition files.
+    /// Directory for partition files when `tiers` was not configured.
     public var storageDir: String
+    /// Storage tiers, fastest first: `worker.tiers`, or one nvme tier on `storageDir`.
+    public var tiers: [StorageTierConfig]
     /// Process-wide budget for buffered bytes.
     public var memoryBudgetBytes: Int
     /// Pause reading above this fraction of the budget.
@@ -67,6 +69,12 @@ public struct WorkerConfig: Sendable, Equatable {
         let id = try config.value(K.workerId)
         workerId = id.isEmpty ? nil : id
         storageDir = try config.value(K.storageDir)
+        let tierRecords = try config.value(K.tiers)
+        var tiers: [StorageTierConfig] = []
+        for record in tierRecords {
+            tiers.append(try StorageTierConfig(record: record, source: config.source(of: K.tiers)))
+        }
+        self.tiers = tiers.isEmpty ? [try StorageTierConfig.single(directory: storageDir)] : tiers
         memoryBudgetBytes = try config.value(K.memoryBudget)
         memoryHighWatermarkFraction = try config.value(K.memoryHighWatermarkFraction)
         memoryLowWatermarkFraction = try config.value(K.memoryLowWatermarkFraction)

@@ -32,6 +32,35 @@ public enum WorkerKeys {
     public static let storageDir = ConfigKey<String>(
         "worker.storageDir", .string(allowEmpty: false), default: "./sluice-data", scope: .worker,
         doc: "Directory for partition files (created if missing).")
+    /// The field names of a `worker.tiers` record.
+    public enum TierField {
+        public static let kind = "kind"
+        public static let dirs = "dirs"
+        public static let capacity = "capacity"
+        public static let share = "share"
+        public static let high = "high"
+        public static let low = "low"
+    }
+    /// The fields of one `worker.tiers` record.
+    public static let tierFields: [ConfigRecordField] = [
+        ConfigRecordField(TierField.kind, .choice(StorageTierConfig.Kind.allCases.map(\.rawValue)),
+                          doc: "nvme (local instance store), ebs (a PersistentVolumeClaim) or fsx (a shared mount)."),
+        ConfigRecordField(TierField.dirs, .list(.string(allowEmpty: false), maxCount: 16),
+                          doc: "The tier's directories, comma-separated: one per disk, new files spread over them."),
+        ConfigRecordField(TierField.capacity, .bytes(min: 0, max: 1 << 60), default: "0",
+                          doc: "Bytes each directory may hold; 0 = share of its file system's size."),
+        ConfigRecordField(TierField.share, .double(min: 0.01, max: 1.0), default: "0.95",
+                          doc: "With capacity 0: the fraction of each directory's file system the tier may fill."),
+        ConfigRecordField(TierField.high, .double(min: 0.05, max: 1.0), default: "0.9",
+                          doc: "New files go elsewhere once a directory holds this fraction of its capacity."),
+        ConfigRecordField(TierField.low, .double(min: 0.0, max: 1.0), default: "0.75",
+                          doc: "Demotion moves finished files out until a directory holds at most this fraction."),
+    ]
+    /// `worker.tiers`.
+    public static let tiers = ConfigKey<[ConfigRecord]>(
+        "worker.tiers", .list(.record(tierFields), maxCount: 8), default: "", scope: .worker,
+        doc: "Storage tiers, fastest first, ';' between tiers (kind=nvme dirs=/nvme0,/nvme1; kind=ebs dirs=/ebs "
+            + "capacity=500g); empty = one nvme tier on worker.storageDir.")
     /// `worker.memoryBudget`.
     public static let memoryBudget = ConfigKey<Int>(
         "worker.memoryBudget", .bytes(min: 16 * mib, max: tib), default: "1GiB", unit: "bytes", scope: .worker,
@@ -119,5 +148,5 @@ public enum WorkerKeys {
         scope: .worker, doc: "On SIGTERM, how long in-flight pushes, flushes and fetches may finish.")
 
     /// Every worker key, in documentation order.
-    public static let all: [ConfigKeySpec] = [host.spec, advertisedHost.spec, port.spec, masterAddress.spec, workerId.spec, storageDir.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec, memoryLowWatermarkFraction.spec, flushBufferSize.spec, flushBufferPoolSize.spec, chunkTargetSize.spec, partitionSoftLimit.spec, partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec, maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec, replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec, heartbeatRetryInterval.spec, shutdownGracePeriod.spec]
+    public static let all: [ConfigKeySpec] = [host.spec, advertisedHost.spec, port.spec, masterAddress.spec, workerId.spec, storageDir.spec, tiers.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec, memoryLowWatermarkFraction.spec, flushBufferSize.spec, flushBufferPoolSize.spec, chunkTargetSize.spec, partitionSoftLimit.spec, partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec, maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec, replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec, heartbeatRetryInterval.spec, shutdownGracePeriod.spec]
 }

@@ -2,12 +2,14 @@
 import Glibc
 #endif
 import Logging
+import SluiceConfig
 import SluiceCore
 import SluiceSystem
 import Synchronization
 
-/// A `PartitionStore` on one `Volume`: `<root>/<applicationId>/<shuffleId>/<partitionId>-<epoch>-<p|r>.data`.
-/// Its files are registered in a `FileTable`; appends and reads both find them there.
+/// A `PartitionStore` over tiers of directories (`Volume`s), each file at
+/// `<dir>/<applicationId>/<shuffleId>/<partitionId>-<epoch>-<p|r>.data`. A new file goes to the fastest tier with
+/// room (`VolumePlacement`); its files are registered in a `FileTable`, where appends and reads both find them.
 public final class DirectoryPartitionStore: PartitionStore {
     /// The store's tunables.
     public let config: StoreConfig
@@ -15,35 +17,80 @@ public final class DirectoryPartitionStore: PartitionStore {
     let memoryBudget: MemoryBudget
     let fileSystem: any SystemCalls
     let logger: Logger
-    let volume: Volume
+    /// Every writable directory, fastest tier first.
+    let volumes: [Volume]
+    /// Directories refused at start-up, with the reason.
+    public let refusedDirectories: [(path: String, reason: StorageError)]
+    let placement: VolumePlacement
     let files: FileTable
     private let closed = Atomic<Bool>(false)
     let flushBuffers: FlushBufferPool
 
-    /// The store's directory.
+    /// The first directory of the fastest tier.
     public var rootDirectory: String { volume.path }
 
-    /// Opens (creating when missing) a store in `rootDirectory`. Call `recover()` before serving to pick up
-    /// files a previous run left.
+    /// The first directory of the fastest tier (what a one-directory store has).
+    var volume: Volume { volumes[0] }
+
+    /// Opens (creating when missing) a store in `rootDirectory`: one nvme tier with the registry's defaults.
+    /// Call `recover()` before serving to pick up files a previous run left.
     /// - Parameters:
     ///   - memoryBudget: flush buffers are accounted here.
     ///   - fileSystem: the system calls to use (tests inject failures).
-    public init(rootDirectory: String, config: StoreConfig, memoryBudget: MemoryBudget,
+    public convenience init(rootDirectory: String, config: StoreConfig, memoryBudget: MemoryBudget,
+                            fileSystem: any SystemCalls = PosixSystem(),
+                            logger: Logger = Logger(label: "sluice.storage"), shardCount: Int = 32) throws(StorageError) {
+        let tier: StorageTierConfig
+        do {
+            tier = try StorageTierConfig.single(directory: rootDirectory)
+        } catch {
+            throw StorageError(.invalidKey, message: "\(error)", path: rootDirectory)
+        }
+        try self.init(tiers: [tier], config: config, memoryBudget: memoryBudget, fileSystem: fileSystem,
+                      logger: logger, shardCount: shardCount)
+    }
+
+    /// Opens (creating when missing) every directory of `tiers`, fastest first. A directory that cannot be
+    /// written is refused (logged, listed in `refusedDirectories`) and the others serve.
+    /// - Throws: `.ioError` when no directory of any tier is writable.
+    public init(tiers: [StorageTierConfig], config: StoreConfig, memoryBudget: MemoryBudget,
                 fileSystem: any SystemCalls = PosixSystem(),
                 logger: Logger = Logger(label: "sluice.storage"), shardCount: Int = 32) throws(StorageError) {
         self.config = config
         self.memoryBudget = memoryBudget
         self.fileSystem = fileSystem
         self.logger = logger
-        volume = try Volume(path: rootDirectory, recycledFilesMax: config.recycledFilesMax, fileSystem: fileSystem,
-                            logger: logger)
+        var volumes: [Volume] = []
+        var refused: [(path: String, reason: StorageError)] = []
+        for (tierIndex, tier) in tiers.enumerated() {
+            for directory in tier.directories {
+                do {
+                    volumes.append(try Volume(path: directory, tierIndex: tierIndex, tier: tier,
+                                              recycledFilesMax: config.recycledFilesMax, fileSystem: fileSystem,
+                                              logger: logger))
+                } catch {
+                    logger.error("storage directory refused", metadata: [
+                        "storage.dir": "\(directory)", "tier.kind": "\(tier.kind.rawValue)", "error": "\(error)",
+                    ])
+                    refused.append((directory, error))
+                }
+            }
+        }
+        guard !volumes.isEmpty else {
+            let reasons = refused.map { "\($0.path): \($0.reason)" }.joined(separator: "; ")
+            throw StorageError(.ioError, message: "no writable storage directory (\(reasons))",
+                               path: tiers.first?.directories.first ?? "")
+        }
+        self.volumes = volumes
+        refusedDirectories = refused
+        placement = VolumePlacement(volumes: volumes)
         files = FileTable(shardCount: shardCount)
         flushBuffers = FlushBufferPool(bufferCapacityBytes: config.flushBufferBytes,
                                        maxPooledBytes: config.flushBufferPoolBytes)
     }
 
     /// Deleted partition files waiting (emptied) in the recycled-file pool.
-    public var recycledFileCount: Int { volume.recycler.count }
+    public var recycledFileCount: Int { volumes.reduce(0) { $0 + $1.recycler.count } }
 
     /// Writes out flush buffers, largest first, until the memory budget's use is at most `targetBytes` or no
     /// buffer is left. Flush buffers fill only when more data arrives; under memory pressure push connections stop
@@ -71,8 +118,15 @@ public final class DirectoryPartitionStore: PartitionStore {
     // MARK: - PartitionStore
 
     /// Appends a batch to the key's file, creating the file (and its directories) on first use.
+    /// A batch that would take the file's directory past its capacity is refused with a hard split: the
+    /// client moves the partition to a new file, which placement puts where there is room.
     public func append(_ key: PartitionFileKey, batch: Batch) throws(StorageError) -> AppendOutcome {
-        try writer(for: key, create: true).append(batch)
+        let file = try writer(for: key, create: true)
+        let batchBytes = batch.encodedByteCount
+        guard file.volume.hasRoom(for: batchBytes) else { return .refusedHardSplit }
+        let outcome = try file.append(batch)
+        if outcome != .refusedHardSplit { file.volume.account(batchBytes) }
+        return outcome
     }
 
     /// Writes the key's buffered bytes out; fdatasync when `fsyncOnFlush`.
@@ -86,7 +140,7 @@ public final class DirectoryPartitionStore: PartitionStore {
         let writer = try writer(for: key, create: false)
         // Counted before the descriptor exists: a delete that closes the writer after this point sees the reader
         // and unlinks the file instead of recycling it (a recycled file would be emptied and reused under it).
-        let readers = volume.openReaders
+        let readers = writer.volume.openReaders
         let path = writer.path
         readers.opened(path)
         let snapshot: (fd: Int32, chunks: [ChunkInfo], fileBytes: Int, failure: StorageError?)
@@ -113,11 +167,14 @@ public final class DirectoryPartitionStore: PartitionStore {
     @discardableResult
     public func deleteShuffle(applicationId: String, shuffleId: UInt32) throws(StorageError) -> Int {
         try PartitionFileKey.validateApplicationId(applicationId)
-        let removed = files.remove { $0.applicationId == applicationId && $0.shuffleId == shuffleId }
-        for file in removed { file.discard() }
+        release(files.remove { $0.applicationId == applicationId && $0.shuffleId == shuffleId })
         var deletedFiles = 0
-        let firstError = volume.deleteShuffle(applicationId: applicationId, shuffleId: shuffleId,
-                                              deletedFiles: &deletedFiles)
+        var firstError: StorageError?
+        for volume in volumes {
+            let error = volume.deleteShuffle(applicationId: applicationId, shuffleId: shuffleId,
+                                             deletedFiles: &deletedFiles)
+            firstError = firstError ?? error
+        }
         logger.info("deleted shuffle files", metadata: [
             "application.id": "\(applicationId)", "shuffle.id": "\(shuffleId)", "files": "\(deletedFiles)",
         ])
@@ -129,10 +186,12 @@ public final class DirectoryPartitionStore: PartitionStore {
     @discardableResult
     public func deleteApplication(applicationId: String) throws(StorageError) -> Int {
         try PartitionFileKey.validateApplicationId(applicationId)
-        let removed = files.remove { $0.applicationId == applicationId }
-        for file in removed { file.discard() }
+        release(files.remove { $0.applicationId == applicationId })
         var deletedFiles = 0
-        let firstError = volume.deleteApplication(applicationId: applicationId, deletedFiles: &deletedFiles)
+        var firstError: StorageError?
+        for volume in volumes {
+            firstError = firstError ?? volume.deleteApplication(applicationId: applicationId, deletedFiles: &deletedFiles)
+        }
         logger.info("deleted application files", metadata: ["application.id": "\(applicationId)", "files": "\(deletedFiles)"])
         if let firstError { throw firstError }
         return deletedFiles
@@ -150,8 +209,16 @@ public final class DirectoryPartitionStore: PartitionStore {
         Set(files.all().map(\.key.shuffle)).sorted()
     }
 
-    /// statvfs of the store's directory.
-    public func diskSpace() throws(StorageError) -> DiskSpace { try volume.diskSpace() }
+    /// Room for shuffle data over every directory: each one's capacity, and what it can still take (under its
+    /// capacity and within its file system's free space). What the worker reports and the master places by.
+    public func diskSpace() throws(StorageError) -> DiskSpace {
+        var space = DiskSpace(freeBytes: 0, capacityBytes: 0)
+        for volume in volumes {
+            space.freeBytes += try volume.roomBytes()
+            space.capacityBytes += volume.capacityBytes
+        }
+        return space
+    }
 
     /// Writes every file out, closes them and refuses further calls; throws the first failure.
     public func close() throws(StorageError) {
@@ -168,12 +235,17 @@ public final class DirectoryPartitionStore: PartitionStore {
         if let firstError { throw firstError }
     }
 
+    /// Discards removed files and takes their bytes off their directories' use.
+    private func release(_ removed: [PartitionFile]) {
+        for file in removed {
+            let bytes = file.fileBytes
+            file.discard()
+            file.volume.account(-bytes)
+        }
+    }
+
     /// The writer of one file (internal: tests and recovery inspect it).
     func existingWriter(_ key: PartitionFileKey) -> PartitionFile? { files.file(key) }
-
-    func shuffleDirectory(applicationId: String, shuffleId: UInt32) -> String {
-        volume.shuffleDirectory(applicationId: applicationId, shuffleId: shuffleId)
-    }
 
     private func writer(for key: PartitionFileKey, create: Bool) throws(StorageError) -> PartitionFile {
         guard !closed.load(ordering: .acquiring) else {
@@ -187,8 +259,10 @@ public final class DirectoryPartitionStore: PartitionStore {
             return file
         }
         return try files.file(key) { () throws(StorageError) -> PartitionFile in
+            let volume = try placement.volumeForNewFile(key)
             let (path, fd) = try volume.createFile(key)
-            return PartitionFile(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
+            return PartitionFile(key: key, path: path, volume: volume, fd: fd, config: config,
+                                 memoryBudget: memoryBudget,
                                  flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger)
         }
     }

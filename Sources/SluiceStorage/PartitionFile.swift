@@ -14,6 +14,8 @@ public final class PartitionFile: Sendable {
     public let key: PartitionFileKey
     /// The file's path.
     public let path: String
+    /// The directory it lives in (its bytes count against that directory's capacity).
+    let volume: Volume
 
     private let config: StoreConfig
     private let memoryBudget: MemoryBudget
@@ -22,11 +24,13 @@ public final class PartitionFile: Sendable {
     private let logger: Logger
     private let state: Mutex<WriterState>
 
-    init(key: PartitionFileKey, path: String, fd: Int32, config: StoreConfig, memoryBudget: MemoryBudget,
+    init(key: PartitionFileKey, path: String, volume: Volume, fd: Int32, config: StoreConfig,
+         memoryBudget: MemoryBudget,
          flushBuffers: FlushBufferPool, fileSystem: any SystemCalls, logger: Logger,
          recovered: ChunkIndexBuilder? = nil, failure: StorageError? = nil) {
         self.key = key
         self.path = path
+        self.volume = volume
         self.config = config
         self.memoryBudget = memoryBudget
         self.flushBuffers = flushBuffers

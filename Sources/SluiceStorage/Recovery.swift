@@ -42,13 +42,22 @@ public struct DamagedFile: Sendable, Equatable {
 }
 
 extension DirectoryPartitionStore {
-    /// Scans the root for partition files a previous run left, rebuilds each one's chunk index by
+    /// Scans every directory for partition files a previous run left, rebuilds each one's chunk index by
     /// walking and validating its batch headers and CRC32C checksums, truncates torn tails, and holds
     /// the files (damaged ones keep their valid prefix and refuse appends). Call once at start-up.
     public func recover() throws(StorageError) -> RecoveryReport {
         var report = RecoveryReport()
-        for application in try list(rootDirectory) {
-            let applicationPath = rootDirectory + "/" + application.name
+        for volume in volumes { try recover(volume, into: &report) }
+        logger.info("recovered partition files", metadata: [
+            "files": "\(report.recovered.count)", "truncated": "\(report.truncatedTails.count)",
+            "corrupt": "\(report.corruptFiles.count)", "skipped": "\(report.skippedPaths.count)",
+        ])
+        return report
+    }
+
+    private func recover(_ volume: Volume, into report: inout RecoveryReport) throws(StorageError) {
+        for application in try list(volume.path) {
+            let applicationPath = volume.path + "/" + application.name
             if application.name == FileRecycler.directoryName { continue }
             guard application.isDirectory,
                   (try? PartitionFileKey.validateApplicationId(application.name)) != nil else {
@@ -62,15 +71,11 @@ extension DirectoryPartitionStore {
                     continue
                 }
                 for file in try list(shufflePath) {
-                    recoverFile(applicationId: application.name, shuffleId: shuffleId, entry: file, into: &report)
+                    recoverFile(applicationId: application.name, shuffleId: shuffleId, entry: file, in: volume,
+                                into: &report)
                 }
             }
         }
-        logger.info("recovered partition files", metadata: [
-            "files": "\(report.recovered.count)", "truncated": "\(report.truncatedTails.count)",
-            "corrupt": "\(report.corruptFiles.count)", "skipped": "\(report.skippedPaths.count)",
-        ])
-        return report
     }
 
     private func list(_ path: String) throws(StorageError) -> [DirectoryEntry] {
@@ -81,9 +86,9 @@ extension DirectoryPartitionStore {
         }
     }
 
-    private func recoverFile(applicationId: String, shuffleId: UInt32, entry: DirectoryEntry,
+    private func recoverFile(applicationId: String, shuffleId: UInt32, entry: DirectoryEntry, in volume: Volume,
                              into report: inout RecoveryReport) {
-        let shufflePath = shuffleDirectory(applicationId: applicationId, shuffleId: shuffleId)
+        let shufflePath = volume.shuffleDirectory(applicationId: applicationId, shuffleId: shuffleId)
         let path = shufflePath + "/" + entry.name
         guard !entry.isDirectory, let parsed = PartitionFileKey.parseFileName(entry.name),
               parsed.partitionId.description + "-" + parsed.epoch.description + "-" + parsed.role.fileTag + ".data" == entry.name,
@@ -123,13 +128,15 @@ extension DirectoryPartitionStore {
                 report.corruptFiles.append(damaged)
             }
         }
-        let writer = PartitionFile(key: key, path: path, fd: fd, config: config, memoryBudget: memoryBudget,
+        let writer = PartitionFile(key: key, path: path, volume: volume, fd: fd, config: config,
+                                   memoryBudget: memoryBudget,
                                      flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger, recovered: scan.index, failure: failure)
         guard files.adopt(writer) else {
             writer.discard()
             report.skippedPaths.append(path)
             return
         }
+        volume.account(scan.index.fileBytes)
         report.recovered.append(HeldPartitionFile(key: key, fileBytes: scan.index.fileBytes, isFailed: failure != nil))
     }
 

@@ -2,33 +2,91 @@
 import Glibc
 #endif
 import Logging
+import SluiceConfig
 import SluiceCore
 import SluiceSystem
 import Synchronization
 
 /// One storage directory: where its partition files live (`<path>/<applicationId>/<shuffleId>/<file>`), its
-/// pool of recycled files, its free space, and whether it is healthy. Knows paths and files, not writers.
+/// pool of recycled files, how many bytes it may hold and holds, and its free space. Knows paths and files, not
+/// writers.
 final class Volume: Sendable {
     /// The directory, without a trailing slash.
     let path: String
+    /// The tier it belongs to (its index in the store's tier list, fastest first) and that tier's kind.
+    let tierIndex: Int
+    let kind: StorageTierConfig.Kind
+    /// Bytes its partition files may hold in all.
+    let capacityBytes: Int
+    /// New files go elsewhere once `usedBytes` reaches this.
+    let highWatermarkBytes: Int
     let fileSystem: any SystemCalls
     let logger: Logger
     /// Emptied files kept for reuse.
     let recycler: FileRecycler
     /// Read descriptors open per file: a file a reader holds is unlinked on delete, never recycled.
     let openReaders = OpenReaderCounts()
+    private let used = Atomic<Int>(0)
 
-    /// Opens (creating when missing) the directory and its recycled-file pool.
-    init(path: String, recycledFilesMax: Int, fileSystem: any SystemCalls, logger: Logger) throws(StorageError) {
+    /// Opens (creating when missing) the directory, proves it writable, and opens its recycled-file pool.
+    /// - Parameters:
+    ///   - tier: the tier's settings; capacity 0 means `fileSystemShare` of the file system's size.
+    /// - Throws: `StorageError` naming the directory when it cannot be created or written (a root-owned volume
+    ///   without fsGroup, a read-only mount), or its file system cannot be measured.
+    init(path: String, tierIndex: Int, tier: StorageTierConfig, recycledFilesMax: Int, fileSystem: any SystemCalls,
+         logger: Logger) throws(StorageError) {
         var root = path
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         guard !root.isEmpty else { throw StorageError(.invalidKey, message: "empty root directory") }
         self.path = root
+        self.tierIndex = tierIndex
+        kind = tier.kind
         self.fileSystem = fileSystem
         self.logger = logger
+        try Self.makeDirectories(root, fileSystem: fileSystem)
+        try Self.proveWritable(root, fileSystem: fileSystem)
+        if tier.capacityBytes > 0 {
+            capacityBytes = tier.capacityBytes
+        } else {
+            let space: (freeBytes: Int, capacityBytes: Int)
+            do throws(SystemCallError) {
+                space = try fileSystem.spaceBytes(path: root)
+            } catch {
+                throw StorageError.system(error, operation: "statvfs", path: root)
+            }
+            capacityBytes = Int(Double(space.capacityBytes) * tier.fileSystemShare)
+        }
+        highWatermarkBytes = Int(Double(capacityBytes) * tier.highWatermarkFraction)
         recycler = FileRecycler(root: root, capacity: recycledFilesMax, fileSystem: fileSystem, logger: logger)
-        try makeDirectories(root)
         recycler.open()
+    }
+
+    /// Bytes its held partition files take (counted as they are written, recovered and deleted).
+    var usedBytes: Int { used.load(ordering: .relaxed) }
+
+    /// Counts bytes written to (positive) or deleted from (negative) one of its files.
+    func account(_ bytes: Int) { used.add(bytes, ordering: .relaxed) }
+
+    /// Whether `bytes` more fit under its capacity.
+    func hasRoom(for bytes: Int) -> Bool { usedBytes + bytes <= capacityBytes }
+
+    /// Bytes it may still take: under its capacity and within its file system's free space.
+    func roomBytes() throws(StorageError) -> Int {
+        max(0, min(capacityBytes - usedBytes, try diskSpace().freeBytes))
+    }
+
+    /// Creates, writes, reads back and removes a probe file, so a directory the worker cannot write is refused
+    /// at start-up with its reason rather than failing the first push.
+    private static func proveWritable(_ root: String, fileSystem: any SystemCalls) throws(StorageError) {
+        let probe = root + "/.sluice-write-probe"
+        do throws(SystemCallError) {
+            let fd = try fileSystem.open(path: probe, flags: O_RDWR | O_CREAT | O_TRUNC, mode: 0o644)
+            defer { fileSystem.close(fd: fd) }
+            try fileSystem.writeFully(fd: fd, slice: [0x53][...], offsetBytes: 0)
+            try fileSystem.unlink(path: probe)
+        } catch {
+            throw StorageError.system(error, operation: "write probe", path: probe)
+        }
     }
 
     func shuffleDirectory(applicationId: String, shuffleId: UInt32) -> String {
@@ -77,16 +135,20 @@ final class Volume: Sendable {
     }
 
     /// mkdir -p for `path`.
-    func makeDirectories(_ path: String) throws(StorageError) {
+    private static func makeDirectories(_ path: String, fileSystem: any SystemCalls) throws(StorageError) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component
-            try makeDirectory(prefix)
+            try makeDirectory(prefix, fileSystem: fileSystem)
         }
     }
 
     /// mkdir for `path`; an existing directory is fine.
     func makeDirectory(_ path: String) throws(StorageError) {
+        try Self.makeDirectory(path, fileSystem: fileSystem)
+    }
+
+    private static func makeDirectory(_ path: String, fileSystem: any SystemCalls) throws(StorageError) {
         do throws(SystemCallError) {
             try fileSystem.makeDirectory(path: path)
         } catch where error.errno == EEXIST {

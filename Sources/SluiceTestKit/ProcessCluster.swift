@@ -23,23 +23,29 @@ public final class ProcessCluster: @unchecked Sendable {
     private let binDirectory: String
     private let workerIdPrefix: String
     private let memoryBudget: String
+    private let workerArguments: @Sendable (_ index: Int, _ storageDirectory: String) -> [String]
 
     /// Starts a master and `count` workers and waits until the master places partitions on every worker.
     /// - Parameters:
     ///   - masterArguments: more `sluice-master` flags.
     ///   - memoryBudget: each worker's `--memory-budget` (bytes, or with a unit: `256m`).
     ///   - workerIdPrefix: worker `i` is `PREFIXi`.
+    ///   - workerArguments: more `sluice-worker` flags for worker `index`, given its storage directory (tiers
+    ///     under it, say).
     ///   - binDirectory: where sluice-master and sluice-worker are; `BuiltExecutables.directory` by default.
     ///   - scratch: the directory to use (and remove at shutdown); a fresh one under /tmp by default.
     /// - Throws: `TestKitError` or `TimedOut` (with the child's standard error) when a server does not start.
     public init(workers count: Int, masterArguments: [String] = [], memoryBudget: String = "256m",
-                workerIdPrefix: String = "worker-", binDirectory: URL? = nil, scratch: TempDirectory? = nil) throws {
+                workerIdPrefix: String = "worker-",
+                workerArguments: @escaping @Sendable (_ index: Int, _ storageDirectory: String) -> [String] = { _, _ in [] },
+                binDirectory: URL? = nil, scratch: TempDirectory? = nil) throws {
         guard let directory = binDirectory ?? BuiltExecutables.directory else {
             throw TestKitError("sluice-master/sluice-worker not found next to the test bundle (run `swift build`)")
         }
         self.binDirectory = directory.path
         self.workerIdPrefix = workerIdPrefix
         self.memoryBudget = memoryBudget
+        self.workerArguments = workerArguments
         self.scratch = try scratch ?? TempDirectory(prefix: "sluice-proc-")
         master = try ChildProcess(executable: self.binDirectory + "/sluice-master", arguments: [
             "--host", "127.0.0.1", "--port", "0", "--worker-heartbeat-interval", "200ms", "--log-level", "warning",
@@ -71,7 +77,7 @@ public final class ProcessCluster: @unchecked Sendable {
             "--host", "127.0.0.1", "--advertised-host", "127.0.0.1", "--port", "0", "--master", masterEndpoint,
             "--worker-id", id, "--storage-dir", storageDirectory(worker: index), "--memory-budget", memoryBudget,
             "--heartbeat-retry-interval", "100ms", "--log-level", "warning",
-        ], outputPath: scratch.file("worker-\(index).stdout"), errorPath: scratch.file("worker-\(index).log"))
+        ] + workerArguments(index, storageDirectory(worker: index)), outputPath: scratch.file("worker-\(index).stdout"), errorPath: scratch.file("worker-\(index).log"))
         workers.append(worker)
         workerIds.append(id)
         guard worker.announcedPort(prefix: "sluice-worker listening on ", timeoutMs: Self.startTimeoutMs) != nil else {

@@ -41,11 +41,12 @@ public final class WorkerServer: Sendable {
         memoryBudget = MemoryBudget(capacityBytes: config.memoryBudgetBytes,
                                     highFraction: config.memoryHighWatermarkFraction,
                                     lowFraction: config.memoryLowWatermarkFraction)
-        store = try DirectoryPartitionStore(rootDirectory: config.storageDir, config: StoreConfig(config),
+        store = try DirectoryPartitionStore(tiers: config.tiers, config: StoreConfig(config),
                                             memoryBudget: memoryBudget, fileSystem: system, logger: logger)
             as any PartitionStore
         let report = try store.recover()
-        logger.info("storage recovered", metadata: ["storage.dir": "\(config.storageDir)",
+        let directories = config.tiers.flatMap(\.directories).joined(separator: ",")
+        logger.info("storage recovered", metadata: ["storage.dir": "\(directories)",
                                                     "recovered.files": "\(report.recovered.count)",
                                                     "truncated.files": "\(report.truncatedTails.count)",
                                                     "corrupt.files": "\(report.corruptFiles.count)"])

@@ -15,6 +15,15 @@ import Testing
                      mergedPushBytes: 64 << 10, maxInFlightPushesTotal: 2, requestTimeoutMs: 10_000, replicate: true)
     }
 
+    /// Odd seeds run workers with two tiers whose first one is small, so the kill also lands while full files
+    /// answer hard splits and partitions move to files in the second tier.
+    static func cluster(_ seed: UInt64) throws -> ProcessCluster {
+        guard seed % 2 == 1 else { return try ProcessCluster(workers: 3) }
+        return try ProcessCluster(workers: 3) { _, directory in
+            ["--tiers", "kind=nvme dirs=\(directory)/nvme capacity=64k high=0.5 low=0.25; kind=ebs dirs=\(directory)/ebs"]
+        }
+    }
+
     static func workload(_ seed: UInt64) -> LossWorkload {
         LossWorkload(seed: seed, mappers: 6, partitions: 8, recordsPerMap: 800)
     }
@@ -22,7 +31,7 @@ import Testing
     @Test(.enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"),
           arguments: KillSeeds.all)
     func workerKilledDuringPushLosesNothing(seed: UInt64) throws {
-        let cluster = try ProcessCluster(workers: 3)
+        let cluster = try Self.cluster(seed)
         defer { cluster.shutdown() }
         var generator = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15)
         let workload = Self.workload(seed)
@@ -49,7 +58,7 @@ import Testing
     @Test(.enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"),
           arguments: KillSeeds.all)
     func primaryKilledDuringFetchLosesNothing(seed: UInt64) throws {
-        let cluster = try ProcessCluster(workers: 3)
+        let cluster = try Self.cluster(seed)
         defer { cluster.shutdown() }
         var generator = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15)
         let workload = Self.workload(seed)

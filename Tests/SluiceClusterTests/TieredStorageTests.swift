@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import SluiceClient
+import SluiceConfig
+import SluiceCore
+import SluiceSystem
+import SluiceTestKit
+import SluiceWorker
+import Testing
+
+/// Workers with tiers: a shuffle larger than the fastest tier overflows into the next one (full files answer a
+/// hard split, the client moves the partition, the new file goes where there is room) and every byte reads back.
+@Suite struct TieredStorageTests {
+    static let winner: @Sendable (UInt32) -> UInt64 = { 500 + UInt64($0) }
+
+    /// Partition files under `directory`, recursively.
+    static func dataFiles(under directory: String) -> Int {
+        guard let entries = try? PosixSystem().listDirectory(path: directory) else { return 0 }
+        return entries.reduce(0) { count, entry in
+            if entry.isDirectory { return count + dataFiles(under: directory + "/" + entry.name) }
+            return count + (entry.name.hasSuffix(".data") ? 1 : 0)
+        }
+    }
+
+    @Test func aShuffleLargerThanTheFastestTierOverflowsIntoTheNextAndReadsBack() throws {
+        let cluster = try MiniCluster(workers: 0)
+        defer { cluster.shutdown() }
+        var tierDirectories: [(nvme: String, ebs: String)] = []
+        for index in 0..<2 {
+            let nvme = cluster.scratch.file("w\(index)-nvme")
+            let ebs = cluster.scratch.file("w\(index)-ebs")
+            tierDirectories.append((nvme, ebs))
+            try cluster.addWorker(index: index, overrides: [
+                "worker.tiers": "kind=nvme dirs=\(nvme) capacity=32k high=0.5 low=0.25; kind=ebs dirs=\(ebs) capacity=256m",
+            ])
+        }
+        try waitUntil("workers registered") { cluster.workers.allSatisfy(\.isRegistered) }
+        let client = cluster.client(codec: .none)
+        defer { client.close() }
+        var data = ShuffleData(mappers: 10, partitions: 16)
+        data.bigRecordBytes = 20_000
+        let key = ShuffleKey(applicationId: "app-tiers", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: data.mappers, numPartitions: data.partitions)
+        _ = try data.writeAll(client: client, handle: handle, attemptId: Self.winner)
+
+        for (nvme, ebs) in tierDirectories {
+            #expect(Self.dataFiles(under: nvme) > 0, "the fastest tier took files")
+            #expect(Self.dataFiles(under: ebs) > 0, "the overflow went to the next tier")
+        }
+        let wrong = try data.mismatches(reader: client.reader(key), attemptId: Self.winner)
+        #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+    }
+
+    @Test func aWorkerWithNoWritableTierDoesNotStart() throws {
+        let scratch = try TempDirectory()
+        defer { scratch.remove() }
+        let blocker = scratch.file("a-file")
+        let fd = open(blocker, O_CREAT | O_WRONLY, 0o644)
+        try #require(fd >= 0)
+        close(fd)
+        let config = try WorkerConfig.load(overrides: [
+            "worker.tiers": "kind=nvme dirs=\(blocker)/nvme; kind=ebs dirs=\(blocker)/ebs", "worker.port": "0",
+        ])
+        let error = #expect(throws: (any Error).self) { _ = try WorkerServer(config: config, logger: quietLogger) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("no writable storage directory"))
+    }
+}
