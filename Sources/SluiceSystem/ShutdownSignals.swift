@@ -1,4 +1,6 @@
+import CSluiceShim
 import Dispatch
+import Logging
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -61,6 +63,21 @@ public func installSignalSources(_ signals: [Int32], handler: @escaping @Sendabl
         source.setEventHandler { handler(number) }
         source.resume()
         return source
+    }
+}
+
+/// Turns SIGTERM and SIGINT into shutdown `requests`, logging "shutdown requested" with the signal's name, and
+/// ignores SIGPIPE (a reset peer must fail a write, not end the process).
+///
+/// SIGTERM asks for `terminate` (`.graceful` for a process whose services drain); SIGINT always asks for
+/// `.immediate`. Install before starting, so a signal that arrives as soon as the port is announced is handled,
+/// and keep the returned sources alive for as long as the signals should be handled.
+public func installShutdownSignals(_ requests: ShutdownRequests, terminate: ShutdownRequests.Kind,
+                                   logger: Logger) -> [any DispatchSourceSignal] {
+    sluice_ignore_sigpipe()
+    return installSignalSources([SIGTERM, SIGINT]) { number in
+        logger.info("shutdown requested", metadata: ["signal": "\(signalName(number))"])
+        requests.request(number == SIGTERM ? terminate : .immediate)
     }
 }
 

@@ -1,11 +1,11 @@
 import Foundation
 import Logging
-import SluiceCore
 import SluiceConfig
 import SluiceSystem
 import SluiceMaster
 
-/// The `sluice-master` process: configuration, logging, the server, and shutdown on SIGTERM/SIGINT.
+/// The `sluice-master` process: configuration, logging, and the master as a `ServiceGroup` of one. SIGTERM and
+/// SIGINT stop it at once.
 ///
 /// Exit status: 0 after a signal-initiated stop (or help/docs), 1 when the server cannot start, 2 for
 /// configuration errors.
@@ -20,28 +20,21 @@ enum MasterMain {
 
         ProcessOutput.bootstrapLogging(level: Logger.Level(rawValue: config.logLevel.rawValue) ?? .info)
         let logger = Logger(label: "sluice.master")
-        signal(SIGPIPE, SIG_IGN)
-        // Before starting, so a signal that arrives as soon as the port is announced is handled.
         let requests = ShutdownRequests()
-        let signalSources = installSignalSources([SIGTERM, SIGINT]) { number in
-            logger.info("shutdown requested", metadata: ["signal": "\(signalName(number))"])
-            requests.request(.immediate)
-        }
+        let signals = installShutdownSignals(requests, terminate: .immediate, logger: logger)
 
-        let server = MasterServer(options: MasterServer.Options(config), logger: logger)
-        let port: Int
+        let master = MasterService(MasterServer(options: MasterServer.Options(config), logger: logger))
+        let group = ServiceGroup([master], logger: logger)
         do {
-            port = try server.start()
+            try group.start()
         } catch {
             ProcessOutput.standardError("sluice-master: cannot listen on \(config.host):\(config.port): \(error)\n")
             return 1
         }
-        ProcessOutput.standardOutput("sluice-master listening on \(config.host):\(port)\n")
+        // A successful start recorded the port.
+        ProcessOutput.standardOutput("sluice-master listening on \(config.host):\(master.boundPort ?? config.port)\n")
 
-        withExtendedLifetime(signalSources) { _ = requests.waitForRequest() }
-        logger.info("master stopping")
-        server.stop()
-        logger.info("master stopped")
+        withExtendedLifetime(signals) { group.run(until: requests, gracePeriodMs: 0) }
         return 0
     }
 }
