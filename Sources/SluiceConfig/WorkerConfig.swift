@@ -34,6 +34,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var fsyncOnFlush: Bool
     /// Deleted partition files kept for reuse (0: off).
     public var recycledFilesMax: Int
+    /// How often an unhealthy storage directory is probed before it gets new files again.
+    public var storageProbeIntervalMs: Int
     /// Capacity of emptied flush buffers kept for reuse.
     public var flushBufferPoolBytes: Int
     /// Maximum concurrent connections.
@@ -84,6 +86,7 @@ public struct WorkerConfig: Sendable, Equatable {
         partitionHardLimitBytes = try config.value(K.partitionHardLimit)
         fsyncOnFlush = try config.value(K.fsyncOnFlush)
         recycledFilesMax = try config.value(K.recycledFilesMax)
+        storageProbeIntervalMs = try config.value(K.storageProbeInterval)
         flushBufferPoolBytes = try config.value(K.flushBufferPoolSize)
         maxConnections = try config.value(K.maxConnections)
         maxFrameBodyBytes = try config.value(K.maxFrameBodySize)

@@ -61,6 +61,11 @@ public enum WorkerKeys {
         "worker.tiers", .list(.record(tierFields), maxCount: 8), default: "", scope: .worker,
         doc: "Storage tiers, fastest first, ';' between tiers (kind=nvme dirs=/nvme0,/nvme1; kind=ebs dirs=/ebs "
             + "capacity=500g); empty = one nvme tier on worker.storageDir.")
+    /// `worker.storageProbeInterval`.
+    public static let storageProbeInterval = ConfigKey<Int>(
+        "worker.storageProbeInterval", .milliseconds(min: 0, max: hour), default: "30s", unit: "ms", scope: .worker,
+        doc: "How often a storage directory marked unhealthy (ENOSPC, EIO) is probed with a test write before it "
+            + "gets new files again (0: at every new file).")
     /// `worker.memoryBudget`.
     public static let memoryBudget = ConfigKey<Int>(
         "worker.memoryBudget", .bytes(min: 16 * mib, max: tib), default: "1GiB", unit: "bytes", scope: .worker,
@@ -148,5 +153,5 @@ public enum WorkerKeys {
         scope: .worker, doc: "On SIGTERM, how long in-flight pushes, flushes and fetches may finish.")
 
     /// Every worker key, in documentation order.
-    public static let all: [ConfigKeySpec] = [host.spec, advertisedHost.spec, port.spec, masterAddress.spec, workerId.spec, storageDir.spec, tiers.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec, memoryLowWatermarkFraction.spec, flushBufferSize.spec, flushBufferPoolSize.spec, chunkTargetSize.spec, partitionSoftLimit.spec, partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec, maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec, replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec, heartbeatRetryInterval.spec, shutdownGracePeriod.spec]
+    public static let all: [ConfigKeySpec] = [host.spec, advertisedHost.spec, port.spec, masterAddress.spec, workerId.spec, storageDir.spec, tiers.spec, storageProbeInterval.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec, memoryLowWatermarkFraction.spec, flushBufferSize.spec, flushBufferPoolSize.spec, chunkTargetSize.spec, partitionSoftLimit.spec, partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec, maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec, replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec, heartbeatRetryInterval.spec, shutdownGracePeriod.spec]
 }

@@ -83,7 +83,7 @@ public final class DirectoryPartitionStore: PartitionStore {
         }
         self.volumes = volumes
         refusedDirectories = refused
-        placement = VolumePlacement(volumes: volumes)
+        placement = VolumePlacement(volumes: volumes, probeIntervalMs: config.healthProbeIntervalMs)
         files = FileTable(shardCount: shardCount)
         flushBuffers = FlushBufferPool(bufferCapacityBytes: config.flushBufferBytes,
                                        maxPooledBytes: config.flushBufferPoolBytes)
@@ -118,13 +118,20 @@ public final class DirectoryPartitionStore: PartitionStore {
     // MARK: - PartitionStore
 
     /// Appends a batch to the key's file, creating the file (and its directories) on first use.
-    /// A batch that would take the file's directory past its capacity is refused with a hard split: the
-    /// client moves the partition to a new file, which placement puts where there is room.
+    /// A batch for a file whose directory is full or unhealthy, or whose write fails on the file system now, is
+    /// refused with a hard split: the client moves the partition to a new file (placed where there is room and
+    /// the disk works) without blaming this worker. Batches the failed file had acknowledged but not yet written
+    /// are lost on this copy only: the file refuses readers (`ReadableFile.writerFailure`), who read the replica.
     public func append(_ key: PartitionFileKey, batch: Batch) throws(StorageError) -> AppendOutcome {
         let file = try writer(for: key, create: true)
         let batchBytes = batch.encodedByteCount
-        guard file.volume.hasRoom(for: batchBytes) else { return .refusedHardSplit }
-        let outcome = try file.append(batch)
+        guard file.volume.isHealthy, file.volume.hasRoom(for: batchBytes) else { return .refusedHardSplit }
+        let outcome: AppendOutcome
+        do {
+            outcome = try file.append(batch)
+        } catch where error.isFileSystemFailure {
+            return .refusedHardSplit
+        }
         if outcome != .refusedHardSplit { file.volume.account(batchBytes) }
         return outcome
     }
@@ -259,12 +266,28 @@ public final class DirectoryPartitionStore: PartitionStore {
             return file
         }
         return try files.file(key) { () throws(StorageError) -> PartitionFile in
-            let volume = try placement.volumeForNewFile(key)
-            let (path, fd) = try volume.createFile(key)
+            let (volume, path, fd) = try createPlaced(key)
             return PartitionFile(key: key, path: path, volume: volume, fd: fd, config: config,
                                  memoryBudget: memoryBudget,
                                  flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger)
         }
+    }
+
+    /// Creates the key's file where placement says; a directory whose create fails on the file system is marked
+    /// unhealthy and placement asks again, once per directory at most.
+    private func createPlaced(_ key: PartitionFileKey) throws(StorageError) -> (Volume, String, Int32) {
+        var lastFailure: StorageError?
+        for _ in volumes.indices {
+            let volume = try placement.volumeForNewFile(key)
+            do {
+                let (path, fd) = try volume.createFile(key)
+                return (volume, path, fd)
+            } catch where error.isFileSystemFailure {
+                volume.markUnhealthy(error)
+                lastFailure = error
+            }
+        }
+        throw lastFailure ?? StorageError(.noSpace, message: "no storage directory took partition \(key)")
     }
 
     private static func sortsBefore(_ a: PartitionFileKey, _ b: PartitionFileKey) -> Bool {

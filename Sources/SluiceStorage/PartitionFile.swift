@@ -212,12 +212,15 @@ public final class PartitionFile: Sendable {
         }
     }
 
+    /// Makes the failure sticky; a file-system failure (ENOSPC, EIO) also marks the file's directory unhealthy,
+    /// so it gets no new files until a probe write succeeds.
     private func fail(_ s: inout WriterState, _ error: StorageError) -> StorageError {
         if s.failure == nil {
             logger.error("partition file failed; refusing further appends",
                          metadata: metadata(["error": "\(error)"]))
             s.failure = error
         }
+        if error.isFileSystemFailure { volume.markUnhealthy(error) }
         return error
     }
 

@@ -51,6 +51,10 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The status a worker reports for this error.
+    /// True when a system call on the file system failed (ENOSPC, EIO, EROFS...): the directory, not the data,
+    /// is at fault.
+    public var isFileSystemFailure: Bool { (code == .ioError || code == .noSpace) && errno != 0 }
+
     public var status: StatusCode {
         switch code {
         case .noSpace: .hardSplit  // this location takes no more data: the client revives elsewhere

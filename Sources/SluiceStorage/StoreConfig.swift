@@ -17,6 +17,8 @@ public struct StoreConfig: Sendable, Equatable {
     public var recycledFilesMax: Int
     /// Capacity of emptied flush buffers kept for reuse (outside the memory budget); 0 keeps none. See `FlushBufferPool`.
     public var flushBufferPoolBytes: Int
+    /// How often a directory marked unhealthy is probed with a test write before it gets new files again.
+    public var healthProbeIntervalMs: Int
 
     /// Batches at least this large bypass the flush buffer and are written out at once (after what the buffer holds):
     /// that saves copying every byte of the batch for at most two extra write calls. Half the flush buffer.
@@ -29,7 +31,8 @@ public struct StoreConfig: Sendable, Equatable {
                 hardLimitBytes: Int = WorkerKeys.partitionHardLimit.defaultValue,
                 fsyncOnFlush: Bool = WorkerKeys.fsyncOnFlush.defaultValue,
                 recycledFilesMax: Int = WorkerKeys.recycledFilesMax.defaultValue,
-                flushBufferPoolBytes: Int = WorkerKeys.flushBufferPoolSize.defaultValue) {
+                flushBufferPoolBytes: Int = WorkerKeys.flushBufferPoolSize.defaultValue,
+                healthProbeIntervalMs: Int = WorkerKeys.storageProbeInterval.defaultValue) {
         self.flushBufferBytes = max(flushBufferBytes, 1)
         self.chunkTargetBytes = max(chunkTargetBytes, 1)
         self.softLimitBytes = max(softLimitBytes, 1)
@@ -37,6 +40,7 @@ public struct StoreConfig: Sendable, Equatable {
         self.fsyncOnFlush = fsyncOnFlush
         self.recycledFilesMax = max(recycledFilesMax, 0)
         self.flushBufferPoolBytes = max(flushBufferPoolBytes, 0)
+        self.healthProbeIntervalMs = max(healthProbeIntervalMs, 0)
     }
 }
 

@@ -27,6 +27,8 @@ final class Volume: Sendable {
     /// Read descriptors open per file: a file a reader holds is unlinked on delete, never recycled.
     let openReaders = OpenReaderCounts()
     private let used = Atomic<Int>(0)
+    /// Why the directory is unhealthy and when it was last probed; nil while healthy.
+    private let unhealthy = Mutex<(reason: StorageError, lastProbeMs: UInt64)?>(nil)
 
     /// Opens (creating when missing) the directory, proves it writable, and opens its recycled-file pool.
     /// - Parameters:
@@ -73,6 +75,44 @@ final class Volume: Sendable {
     /// Bytes it may still take: under its capacity and within its file system's free space.
     func roomBytes() throws(StorageError) -> Int {
         max(0, min(capacityBytes - usedBytes, try diskSpace().freeBytes))
+    }
+
+    /// False once a write on it failed with ENOSPC or EIO, until a probe write succeeds.
+    var isHealthy: Bool { unhealthy.withLock { $0 == nil } }
+
+    /// Stops placing new files here (logged once per episode); appends to its files answer a hard split.
+    func markUnhealthy(_ reason: StorageError) {
+        let changed = unhealthy.withLock { state -> Bool in
+            guard state == nil else { return false }
+            state = (reason, Monotonic.nowMs())
+            return true
+        }
+        if changed {
+            logger.error("storage directory unhealthy; no new files until a probe write succeeds",
+                         metadata: ["storage.dir": "\(path)", "error": "\(reason)"])
+        }
+    }
+
+    /// Whether new files may go here: healthy, or unhealthy and a probe write, due every `probeIntervalMs`,
+    /// succeeds now (the directory is healthy again).
+    func acceptsNewFiles(probeIntervalMs: Int) -> Bool {
+        let due = unhealthy.withLock { state -> Bool? in
+            guard let current = state else { return nil }
+            let nowMs = Monotonic.nowMs()
+            guard nowMs >= current.lastProbeMs + UInt64(probeIntervalMs) else { return false }
+            state = (current.reason, nowMs)
+            return true
+        }
+        guard let due else { return true }
+        guard due else { return false }
+        do {
+            try Self.proveWritable(path, fileSystem: fileSystem)
+        } catch {
+            return false
+        }
+        unhealthy.withLock { $0 = nil }
+        logger.info("storage directory healthy again", metadata: ["storage.dir": "\(path)"])
+        return true
     }
 
     /// Creates, writes, reads back and removes a probe file, so a directory the worker cannot write is refused

@@ -28,6 +28,14 @@ public final class FaultInjectingSystem: SystemCalls {
         var interruptEvery: Int?
         var interruptibleCalls = 0
         var counts: [Call: Int] = [:]
+        /// Directories whose every file call fails, with the errno.
+        var directoryFailures: [String: Int32] = [:]
+        /// The path each open descriptor was opened at (for directory faults).
+        var openPaths: [Int32: String] = [:]
+
+        func directoryFailure(_ path: String) -> Int32? {
+            directoryFailures.first { path == $0.key || path.hasPrefix($0.key + "/") }?.value
+        }
     }
 
     private let state = Mutex(State())
@@ -65,6 +73,31 @@ public final class FaultInjectingSystem: SystemCalls {
         state.withLock { $0.interruptEvery = n }
     }
 
+    /// Makes every file call on a path under `directory`, or on a descriptor opened there (open, pwrite, pread,
+    /// sendfile from it, fsync, ftruncate, mkdir, statvfs, unlink, listing), fail with `errno` until `heal(under:)`: one failing disk
+    /// among several.
+    public func fail(under directory: String, errno: Int32) {
+        state.withLock { $0.directoryFailures[directory] = errno }
+    }
+
+    /// Lets calls under `directory` succeed again.
+    public func heal(under directory: String) {
+        state.withLock { $0.directoryFailures[directory] = nil }
+    }
+
+    /// Throws the directory fault for `path`, if one applies.
+    private func check(_ call: Call, path: String) throws(SystemCallError) {
+        if let errno = state.withLock({ $0.directoryFailure(path) }) {
+            throw SystemCallError(errno: errno, call: call.rawValue, cause: "injected for \(path)")
+        }
+    }
+
+    /// Throws the directory fault for the file `fd` was opened at, if one applies.
+    private func check(_ call: Call, fd: Int32) throws(SystemCallError) {
+        let errno = state.withLock { s in s.openPaths[fd].flatMap { s.directoryFailure($0) } }
+        if let errno { throw SystemCallError(errno: errno, call: call.rawValue, cause: "injected for descriptor \(fd)") }
+    }
+
     /// How many times `call` was made (failed attempts included).
     public func count(_ call: Call) -> Int { state.withLock { $0.counts[call, default: 0] } }
 
@@ -98,18 +131,25 @@ public final class FaultInjectingSystem: SystemCalls {
     /// open, or its injected failure.
     public func open(path: String, flags: Int32, mode: UInt32) throws(SystemCallError) -> Int32 {
         try enter(.open)
-        return try real.open(path: path, flags: flags, mode: mode)
+        try check(.open, path: path)
+        let fd = try real.open(path: path, flags: flags, mode: mode)
+        state.withLock { $0.openPaths[fd] = path }
+        return fd
     }
 
     /// close (never fails).
     public func close(fd: Int32) {
-        state.withLock { $0.counts[.close, default: 0] += 1 }
+        state.withLock { s in
+            s.counts[.close, default: 0] += 1
+            s.openPaths[fd] = nil
+        }
         real.close(fd: fd)
     }
 
     /// pwrite, possibly short, or its injected failure.
     public func pwrite(fd: Int32, bytes: UnsafeRawBufferPointer, offsetBytes: Int) throws(SystemCallError) -> Int {
         try enter(.pwrite, interruptible: true)
+        try check(.pwrite, fd: fd)
         let count = limit(.pwrite, bytes.count)
         return try real.pwrite(fd: fd, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<count]), offsetBytes: offsetBytes)
     }
@@ -117,6 +157,7 @@ public final class FaultInjectingSystem: SystemCalls {
     /// pread, possibly short, or its injected failure.
     public func pread(fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offsetBytes: Int) throws(SystemCallError) -> Int {
         try enter(.pread, interruptible: true)
+        try check(.pread, fd: fd)
         let count = limit(.pread, buffer.count)
         return try real.pread(fd: fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]),
                               offsetBytes: offsetBytes)
@@ -125,12 +166,14 @@ public final class FaultInjectingSystem: SystemCalls {
     /// fdatasync, or its injected failure.
     public func fsync(fd: Int32) throws(SystemCallError) {
         try enter(.fsync)
+        try check(.fsync, fd: fd)
         try real.fsync(fd: fd)
     }
 
     /// ftruncate, or its injected failure.
     public func truncate(fd: Int32, lengthBytes: Int) throws(SystemCallError) {
         try enter(.truncate)
+        try check(.truncate, fd: fd)
         try real.truncate(fd: fd, lengthBytes: lengthBytes)
     }
 
@@ -143,6 +186,7 @@ public final class FaultInjectingSystem: SystemCalls {
     /// unlink, or its injected failure.
     public func unlink(path: String) throws(SystemCallError) {
         try enter(.unlink)
+        try check(.unlink, path: path)
         try real.unlink(path: path)
     }
 
@@ -161,6 +205,7 @@ public final class FaultInjectingSystem: SystemCalls {
     /// mkdir, or its injected failure.
     public func makeDirectory(path: String) throws(SystemCallError) {
         try enter(.mkdir)
+        try check(.mkdir, path: path)
         try real.makeDirectory(path: path)
     }
 
@@ -173,12 +218,14 @@ public final class FaultInjectingSystem: SystemCalls {
     /// Directory listing, or its injected failure.
     public func listDirectory(path: String) throws(SystemCallError) -> [DirectoryEntry] {
         try enter(.listDirectory)
+        try check(.listDirectory, path: path)
         return try real.listDirectory(path: path)
     }
 
     /// statvfs, or its injected failure.
     public func spaceBytes(path: String) throws(SystemCallError) -> (freeBytes: Int, capacityBytes: Int) {
         try enter(.statvfs)
+        try check(.statvfs, path: path)
         return try real.spaceBytes(path: path)
     }
 
@@ -202,6 +249,7 @@ public final class FaultInjectingSystem: SystemCalls {
     /// sendfile, possibly short, or its injected failure.
     public func sendfile(socket: Int32, file: Int32, offsetBytes: inout Int, count: Int) throws(SystemCallError) -> Int {
         try enter(.sendfile)
+        try check(.sendfile, fd: file)
         return try real.sendfile(socket: socket, file: file, offsetBytes: &offsetBytes, count: limit(.sendfile, count))
     }
 

@@ -14,7 +14,8 @@ extension StoreConfig {
         self.init(flushBufferBytes: config.flushBufferBytes, chunkTargetBytes: config.chunkTargetBytes,
                   softLimitBytes: config.partitionSoftLimitBytes, hardLimitBytes: config.partitionHardLimitBytes,
                   fsyncOnFlush: config.fsyncOnFlush, recycledFilesMax: config.recycledFilesMax,
-                  flushBufferPoolBytes: min(config.flushBufferPoolBytes, config.memoryBudgetBytes / 8))
+                  flushBufferPoolBytes: min(config.flushBufferPoolBytes, config.memoryBudgetBytes / 8),
+                  healthProbeIntervalMs: config.storageProbeIntervalMs)
     }
 }
 

@@ -41,14 +41,15 @@ struct ShuffleData {
         Set((0..<mappers).filter { !isEmpty(map: $0, partition: p) })
     }
 
-    /// Runs every map task on `threads` threads; each writes with `attemptId(m)` and its own codec.
-    func writeAll(client: SluiceClient, handle: ShuffleHandle, threads: Int = 4,
+    /// Runs every map task (or those in `maps`) on `threads` threads; each writes with `attemptId(m)`.
+    func writeAll(client: SluiceClient, handle: ShuffleHandle, threads: Int = 4, maps: [UInt32]? = nil,
                   attemptId: @Sendable (UInt32) -> UInt64) throws -> [MapWriteResult] {
         let results = Mutex<[UInt32: MapWriteResult]>([:])
         let failures = Mutex<[String]>([])
         let data = self
+        let selected = maps ?? Array(0..<mappers)
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
-            for m in stride(from: UInt32(thread), to: data.mappers, by: threads) {
+            for m in stride(from: thread, to: selected.count, by: threads).map({ selected[$0] }) {
                 do {
                     let writer = client.writer(handle, mapIndex: m, attemptId: attemptId(m))
                     for p in 0..<data.partitions {
@@ -63,7 +64,7 @@ struct ShuffleData {
         }
         let failed = failures.withLock { $0 }
         guard failed.isEmpty else { throw ClientError(.internalError, failed.joined(separator: "\n")) }
-        return results.withLock { r in (0..<mappers).compactMap { r[$0] } }
+        return results.withLock { r in selected.compactMap { r[$0] } }
     }
 
     /// Reads every partition and returns the pairs whose bytes differ from what was written.

@@ -67,3 +67,39 @@ import Testing
         #expect("\(error.map { "\($0)" } ?? "")".contains("no writable storage directory"))
     }
 }
+
+/// A disk of a worker fails in the middle of a shuffle (EIO or ENOSPC on everything under one of its directories):
+/// pushes move to healthy directories and workers, reads of the failed directory's files fail over to the replica,
+/// and no acknowledged batch is lost.
+@Suite struct DirectoryFailureTests {
+    static let winner: @Sendable (UInt32) -> UInt64 = { 900 + UInt64($0) }
+
+    @Test(arguments: [EIO, ENOSPC])
+    func aDiskFailingMidShuffleLosesNothing(errno: Int32) throws {
+        let disk = FaultInjectingSystem()
+        let cluster = try MiniCluster(workers: 0)
+        defer { cluster.shutdown() }
+        for index in 0..<3 {
+            let dirs = "\(cluster.scratch.file("w\(index)-a")),\(cluster.scratch.file("w\(index)-b"))"
+            try cluster.addWorker(index: index, overrides: ["worker.tiers": "kind=nvme dirs=\(dirs)",
+                                                            "worker.storageProbeInterval": "1h"],
+                                  system: index == 0 ? disk : PosixSystem())
+        }
+        try waitUntil("workers registered") { cluster.workers.allSatisfy(\.isRegistered) }
+        let client = cluster.client(codec: .lz4)
+        defer { client.close() }
+        var data = ShuffleData(mappers: 12, partitions: 24)
+        data.bigRecordBytes = 100_000
+        let key = ShuffleKey(applicationId: "app-disk-\(errno)", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: data.mappers, numPartitions: data.partitions)
+        _ = try data.writeAll(client: client, handle: handle, maps: Array(0..<6), attemptId: Self.winner)
+        let failing = cluster.scratch.file("w0-a")
+        try #require(TieredStorageTests.dataFiles(under: failing) > 0, "worker-0's first disk holds files")
+        disk.fail(under: failing, errno: errno)
+        _ = try data.writeAll(client: client, handle: handle, maps: Array(6..<12), attemptId: Self.winner)
+        let reader = client.reader(key)
+        let wrong = try data.mismatches(reader: reader, attemptId: Self.winner)
+        #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+        #expect(reader.failovers > 0, "files on the failed disk were read from their other copy")
+    }
+}

@@ -14,29 +14,30 @@ import Testing
         let fs = FaultInjectingSystem()
         let budget = MemoryBudget(capacityBytes: 1 << 20)
         let store = try DirectoryPartitionStore(rootDirectory: temp.path,
-                                                config: StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 3000),
+                                                config: StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 3000,
+                                                                    healthProbeIntervalMs: 0),
                                                 memoryBudget: budget, fileSystem: fs, logger: quietLogger)
         let k = try key()
         for sequence in UInt32(0)..<10 { _ = try store.append(k, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 968)) }
         try store.flush(k)
         fs.fail(.pwrite, errno: ENOSPC)
 
-        var thrown: StorageError?
+        // The append whose write fails is refused with a hard split (the client moves the partition elsewhere).
+        var refused = false
         var sequence: UInt32 = 10
-        while thrown == nil && sequence < 100 {
-            do {
-                _ = try store.append(k, batch: makeBatch(mapIndex: 1, sequence: sequence, payloadBytes: 968))
-            } catch {
-                thrown = error
-            }
+        while !refused && sequence < 100 {
+            refused = try store.append(k, batch: makeBatch(mapIndex: 1, sequence: sequence, payloadBytes: 968))
+                == .refusedHardSplit
             sequence += 1
         }
-        let error = try #require(thrown)
+        #expect(refused)
+        let error = try #require(store.existingWriter(k)?.failure)
         #expect(error.code == .noSpace && error.errno == ENOSPC)
         #expect(error.path.hasSuffix("/app-1/1/0-0-p.data"))
         #expect(error.status == .hardSplit, "a full disk moves the client elsewhere")
-        #expect(throws: StorageError.self) { _ = try store.append(k, batch: makeBatch(mapIndex: 2, sequence: 0, payloadBytes: 1)) }
+        #expect(try store.append(k, batch: makeBatch(mapIndex: 2, sequence: 0, payloadBytes: 1)) == .refusedHardSplit)
         #expect(store.heldPartitions().first?.isFailed == true)
+        #expect(store.volume.isHealthy == false, "the directory is marked unhealthy")
 
         // The ten batches written before the failure are readable; the reader is told the writer failed.
         let file = try store.openForRead(k, startMapIndex: 0, endMapIndex: .max)
@@ -52,9 +53,9 @@ import Testing
         #expect(budget.usedBytes == 0)
         let again = try readAll(store, k)
         #expect(again.batches.count == Int(sequence - 1))
-        #expect(throws: StorageError.self) { _ = try store.append(k, batch: makeBatch(mapIndex: 2, sequence: 0, payloadBytes: 1)) }
+        #expect(try store.append(k, batch: makeBatch(mapIndex: 2, sequence: 0, payloadBytes: 1)) == .refusedHardSplit)
 
-        // Other partitions are unaffected.
+        // Other partitions are unaffected: with space back, the directory's probe succeeds and takes new files.
         #expect(try store.append(try key(partition: 5), batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 10)) == .stored)
         // Closing reports the failed file after closing every file.
         #expect(storageError { try store.close() }?.code == .noSpace)
@@ -67,17 +68,15 @@ import Testing
         let fs = FaultInjectingSystem()
         let budget = MemoryBudget(capacityBytes: 1 << 20)
         let store = try DirectoryPartitionStore(rootDirectory: temp.path,
-                                                config: StoreConfig(flushBufferBytes: 1024, fsyncOnFlush: true),
+                                                config: StoreConfig(flushBufferBytes: 1024, fsyncOnFlush: true,
+                                                                    healthProbeIntervalMs: 0),
                                                 memoryBudget: budget, fileSystem: fs, logger: quietLogger)
         let big = try key(partition: 1)
         _ = try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 5000))
         fs.fail(.pwrite, errno: EIO)
-        do {
-            _ = try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 1, payloadBytes: 5000))
-            Issue.record("expected ioError")
-        } catch {
-            #expect(error.code == .ioError && error.errno == EIO)
-        }
+        #expect(try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 1, payloadBytes: 5000)) == .refusedHardSplit)
+        let failure = try #require(store.existingWriter(big)?.failure)
+        #expect(failure.code == .ioError && failure.errno == EIO)
         fs.heal(.pwrite)
         #expect(try readAll(store, big).batches.map(\.header.sequence) == [0])
 
