@@ -1,0 +1,70 @@
+import Logging
+import SluiceSystem
+
+extension HTTPConnection {
+    /// Answers every complete request buffered, in order, while output is not piling up.
+    func processHTTP1() {
+        while !closeAfterFlush && output.count - outputStart <= HTTPConnection.outputPendingBytesMax {
+            switch parser.next(input[inputStart...]) {
+            case .needMore(let head):
+                if parser.inProgress {
+                    if requestStartedMs == nil { requestStartedMs = Monotonic.nowMs() }
+                } else {
+                    requestStartedMs = nil
+                }
+                if let head, head.expectsContinue, !continueSent, head.contentLength > 0 {
+                    output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
+                    continueSent = true
+                }
+                return
+            case .refused(let refusal):
+                logger.info("http request refused", metadata: ["http.status": "\(refusal.status)",
+                                                               "refusal.reason": "\(refusal.reason)"])
+                writeHTTP1(.text(refusal.status, refusal.reason + "\n"), keepAlive: false, headOnly: false)
+                closeAfterFlush = true
+                return
+            case .request(let head, let body, let consumed):
+                inputStart += consumed
+                if inputStart == input.count {
+                    input = []
+                    inputStart = 0
+                } else if inputStart >= HTTPConnection.readChunkBytes {
+                    input.removeFirst(inputStart)
+                    inputStart = 0
+                }
+                requestStartedMs = nil
+                continueSent = false
+                let request = HTTPRequest(method: head.method, path: head.path, query: head.query,
+                                          headers: head.headers, body: body, version: head.version)
+                let response = answer(request)
+                writeHTTP1(response, keepAlive: head.keepAlive, headOnly: head.method == "HEAD")
+                if !head.keepAlive { closeAfterFlush = true }
+            }
+        }
+    }
+
+    /// Routes `request` and logs the outcome.
+    func answer(_ request: HTTPRequest) -> HTTPResponse {
+        let response = context.router.respond(to: request)
+        logger.debug("http request served", metadata: [
+            "http.method": "\(request.method)", "http.path": "\(request.path)", "http.status": "\(response.status)",
+            "http.version": "\(request.version)",
+        ])
+        return response
+    }
+
+    /// Appends `response` as HTTP/1.1 with Content-Length (and Connection: close when not keeping alive).
+    func writeHTTP1(_ response: HTTPResponse, keepAlive: Bool, headOnly: Bool) {
+        var head = "HTTP/1.1 \(response.status) \(HTTPResponse.reason(response.status))\r\n"
+        for header in response.headers {
+            let name = header.name.lowercased()
+            if name == "content-length" || name == "connection" || name == "transfer-encoding" { continue }
+            head += "\(header.name): \(header.value)\r\n"
+        }
+        head += "content-length: \(response.body.count)\r\n"
+        if !keepAlive { head += "connection: close\r\n" }
+        head += "\r\n"
+        output.append(contentsOf: head.utf8)
+        if !headOnly { output.append(contentsOf: response.body) }
+    }
+}
