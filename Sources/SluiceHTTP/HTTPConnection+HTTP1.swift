@@ -2,9 +2,33 @@ import Logging
 import SluiceSystem
 
 extension HTTPConnection {
+    /// The HTTP/2 connection preface a prior-knowledge client starts with.
+    static let http2Preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+
+    /// Chooses HTTP/2 when the input starts with the preface, HTTP/1.1 as soon as it cannot.
+    func detectProtocol() {
+        let preface = HTTPConnection.http2Preface
+        let seen = min(input.count, preface.count)
+        guard input[0..<seen].elementsEqual(preface[0..<seen]) else {
+            mode = .http1
+            processHTTP1()
+            return
+        }
+        guard seen == preface.count else {
+            if requestStartedMs == nil { requestStartedMs = Monotonic.nowMs() }
+            return
+        }
+        requestStartedMs = nil
+        let bytes = input
+        input = []
+        inputStart = 0
+        guard startHTTP2() else { return }
+        bytes.withUnsafeBytes { receiveHTTP2($0) }
+    }
+
     /// Answers every complete request buffered, in order, while output is not piling up.
     func processHTTP1() {
-        while !closeAfterFlush && output.count - outputStart <= HTTPConnection.outputPendingBytesMax {
+        while !closeAfterFlush && mode == .http1 && output.count - outputStart <= HTTPConnection.outputPendingBytesMax {
             switch parser.next(input[inputStart...]) {
             case .needMore(let head):
                 if parser.inProgress {

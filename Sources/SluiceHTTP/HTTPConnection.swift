@@ -20,8 +20,10 @@ final class HTTPConnection: @unchecked Sendable {
     /// Bytes read per read(2); reads repeat until EAGAIN, at most `readsPerEventMax` times per event.
     static let readChunkBytes = 16 * 1024
     static let readsPerEventMax = 64
-    /// Output waiting for the peer beyond which the connection stops reading.
+    /// Output waiting for the peer beyond which the connection stops reading (and stops producing HTTP/2 frames).
     static let outputPendingBytesMax = 1 << 20
+
+    enum Mode { case detecting, http1, http2 }
 
     let id: UInt64
     let fd: Int32
@@ -31,16 +33,18 @@ final class HTTPConnection: @unchecked Sendable {
     let logger: Logger
     private let onFinished: @Sendable (UInt64) -> Void
 
+    var mode = Mode.detecting
     var input: [UInt8] = []
     var inputStart = 0
     var output: [UInt8] = []
     var outputStart = 0
     var parser: HTTP1Parser
     var continueSent = false
+    var http2: HTTP2Session?
     /// Monotonic ms of the first byte of a request (or preface) not yet complete.
     var requestStartedMs: UInt64?
     var lastActivityMs: UInt64
-    /// Stop taking requests (an error, Connection: close); once output drained, half-close and linger.
+    /// Stop taking requests (an error, Connection: close, HTTP/2 over); once output drained, half-close and linger.
     var closeAfterFlush = false
     private var inputEnded = false
     private var lingerDeadlineMs: UInt64?
@@ -122,25 +126,33 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func peerEnded() {
         inputEnded = true
-        if lingerDeadlineMs != nil || parser.inProgress {
+        if lingerDeadlineMs != nil || mode == .detecting || (mode == .http1 && parser.inProgress) {
             close(reason: "peer closed")
             return
         }
-        // Answer what was asked (requests held back), then close: see `afterEvent`.
+        // Answer what was asked (requests held back, HTTP/2 frames due), then close: see `afterEvent`.
     }
 
     /// Bytes just read, handed to the protocol in use.
     private func received(_ bytes: UnsafeRawBufferPointer) {
-        input.append(contentsOf: bytes)
-        processHTTP1()
+        switch mode {
+        case .detecting:
+            input.append(contentsOf: bytes)
+            detectProtocol()
+        case .http1:
+            input.append(contentsOf: bytes)
+            processHTTP1()
+        case .http2:
+            receiveHTTP2(bytes)
+        }
     }
 
-    /// Writes what it can, pauses reading while output piles up, re-arms the timer.
+    /// Writes what it can, keeps HTTP/2 output coming, pauses reading while output piles up, re-arms the timer.
     func afterEvent() {
         guard !closing else { return }
         flush()
         guard !closing else { return }
-        if !closeAfterFlush && inputStart < input.count
+        if mode == .http1 && !closeAfterFlush && inputStart < input.count
             && output.count - outputStart <= HTTPConnection.outputPendingBytesMax {
             // Requests held back while output piled up: answer them now that it drained.
             processHTTP1()
@@ -196,7 +208,7 @@ final class HTTPConnection: @unchecked Sendable {
             }
             output = []
             outputStart = 0
-            break
+            guard mode == .http2, produceHTTP2(), !output.isEmpty else { break }
         }
         setWriteSourceRunning(false)
     }
@@ -216,7 +228,7 @@ final class HTTPConnection: @unchecked Sendable {
 
     private func deadlineMs() -> UInt64 {
         if let linger = lingerDeadlineMs { return linger }
-        let started = requestStartedMs
+        let started = requestStartedMs ?? http2?.oldestIncompleteRequestMs
         if let started { return started + UInt64(max(context.config.requestTimeoutMs, 0)) }
         return lastActivityMs + UInt64(max(context.config.idleTimeoutMs, 0))
     }
@@ -232,7 +244,7 @@ final class HTTPConnection: @unchecked Sendable {
         guard !closing else { return }
         guard Monotonic.nowMs() >= deadlineMs() else { return rearmTimer() }
         let reason = lingerDeadlineMs != nil ? "linger ended"
-            : requestStartedMs != nil ? "request timed out" : "idle"
+            : (requestStartedMs ?? http2?.oldestIncompleteRequestMs) != nil ? "request timed out" : "idle"
         close(reason: reason)
     }
 
@@ -258,6 +270,7 @@ final class HTTPConnection: @unchecked Sendable {
         readSource = nil
         writeSource = nil
         timer = nil
+        http2 = nil
         onFinished(id)
     }
 }

@@ -13,6 +13,7 @@ import Testing
         let active = try RawSocket(port: port)
         active.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(active.readResponse(timeoutMs: 10_000).hasSuffix("hello\n"))
+        #expect(try curl(["--http2-prior-knowledge"], port: port, path: "/hello").status == 200)
         #expect(idle.count == 200)
     }
 
@@ -22,6 +23,9 @@ import Testing
         let slow = try RawSocket(port: port)
         slow.send("GET /hel")
         #expect(slow.seesClose(timeoutMs: 10_000))
+        let slowPreface = try RawSocket(port: port)
+        slowPreface.send("PRI * HTTP/2.0\r\n")
+        #expect(slowPreface.seesClose(timeoutMs: 10_000))
         let prompt = try RawSocket(port: port)
         prompt.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(prompt.readResponse().hasSuffix("hello\n"))
@@ -68,11 +72,14 @@ import Testing
         let idle = try RawSocket(port: port)
         let partial = try RawSocket(port: port)
         partial.send("GET /hello HTTP/1.1\r\nHo")
-        try waitUntil("2 connections to be admitted", timeoutMs: 5_000) { server.connectionCount == 2 }
+        let http2 = try RawSocket(port: port)
+        http2.send("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+        try waitUntil("3 connections to be admitted", timeoutMs: 5_000) { server.connectionCount == 3 }
         #expect(server.stop())
         #expect(server.connectionCount == 0)
         #expect(idle.seesClose())
         #expect(partial.seesClose())
+        #expect(http2.seesClose())
         #expect(SocketCensus.openConnections(localPort: port) == 0)
         #expect(throws: (any Error).self) { _ = try RawSocket(port: port) }
     }

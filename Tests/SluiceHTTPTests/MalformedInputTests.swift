@@ -40,6 +40,32 @@ import Testing
         #expect(chunked.seesClose())
     }
 
+    @Test func truncatedHTTP2PrefaceThenCloseLeavesTheServerServing() throws {
+        let (server, port) = try startServer()
+        defer { server.stop() }
+        do {
+            let truncated = try RawSocket(port: port)
+            truncated.send("PRI * HTTP/2.0\r\n")
+        }
+        try waitUntil("the truncated connection to close", timeoutMs: 5_000) { server.connectionCount == 0 }
+        let result = try curl(["--http2-prior-knowledge"], port: port, path: "/hello")
+        #expect(result.status == 200)
+    }
+
+    @Test func badHTTP2FrameGetsGoawayAndClose() throws {
+        let (server, port) = try startServer()
+        defer { server.stop() }
+        let socket = try RawSocket(port: port)
+        var bytes = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+        bytes += [0, 0, 0, 4, 0, 0, 0, 0, 0]  // empty SETTINGS
+        bytes += [0, 0, 4, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4]  // DATA on stream 0: a connection error
+        socket.send(bytes)
+        let (answer, closed) = socket.read(timeoutMs: 5_000)
+        #expect(closed)
+        #expect(HTTP2Frames.types(answer).contains(7), "expected a GOAWAY frame in \(answer)")
+        #expect(try curl(["--http2-prior-knowledge"], port: port, path: "/hello").status == 200)
+    }
+
     @Test func pipelinedKeepAliveRequestsAreAnsweredInOrder() throws {
         let (server, port) = try startServer()
         defer { server.stop() }
@@ -56,3 +82,16 @@ import Testing
     }
 }
 
+/// Walks HTTP/2 frames (9-byte headers) in received bytes.
+enum HTTP2Frames {
+    static func types(_ bytes: [UInt8]) -> [UInt8] {
+        var types: [UInt8] = []
+        var offset = 0
+        while offset + 9 <= bytes.count {
+            let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+            types.append(bytes[offset + 3])
+            offset += 9 + length
+        }
+        return types
+    }
+}
