@@ -25,6 +25,9 @@ final class HTTP2Session {
     let maxBodyBytes: Int
     let respond: (HTTPRequest) -> HTTPResponse
     var streams: [Int32: Stream] = [:]
+    /// The request of an h2c upgrade, answered on stream 1 once the client's first HTTP/2 bytes arrived: only
+    /// SETTINGS may follow the 101 before that (curl 7.88 fails when more than 32 KiB follow it in one read).
+    private var upgradedRequest: HTTPRequest?
     private var session: OpaquePointer?
 
     /// Creates the session and submits SETTINGS (max concurrent streams, max header list size); nil when
@@ -66,11 +69,28 @@ final class HTTP2Session {
         nghttp2_session_want_read(session) != 0 || nghttp2_session_want_write(session) != 0
     }
 
+    /// Takes over an upgraded HTTP/1.1 request as stream 1 (nghttp2_session_upgrade2); it is answered when the
+    /// client's preface arrives.
+    func upgrade(settings: [UInt8], request: HTTPRequest) -> Bool {
+        let rc = settings.withUnsafeBufferPointer { buffer in
+            nghttp2_session_upgrade2(session, buffer.baseAddress, buffer.count, request.method == "HEAD" ? 1 : 0, nil)
+        }
+        guard rc == 0 else { return false }
+        streams[1] = Stream(method: request.method, path: request.path, startedMs: Monotonic.nowMs())
+        upgradedRequest = request
+        return true
+    }
+
     /// Feeds received bytes to nghttp2. Returns nghttp2's error text when the connection must end.
     func receive(_ bytes: UnsafeRawBufferPointer) -> String? {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return nil }
         let rc = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
-        return rc < 0 ? HTTP2Session.errorText(rc) : nil
+        if rc < 0 { return HTTP2Session.errorText(rc) }
+        if let request = upgradedRequest {
+            upgradedRequest = nil
+            answer(streamId: 1, request: request)
+        }
+        return nil
     }
 
     /// Appends the frames nghttp2 has ready to `output` until it has none or `limitBytes` are pending.

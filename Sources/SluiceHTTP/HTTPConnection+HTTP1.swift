@@ -60,6 +60,10 @@ extension HTTPConnection {
                 continueSent = false
                 let request = HTTPRequest(method: head.method, path: head.path, query: head.query,
                                           headers: head.headers, body: body, version: head.version)
+                if let settings = head.upgradeSettings {
+                    upgradeToHTTP2(request, settings: settings)
+                    return
+                }
                 let response = answer(request)
                 writeHTTP1(response, keepAlive: head.keepAlive, headOnly: head.method == "HEAD")
                 if !head.keepAlive { closeAfterFlush = true }
@@ -90,5 +94,30 @@ extension HTTPConnection {
         head += "\r\n"
         output.append(contentsOf: head.utf8)
         if !headOnly { output.append(contentsOf: response.body) }
+    }
+
+    /// Answers 101, starts an HTTP/2 session whose stream 1 is `request`, and hands it the bytes left over.
+    private func upgradeToHTTP2(_ request: HTTPRequest, settings: String) {
+        guard let payload = Base64URL.decode(settings) else {
+            writeHTTP1(.text(400, "malformed HTTP2-Settings\n"), keepAlive: false, headOnly: false)
+            closeAfterFlush = true
+            return
+        }
+        let rest = Array(input[inputStart...])
+        input = []
+        inputStart = 0
+        guard startHTTP2(), let session = http2 else { return }
+        guard session.upgrade(settings: payload, request: request) else {
+            // Still HTTP/1.1: nothing of the session was sent.
+            http2 = nil
+            mode = .http1
+            logger.info("http request refused", metadata: ["http.status": "400", "refusal.reason": "h2c upgrade failed"])
+            writeHTTP1(.text(400, "malformed HTTP2-Settings\n"), keepAlive: false, headOnly: false)
+            closeAfterFlush = true
+            return
+        }
+        // Before any frame: nghttp2's output is only taken when the connection flushes.
+        output.append(contentsOf: "HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n".utf8)
+        if !rest.isEmpty { rest.withUnsafeBytes { receiveHTTP2($0) } }
     }
 }

@@ -7,8 +7,8 @@ import Synchronization
 import Glibc
 #endif
 
-/// An HTTP server on a port of its own: HTTP/1.1 (keep-alive, Content-Length bodies) and HTTP/2 with prior
-/// knowledge (libnghttp2), both behind one `HTTPRouter`. Accepting and every connection
+/// An HTTP server on a port of its own: HTTP/1.1 (keep-alive, Content-Length bodies), HTTP/2 with prior
+/// knowledge and HTTP/2 by h2c upgrade (libnghttp2), all behind one `HTTPRouter`. Accepting and every connection
 /// run on Dispatch read sources, so an idle connection costs no thread. Single-use: `start()`, then `stop()`.
 public final class HTTPServer: Sendable {
     /// The settings given at creation.

@@ -5,7 +5,7 @@ import Testing
 /// curl over each protocol the server speaks, checking status, body and the protocol curl ended up using.
 @Suite struct CurlTests {
     static let modes: [(option: String, version: String)] = [
-        ("--http1.1", "1.1"), ("--http2-prior-knowledge", "2"),
+        ("--http1.1", "1.1"), ("--http2-prior-knowledge", "2"), ("--http2", "2"),
     ]
 
     @Test(arguments: modes)

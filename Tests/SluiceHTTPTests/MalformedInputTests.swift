@@ -66,6 +66,16 @@ import Testing
         #expect(try curl(["--http2-prior-knowledge"], port: port, path: "/hello").status == 200)
     }
 
+    @Test func upgradeWithMalformedSettingsGets400() throws {
+        let (server, port) = try startServer()
+        defer { server.stop() }
+        let socket = try RawSocket(port: port)
+        socket.send("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                    + "HTTP2-Settings: AAMAAABk!\r\n\r\n")
+        #expect(socket.readResponse().hasPrefix("HTTP/1.1 400 "))
+        #expect(socket.seesClose())
+    }
+
     @Test func pipelinedKeepAliveRequestsAreAnsweredInOrder() throws {
         let (server, port) = try startServer()
         defer { server.stop() }
