@@ -35,6 +35,11 @@ func startServer(_ config: HTTPServerConfig = testConfig()) throws -> (HTTPServe
     return (server, port)
 }
 
+/// Threads of this process (entries of /proc/self/task).
+func processThreadCount() -> Int {
+    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+}
+
 /// What curl reported for one transfer.
 struct CurlResult {
     var status: Int
