@@ -106,6 +106,9 @@ final class RawSocket {
     @discardableResult
     func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
+    /// Sends our end of stream (FIN) while still reading.
+    func shutdownWrite() { _ = shutdown(fd, Int32(SHUT_WR)) }
+
     /// Reads until the server closes (true) or `timeoutMs` passes (false), or `enough` holds for what was read.
     func read(timeoutMs: Int, until enough: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
         let deadlineNs = Monotonic.nowNs() + UInt64(timeoutMs) * 1_000_000
