@@ -74,6 +74,8 @@ final class HTTPConnection: @unchecked Sendable {
     /// Starts the read source and the timer (on the connection's queue).
     func start() {
         queue.async { [self] in
+            guard !closing else { return }  // stopped before it started: already closed
+            lastActivityMs = Monotonic.nowMs()
             let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
             source.setEventHandler { [weak self] in self?.readable() }
             source.setCancelHandler { [self] in sourceCancelled() }
@@ -243,6 +245,10 @@ final class HTTPConnection: @unchecked Sendable {
     private func timerFired() {
         guard !closing else { return }
         guard Monotonic.nowMs() >= deadlineMs() else { return rearmTimer() }
+        // Under load the timer can run before a read event already due: take what is waiting first, so that a
+        // client that did send is not closed as idle.
+        readable()
+        guard !closing, Monotonic.nowMs() >= deadlineMs() else { return }
         let reason = lingerDeadlineMs != nil ? "linger ended"
             : (requestStartedMs ?? http2?.oldestIncompleteRequestMs) != nil ? "request timed out" : "idle"
         close(reason: reason)
@@ -253,10 +259,16 @@ final class HTTPConnection: @unchecked Sendable {
         guard !closing else { return }
         closing = true
         logger.debug("http connection closed", metadata: ["close.reason": "\(reason)"])
+        guard let readSource else {
+            // The server stopped between admitting it and `start`: no source owns the descriptor yet.
+            context.system.close(fd: fd)
+            onFinished(id)
+            return
+        }
         timer?.cancel()
         pendingCancels = writeSource == nil ? 1 : 2
-        if readPaused { readSource?.resume() }
-        readSource?.cancel()
+        if readPaused { readSource.resume() }
+        readSource.cancel()
         if let source = writeSource {
             if !writeRunning { source.resume() }
             source.cancel()

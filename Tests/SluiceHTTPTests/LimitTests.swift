@@ -2,6 +2,8 @@ import SluiceHTTP
 import SluiceSystem
 import SluiceTestKit
 import Testing
+import Dispatch
+import Synchronization
 
 /// Connection limits and time-outs: idle and slow clients, too many connections, stop.
 @Suite struct LimitTests {
@@ -36,7 +38,7 @@ import Testing
     }
 
     @Test func idleConnectionIsClosedAfterTheIdleTimeout() throws {
-        let (server, port) = try startServer(testConfig(idleTimeoutMs: 300))
+        let (server, port) = try startServer(testConfig(idleTimeoutMs: 1_000))
         defer { server.stop() }
         let socket = try RawSocket(port: port)
         socket.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -86,5 +88,26 @@ import Testing
         #expect(http2.seesClose())
         #expect(SocketCensus.openConnections(localPort: port) == 0)
         #expect(throws: (any Error).self) { _ = try RawSocket(port: port) }
+    }
+
+    @Test func stopWhileClientsConnectLeavesNothingOpen() throws {
+        let (server, port) = try startServer()
+        let opened = Mutex(0)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            var sockets: [RawSocket] = []
+            for _ in 0..<300 {
+                guard let socket = try? RawSocket(port: port) else { break }
+                socket.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                sockets.append(socket)
+                opened.withLock { $0 += 1 }
+            }
+            done.signal()
+        }
+        try waitUntil("clients to start connecting", timeoutMs: 5_000) { opened.withLock { $0 } >= 20 }
+        #expect(server.stop())
+        done.wait()
+        #expect(server.connectionCount == 0)
+        #expect(SocketCensus.openConnections(localPort: port) == 0)
     }
 }
