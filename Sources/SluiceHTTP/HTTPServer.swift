@@ -9,7 +9,8 @@ import Glibc
 
 /// An HTTP server on a port of its own: HTTP/1.1 (keep-alive, Content-Length bodies), HTTP/2 with prior
 /// knowledge and HTTP/2 by h2c upgrade (libnghttp2), all behind one `HTTPRouter`. Accepting and every connection
-/// run on Dispatch read sources, so an idle connection costs no thread. Single-use: `start()`, then `stop()`.
+/// run on Dispatch read sources, so an idle connection costs no thread. Single-use: `start()`, then `stop()`;
+/// a started server lives (its listening source holds it) until `stop()` is called.
 public final class HTTPServer: Sendable {
     /// The settings given at creation.
     public let config: HTTPServerConfig
