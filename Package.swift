@@ -35,6 +35,8 @@ let package = Package(
 
         // I/O modules.
         .target(name: "SluiceNet", dependencies: ["SluiceCore", "SluiceSystem", "CSluiceShim", logging]),
+        // HTTP/1.1 and HTTP/2 (libnghttp2) on Dispatch sources, with one router; for the operations API.
+        .target(name: "SluiceHTTP", dependencies: ["SluiceCore", "SluiceSystem", "CNghttp2", "CSluiceShim", logging]),
         .target(name: "SluiceStorage", dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceCompression", "CSluiceShim", logging]),
         .target(name: "SluiceMaster", dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", logging, metrics]),
         .target(name: "SluiceWorker",
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "SluiceSystemTests", dependencies: ["SluiceSystem", "SluiceTestKit", logging]),
         .testTarget(name: "SluiceCompressionTests", dependencies: ["SluiceCompression", "SluiceCore", "CSluiceShim", "SluiceTestKit"]),
         .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", "SluiceSystem", "SluiceTestKit", logging]),
+        .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceSystem", "SluiceTestKit", logging]),
         .testTarget(name: "SluiceStorageTests",
                     dependencies: ["SluiceStorage", "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceTestKit", "SluiceCompression"]),
         .testTarget(name: "SluiceMasterTests", dependencies: ["SluiceMaster", "SluiceCore", "SluiceConfig"]),

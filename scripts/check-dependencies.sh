@@ -24,6 +24,8 @@ forbid Sources/SluiceCore 'Sluice[A-Za-z]*|C[A-Z][A-Za-z0-9]*|Foundation|Logging
   'SluiceCore imports nothing (no Sluice or C module, no Foundation, no logging)'
 forbid Sources/SluiceStorage 'SluiceNet|SluiceHTTP|SluiceWorker|SluiceMaster|SluiceClient' \
   'SluiceStorage never imports Net, HTTP or a server module'
+forbid Sources/SluiceHTTP 'SluiceStorage|SluiceNet|SluiceWorker|SluiceMaster|SluiceClient|SluiceConfig' \
+  'SluiceHTTP sits on Core, System and nghttp2 only (the servers give it its config and routes)'
 forbid Sources/SluiceSystem 'Sluice[A-Za-z]*' 'SluiceSystem sits on the system only'
 for dir in Sources/*/; do
   case "$dir" in Sources/SluiceTestKit/) continue ;; esac
