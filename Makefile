@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config
 BENCH_ARGS ?=
 
-.PHONY: demo test swift-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench
+.PHONY: format demo test swift-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench
 
 # Installs the C libraries' -dev packages when pkg-config cannot find them (needs root or sudo).
 setup:
@@ -31,6 +31,7 @@ test: swift-test java-test spark-test
 # Swift (swift-testing) suites, including the in-process mini cluster.
 swift-test: setup
 	scripts/check-dependencies.sh
+	scripts/check-format.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
@@ -54,6 +55,10 @@ java-test: setup spark-client
 # Spark suite (real pyspark 3.5.9 and 4.3.0, builtin vs Sluice shuffle); creates its venvs under .cache/.
 spark-test: build spark-client
 	scripts/spark-tests.sh
+
+# Formats every Swift file with .swift-format (120 columns); `make test` fails on unformatted files.
+format:
+	swift format -i -r -p Sources Tests Benchmarks Package.swift
 
 # Spark benchmark: groupBy + join (>2 GB shuffled) in local-cluster, builtin vs Sluice interleaved; prints the ratio.
 SPARK_BENCH_ARGS ?=

@@ -37,41 +37,68 @@ let package = Package(
         .target(name: "SluiceNet", dependencies: ["SluiceCore", "SluiceSystem", "CSluiceShim", logging]),
         // HTTP/1.1 and HTTP/2 (libnghttp2) on Dispatch sources, with one router; for the operations API.
         .target(name: "SluiceHTTP", dependencies: ["SluiceCore", "SluiceSystem", "CNghttp2", "CSluiceShim", logging]),
-        .target(name: "SluiceStorage", dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceCompression", "CSluiceShim", logging]),
-        .target(name: "SluiceMaster", dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", logging, metrics]),
-        .target(name: "SluiceWorker",
-                dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", "SluiceStorage", "SluiceCompression",
-                               logging, metrics]),
-        .target(name: "SluiceClient", dependencies: ["SluiceCore", "SluiceSystem", "SluiceNet", "SluiceCompression", logging]),
+        .target(
+            name: "SluiceStorage",
+            dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceCompression", "CSluiceShim", logging]),
+        .target(
+            name: "SluiceMaster",
+            dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", logging, metrics]),
+        .target(
+            name: "SluiceWorker",
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", "SluiceStorage", "SluiceCompression",
+                logging, metrics,
+            ]),
+        .target(
+            name: "SluiceClient",
+            dependencies: ["SluiceCore", "SluiceSystem", "SluiceNet", "SluiceCompression", logging]),
 
         // Shared by Tests/ and Benchmarks/ only: cluster launchers (in-process and child processes), temporary
         // directories, raw connections, polling and seeded generators.
-        .target(name: "SluiceTestKit", dependencies: [
-            "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem", logging,
-        ]),
+        .target(
+            name: "SluiceTestKit",
+            dependencies: [
+                "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem", logging,
+            ]),
 
         // Executables.
-        .executableTarget(name: "sluice-master", dependencies: ["SluiceMaster", "SluiceCore", "SluiceConfig", "SluiceSystem", logging]),
-        .executableTarget(name: "sluice-worker", dependencies: ["SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem", logging]),
-        .executableTarget(name: "sluice-bench", dependencies: [
-            "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceConfig", "SluiceSystem",
-            "SluiceCompression", "CSluiceShim", "SluiceTestKit", logging, argumentParser,
-        ], path: "Benchmarks/sluice-bench"),
+        .executableTarget(
+            name: "sluice-master",
+            dependencies: ["SluiceMaster", "SluiceCore", "SluiceConfig", "SluiceSystem", logging]),
+        .executableTarget(
+            name: "sluice-worker",
+            dependencies: ["SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem", logging]),
+        .executableTarget(
+            name: "sluice-bench",
+            dependencies: [
+                "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceConfig",
+                "SluiceSystem",
+                "SluiceCompression", "CSluiceShim", "SluiceTestKit", logging, argumentParser,
+            ], path: "Benchmarks/sluice-bench"),
 
         // Tests (swift-testing).
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
         .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig"]),
         .testTarget(name: "SluiceSystemTests", dependencies: ["SluiceSystem", "SluiceTestKit", logging]),
-        .testTarget(name: "SluiceCompressionTests", dependencies: ["SluiceCompression", "SluiceCore", "CSluiceShim", "SluiceTestKit"]),
-        .testTarget(name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", "SluiceSystem", "SluiceTestKit", logging]),
+        .testTarget(
+            name: "SluiceCompressionTests",
+            dependencies: ["SluiceCompression", "SluiceCore", "CSluiceShim", "SluiceTestKit"]),
+        .testTarget(
+            name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", "SluiceSystem", "SluiceTestKit", logging]),
         .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceSystem", "SluiceTestKit", logging]),
-        .testTarget(name: "SluiceStorageTests",
-                    dependencies: ["SluiceStorage", "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceTestKit", "SluiceCompression"]),
+        .testTarget(
+            name: "SluiceStorageTests",
+            dependencies: [
+                "SluiceStorage", "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceTestKit", "SluiceCompression",
+            ]),
         .testTarget(name: "SluiceMasterTests", dependencies: ["SluiceMaster", "SluiceCore", "SluiceConfig"]),
         .testTarget(name: "SluiceWorkerTests", dependencies: ["SluiceWorker", "SluiceCore", "SluiceSystem"]),
-        .testTarget(name: "SluiceClusterTests", dependencies: [
-            "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceConfig", "SluiceSystem",
-            "SluiceCompression", "SluiceTestKit", logging,
-        ]),
+        .testTarget(
+            name: "SluiceClusterTests",
+            dependencies: [
+                "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceConfig",
+                "SluiceSystem",
+                "SluiceCompression", "SluiceTestKit", logging,
+            ]),
     ]
 )

@@ -23,19 +23,27 @@ enum Baselines {
         let frames = FrameStream.framesPerConnection(
             totalBytes: totalBytes, messageBytes: messageBytes, connections: connections)
         let pairs = try Sockets.connectedPairs(count: connections)
-        defer { for pair in pairs { close(pair.client); close(pair.server) } }
+        defer {
+            for pair in pairs {
+                close(pair.client)
+                close(pair.server)
+            }
+        }
         let received = Tally()
         let watch = Stopwatch.settled(writingBytes: 0)
-        try Threads.runAll(pairs.flatMap { pair -> [@Sendable () throws -> Void] in
-            [
-                { try sendThenShutdown(pair.client, messageBytes: messageBytes, frames: frames) },
-                {
-                    defer { shutdown(pair.server, Int32(SHUT_RDWR)) }
-                    received.add(try FrameStream.receive(
-                        from: pair.server, maxBodyBytes: messageBytes, expectedFrames: frames) { _, _ in })
-                },
-            ]
-        })
+        try Threads.runAll(
+            pairs.flatMap { pair -> [@Sendable () throws -> Void] in
+                [
+                    { try sendThenShutdown(pair.client, messageBytes: messageBytes, frames: frames) },
+                    {
+                        defer { shutdown(pair.server, Int32(SHUT_RDWR)) }
+                        received.add(
+                            try FrameStream.receive(
+                                from: pair.server, maxBodyBytes: messageBytes, expectedFrames: frames
+                            ) { _, _ in })
+                    },
+                ]
+            })
         return watch.finish(name: loopbackName, connections: connections, bytes: received.value)
     }
 
@@ -52,27 +60,37 @@ enum Baselines {
         let temp = try TempDirectory(in: directory, prefix: "sluice-bench-")
         defer { temp.remove() }
         let pairs = try Sockets.connectedPairs(count: connections)
-        defer { for pair in pairs { close(pair.client); close(pair.server) } }
+        defer {
+            for pair in pairs {
+                close(pair.client)
+                close(pair.server)
+            }
+        }
         let received = Tally()
         let watch = Stopwatch.settled(writingBytes: totalBytes)
-        try Threads.runAll(pairs.enumerated().flatMap { index, pair -> [@Sendable () throws -> Void] in
-            let path = temp.file("append-\(index).data")
-            return [
-                {
-                    guard checksummed else {
-                        return try sendThenShutdown(pair.client, messageBytes: messageBytes, frames: frames)
-                    }
-                    defer { shutdown(pair.client, Int32(SHUT_RDWR)) }
-                    try ChecksummedBatches.send(to: pair.client, messageBytes: messageBytes, frames: frames)
-                },
-                {
-                    defer { shutdown(pair.server, Int32(SHUT_RDWR)) }
-                    received.add(try receiveToFile(pair.server, path: path, messageBytes: messageBytes,
-                                                   frames: frames, syncFile: syncFiles, verify: checksummed))
-                },
-            ]
-        })
-        let name = checksummed ? copyChecksumAppendName
+        try Threads.runAll(
+            pairs.enumerated().flatMap { index, pair -> [@Sendable () throws -> Void] in
+                let path = temp.file("append-\(index).data")
+                return [
+                    {
+                        guard checksummed else {
+                            return try sendThenShutdown(pair.client, messageBytes: messageBytes, frames: frames)
+                        }
+                        defer { shutdown(pair.client, Int32(SHUT_RDWR)) }
+                        try ChecksummedBatches.send(to: pair.client, messageBytes: messageBytes, frames: frames)
+                    },
+                    {
+                        defer { shutdown(pair.server, Int32(SHUT_RDWR)) }
+                        received.add(
+                            try receiveToFile(
+                                pair.server, path: path, messageBytes: messageBytes,
+                                frames: frames, syncFile: syncFiles, verify: checksummed))
+                    },
+                ]
+            })
+        let name =
+            checksummed
+            ? copyChecksumAppendName
             : syncFiles ? receiveAndAppendName + "+fsync" : receiveAndAppendName
         return watch.finish(name: name, connections: connections, bytes: received.value)
     }
@@ -91,33 +109,45 @@ enum Baselines {
         var files: [Int32] = []
         defer { for fd in files { close(fd) } }
         for index in 0..<connections {
-            files.append(try CachedFile.prepare(path: temp.file("cached-\(index).data"), bytes: fileBytes,
-                                                bufferBytes: chunkBytes))
+            files.append(
+                try CachedFile.prepare(
+                    path: temp.file("cached-\(index).data"), bytes: fileBytes,
+                    bufferBytes: chunkBytes))
         }
         let pairs = try Sockets.connectedPairs(count: connections)
-        defer { for pair in pairs { close(pair.client); close(pair.server) } }
+        defer {
+            for pair in pairs {
+                close(pair.client)
+                close(pair.server)
+            }
+        }
         let received = Tally()
         let expected = verifyBatches ? ChecksummedBatches.patternChecksums(chunkBytes: chunkBytes) : []
         let watch = Stopwatch.settled(writingBytes: 0)
-        try Threads.runAll(zip(pairs, files).flatMap { pair, file -> [@Sendable () throws -> Void] in
-            [
-                {
-                    defer { shutdown(pair.client, Int32(SHUT_RDWR)) }
-                    try sendFile(file, bytes: fileBytes, to: pair.client, chunkBytes: chunkBytes)
-                },
-                {
-                    defer { shutdown(pair.server, Int32(SHUT_RDWR)) }
-                    received.add(try FrameStream.receive(
-                        from: pair.server, maxBodyBytes: chunkBytes, expectedFrames: chunks) { body, length in
-                        if verifyBatches { try ChecksummedBatches.verifyPattern(body, length, expected: expected) }
-                    })
-                },
-            ]
-        })
-        return watch.finish(name: verifyBatches ? sendfileChecksumName : sendfileName, connections: connections,
-                            bytes: received.value)
+        try Threads.runAll(
+            zip(pairs, files).flatMap { pair, file -> [@Sendable () throws -> Void] in
+                [
+                    {
+                        defer { shutdown(pair.client, Int32(SHUT_RDWR)) }
+                        try sendFile(file, bytes: fileBytes, to: pair.client, chunkBytes: chunkBytes)
+                    },
+                    {
+                        defer { shutdown(pair.server, Int32(SHUT_RDWR)) }
+                        received.add(
+                            try FrameStream.receive(
+                                from: pair.server, maxBodyBytes: chunkBytes, expectedFrames: chunks
+                            ) { body, length in
+                                if verifyBatches {
+                                    try ChecksummedBatches.verifyPattern(body, length, expected: expected)
+                                }
+                            })
+                    },
+                ]
+            })
+        return watch.finish(
+            name: verifyBatches ? sendfileChecksumName : sendfileName, connections: connections,
+            bytes: received.value)
     }
-
 
     /// The design's floor for a push: `receiveAndAppend` plus the work Sluice cannot skip on every byte. The sender
     /// copies records (32 KiB slices of an 8 MiB pool, as the workload's map tasks write them) into 256 KiB batches
@@ -126,15 +156,17 @@ enum Baselines {
     static func copyChecksumAppend(
         totalBytes: Int, messageBytes: Int, connections: Int, directory: String
     ) throws -> Measurement {
-        try receiveAndAppend(totalBytes: totalBytes, messageBytes: messageBytes, connections: connections,
-                             directory: directory, checksummed: true)
+        try receiveAndAppend(
+            totalBytes: totalBytes, messageBytes: messageBytes, connections: connections,
+            directory: directory, checksummed: true)
     }
 
     /// The design's floor for a fetch: `sendfileCached`, with the receiver checking the CRC32C of every 256 KiB of
     /// what it receives, as a reader checks every batch.
     static func sendfileChecksum(totalBytes: Int, connections: Int, directory: String) throws -> Measurement {
-        try sendfileCached(totalBytes: totalBytes, connections: connections, directory: directory,
-                           verifyBatches: true)
+        try sendfileCached(
+            totalBytes: totalBytes, connections: connections, directory: directory,
+            verifyBatches: true)
     }
 
     // MARK: - Per-thread bodies

@@ -11,13 +11,15 @@ enum BenchClusters {
     /// Starts 1 master and `workerCount` workers as child processes (sluice-master and sluice-worker next to
     /// sluice-bench), storage under `directory`; the SIGINT/SIGTERM handler removes the storage too.
     static func startChildProcesses(workerCount: Int, directory: String, memoryBudgetBytes: Int) throws
-        -> ProcessCluster {
+        -> ProcessCluster
+    {
         let binDirectory = try serverDirectory()
         let scratch = try TempDirectory(in: directory, prefix: "sluice-bench-")
         ChildRegistry.shared.addDirectory(scratch.path)
         do {
-            return try ProcessCluster(workers: workerCount, memoryBudget: "\(memoryBudgetBytes)",
-                                      workerIdPrefix: "bench-worker-", binDirectory: binDirectory, scratch: scratch)
+            return try ProcessCluster(
+                workers: workerCount, memoryBudget: "\(memoryBudgetBytes)",
+                workerIdPrefix: "bench-worker-", binDirectory: binDirectory, scratch: scratch)
         } catch {
             ChildRegistry.shared.removeDirectory(scratch.path)
             throw error
@@ -32,18 +34,20 @@ enum BenchClusters {
         let masterConfig = try MasterConfig.load(overrides: [
             "master.host": "127.0.0.1", "master.port": "0", "master.workerHeartbeatInterval": "200ms",
         ])
-        return try MiniCluster(workers: workerCount, workerOverrides: ["worker.memoryBudget": "\(memoryBudgetBytes)"],
-                               masterOptions: MasterServer.Options(masterConfig), logger: logger,
-                               workerIdPrefix: "bench-worker-",
-                               scratch: try TempDirectory(in: directory, prefix: "sluice-bench-"))
+        return try MiniCluster(
+            workers: workerCount, workerOverrides: ["worker.memoryBudget": "\(memoryBudgetBytes)"],
+            masterOptions: MasterServer.Options(masterConfig), logger: logger,
+            workerIdPrefix: "bench-worker-",
+            scratch: try TempDirectory(in: directory, prefix: "sluice-bench-"))
     }
 
     /// The directory holding this executable, where `swift build` also put sluice-master and sluice-worker.
     static func serverDirectory() throws -> URL {
         let directory = BuiltExecutables.besideMainExecutable
         guard let found = BuiltExecutables.directory(among: [directory]) else {
-            throw BenchError("sluice-master or sluice-worker not found next to sluice-bench in \(directory.path) "
-                             + "(build it with `swift build -c release`, or use --in-process or --master)")
+            throw BenchError(
+                "sluice-master or sluice-worker not found next to sluice-bench in \(directory.path) "
+                    + "(build it with `swift build -c release`, or use --in-process or --master)")
         }
         return found
     }
@@ -60,7 +64,8 @@ extension ProcessCluster {
 
     /// Measures the worker processes phase by phase.
     func meter(memoryBudgetBytes: Int) -> WorkerMeter {
-        WorkerMeter(pids: workers.map(\.pid), memoryBudgetBytes: memoryBudgetBytes,
-                    storageDirectories: workers.indices.map { storageDirectory(worker: $0) })
+        WorkerMeter(
+            pids: workers.map(\.pid), memoryBudgetBytes: memoryBudgetBytes,
+            storageDirectories: workers.indices.map { storageDirectory(worker: $0) })
     }
 }

@@ -31,10 +31,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Rounds; each round runs every scenario once, interleaved.")
     var rounds = 1
 
-    @Option(help: ArgumentHelp(
-        "Untimed warm-up rounds of the baselines before the measured ones.",
-        discussion: "On a freshly booted VM the first touch of free memory is slow (receive+append measured 0.6 "
-            + "GB/s cold vs 2.1 GB/s warm), which would skew whichever scenario runs first."))
+    @Option(
+        help: ArgumentHelp(
+            "Untimed warm-up rounds of the baselines before the measured ones.",
+            discussion: "On a freshly booted VM the first touch of free memory is slow (receive+append measured 0.6 "
+                + "GB/s cold vs 2.1 GB/s warm), which would skew whichever scenario runs first."))
     var warmupRounds = 1
 
     @Option(help: "Directory for temporary files (a fresh subdirectory is made and removed).")
@@ -55,14 +56,17 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Run only the hardware baselines.")
     var baselinesOnly = false
 
-    @Option(help: ArgumentHelp(
-        "Scenarios, comma-separated: SHAPE-rN-CODEC with SHAPE large-batches or small-partitions, N 1 or 2, "
-            + "CODEC none, lz4 or zstd (e.g. large-batches-r1-none,small-partitions-r1-none). Overrides --suite."))
+    @Option(
+        help: ArgumentHelp(
+            "Scenarios, comma-separated: SHAPE-rN-CODEC with SHAPE large-batches or small-partitions, N 1 or 2, "
+                + "CODEC none, lz4 or zstd (e.g. large-batches-r1-none,small-partitions-r1-none). Overrides --suite."))
     var scenarios: String?
 
-    @Option(help: ArgumentHelp("Named scenario set: \(Scenario.suites.keys.sorted().joined(separator: ", ")).",
-                               discussion: "quick: large-batches-r2-lz4 (make demo). targets: the issue's ratio "
-                                   + "targets. full: replication 1 and 2, codecs none/lz4/zstd, both shapes."))
+    @Option(
+        help: ArgumentHelp(
+            "Named scenario set: \(Scenario.suites.keys.sorted().joined(separator: ", ")).",
+            discussion: "quick: large-batches-r2-lz4 (make demo). targets: the issue's ratio "
+                + "targets. full: replication 1 and 2, codecs none/lz4/zstd, both shapes."))
     var suite = "quick"
 
     @Flag(inversion: .prefixedNo, help: "Also measure a mixed phase: a second shuffle pushed while the first is read.")
@@ -71,11 +75,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Run the Spark-sort-shuffle-like local-disk baseline.")
     var localDiskShuffle = true
 
-    @Flag(inversion: .prefixedNo,
-          help: ArgumentHelp("Run the design-floor baselines copy+crc+append and sendfile+crc.",
-                             discussion: "receive+append and sendfile-cached plus the copy into 256 KiB batches and "
-                                 + "the CRC32C of every batch that Sluice cannot skip: their ratios are the most a "
-                                 + "design that copies and checksums can reach on this machine."))
+    @Flag(
+        inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Run the design-floor baselines copy+crc+append and sendfile+crc.",
+            discussion: "receive+append and sendfile-cached plus the copy into 256 KiB batches and "
+                + "the CRC32C of every batch that Sluice cannot skip: their ratios are the most a "
+                + "design that copies and checksums can reach on this machine."))
     var floorBaselines = true
 
     @Option(help: "Map tasks of large-batches scenarios (each writes --bytes / --mappers).")
@@ -107,7 +113,8 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         guard (1...Self.maxTotalBytes).contains(bytes.bytes) else {
-            throw ValidationError("--bytes must be between 1 and \(ByteSize(bytes: Self.maxTotalBytes)) (files of that size are written)")
+            throw ValidationError(
+                "--bytes must be between 1 and \(ByteSize(bytes: Self.maxTotalBytes)) (files of that size are written)")
         }
         guard (1...Self.maxMessageBytes).contains(messageBytes.bytes) else {
             throw ValidationError("--message-bytes must be between 1 and \(ByteSize(bytes: Self.maxMessageBytes))")
@@ -128,10 +135,12 @@ struct BenchCommand: ParsableCommand {
         guard (1...(1 << 20)).contains(smallBlockBytes.bytes) else {
             throw ValidationError("--small-block-bytes must be 1...1m")
         }
-        let (smallTotal, overflow) = (smallMappers * smallPartitions).multipliedReportingOverflow(by: smallBlockBytes.bytes)
+        let (smallTotal, overflow) = (smallMappers * smallPartitions).multipliedReportingOverflow(
+            by: smallBlockBytes.bytes)
         guard !overflow, smallTotal <= Self.maxTotalBytes else {
-            throw ValidationError("--small-mappers x --small-partitions x --small-block-bytes must be at most "
-                                  + "\(ByteSize(bytes: Self.maxTotalBytes))")
+            throw ValidationError(
+                "--small-mappers x --small-partitions x --small-block-bytes must be at most "
+                    + "\(ByteSize(bytes: Self.maxTotalBytes))")
         }
         guard (10...86_400).contains(scenarioTimeout) else {
             throw ValidationError("--scenario-timeout must be 10...86400")
@@ -192,18 +201,22 @@ struct BenchCommand: ParsableCommand {
         sluice_ignore_sigpipe()
         ChildRegistry.shared.installSignalHandlers()
         let selected = baselinesOnly ? [] : try selectedScenarios()
-        var parameters = Report.Parameters(totalBytes: bytes.bytes, messageBytes: messageBytes.bytes,
-                                           connections: connections, rounds: rounds, warmupRounds: warmupRounds)
+        var parameters = Report.Parameters(
+            totalBytes: bytes.bytes, messageBytes: messageBytes.bytes,
+            connections: connections, rounds: rounds, warmupRounds: warmupRounds)
         parameters.scenarios = selected.map(\.description)
         parameters.mixedPhase = mixed
         parameters.workers = workers
-        if selected.contains(where: { $0.shape == .largeBatches }) || localDiskShuffle { parameters.largeBatches = largeShape }
+        if selected.contains(where: { $0.shape == .largeBatches }) || localDiskShuffle {
+            parameters.largeBatches = largeShape
+        }
         if selected.contains(where: { $0.shape == .smallPartitions }) { parameters.smallPartitions = smallShape }
         var report = Report(parameters: parameters)
         if warmupRounds > 0 {
             var discarded = report
             for _ in 0..<warmupRounds { try runBaselines(round: 0, scenarios: [], into: &discarded) }
-            report.notes.append("\(warmupRounds) untimed warm-up round(s) of the baselines ran first and are not shown.")
+            report.notes.append(
+                "\(warmupRounds) untimed warm-up round(s) of the baselines ran first and are not shown.")
         }
         var children: ProcessCluster?
         defer { children?.stopForBench() }
@@ -215,25 +228,30 @@ struct BenchCommand: ParsableCommand {
             report.notes.append("Sluice: remote cluster at \(master); worker CPU and RSS are n/a.")
         } else if !selected.isEmpty {
             if inProcess {
-                embedded = try BenchClusters.startInProcess(workerCount: workers, directory: directory,
-                                                            memoryBudgetBytes: memoryBudget.bytes)
+                embedded = try BenchClusters.startInProcess(
+                    workerCount: workers, directory: directory,
+                    memoryBudgetBytes: memoryBudget.bytes)
                 endpoint = embedded?.masterEndpoint
                 report.parameters.cluster = "in-process"
-                report.notes.append("Sluice: in-process cluster of 1 master and \(workers) workers; client CPU "
-                                    + "includes the servers, worker CPU and RSS are n/a.")
+                report.notes.append(
+                    "Sluice: in-process cluster of 1 master and \(workers) workers; client CPU "
+                        + "includes the servers, worker CPU and RSS are n/a.")
             } else {
-                children = try BenchClusters.startChildProcesses(workerCount: workers, directory: directory,
-                                                                 memoryBudgetBytes: memoryBudget.bytes)
+                children = try BenchClusters.startChildProcesses(
+                    workerCount: workers, directory: directory,
+                    memoryBudgetBytes: memoryBudget.bytes)
                 endpoint = children?.masterEndpoint
                 report.parameters.cluster = "child-processes"
-                report.notes.append("Sluice: 1 master and \(workers) workers as child processes on 127.0.0.1, "
-                                    + "--memory-budget \(memoryBudget) each; worker CPU is summed over workers, "
-                                    + "RSS is the largest worker's peak (VmHWM, reset per phase).")
+                report.notes.append(
+                    "Sluice: 1 master and \(workers) workers as child processes on 127.0.0.1, "
+                        + "--memory-budget \(memoryBudget) each; worker CPU is summed over workers, "
+                        + "RSS is the largest worker's peak (VmHWM, reset per phase).")
             }
             report.parameters.memoryBudgetBytes = memoryBudget.bytes
-            report.notes.append("Every pushed byte is read back and verified (length and CRC32C per map and "
-                                + "partition) in an untimed pass after the fetch phase; the timed fetch checks "
-                                + "byte counts, the reader checks CRC32C per batch.")
+            report.notes.append(
+                "Every pushed byte is read back and verified (length and CRC32C per map and "
+                    + "partition) in an untimed pass after the fetch phase; the timed fetch checks "
+                    + "byte counts, the reader checks CRC32C per batch.")
         }
         // Each run is its own application: a second run against the same cluster must not reuse shuffle ids that
         // the master and workers still remember as deleted (for master.deletedShuffleRetention).
@@ -245,24 +263,29 @@ struct BenchCommand: ParsableCommand {
                 let shape = scenario.shape == .largeBatches ? largeShape : smallShape
                 let large = scenario.shape == .largeBatches
                 let workload = SluiceWorkload(
-                    masterEndpoint: endpoint, applicationId: applicationId, scenario: scenario, mappers: shape.mappers, partitions: shape.partitions,
+                    masterEndpoint: endpoint, applicationId: applicationId, scenario: scenario, mappers: shape.mappers,
+                    partitions: shape.partitions,
                     bytesPerMap: large ? bytes.bytes / mappers : smallPartitions * smallBlockBytes.bytes,
                     writeSliceBytes: large ? 32 << 10 : smallBlockBytes.bytes, threads: connections,
-                    pushBytes: messageBytes.bytes, mixed: mixed, meter: children?.meter(memoryBudgetBytes: memoryBudget.bytes))
+                    pushBytes: messageBytes.bytes, mixed: mixed,
+                    meter: children?.meter(memoryBudgetBytes: memoryBudget.bytes))
                 let watchdog = Watchdog(limitSeconds: scenarioTimeout, what: "scenario \(scenario) of round \(round)")
                 defer { watchdog.cancel() }
                 let phases = try workload.run(shuffleId: UInt32(round * 1_000 + index * 2))
                 for (phaseIndex, phase) in phases.enumerated() {
-                    let pushBaseline = report.rows.contains {
-                        $0.round == round && $0.measurement.name == scenario.pushBaseline
-                    } ? scenario.pushBaseline : Baselines.receiveAndAppendName
-                    let baseline: String? = switch phaseIndex {
-                    case 0: pushBaseline
-                    case 1: Baselines.sendfileName
-                    default: nil
-                    }
-                    report.add(phase.measurement, round: round, comparedTo: baseline, server: phase.server,
-                               pushLatency: phase.pushLatency)
+                    let pushBaseline =
+                        report.rows.contains {
+                            $0.round == round && $0.measurement.name == scenario.pushBaseline
+                        } ? scenario.pushBaseline : Baselines.receiveAndAppendName
+                    let baseline: String? =
+                        switch phaseIndex {
+                        case 0: pushBaseline
+                        case 1: Baselines.sendfileName
+                        default: nil
+                        }
+                    report.add(
+                        phase.measurement, round: round, comparedTo: baseline, server: phase.server,
+                        pushLatency: phase.pushLatency)
                 }
             }
         }
@@ -275,29 +298,37 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func runBaselines(round: Int, scenarios: [Scenario], into report: inout Report) throws {
-        report.add(try Baselines.rawLoopbackTCP(
-            totalBytes: bytes.bytes, messageBytes: messageBytes.bytes, connections: connections), round: round)
-        report.add(try Baselines.receiveAndAppend(
-            totalBytes: bytes.bytes, messageBytes: messageBytes.bytes, connections: connections,
-            directory: directory, fsync: fsync), round: round, comparedTo: Baselines.loopbackName)
-        report.add(try Baselines.sendfileCached(
-            totalBytes: bytes.bytes, connections: connections, directory: directory),
+        report.add(
+            try Baselines.rawLoopbackTCP(
+                totalBytes: bytes.bytes, messageBytes: messageBytes.bytes, connections: connections), round: round)
+        report.add(
+            try Baselines.receiveAndAppend(
+                totalBytes: bytes.bytes, messageBytes: messageBytes.bytes, connections: connections,
+                directory: directory, fsync: fsync), round: round, comparedTo: Baselines.loopbackName)
+        report.add(
+            try Baselines.sendfileCached(
+                totalBytes: bytes.bytes, connections: connections, directory: directory),
             round: round, comparedTo: Baselines.loopbackName)
         if floorBaselines {
-            report.add(try Baselines.copyChecksumAppend(
-                totalBytes: bytes.bytes, messageBytes: messageBytes.bytes, connections: connections,
-                directory: directory), round: round, comparedTo: Baselines.receiveAndAppendName)
-            report.add(try Baselines.sendfileChecksum(
-                totalBytes: bytes.bytes, connections: connections, directory: directory),
+            report.add(
+                try Baselines.copyChecksumAppend(
+                    totalBytes: bytes.bytes, messageBytes: messageBytes.bytes, connections: connections,
+                    directory: directory), round: round, comparedTo: Baselines.receiveAndAppendName)
+            report.add(
+                try Baselines.sendfileChecksum(
+                    totalBytes: bytes.bytes, connections: connections, directory: directory),
                 round: round, comparedTo: Baselines.sendfileName)
         }
         guard localDiskShuffle, round > 0 else { return }
         var shapes: [(Report.Parameters.Shape, String)] = [(largeShape, "")]
-        if scenarios.contains(where: { $0.shape == .smallPartitions }) { shapes.append((smallShape, " small-partitions")) }
+        if scenarios.contains(where: { $0.shape == .smallPartitions }) {
+            shapes.append((smallShape, " small-partitions"))
+        }
         for (shape, suffix) in shapes where shape.bytesPerBlock > 0 {
-            let result = try LocalDiskShuffle.run(mappers: shape.mappers, partitions: shape.partitions,
-                                                  bytesPerBlock: shape.bytesPerBlock, threads: connections,
-                                                  directory: directory, suffix: suffix)
+            let result = try LocalDiskShuffle.run(
+                mappers: shape.mappers, partitions: shape.partitions,
+                bytesPerBlock: shape.bytesPerBlock, threads: connections,
+                directory: directory, suffix: suffix)
             report.add(result.write, round: round, comparedTo: Baselines.receiveAndAppendName)
             report.add(result.read, round: round, comparedTo: Baselines.sendfileName)
         }

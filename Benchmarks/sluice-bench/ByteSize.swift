@@ -25,7 +25,8 @@ struct ByteSize: ExpressibleByArgument, Sendable, CustomStringConvertible {
     }
 
     var description: String {
-        for (suffix, shift) in [("g", 30), ("m", 20), ("k", 10)] where bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+        for (suffix, shift) in [("g", 30), ("m", 20), ("k", 10)] where bytes >= 1 << shift && bytes % (1 << shift) == 0
+        {
             return "\(bytes >> shift)\(suffix)"
         }
         return "\(bytes)"

@@ -35,7 +35,9 @@ final class ChildRegistry: Sendable {
         for path in directories.withLock({ $0 }) {
             for _ in 0..<5 where FileManager.default.fileExists(atPath: path) {
                 try? FileManager.default.removeItem(atPath: path)
-                if FileManager.default.fileExists(atPath: path) { ConditionVariable().wait(until: { false }, timeoutMs: 100) }
+                if FileManager.default.fileExists(atPath: path) {
+                    ConditionVariable().wait(until: { false }, timeoutMs: 100)
+                }
             }
         }
         FileHandle.standardError.write(Data("sluice-bench: \(message)\n".utf8))
@@ -44,7 +46,8 @@ final class ChildRegistry: Sendable {
 
     private static func isAlive(_ pid: Int32) -> Bool {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return false }
+            let close = text.lastIndex(of: ")")
+        else { return false }
         // A zombie leader may still have threads exiting (and finishing writes): dead only when they are gone too.
         let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task"))?.count ?? 0
         return !text[text.index(after: close)...].hasPrefix(" Z") || threads > 1
@@ -76,8 +79,10 @@ final class Watchdog: Sendable {
     init(limitSeconds: Int, what: String) {
         DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(limitSeconds)) { [self] in
             guard !done.load(ordering: .acquiring) else { return }
-            ChildRegistry.shared.abort(status: 3, message: "\(what) did not finish within \(limitSeconds) s "
-                                       + "(--scenario-timeout); servers killed")
+            ChildRegistry.shared.abort(
+                status: 3,
+                message: "\(what) did not finish within \(limitSeconds) s "
+                    + "(--scenario-timeout); servers killed")
         }
     }
 

@@ -58,8 +58,9 @@ enum FrameStream {
     /// Encodes a push-like one-way frame header into the first 16 bytes at `buffer`.
     static func writeHeader(into buffer: UnsafeMutableRawPointer, bodyBytes: Int, requestId: UInt64) throws {
         guard let length = UInt32(exactly: bodyBytes) else { throw BenchError("frame body of \(bodyBytes) bytes") }
-        let header = FrameHeader(bodyLength: length, type: MessageType.pushBatch.rawValue, flags: .oneWay,
-                                 requestId: requestId)
+        let header = FrameHeader(
+            bodyLength: length, type: MessageType.pushBatch.rawValue, flags: .oneWay,
+            requestId: requestId)
         UnsafeMutableRawBufferPointer(start: buffer, count: FrameHeader.byteCount).copyBytes(from: header.encoded)
     }
 

@@ -14,31 +14,39 @@ enum LocalDiskShuffle {
     static let bufferBytes = 32 << 10
 
     /// Returns the write and the read measurement; `suffix` goes after the names (e.g. " small-partitions").
-    static func run(mappers: Int, partitions: Int, bytesPerBlock: Int, threads: Int, directory: String,
-                    suffix: String = "") throws -> (write: Measurement, read: Measurement) {
+    static func run(
+        mappers: Int, partitions: Int, bytesPerBlock: Int, threads: Int, directory: String,
+        suffix: String = ""
+    ) throws -> (write: Measurement, read: Measurement) {
         let temp = try TempDirectory(in: directory, prefix: "sluice-bench-")
         defer { temp.remove() }
         let pool = RecordPool.shared
         let written = Tally()
         let writeClock = Stopwatch.settled(writingBytes: mappers * partitions * bytesPerBlock)
-        try Threads.runAll((0..<threads).map { thread -> @Sendable () throws -> Void in
-            {
-                for map in stride(from: thread, to: mappers, by: threads) {
-                    written.add(try writeMap(map, partitions: partitions, bytesPerBlock: bytesPerBlock,
-                                             pool: pool, temp: temp))
+        try Threads.runAll(
+            (0..<threads).map { thread -> @Sendable () throws -> Void in
+                {
+                    for map in stride(from: thread, to: mappers, by: threads) {
+                        written.add(
+                            try writeMap(
+                                map, partitions: partitions, bytesPerBlock: bytesPerBlock,
+                                pool: pool, temp: temp))
+                    }
                 }
-            }
-        })
+            })
         let write = writeClock.finish(name: writeName + suffix, connections: threads, bytes: written.value)
 
         let read = Tally()
         let readClock = Stopwatch.settled(writingBytes: 0)
-        try Threads.runAll((0..<threads).map { thread -> @Sendable () throws -> Void in
-            {
-                read.add(try readPartitions(stride(from: thread, to: partitions, by: threads), mappers: mappers,
-                                            temp: temp))
-            }
-        })
+        try Threads.runAll(
+            (0..<threads).map { thread -> @Sendable () throws -> Void in
+                {
+                    read.add(
+                        try readPartitions(
+                            stride(from: thread, to: partitions, by: threads), mappers: mappers,
+                            temp: temp))
+                }
+            })
         guard read.value == written.value else {
             throw BenchError("local-disk shuffle read \(read.value) bytes, wrote \(written.value)")
         }
@@ -46,8 +54,10 @@ enum LocalDiskShuffle {
     }
 
     /// One map task: writes each partition's block through a 32 KiB buffer into one data file, then the index.
-    private static func writeMap(_ map: Int, partitions: Int, bytesPerBlock: Int, pool: RecordPool,
-                                 temp: TempDirectory) throws -> Int {
+    private static func writeMap(
+        _ map: Int, partitions: Int, bytesPerBlock: Int, pool: RecordPool,
+        temp: TempDirectory
+    ) throws -> Int {
         let dataPath = temp.file("shuffle_0_\(map)_0.data")
         let file = open(dataPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard file >= 0 else { throw BenchError.system("open \(dataPath)") }
@@ -136,7 +146,8 @@ enum LocalDiskShuffle {
         return total
     }
 
-    private static func preadExactly(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int, at offset: Int) throws {
+    private static func preadExactly(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int, at offset: Int) throws
+    {
         var done = 0
         while done < count {
             let got = pread(fd, base + done, count - done, off_t(offset + done))

@@ -54,8 +54,9 @@ struct Stopwatch {
     func finish(name: String, connections: Int, bytes: Int) -> Measurement {
         let endNs = Monotonic.nowNs()
         let cpu = Stopwatch.processCPUSeconds() - startCPUSeconds
-        return Measurement(name: name, connections: connections, bytes: bytes,
-                           seconds: Double(endNs - startNs) / 1e9, cpuSeconds: cpu)
+        return Measurement(
+            name: name, connections: connections, bytes: bytes,
+            seconds: Double(endNs - startNs) / 1e9, cpuSeconds: cpu)
     }
 
     /// User + system CPU time of the whole process so far.

@@ -29,8 +29,8 @@ enum MemoryState {
     /// `MemAvailable` of /proc/meminfo in bytes, or 0 if it cannot be read.
     static func availableBytes() -> Int {
         guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-              let kib = line.split(separator: " ").compactMap({ Int($0) }).first
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+            let kib = line.split(separator: " ").compactMap({ Int($0) }).first
         else { return 0 }
         return kib * 1024
     }

@@ -92,12 +92,16 @@ struct Report: Codable, Sendable {
 
     /// Adds a measurement; with `baselineName`, also its throughput ratio against the row of that name in the
     /// same round (no ratio if there is none).
-    mutating func add(_ measurement: Measurement, round: Int, comparedTo baselineName: String? = nil,
-                      server: ServerMetrics? = nil, pushLatency: LatencySummary? = nil) {
+    mutating func add(
+        _ measurement: Measurement, round: Int, comparedTo baselineName: String? = nil,
+        server: ServerMetrics? = nil, pushLatency: LatencySummary? = nil
+    ) {
         let baseline = rows.last { $0.round == round && $0.measurement.name == baselineName }?.measurement
         let ratio = baseline.map { Ratio(value: measurement.gigabytesPerSecond, baseline: $0.gigabytesPerSecond) }
-        rows.append(ReportRow(round: round, measurement: measurement, baselineName: baseline == nil ? nil : baselineName,
-                              throughputRatio: ratio, server: server, pushLatency: pushLatency))
+        rows.append(
+            ReportRow(
+                round: round, measurement: measurement, baselineName: baseline == nil ? nil : baselineName,
+                throughputRatio: ratio, server: server, pushLatency: pushLatency))
     }
 
     /// Ratio targets of issue 5, by row name (the RSS target, <= 1.25 x budget, applies to every Sluice row).
@@ -125,14 +129,17 @@ struct Report: Codable, Sendable {
             let rowMedian = Self.median(group.map(\.measurement.gigabytesPerSecond))
             let strict = bestBaseline.flatMap { $0 > 0 ? rowMedian / $0 : nil }
             let rss = rows.filter { $0.measurement.name == name }.compactMap { $0.server?.rssOverBudget }.max()
-            return RatioSummary(name: name, baselineName: baseline, ratios: ratios, median: Self.median(ratios),
-                                strictRatio: strict, target: Self.targets[name], maxRSSOverBudget: rss)
+            return RatioSummary(
+                name: name, baselineName: baseline, ratios: ratios, median: Self.median(ratios),
+                strictRatio: strict, target: Self.targets[name], maxRSSOverBudget: rss)
         }
     }
 
     /// The design-floor baseline of each baseline: the same transfer plus the copy and checksums Sluice must do.
-    static let floors = [Baselines.receiveAndAppendName: Baselines.copyChecksumAppendName,
-                         Baselines.sendfileName: Baselines.sendfileChecksumName]
+    static let floors = [
+        Baselines.receiveAndAppendName: Baselines.copyChecksumAppendName,
+        Baselines.sendfileName: Baselines.sendfileChecksumName,
+    ]
 
     /// Every Sluice row compared with a baseline that has a design floor, against that floor: same-round median
     /// and strict (median GB/s over the floor's best round). No targets: this says how much of the gap to the
@@ -145,26 +152,31 @@ struct Report: Codable, Sendable {
             let own = rows.filter { $0.round > 0 && $0.measurement.name == summary.name }
             let ratios = own.compactMap { row -> Double? in
                 guard let base = floorRows.first(where: { $0.round == row.round })?.measurement.gigabytesPerSecond,
-                      base > 0 else { return nil }
+                    base > 0
+                else { return nil }
                 return row.measurement.gigabytesPerSecond / base
             }
             let rowMedian = Self.median(own.map(\.measurement.gigabytesPerSecond))
-            return RatioSummary(name: summary.name, baselineName: floor, ratios: ratios, median: Self.median(ratios),
-                                strictRatio: rowMedian / best, target: nil, maxRSSOverBudget: nil)
+            return RatioSummary(
+                name: summary.name, baselineName: floor, ratios: ratios, median: Self.median(ratios),
+                strictRatio: rowMedian / best, target: nil, maxRSSOverBudget: nil)
         }
     }
 
     private static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         guard !sorted.isEmpty else { return 0 }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     /// Lines under the table: per row, the median same-round ratio across rounds, the strict ratio (median GB/s
     /// over the baseline's best round) and, where the issue sets one, the target judged on the strict ratio.
     func summaryText() -> String {
-        var lines = ["Median ratio across \(parameters.rounds) round(s) (same round; strict = median GB/s over the "
-                     + "baseline's best round):"]
+        var lines = [
+            "Median ratio across \(parameters.rounds) round(s) (same round; strict = median GB/s over the "
+                + "baseline's best round):"
+        ]
         for summary in summaries {
             var line = "  " + summary.name + ": " + format(summary.median, 2) + " x " + summary.baselineName
             if let strict = summary.strictRatio { line += ", strict " + format(strict, 2) }
@@ -173,17 +185,20 @@ struct Report: Codable, Sendable {
                 line += " (target >= \(format(target, 2)): \(judged >= target ? "met" : "NOT met"))"
             }
             if let rss = summary.maxRSSOverBudget {
-                line += ", peak RSS " + format(rss, 2) + " x budget"
+                line +=
+                    ", peak RSS " + format(rss, 2) + " x budget"
                     + (rss <= Self.rssTarget ? "" : " (above \(format(Self.rssTarget, 2)))")
             }
             lines.append(line)
         }
         let floors = floorSummaries
         if !floors.isEmpty {
-            lines.append("Against the design floor (the baseline plus the copy into batches and CRC32C Sluice must do):")
+            lines.append(
+                "Against the design floor (the baseline plus the copy into batches and CRC32C Sluice must do):")
             for summary in floors {
-                lines.append("  " + summary.name + ": " + format(summary.median, 2) + " x " + summary.baselineName
-                             + ", strict " + format(summary.strictRatio ?? 0, 2))
+                lines.append(
+                    "  " + summary.name + ": " + format(summary.median, 2) + " x " + summary.baselineName
+                        + ", strict " + format(summary.strictRatio ?? 0, 2))
             }
         }
         return lines.joined(separator: "\n")
@@ -192,8 +207,10 @@ struct Report: Codable, Sendable {
     /// A fixed-width table: round, scenario, connections, GB, seconds, GB/s, client and worker CPU s/GB, push
     /// latency p50/p99 (µs), worker peak RSS (MiB) and its ratio to the memory budget, ratio vs baseline.
     func table() -> String {
-        let header = ["round", "scenario", "conns", "GB", "s", "GB/s", "client CPU s/GB", "worker CPU s/GB",
-                      "push p50 us", "push p99 us", "worker RSS MiB", "RSS/budget", "ratio vs baseline"]
+        let header = [
+            "round", "scenario", "conns", "GB", "s", "GB/s", "client CPU s/GB", "worker CPU s/GB",
+            "push p50 us", "push p99 us", "worker RSS MiB", "RSS/budget", "ratio vs baseline",
+        ]
         var lines = [header]
         for row in rows {
             let m = row.measurement
@@ -206,12 +223,14 @@ struct Report: Codable, Sendable {
                 value.map { format($0, decimals) } ?? (sluiceRow ? "n/a" : "-")
             }
             let rss = row.server?.workerPeakRSSBytes.map { Double($0) / Double(1 << 20) }
-            lines.append(["\(row.round)", m.name, "\(m.connections)", format(Double(m.bytes) / 1e9, 2),
-                          format(m.seconds, 3), format(m.gigabytesPerSecond, 2), format(m.cpuSecondsPerGigabyte, 3),
-                          orNA(row.workerCPUSecondsPerGigabyte, 3),
-                          row.pushLatency.map { "\($0.p50Micros)" } ?? "-",
-                          row.pushLatency.map { "\($0.p99Micros)" } ?? "-",
-                          orNA(rss, 0), orNA(row.server?.rssOverBudget, 2), ratioText])
+            lines.append([
+                "\(row.round)", m.name, "\(m.connections)", format(Double(m.bytes) / 1e9, 2),
+                format(m.seconds, 3), format(m.gigabytesPerSecond, 2), format(m.cpuSecondsPerGigabyte, 3),
+                orNA(row.workerCPUSecondsPerGigabyte, 3),
+                row.pushLatency.map { "\($0.p50Micros)" } ?? "-",
+                row.pushLatency.map { "\($0.p99Micros)" } ?? "-",
+                orNA(rss, 0), orNA(row.server?.rssOverBudget, 2), ratioText,
+            ])
         }
         let widths = header.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
         let rendered = lines.map { cells in

@@ -29,7 +29,8 @@ struct Scenario: Sendable, Hashable, CustomStringConvertible {
         guard let shape = Shape.allCases.first(where: { name.hasPrefix($0.rawValue + "-") }) else { return nil }
         let rest = name.dropFirst(shape.rawValue.count + 1).split(separator: "-")
         guard rest.count == 2, let replicas = ["r1": 1, "r2": 2][String(rest[0])],
-              let codec = Codec(name: String(rest[1])) else { return nil }
+            let codec = Codec(name: String(rest[1]))
+        else { return nil }
         self.init(shape: shape, replicas: replicas, codec: codec)
     }
 

@@ -41,18 +41,20 @@ struct SluiceWorkload {
     /// Runs push, fetch and (if `mixed`) the mixed phase under fresh shuffle ids `shuffleId` and `shuffleId + 1`.
     func run(shuffleId: UInt32) throws -> [Phase] {
         let latencies = LatencyLog()
-        let client = SluiceClient(config: ClientConfig(
-            masterEndpoint: masterEndpoint, codec: scenario.codec, pushBufferBytes: 256 << 10,
-            mergedPushBytes: pushBytes, acceptedCodecs: Codec.none.maskBit | scenario.codec.maskBit,
-            replicate: scenario.replicas > 1, connectionsPerWorker: threads,
-            pushLatencyRecorder: { latencies.record(nanoseconds: $0) }))
+        let client = SluiceClient(
+            config: ClientConfig(
+                masterEndpoint: masterEndpoint, codec: scenario.codec, pushBufferBytes: 256 << 10,
+                mergedPushBytes: pushBytes, acceptedCodecs: Codec.none.maskBit | scenario.codec.maskBit,
+                replicate: scenario.replicas > 1, connectionsPerWorker: threads,
+                pushLatencyRecorder: { latencies.record(nanoseconds: $0) }))
         defer { client.close() }
         let first = ShuffleKey(applicationId: applicationId, shuffleId: shuffleId)
         let second = ShuffleKey(applicationId: applicationId, shuffleId: shuffleId &+ 1)
         defer {
             try? client.master.unregisterShuffle(first)
             try? client.master.unregisterShuffle(second)
-            meter?.waitUntilDeleted(applicationId: first.applicationId, shuffleIds: [first.shuffleId, second.shuffleId])
+            meter?.waitUntilDeleted(
+                applicationId: first.applicationId, shuffleIds: [first.shuffleId, second.shuffleId])
         }
         var phases: [Phase] = []
 
@@ -139,8 +141,9 @@ struct SluiceWorkload {
             let reader = client.reader(key)
             for partition in stride(from: thread, to: workload.partitions, by: workload.threads) {
                 do {
-                    try workload.verifyPartition(partition, reader: reader, expected: expected,
-                                                 checkContent: checkContent)
+                    try workload.verifyPartition(
+                        partition, reader: reader, expected: expected,
+                        checkContent: checkContent)
                 } catch {
                     failures.withLock { $0.append("partition \(partition): \(error)") }
                 }
@@ -162,8 +165,9 @@ struct SluiceWorkload {
             for slice in slices {
                 let partition = Int(slice.partition)
                 written[partition].bytes += Int(slice.count)
-                written[partition].crc32c = pool.crc32c(offset: Int(slice.offset), count: Int(slice.count),
-                                                        seed: written[partition].crc32c)
+                written[partition].crc32c = pool.crc32c(
+                    offset: Int(slice.offset), count: Int(slice.count),
+                    seed: written[partition].crc32c)
             }
             expected[map] = written
         }
@@ -173,8 +177,10 @@ struct SluiceWorkload {
     /// One map task: slices of the record pool, round-robin over partitions, `bytesPerMap` in all. Hands the
     /// writer the pool's bytes without copying them (a serializer's buffer) and only notes which slices went
     /// where; their checksums are computed after the timed phase.
-    private func writeMap(_ mapIndex: Int, client: SluiceClient, handle: ShuffleHandle,
-                          pool: RecordPool) throws -> [WrittenSlice] {
+    private func writeMap(
+        _ mapIndex: Int, client: SluiceClient, handle: ShuffleHandle,
+        pool: RecordPool
+    ) throws -> [WrittenSlice] {
         let writer = client.writer(handle, mapIndex: UInt32(mapIndex), attemptId: UInt64(mapIndex) + 1)
         var slices: [WrittenSlice] = []
         slices.reserveCapacity(bytesPerMap / max(writeSliceBytes, 1) + 1)
@@ -198,8 +204,10 @@ struct SluiceWorkload {
 
     /// Reads one partition and checks every map's bytes against what it wrote: the count, and with
     /// `checkContent` the CRC32C of the bytes in write order.
-    private func verifyPartition(_ partition: Int, reader: ShuffleReader, expected: [Int: [Written]],
-                                 checkContent: Bool) throws {
+    private func verifyPartition(
+        _ partition: Int, reader: ShuffleReader, expected: [Int: [Written]],
+        checkContent: Bool
+    ) throws {
         var got = [Int: Written]()
         var nextSequence = [Int: UInt32]()
         var early = [Int: [UInt32: ArraySlice<UInt8>]]()
@@ -223,8 +231,9 @@ struct SluiceWorkload {
             var want = expected[map]?[partition] ?? Written()
             if !checkContent { want.crc32c = 0 }
             guard (got[map] ?? Written()) == want else {
-                throw BenchError("map \(map) partition \(partition): read \(got[map]?.bytes ?? 0) bytes, "
-                                 + "wrote \(want.bytes)" + (checkContent ? ", or checksums differ" : ""))
+                throw BenchError(
+                    "map \(map) partition \(partition): read \(got[map]?.bytes ?? 0) bytes, "
+                        + "wrote \(want.bytes)" + (checkContent ? ", or checksums differ" : ""))
             }
         }
     }

@@ -25,7 +25,10 @@ enum Sockets {
                 for fd in [client, server] { try configure(fd) }
             }
         } catch {
-            for pair in pairs { close(pair.client); close(pair.server) }
+            for pair in pairs {
+                close(pair.client)
+                close(pair.server)
+            }
             throw error
         }
         return pairs
@@ -35,7 +38,7 @@ enum Sockets {
     private static func configure(_ fd: Int32) throws {
         guard sluice_set_nodelay(fd) == 0 else { throw BenchError.system("setsockopt(TCP_NODELAY)") }
         guard sluice_set_receive_timeout_ms(fd, stallTimeoutMs) == 0,
-              sluice_set_send_timeout_ms(fd, stallTimeoutMs) == 0
+            sluice_set_send_timeout_ms(fd, stallTimeoutMs) == 0
         else { throw BenchError.system("setsockopt(SO_RCVTIMEO/SO_SNDTIMEO)") }
     }
 }
@@ -63,7 +66,9 @@ enum BlockingIO {
             let got = read(fd, base + done, count - done)
             if got < 0 {
                 if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK { throw BenchError("read: stalled for \(Sockets.stallTimeoutMs) ms") }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    throw BenchError("read: stalled for \(Sockets.stallTimeoutMs) ms")
+                }
                 throw BenchError.system("read")
             }
             if got == 0 {

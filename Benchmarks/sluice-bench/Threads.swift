@@ -11,11 +11,13 @@ enum Threads {
         for body in bodies {
             let box = Unmanaged.passRetained(ThreadBox { do { try body() } catch { errors.record(error) } })
             var thread = pthread_t()
-            let started = pthread_create(&thread, nil, { raw in
-                guard let raw else { return nil }
-                Unmanaged<ThreadBox>.fromOpaque(raw).takeRetainedValue().run()
-                return nil
-            }, box.toOpaque())
+            let started = pthread_create(
+                &thread, nil,
+                { raw in
+                    guard let raw else { return nil }
+                    Unmanaged<ThreadBox>.fromOpaque(raw).takeRetainedValue().run()
+                    return nil
+                }, box.toOpaque())
             guard started == 0 else {
                 box.release()
                 // Threads already started stop by themselves: their peers never appear, and stall timeouts

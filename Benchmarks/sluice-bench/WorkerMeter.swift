@@ -27,8 +27,9 @@ struct WorkerMeter: Sendable {
     func end(_ begin: ServerSnapshot) -> ServerMetrics {
         let cpu = zip(pids, begin.cpuSeconds).map { (ProcStats.cpuSeconds(pid: $0) ?? $1) - $1 }
         let peak = pids.compactMap { ProcStats.peakRSSBytes(pid: $0) }.max()
-        return ServerMetrics(workerCPUSeconds: cpu.reduce(0, +), workerPeakRSSBytes: peak,
-                             memoryBudgetBytes: memoryBudgetBytes)
+        return ServerMetrics(
+            workerCPUSeconds: cpu.reduce(0, +), workerPeakRSSBytes: peak,
+            memoryBudgetBytes: memoryBudgetBytes)
     }
 }
 
@@ -55,8 +56,9 @@ struct ServerMetrics: Codable, Sendable {
     func combined(with other: ServerMetrics) -> ServerMetrics {
         func add(_ a: Double?, _ b: Double?) -> Double? { a.flatMap { a in b.map { a + $0 } } }
         let peaks = [workerPeakRSSBytes, other.workerPeakRSSBytes].compactMap { $0 }
-        return ServerMetrics(workerCPUSeconds: add(workerCPUSeconds, other.workerCPUSeconds),
-                             workerPeakRSSBytes: peaks.max(), memoryBudgetBytes: memoryBudgetBytes)
+        return ServerMetrics(
+            workerCPUSeconds: add(workerCPUSeconds, other.workerCPUSeconds),
+            workerPeakRSSBytes: peaks.max(), memoryBudgetBytes: memoryBudgetBytes)
     }
 }
 
@@ -65,7 +67,8 @@ enum ProcStats {
     /// utime + stime of `pid` in seconds (fields 14 and 15 of /proc/PID/stat), or nil.
     static func cpuSeconds(pid: Int32) -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
+            let close = text.lastIndex(of: ")")
+        else { return nil }
         // After "pid (comm)" the fields start at field 3 (state).
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }

@@ -1,6 +1,6 @@
 import SluiceCore
-import SluiceSystem
 import SluiceNet
+import SluiceSystem
 import Synchronization
 
 /// Fetches the chunks of one open stream with up to `windowChunks` requests in flight, handing them over in

@@ -33,12 +33,14 @@ public struct ClientConfig: Sendable {
     /// connection thread: keep it short and non-blocking. For benchmarks; nil (the default) costs nothing.
     public var pushLatencyRecorder: (@Sendable (UInt64) -> Void)?
 
-    public init(masterEndpoint: String, codec: Codec = .lz4, pushBufferBytes: Int = 256 << 10,
-                mergedPushBytes: Int = 1 << 20, maxInFlightPushesPerWorker: Int = 32, maxInFlightPushesTotal: Int = 256,
-                maxPushRetries: Int = 5, requestTimeoutMs: Int = 60_000, fetchWindowChunks: Int = 4,
-                acceptedCodecs: UInt8 = Codec.none.maskBit | Codec.lz4.maskBit | Codec.zstd.maskBit,
-                replicate: Bool = true, connectionsPerWorker: Int = 2, reusedChunkBuffersPerConnection: Int = 2,
-                pushLatencyRecorder: (@Sendable (UInt64) -> Void)? = nil) {
+    public init(
+        masterEndpoint: String, codec: Codec = .lz4, pushBufferBytes: Int = 256 << 10,
+        mergedPushBytes: Int = 1 << 20, maxInFlightPushesPerWorker: Int = 32, maxInFlightPushesTotal: Int = 256,
+        maxPushRetries: Int = 5, requestTimeoutMs: Int = 60_000, fetchWindowChunks: Int = 4,
+        acceptedCodecs: UInt8 = Codec.none.maskBit | Codec.lz4.maskBit | Codec.zstd.maskBit,
+        replicate: Bool = true, connectionsPerWorker: Int = 2, reusedChunkBuffersPerConnection: Int = 2,
+        pushLatencyRecorder: (@Sendable (UInt64) -> Void)? = nil
+    ) {
         self.masterEndpoint = masterEndpoint
         self.codec = codec
         self.pushBufferBytes = pushBufferBytes

@@ -29,7 +29,10 @@ public final class MasterClient: Sendable {
         do {
             return try connected().call(type: M.messageType, body: message.encoded())
         } catch let error as NetError {
-            client.withLock { $0?.close(); $0 = nil }
+            client.withLock {
+                $0?.close()
+                $0 = nil
+            }
             _ = error
             return try connected().call(type: M.messageType, body: message.encoded())
         }
@@ -41,10 +44,14 @@ public final class MasterClient: Sendable {
         return reply.table
     }
 
-    public func registerShuffle(_ shuffle: ShuffleKey, numMappers: UInt32, numPartitions: UInt32,
-                                replicate: Bool) throws -> ShuffleHandle {
-        let table = try locations(RegisterShuffleRequest(shuffle: shuffle, numMappers: numMappers,
-                                                         numPartitions: numPartitions, replicate: replicate))
+    public func registerShuffle(
+        _ shuffle: ShuffleKey, numMappers: UInt32, numPartitions: UInt32,
+        replicate: Bool
+    ) throws -> ShuffleHandle {
+        let table = try locations(
+            RegisterShuffleRequest(
+                shuffle: shuffle, numMappers: numMappers,
+                numPartitions: numPartitions, replicate: replicate))
         return ShuffleHandle(shuffle: shuffle, numMappers: numMappers, numPartitions: numPartitions, locations: table)
     }
 
@@ -53,10 +60,14 @@ public final class MasterClient: Sendable {
         try locations(GetLocationsRequest(shuffle: shuffle)).locations
     }
 
-    public func revive(_ shuffle: ShuffleKey, partitionId: UInt32, failedEpoch: UInt32,
-                       failedWorkerId: String) throws -> PartitionLocation {
-        let table = try locations(ReviveRequest(shuffle: shuffle, partitionId: partitionId, failedEpoch: failedEpoch,
-                                                failedWorkerId: failedWorkerId))
+    public func revive(
+        _ shuffle: ShuffleKey, partitionId: UInt32, failedEpoch: UInt32,
+        failedWorkerId: String
+    ) throws -> PartitionLocation {
+        let table = try locations(
+            ReviveRequest(
+                shuffle: shuffle, partitionId: partitionId, failedEpoch: failedEpoch,
+                failedWorkerId: failedWorkerId))
         guard let location = table.locations.first, location.primary != nil else {
             throw ClientError(.internalError, "revive of partition \(partitionId) returned no location")
         }
@@ -77,13 +88,19 @@ public final class MasterClient: Sendable {
     }
 
     public func unregisterApplication(_ applicationId: String) throws {
-        let reply = try StatusResponse.decode(body: try connected().call(type: .unregisterApplication,
-                                                                         body: ApplicationRequest(applicationId: applicationId).encoded()).body)
+        let reply = try StatusResponse.decode(
+            body: try connected().call(
+                type: .unregisterApplication,
+                body: ApplicationRequest(applicationId: applicationId).encoded()
+            ).body)
         guard reply.head.status == .ok else { throw ClientError(reply.head.status, reply.head.message) }
     }
 
     public func close() {
-        client.withLock { $0?.close(); $0 = nil }
+        client.withLock {
+            $0?.close()
+            $0 = nil
+        }
     }
 }
 
@@ -91,7 +108,8 @@ public final class MasterClient: Sendable {
 public enum Endpoint {
     public static func parse(_ endpoint: String) throws -> (host: String, port: Int) {
         guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]),
-              (0...65_535).contains(port), colon != endpoint.startIndex else {
+            (0...65_535).contains(port), colon != endpoint.startIndex
+        else {
             throw ClientError(.invalidArgument, "not a host:port endpoint: \(endpoint)")
         }
         return (String(endpoint[..<colon]), port)

@@ -56,8 +56,10 @@ final class PushTracker: Sendable {
                     s.acknowledgedBatches += 1
                     if status == .softSplit { s.softSplits[outgoing.partitionId] = epochs[index] }
                 } else {
-                    s.failed.append(FailedPush(outgoing: outgoing, epoch: epochs[index], workerId: suspects[index],
-                                               status: status))
+                    s.failed.append(
+                        FailedPush(
+                            outgoing: outgoing, epoch: epochs[index], workerId: suspects[index],
+                            status: status))
                 }
             }
         }
@@ -85,8 +87,9 @@ final class PushTracker: Sendable {
 
     /// Waits until nothing is in flight or an outcome needs the writer's attention.
     func waitForQuietOrOutcome(timeoutMs: Int) -> Bool {
-        changed.wait(until: { self.state.withLock { $0.inFlight == 0 || !$0.failed.isEmpty || !$0.softSplits.isEmpty } },
-                     timeoutMs: timeoutMs)
+        changed.wait(
+            until: { self.state.withLock { $0.inFlight == 0 || !$0.failed.isEmpty || !$0.softSplits.isEmpty } },
+            timeoutMs: timeoutMs)
     }
 
     var inFlight: Int { state.withLock { $0.inFlight } }

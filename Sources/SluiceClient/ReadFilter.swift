@@ -64,7 +64,8 @@ public struct ReadFilter: Sendable {
                 continue
             }
             guard let last = entry.lastSequence else {
-                throw ReadError.incomplete("map \(mapIndex): the last batch never arrived (\(entry.sequences.count) seen)")
+                throw ReadError.incomplete(
+                    "map \(mapIndex): the last batch never arrived (\(entry.sequences.count) seen)")
             }
             guard entry.sequences.count == Int(last) + 1, entry.sequences.allSatisfy({ $0 <= last }) else {
                 let missing = (0...last).filter { !entry.sequences.contains($0) }.prefix(5)

@@ -33,7 +33,9 @@ public final class ShuffleReader {
             } catch {
                 throw ReadError.master("locations of \(shuffle): \(error)")
             }
-            locationsByPartition = Dictionary(grouping: all, by: \.partitionId).mapValues { $0.sorted { $0.epoch < $1.epoch } }
+            locationsByPartition = Dictionary(grouping: all, by: \.partitionId).mapValues {
+                $0.sorted { $0.epoch < $1.epoch }
+            }
         }
         return locationsByPartition?[partitionId] ?? []
     }
@@ -43,11 +45,14 @@ public final class ShuffleReader {
     /// - Parameters:
     ///   - winners: the winning attempt id of every map index in range.
     ///   - nonEmptyMaps: maps whose output for this partition is known to be non-empty.
-    public func read(partitionId: UInt32, mapRange: Range<UInt32> = OpenStreamRequest.allMaps,
-                     winners: [UInt32: UInt64], nonEmptyMaps: Set<UInt32>,
-                     consume: (BatchHeader, ArraySlice<UInt8>) throws -> Void) throws {
-        var filter = ReadFilter(winners: winners.filter { mapRange.contains($0.key) },
-                                nonEmptyMaps: nonEmptyMaps.filter { mapRange.contains($0) })
+    public func read(
+        partitionId: UInt32, mapRange: Range<UInt32> = OpenStreamRequest.allMaps,
+        winners: [UInt32: UInt64], nonEmptyMaps: Set<UInt32>,
+        consume: (BatchHeader, ArraySlice<UInt8>) throws -> Void
+    ) throws {
+        var filter = ReadFilter(
+            winners: winners.filter { mapRange.contains($0.key) },
+            nonEmptyMaps: nonEmptyMaps.filter { mapRange.contains($0) })
         var unreadable: [String] = []
         // Copies not read because an earlier copy of the same epoch read without error.
         var unread: [(location: PartitionLocation, role: PartitionRole, worker: WorkerAddress)] = []
@@ -103,26 +108,31 @@ public final class ShuffleReader {
             try filter.finish()
         } catch {
             guard unreadable.isEmpty else {
-                throw ReadError.unavailable("partition \(partitionId) of \(shuffle): \(error); unreadable "
-                                            + unreadable.joined(separator: " | "))
+                throw ReadError.unavailable(
+                    "partition \(partitionId) of \(shuffle): \(error); unreadable "
+                        + unreadable.joined(separator: " | "))
             }
             throw error
         }
     }
 
-    private func readCopy(_ location: PartitionLocation, _ role: PartitionRole, _ worker: WorkerAddress,
-                          _ mapRange: Range<UInt32>, _ filter: inout ReadFilter,
-                          _ consume: (BatchHeader, ArraySlice<UInt8>) throws -> Void) throws {
+    private func readCopy(
+        _ location: PartitionLocation, _ role: PartitionRole, _ worker: WorkerAddress,
+        _ mapRange: Range<UInt32>, _ filter: inout ReadFilter,
+        _ consume: (BatchHeader, ArraySlice<UInt8>) throws -> Void
+    ) throws {
         let client = try workers.client(host: worker.host, port: Int(worker.port))
-        let open = OpenStreamRequest(shuffle: shuffle, partitionId: location.partitionId, epoch: location.epoch,
-                                     role: role, mapRange: mapRange, acceptedCodecs: config.acceptedCodecs)
+        let open = OpenStreamRequest(
+            shuffle: shuffle, partitionId: location.partitionId, epoch: location.epoch,
+            role: role, mapRange: mapRange, acceptedCodecs: config.acceptedCodecs)
         let opened = try OpenStreamResponse.decode(body: try client.call(type: .openStream, body: open.encoded()).body)
         guard opened.head.status == .ok else { throw ClientError(opened.head.status, opened.head.message) }
         defer {
             client.send(type: .closeStream, body: CloseStreamRequest(streamId: opened.streamId).encoded()) { _ in }
         }
-        let fetcher = ChunkFetcher(client: client, streamId: opened.streamId, chunkCount: opened.chunkCount,
-                                   windowChunks: config.fetchWindowChunks, timeoutMs: config.requestTimeoutMs)
+        let fetcher = ChunkFetcher(
+            client: client, streamId: opened.streamId, chunkCount: opened.chunkCount,
+            windowChunks: config.fetchWindowChunks, timeoutMs: config.requestTimeoutMs)
         try fetcher.forEachChunk { data in
             for batch in try BatchCodec.splitBatches(data) where mapRange.contains(batch.header.mapIndex) {
                 let raw = try BatchCodec.decodeSlice(batch, context: codecContext)  // verifies the checksum first

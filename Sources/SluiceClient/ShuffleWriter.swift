@@ -1,7 +1,7 @@
 import SluiceCompression
 import SluiceCore
-import SluiceSystem
 import SluiceNet
+import SluiceSystem
 
 /// What a map task's writer reports when every batch is acknowledged: the raw bytes per partition
 /// (Spark's MapStatus sizes) and the batch counts.
@@ -37,8 +37,10 @@ public final class ShuffleWriter {
     private let codecContext: CodecContext?
     private var closed = false
 
-    init(handle: ShuffleHandle, mapIndex: UInt32, attemptId: UInt64, config: ClientConfig, master: MasterClient,
-         workers: FrameClientPool) {
+    init(
+        handle: ShuffleHandle, mapIndex: UInt32, attemptId: UInt64, config: ClientConfig, master: MasterClient,
+        workers: FrameClientPool
+    ) {
         self.handle = handle
         self.mapIndex = mapIndex
         self.attemptId = attemptId
@@ -46,8 +48,9 @@ public final class ShuffleWriter {
         self.master = master
         self.workers = workers
         codecContext = try? CodecContext()
-        spareBuffers = SpareBuffers(minimumCapacityBytes: config.pushBufferBytes + Self.bufferSlackBytes,
-                                    maxCount: Self.maxSpareBuffers)
+        spareBuffers = SpareBuffers(
+            minimumCapacityBytes: config.pushBufferBytes + Self.bufferSlackBytes,
+            maxCount: Self.maxSpareBuffers)
         tracker = PushTracker(spareBuffers: spareBuffers)
         let partitions = Int(handle.numPartitions)
         primaryEndpoints = Array(repeating: nil, count: partitions)
@@ -119,8 +122,9 @@ public final class ShuffleWriter {
         buffers[index] = []
         let sequence = nextSequence[index]
         nextSequence[index] = sequence + 1
-        let encoded = try BatchCodec.encode(raw: raw, codec: config.codec, mapIndex: mapIndex, attemptId: attemptId,
-                                            sequence: sequence, isLast: isLast, context: codecContext)
+        let encoded = try BatchCodec.encode(
+            raw: raw, codec: config.codec, mapIndex: mapIndex, attemptId: attemptId,
+            sequence: sequence, isLast: isLast, context: codecContext)
         if config.codec != .none && !isLast {
             // A compressing codec stored a new array: the raw buffer is free for the partition's next batch.
             var reused = raw
@@ -133,18 +137,23 @@ public final class ShuffleWriter {
 
     private func enqueue(_ outgoing: OutgoingBatch) throws {
         guard let location = current[outgoing.partitionId], let primary = location.primary,
-              let endpoint = primaryEndpoints[Int(outgoing.partitionId)] else {
-            throw ClientError(.unknownPartition, "no location for partition \(outgoing.partitionId) of \(handle.shuffle)")
+            let endpoint = primaryEndpoints[Int(outgoing.partitionId)]
+        else {
+            throw ClientError(
+                .unknownPartition, "no location for partition \(outgoing.partitionId) of \(handle.shuffle)")
         }
         let size = outgoing.batch.encodedByteCount
-        if Self.add(outgoing, bytes: size, to: &pending[endpoint, default: (primary, [], 0)]) >= config.mergedPushBytes {
+        if Self.add(outgoing, bytes: size, to: &pending[endpoint, default: (primary, [], 0)]) >= config.mergedPushBytes
+        {
             try send(endpoint: endpoint)
         }
     }
 
     /// Appends to a pending group in place (one dictionary access per batch); returns the group's bytes.
-    private static func add(_ outgoing: OutgoingBatch, bytes: Int,
-                            to group: inout (worker: WorkerAddress, batches: [OutgoingBatch], bytes: Int)) -> Int {
+    private static func add(
+        _ outgoing: OutgoingBatch, bytes: Int,
+        to group: inout (worker: WorkerAddress, batches: [OutgoingBatch], bytes: Int)
+    ) -> Int {
         group.batches.append(outgoing)
         group.bytes += bytes
         return group.bytes
@@ -170,18 +179,23 @@ public final class ShuffleWriter {
         batches.reserveCapacity(group.batches.count)
         for outgoing in group.batches {
             guard let location = current[outgoing.partitionId], let primary = location.primary,
-                  let target = primaryEndpoints[Int(outgoing.partitionId)] else {
-                throw ClientError(.unknownPartition, "no location for partition \(outgoing.partitionId) of \(handle.shuffle)")
+                let target = primaryEndpoints[Int(outgoing.partitionId)]
+            else {
+                throw ClientError(
+                    .unknownPartition, "no location for partition \(outgoing.partitionId) of \(handle.shuffle)")
             }
             guard target == endpoint else {
-                _ = Self.add(outgoing, bytes: outgoing.batch.encodedByteCount, to: &pending[target, default: (primary, [], 0)])
+                _ = Self.add(
+                    outgoing, bytes: outgoing.batch.encodedByteCount, to: &pending[target, default: (primary, [], 0)])
                 continue
             }
             batches.append(outgoing)
             epochs.append(location.epoch)
             replicaIds.append(location.replica?.workerId)
-            entries.append(PushEntry(partitionId: outgoing.partitionId, epoch: location.epoch,
-                                     replica: location.replica, batch: outgoing.batch))
+            entries.append(
+                PushEntry(
+                    partitionId: outgoing.partitionId, epoch: location.epoch,
+                    replica: location.replica, batch: outgoing.batch))
         }
         guard !batches.isEmpty else { return }
         let push = PushRequest(shuffle: handle.shuffle, role: .primary, entries: entries)
@@ -207,8 +221,9 @@ public final class ShuffleWriter {
         do {
             client = try workers.client(host: group.worker.host, port: Int(group.worker.port))
         } catch {
-            tracker.complete(batches, epochs: epochs, suspects: primaryOnly,
-                             statuses: Array(repeating: .ioError, count: batches.count))
+            tracker.complete(
+                batches, epochs: epochs, suspects: primaryOnly,
+                statuses: Array(repeating: .ioError, count: batches.count))
             return
         }
         let pool = workers
@@ -219,14 +234,17 @@ public final class ShuffleWriter {
             if let recordLatency { recordLatency(Monotonic.nowNs() &- sentAtNs) }
             switch result {
             case .success(let frame):
-                let statuses = (try? PushResponse.decode(body: frame.body))?.statuses(count: sentBatches.count)
+                let statuses =
+                    (try? PushResponse.decode(body: frame.body))?.statuses(count: sentBatches.count)
                     ?? Array(repeating: .internalError, count: sentBatches.count)
-                tracker.complete(sentBatches, epochs: sentEpochs, suspects: suspectsByStatus(statuses), statuses: statuses)
+                tracker.complete(
+                    sentBatches, epochs: sentEpochs, suspects: suspectsByStatus(statuses), statuses: statuses)
             case .failure:
                 // The primary itself did not answer: avoid it.
                 pool.remove(endpoint: endpoint)
-                tracker.complete(sentBatches, epochs: sentEpochs, suspects: primaryOnly,
-                                 statuses: Array(repeating: .ioError, count: sentBatches.count))
+                tracker.complete(
+                    sentBatches, epochs: sentEpochs, suspects: primaryOnly,
+                    statuses: Array(repeating: .ioError, count: sentBatches.count))
             }
         }
     }
@@ -234,28 +252,37 @@ public final class ShuffleWriter {
     /// Revives partitions whose pushes failed or whose file passed its soft limit, and resends failed batches.
     private func handleOutcomes() throws {
         let (failed, softSplits) = tracker.takeOutcomes()
-        for (partitionId, epoch) in softSplits.sorted(by: { $0.key < $1.key }) where current[partitionId]?.epoch == epoch {
-            setLocation(try master.revive(handle.shuffle, partitionId: partitionId, failedEpoch: epoch,
-                                          failedWorkerId: ""))
+        for (partitionId, epoch) in softSplits.sorted(by: { $0.key < $1.key })
+        where current[partitionId]?.epoch == epoch {
+            setLocation(
+                try master.revive(
+                    handle.shuffle, partitionId: partitionId, failedEpoch: epoch,
+                    failedWorkerId: ""))
         }
         for failure in failed {
             var outgoing = failure.outgoing
             outgoing.attempts += 1
             guard failure.status != .shuffleDeleted else {
-                throw ClientError(.shuffleDeleted, "\(handle.shuffle) was deleted: worker \(failure.workerId) refused "
-                                  + "batch \(outgoing.batch.header.sequence) of map \(mapIndex) for partition "
-                                  + "\(outgoing.partitionId)")
+                throw ClientError(
+                    .shuffleDeleted,
+                    "\(handle.shuffle) was deleted: worker \(failure.workerId) refused "
+                        + "batch \(outgoing.batch.header.sequence) of map \(mapIndex) for partition "
+                        + "\(outgoing.partitionId)")
             }
             guard outgoing.attempts <= config.maxPushRetries else {
-                throw ClientError(failure.status, "batch \(outgoing.batch.header.sequence) of map \(mapIndex) for "
-                                  + "partition \(outgoing.partitionId) failed \(outgoing.attempts) times")
+                throw ClientError(
+                    failure.status,
+                    "batch \(outgoing.batch.header.sequence) of map \(mapIndex) for "
+                        + "partition \(outgoing.partitionId) failed \(outgoing.attempts) times")
             }
             if failure.status == .congested {
                 // The worker is over its memory budget: give it time before resending to the same place.
                 Self.pause(milliseconds: 10 << min(outgoing.attempts, 6))
             } else if current[outgoing.partitionId]?.epoch == failure.epoch {
-                setLocation(try master.revive(handle.shuffle, partitionId: outgoing.partitionId,
-                                              failedEpoch: failure.epoch, failedWorkerId: failure.workerId))
+                setLocation(
+                    try master.revive(
+                        handle.shuffle, partitionId: outgoing.partitionId,
+                        failedEpoch: failure.epoch, failedWorkerId: failure.workerId))
             }
             try enqueue(outgoing)
         }

@@ -12,23 +12,30 @@ public final class SluiceClient: Sendable {
     public init(config: ClientConfig, identity: String = "sluice-swift-client") {
         self.config = config
         self.identity = identity
-        master = MasterClient(endpoint: config.masterEndpoint, identity: identity, requestTimeoutMs: config.requestTimeoutMs)
-        workers = FrameClientPool(role: .client, identity: identity,
-                                  config: FrameClientConfig(requestTimeoutMs: config.requestTimeoutMs,
-                                                            maxInFlightRequests: config.maxInFlightPushesPerWorker,
-                                                            reusedBodies: config.reusedChunkBuffersPerConnection),
-                                  clientsPerEndpoint: config.connectionsPerWorker)
+        master = MasterClient(
+            endpoint: config.masterEndpoint, identity: identity, requestTimeoutMs: config.requestTimeoutMs)
+        workers = FrameClientPool(
+            role: .client, identity: identity,
+            config: FrameClientConfig(
+                requestTimeoutMs: config.requestTimeoutMs,
+                maxInFlightRequests: config.maxInFlightPushesPerWorker,
+                reusedBodies: config.reusedChunkBuffersPerConnection),
+            clientsPerEndpoint: config.connectionsPerWorker)
     }
 
-    public func registerShuffle(_ shuffle: ShuffleKey, numMappers: UInt32, numPartitions: UInt32) throws -> ShuffleHandle {
-        try master.registerShuffle(shuffle, numMappers: numMappers, numPartitions: numPartitions,
-                                   replicate: config.replicate)
+    public func registerShuffle(_ shuffle: ShuffleKey, numMappers: UInt32, numPartitions: UInt32) throws
+        -> ShuffleHandle
+    {
+        try master.registerShuffle(
+            shuffle, numMappers: numMappers, numPartitions: numPartitions,
+            replicate: config.replicate)
     }
 
     /// A writer for one map task attempt.
     public func writer(_ handle: ShuffleHandle, mapIndex: UInt32, attemptId: UInt64) -> ShuffleWriter {
-        ShuffleWriter(handle: handle, mapIndex: mapIndex, attemptId: attemptId, config: config, master: master,
-                      workers: workers)
+        ShuffleWriter(
+            handle: handle, mapIndex: mapIndex, attemptId: attemptId, config: config, master: master,
+            workers: workers)
     }
 
     /// A reader for one reduce task.

@@ -6,8 +6,10 @@ extension BatchCodec {
     ///
     /// Returns `batch` unchanged when it is already compressed, `codec` is `.none`, or compression does not
     /// shrink it. The input is verified first (throws `.corrupt`), so a bad payload never gets a fresh CRC.
-    public static func recompress(_ batch: Batch, to codec: Codec,
-                                  context: CodecContext? = nil) throws(ProtocolError) -> Batch {
+    public static func recompress(
+        _ batch: Batch, to codec: Codec,
+        context: CodecContext? = nil
+    ) throws(ProtocolError) -> Batch {
         guard batch.header.codec == .none, codec != .none else { return batch }
         try verify(batch)
         let stored = try CodecContext.orDefault(context).compress(batch.payload, codec: codec)
@@ -30,8 +32,10 @@ extension BatchCodec {
             do {
                 batches.append(try Batch.decode(from: &reader))
             } catch {
-                throw ProtocolError(.corrupt, "chunk of \(bytes.count) bytes, batch \(batches.count) at offset "
-                                    + "\(offset): \(error.message)")
+                throw ProtocolError(
+                    .corrupt,
+                    "chunk of \(bytes.count) bytes, batch \(batches.count) at offset "
+                        + "\(offset): \(error.message)")
             }
         }
         return batches

@@ -9,12 +9,15 @@ public enum BatchCodec {
     /// With `fallbackToNoneWhenLarger`, a batch whose compression does not shrink it (stored >= raw) is
     /// kept with codec none. A compressed form larger than `BatchHeader.maxBatchBytes` always falls back.
     /// Throws `.invalidArgument` when `raw` exceeds `BatchHeader.maxBatchBytes`.
-    public static func encode(raw: ArraySlice<UInt8>, codec: Codec, mapIndex: UInt32, attemptId: UInt64,
-                              sequence: UInt32, isLast: Bool, fallbackToNoneWhenLarger: Bool = true,
-                              context: CodecContext? = nil) throws(ProtocolError) -> (header: BatchHeader, stored: [UInt8]) {
+    public static func encode(
+        raw: ArraySlice<UInt8>, codec: Codec, mapIndex: UInt32, attemptId: UInt64,
+        sequence: UInt32, isLast: Bool, fallbackToNoneWhenLarger: Bool = true,
+        context: CodecContext? = nil
+    ) throws(ProtocolError) -> (header: BatchHeader, stored: [UInt8]) {
         guard raw.count <= BatchHeader.maxBatchBytes else {
-            throw ProtocolError(.invalidArgument,
-                                "batch of \(raw.count) raw bytes exceeds \(BatchHeader.maxBatchBytes)")
+            throw ProtocolError(
+                .invalidArgument,
+                "batch of \(raw.count) raw bytes exceeds \(BatchHeader.maxBatchBytes)")
         }
         var usedCodec = codec
         var stored = try CodecContext.orDefault(context).compress(raw, codec: codec)
@@ -23,34 +26,42 @@ public enum BatchCodec {
             usedCodec = .none
             stored = Array(raw)
         }
-        let header = BatchHeader(mapIndex: mapIndex, attemptId: attemptId, sequence: sequence,
-                                 flags: isLast ? [.last] : [], codec: usedCodec, rawLength: UInt32(raw.count),
-                                 storedLength: UInt32(stored.count), crc32c: CRC32C.checksum(stored))
+        let header = BatchHeader(
+            mapIndex: mapIndex, attemptId: attemptId, sequence: sequence,
+            flags: isLast ? [.last] : [], codec: usedCodec, rawLength: UInt32(raw.count),
+            storedLength: UInt32(stored.count), crc32c: CRC32C.checksum(stored))
         return (header, stored)
     }
 
     /// `encode(raw:...)` for a whole array.
-    public static func encode(raw: [UInt8], codec: Codec, mapIndex: UInt32, attemptId: UInt64,
-                              sequence: UInt32, isLast: Bool, fallbackToNoneWhenLarger: Bool = true,
-                              context: CodecContext? = nil) throws(ProtocolError) -> (header: BatchHeader, stored: [UInt8]) {
+    public static func encode(
+        raw: [UInt8], codec: Codec, mapIndex: UInt32, attemptId: UInt64,
+        sequence: UInt32, isLast: Bool, fallbackToNoneWhenLarger: Bool = true,
+        context: CodecContext? = nil
+    ) throws(ProtocolError) -> (header: BatchHeader, stored: [UInt8]) {
         guard codec == .none, raw.count <= BatchHeader.maxBatchBytes else {
-            return try encode(raw: raw[...], codec: codec, mapIndex: mapIndex, attemptId: attemptId, sequence: sequence,
-                              isLast: isLast, fallbackToNoneWhenLarger: fallbackToNoneWhenLarger, context: context)
+            return try encode(
+                raw: raw[...], codec: codec, mapIndex: mapIndex, attemptId: attemptId, sequence: sequence,
+                isLast: isLast, fallbackToNoneWhenLarger: fallbackToNoneWhenLarger, context: context)
         }
         // Stored as is: the array itself becomes the payload (shared, not copied).
-        let header = BatchHeader(mapIndex: mapIndex, attemptId: attemptId, sequence: sequence,
-                                 flags: isLast ? [.last] : [], codec: .none, rawLength: UInt32(raw.count),
-                                 storedLength: UInt32(raw.count), crc32c: CRC32C.checksum(raw))
+        let header = BatchHeader(
+            mapIndex: mapIndex, attemptId: attemptId, sequence: sequence,
+            flags: isLast ? [.last] : [], codec: .none, rawLength: UInt32(raw.count),
+            storedLength: UInt32(raw.count), crc32c: CRC32C.checksum(raw))
         return (header, raw)
     }
 
     /// `encode(raw:...)`, returned as one array: the 32 header bytes then the stored bytes (via `WireWriter`).
-    public static func encodeWire(raw: ArraySlice<UInt8>, codec: Codec, mapIndex: UInt32, attemptId: UInt64,
-                                  sequence: UInt32, isLast: Bool, fallbackToNoneWhenLarger: Bool = true,
-                                  context: CodecContext? = nil) throws(ProtocolError) -> [UInt8] {
-        let (header, stored) = try encode(raw: raw, codec: codec, mapIndex: mapIndex, attemptId: attemptId,
-                                          sequence: sequence, isLast: isLast,
-                                          fallbackToNoneWhenLarger: fallbackToNoneWhenLarger, context: context)
+    public static func encodeWire(
+        raw: ArraySlice<UInt8>, codec: Codec, mapIndex: UInt32, attemptId: UInt64,
+        sequence: UInt32, isLast: Bool, fallbackToNoneWhenLarger: Bool = true,
+        context: CodecContext? = nil
+    ) throws(ProtocolError) -> [UInt8] {
+        let (header, stored) = try encode(
+            raw: raw, codec: codec, mapIndex: mapIndex, attemptId: attemptId,
+            sequence: sequence, isLast: isLast,
+            fallbackToNoneWhenLarger: fallbackToNoneWhenLarger, context: context)
         var writer = WireWriter(capacity: BatchHeader.byteCount + stored.count)
         header.encode(into: &writer)
         writer.writeRaw(stored)
@@ -66,7 +77,8 @@ public enum BatchCodec {
             throw corrupt(header, "payload has \(batch.payload.count) bytes, header says \(header.storedLength)")
         }
         guard Int(header.rawLength) <= BatchHeader.maxBatchBytes,
-              Int(header.storedLength) <= BatchHeader.maxBatchBytes else {
+            Int(header.storedLength) <= BatchHeader.maxBatchBytes
+        else {
             throw corrupt(header, "\(header.rawLength) raw / \(header.storedLength) stored bytes exceed the limit")
         }
         guard header.codec != .none || header.rawLength == header.storedLength else {
@@ -80,11 +92,14 @@ public enum BatchCodec {
 
     /// `decode` without a copy for uncompressed batches: their payload slice itself (it shares the storage of
     /// the received frame); compressed batches are decompressed into a new array.
-    public static func decodeSlice(_ batch: Batch, context: CodecContext? = nil) throws(ProtocolError) -> ArraySlice<UInt8> {
+    public static func decodeSlice(_ batch: Batch, context: CodecContext? = nil) throws(ProtocolError) -> ArraySlice<
+        UInt8
+    > {
         guard batch.header.codec == .none else { return try decode(batch, context: context)[...] }
         try verify(batch)
         guard batch.payload.count == Int(batch.header.rawLength) else {
-            throw corrupt(batch.header, "uncompressed data of \(batch.payload.count) bytes, expected \(batch.header.rawLength)")
+            throw corrupt(
+                batch.header, "uncompressed data of \(batch.payload.count) bytes, expected \(batch.header.rawLength)")
         }
         return batch.payload
     }
@@ -94,16 +109,19 @@ public enum BatchCodec {
     public static func decode(_ batch: Batch, context: CodecContext? = nil) throws(ProtocolError) -> [UInt8] {
         try verify(batch)
         do throws(ProtocolError) {
-            return try CodecContext.orDefault(context).decompress(batch.payload, codec: batch.header.codec,
-                                                                  rawLengthBytes: Int(batch.header.rawLength))
+            return try CodecContext.orDefault(context).decompress(
+                batch.payload, codec: batch.header.codec,
+                rawLengthBytes: Int(batch.header.rawLength))
         } catch {
             throw error.status == .corrupt ? corrupt(batch.header, error.message) : error
         }
     }
 
     static func corrupt(_ header: BatchHeader, _ detail: String) -> ProtocolError {
-        ProtocolError(.corrupt, "batch map \(header.mapIndex) attempt \(header.attemptId) seq \(header.sequence) "
-                      + "(\(header.codec)): \(detail)")
+        ProtocolError(
+            .corrupt,
+            "batch map \(header.mapIndex) attempt \(header.attemptId) seq \(header.sequence) "
+                + "(\(header.codec)): \(detail)")
     }
 
     private static func hex(_ value: UInt32) -> String { String(value, radix: 16) }

@@ -17,8 +17,8 @@ func makeBytes(capacityBytes: Int, _ fill: (UnsafeMutableRawPointer, Int) -> Int
     let bytes = [UInt8](unsafeUninitializedCapacity: max(capacityBytes, 1)) { buffer, initializedCount in
         initializedCount = 0
         guard let base = buffer.baseAddress,
-              let written = fill(UnsafeMutableRawPointer(base), capacityBytes),
-              written >= 0, written <= capacityBytes
+            let written = fill(UnsafeMutableRawPointer(base), capacityBytes),
+            written >= 0, written <= capacityBytes
         else {
             failed = true
             return
@@ -30,8 +30,10 @@ func makeBytes(capacityBytes: Int, _ fill: (UnsafeMutableRawPointer, Int) -> Int
 
 /// Appends up to `capacityBytes` bytes written by `fill` to `output` (see `makeBytes`); on failure
 /// `output` is left as it was and the result is false. The reserved tail is zero-filled first.
-func appendBytes(to output: inout [UInt8], capacityBytes: Int,
-                 _ fill: (UnsafeMutableRawPointer, Int) -> Int?) -> Bool {
+func appendBytes(
+    to output: inout [UInt8], capacityBytes: Int,
+    _ fill: (UnsafeMutableRawPointer, Int) -> Int?
+) -> Bool {
     let start = output.count
     output.append(contentsOf: repeatElement(0, count: max(capacityBytes, 1)))
     let reserved = output.count - start

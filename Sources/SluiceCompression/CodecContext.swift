@@ -31,8 +31,10 @@ public final class CodecContext {
 
     /// Decompresses `stored` per `codec` into exactly `rawLengthBytes` bytes; calls `LZ4.decompress` or
     /// `ZstdDecompressor.decompress`. Throws `.corrupt` when the data does not expand to that length.
-    public func decompress(_ stored: ArraySlice<UInt8>, codec: Codec,
-                           rawLengthBytes: Int) throws(ProtocolError) -> [UInt8] {
+    public func decompress(
+        _ stored: ArraySlice<UInt8>, codec: Codec,
+        rawLengthBytes: Int
+    ) throws(ProtocolError) -> [UInt8] {
         switch codec {
         case .none:
             guard stored.count == rawLengthBytes else {

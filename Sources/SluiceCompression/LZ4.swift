@@ -20,14 +20,18 @@ public enum LZ4 {
         let stored = makeBytes(capacityBytes: boundBytes) { destination, capacityBytes in
             compressRaw(raw, destination, capacityBytes)
         }
-        guard let stored else { throw ProtocolError(.internalError, "LZ4_compress_default failed on \(raw.count) bytes") }
+        guard let stored else {
+            throw ProtocolError(.internalError, "LZ4_compress_default failed on \(raw.count) bytes")
+        }
         return stored
     }
 
     /// Appends the compression of `raw` to `output` and returns the compressed byte count;
     /// calls `LZ4_compress_default`. `output` is unchanged when this throws.
     @discardableResult
-    public static func compress(_ raw: ArraySlice<UInt8>, appendingTo output: inout [UInt8]) throws(ProtocolError) -> Int {
+    public static func compress(_ raw: ArraySlice<UInt8>, appendingTo output: inout [UInt8]) throws(ProtocolError)
+        -> Int
+    {
         let boundBytes = try bound(raw.count)
         let before = output.count
         let appended = appendBytes(to: &output, capacityBytes: boundBytes) { destination, capacityBytes in
@@ -42,14 +46,17 @@ public enum LZ4 {
     /// input or any other produced length.
     public static func decompress(_ stored: ArraySlice<UInt8>, rawLengthBytes: Int) throws(ProtocolError) -> [UInt8] {
         guard rawLengthBytes >= 0, rawLengthBytes <= maxInputBytes, stored.count <= Int(Int32.max) else {
-            throw ProtocolError(.corrupt, "LZ4 block of \(stored.count) bytes with invalid raw length \(rawLengthBytes)")
+            throw ProtocolError(
+                .corrupt, "LZ4 block of \(stored.count) bytes with invalid raw length \(rawLengthBytes)")
         }
         var producedBytes = -1
         let raw = makeBytes(capacityBytes: rawLengthBytes) { destination, capacityBytes in
             producedBytes = withNonNullBytes(stored) { source, sourceBytes in
-                Int(LZ4_decompress_safe(source.assumingMemoryBound(to: CChar.self),
-                                        destination.assumingMemoryBound(to: CChar.self),
-                                        Int32(sourceBytes), Int32(capacityBytes)))
+                Int(
+                    LZ4_decompress_safe(
+                        source.assumingMemoryBound(to: CChar.self),
+                        destination.assumingMemoryBound(to: CChar.self),
+                        Int32(sourceBytes), Int32(capacityBytes)))
             }
             return producedBytes >= 0 ? producedBytes : nil
         }
@@ -67,12 +74,15 @@ public enum LZ4 {
         return maxCompressedLengthBytes(rawLengthBytes: rawBytes)
     }
 
-    private static func compressRaw(_ raw: ArraySlice<UInt8>, _ destination: UnsafeMutableRawPointer,
-                                    _ capacityBytes: Int) -> Int? {
+    private static func compressRaw(
+        _ raw: ArraySlice<UInt8>, _ destination: UnsafeMutableRawPointer,
+        _ capacityBytes: Int
+    ) -> Int? {
         let written = withNonNullBytes(raw) { source, sourceBytes in
-            LZ4_compress_default(source.assumingMemoryBound(to: CChar.self),
-                                 destination.assumingMemoryBound(to: CChar.self),
-                                 Int32(sourceBytes), Int32(clamping: capacityBytes))
+            LZ4_compress_default(
+                source.assumingMemoryBound(to: CChar.self),
+                destination.assumingMemoryBound(to: CChar.self),
+                Int32(sourceBytes), Int32(clamping: capacityBytes))
         }
         return written > 0 ? Int(written) : nil
     }

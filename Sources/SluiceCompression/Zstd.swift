@@ -69,16 +69,20 @@ public final class ZstdCompressor {
     public func compress(_ raw: ArraySlice<UInt8>, appendingTo output: inout [UInt8]) throws(ProtocolError) -> Int {
         var errorCode = 0
         let before = output.count
-        let appended = appendBytes(to: &output,
-                                   capacityBytes: Zstd.maxCompressedLengthBytes(rawLengthBytes: raw.count)) {
+        let appended = appendBytes(
+            to: &output,
+            capacityBytes: Zstd.maxCompressedLengthBytes(rawLengthBytes: raw.count)
+        ) {
             compressRaw(raw, $0, $1, &errorCode)
         }
         guard appended else { throw failure(raw.count, errorCode) }
         return output.count - before
     }
 
-    private func compressRaw(_ raw: ArraySlice<UInt8>, _ destination: UnsafeMutableRawPointer,
-                             _ capacityBytes: Int, _ errorCode: inout Int) -> Int? {
+    private func compressRaw(
+        _ raw: ArraySlice<UInt8>, _ destination: UnsafeMutableRawPointer,
+        _ capacityBytes: Int, _ errorCode: inout Int
+    ) -> Int? {
         let result = withNonNullBytes(raw) { source, sourceBytes in
             ZSTD_compressCCtx(context, destination, capacityBytes, source, sourceBytes, Int32(level))
         }
@@ -126,7 +130,8 @@ public final class ZstdDecompressor {
             return ZSTD_isError(result) == 0 ? result : nil
         }
         guard let raw, raw.count == rawLengthBytes else {
-            let detail = ZSTD_isError(result) != 0
+            let detail =
+                ZSTD_isError(result) != 0
                 ? "invalid zstd data (\(Zstd.errorName(result)))" : "zstd data expands to \(result) bytes"
             throw ProtocolError(.corrupt, "\(detail): expected \(rawLengthBytes) raw bytes from \(stored.count) stored")
         }

@@ -45,8 +45,12 @@ public struct CommandLineOptions: Sendable, Equatable {
             var inlineValue = parts.count == 2 ? String(parts[1]) : nil
             switch flag {
             case "--help", "-h": return CommandLineOptions(action: .help)
-            case "--print-config-docs": options.action = .printConfigDocs; continue
-            case "--print-sample-config": options.action = .printSampleConfig; continue
+            case "--print-config-docs":
+                options.action = .printConfigDocs
+                continue
+            case "--print-sample-config":
+                options.action = .printSampleConfig
+                continue
             default: break
             }
             guard flag.hasPrefix("--") else {
@@ -73,17 +77,21 @@ public struct CommandLineOptions: Sendable, Equatable {
     }
 
     private static func bad(_ message: String, role: ConfigRole) -> ConfigError {
-        ConfigError(.badArgument, key: nil, source: nil,
-                    "\(message) (see \(role.executableName) --help)")
+        ConfigError(
+            .badArgument, key: nil, source: nil,
+            "\(message) (see \(role.executableName) --help)")
     }
 }
 
 extension ConfigLoader {
     /// Reads `options.configFilePath` (if any) and loads the configuration of `role`.
-    public static func load(role: ConfigRole, options: CommandLineOptions,
-                            environment: [String: String]) throws(ConfigError) -> ResolvedConfig {
+    public static func load(
+        role: ConfigRole, options: CommandLineOptions,
+        environment: [String: String]
+    ) throws(ConfigError) -> ResolvedConfig {
         let text = try options.configFilePath.map { path throws(ConfigError) in try readFile(atPath: path) }
-        return try load(role: role, fileText: text, environment: environment, overrides: options.overrides,
-                        filePath: options.configFilePath)
+        return try load(
+            role: role, fileText: text, environment: environment, overrides: options.overrides,
+            filePath: options.configFilePath)
     }
 }

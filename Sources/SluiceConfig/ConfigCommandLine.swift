@@ -11,8 +11,10 @@ public enum ConfigCommandLine {
 
     /// Parses `arguments` (without the executable name) and, unless a documentation action was asked
     /// for, reads the config file and loads the configuration of `role`.
-    public static func run(role: ConfigRole, arguments: [String],
-                           environment: [String: String]) throws(ConfigError) -> Outcome {
+    public static func run(
+        role: ConfigRole, arguments: [String],
+        environment: [String: String]
+    ) throws(ConfigError) -> Outcome {
         let options = try CommandLineOptions.parse(arguments, role: role)
         switch options.action {
         case .help: return .printAndExit(ConfigDocumentation.helpText(for: role))

@@ -22,9 +22,10 @@ public enum ConfigConstraints {
             guard let a = number(small.value), let b = number(large.value) else { continue }
             if rule.strict ? a < b : a <= b { continue }
             let relation = rule.strict ? "less than" : "at most"
-            throw ConfigError(.inconsistent, key: rule.smaller.name, source: small.source,
-                              "\(rule.smaller.name) = \(small.value) (\(small.source)) must be \(relation) "
-                                + "\(rule.larger.name) = \(large.value) (\(large.source))")
+            throw ConfigError(
+                .inconsistent, key: rule.smaller.name, source: small.source,
+                "\(rule.smaller.name) = \(small.value) (\(small.source)) must be \(relation) "
+                    + "\(rule.larger.name) = \(large.value) (\(large.source))")
         }
     }
 

@@ -1,6 +1,7 @@
 /// Documentation generated from the registry: Markdown reference, `--help` text, sample config files.
 public enum ConfigDocumentation {
-    static let generatedNote = "Generated from the config registry (Sources/SluiceConfig); "
+    static let generatedNote =
+        "Generated from the config registry (Sources/SluiceConfig); "
         + "regenerate with `make docs-config`, do not edit."
 
     /// The Markdown reference committed as docs/configuration.md.

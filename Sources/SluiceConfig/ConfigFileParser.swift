@@ -28,12 +28,14 @@ public enum ConfigFileParser {
             if rest.hasPrefix("=") { rest = trim(rest.dropFirst()) }
             let source = ConfigSource.file(path: path, line: number)
             guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ".") }) else {
-                throw ConfigError(.syntax, key: nil, source: source,
-                                  "\(source): expected 'key = value', got '\(content)'")
+                throw ConfigError(
+                    .syntax, key: nil, source: source,
+                    "\(source): expected 'key = value', got '\(content)'")
             }
             if let first = firstLineOfKey[key] {
-                throw ConfigError(.syntax, key: key, source: source,
-                                  "\(source): \(key) is already set on line \(first)")
+                throw ConfigError(
+                    .syntax, key: key, source: source,
+                    "\(source): \(key) is already set on line \(first)")
             }
             firstLineOfKey[key] = number
             lines.append(Line(key: key, value: String(rest), number: number))

@@ -7,8 +7,10 @@ public struct ConfigKey<Value: ConfigReadable>: Sendable {
     public let spec: ConfigKeySpec
 
     /// Declares a key; `type` must be one `Value` can be read from (checked once, at declaration).
-    public init(_ name: String, _ type: ConfigValueType, default defaultText: String, unit: String? = nil,
-                scope: ConfigScope, flag: String? = nil, doc: String) {
+    public init(
+        _ name: String, _ type: ConfigValueType, default defaultText: String, unit: String? = nil,
+        scope: ConfigScope, flag: String? = nil, doc: String
+    ) {
         precondition(Value.canRead(type), "\(name): a \(type.name) key cannot be read as \(Value.self)")
         spec = ConfigKeySpec(name, type, default: defaultText, unit: unit, scope: scope, flag: flag, doc: doc)
     }
@@ -24,7 +26,8 @@ public struct ConfigKey<Value: ConfigReadable>: Sendable {
     /// programming error.
     public var defaultValue: Value {
         guard let parsed = try? spec.parse(spec.defaultText, source: .defaultValue),
-              let value = Value.read(parsed) else {
+            let value = Value.read(parsed)
+        else {
             preconditionFailure("the default of \(name) is not a valid \(spec.type.name): \(spec.defaultText)")
         }
         return value

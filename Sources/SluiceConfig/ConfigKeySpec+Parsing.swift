@@ -44,7 +44,8 @@ extension ConfigValueType {
         case .hostPort: "host:port (IPv6 as [addr]:port)"
         case .list(let element, _):
             if case .record = element { "records separated by ';'" } else { "\(element.syntaxHint), separated by ','" }
-        case .record(let fields): "field=value pairs separated by spaces, fields " + fields.map(\.name).joined(separator: ", ")
+        case .record(let fields):
+            "field=value pairs separated by spaces, fields " + fields.map(\.name).joined(separator: ", ")
         }
     }
 }
@@ -88,15 +89,20 @@ struct ConfigValueParser {
         return value
     }
 
-    private func parseList(_ text: String, element: ConfigValueType, maxCount: Int,
-                           type: ConfigValueType) throws(ConfigError) -> [ConfigValue] {
+    private func parseList(
+        _ text: String, element: ConfigValueType, maxCount: Int,
+        type: ConfigValueType
+    ) throws(ConfigError) -> [ConfigValue] {
         let separator: Character = if case .record = element { ";" } else { "," }
         let trimmed = ConfigFileParser.trim(text[...])
         guard !trimmed.isEmpty else { return [] }
-        let items = trimmed.split(separator: separator, omittingEmptySubsequences: false).map { String(ConfigFileParser.trim($0)) }
+        let items = trimmed.split(separator: separator, omittingEmptySubsequences: false).map {
+            String(ConfigFileParser.trim($0))
+        }
         guard items.count <= maxCount else {
-            throw ConfigError(.outOfRange, key: key, source: source,
-                              "\(what) from \(source) has \(items.count) items: at most \(maxCount) allowed")
+            throw ConfigError(
+                .outOfRange, key: key, source: source,
+                "\(what) from \(source) has \(items.count) items: at most \(maxCount) allowed")
         }
         var values: [ConfigValue] = []
         for item in items {
@@ -106,13 +112,19 @@ struct ConfigValueParser {
         return values
     }
 
-    private func parseRecord(_ text: String, fields: [ConfigRecordField],
-                             type: ConfigValueType) throws(ConfigError) -> ConfigRecord {
+    private func parseRecord(
+        _ text: String, fields: [ConfigRecordField],
+        type: ConfigValueType
+    ) throws(ConfigError) -> ConfigRecord {
         var given: [String: String] = [:]
         for token in text.split(whereSeparator: \.isWhitespace) {
-            guard let equals = token.firstIndex(of: "=") else { throw invalid(text, type, "'\(token)' is not field=value") }
+            guard let equals = token.firstIndex(of: "=") else {
+                throw invalid(text, type, "'\(token)' is not field=value")
+            }
             let name = String(token[..<equals])
-            guard fields.contains(where: { $0.name == name }) else { throw invalid(text, type, "unknown field '\(name)'") }
+            guard fields.contains(where: { $0.name == name }) else {
+                throw invalid(text, type, "unknown field '\(name)'")
+            }
             guard given[name] == nil else { throw invalid(text, type, "field '\(name)' given twice") }
             given[name] = String(token[token.index(after: equals)...])
         }
@@ -130,8 +142,9 @@ struct ConfigValueParser {
 
     private func invalid(_ text: String, _ type: ConfigValueType, _ why: String? = nil) -> ConfigError {
         let reason = why.map { "\($0); " } ?? ""
-        return ConfigError(.invalidValue, key: key, source: source,
-                           "invalid value '\(text)' for \(what) from \(source): \(reason)expected \(type.syntaxHint)")
+        return ConfigError(
+            .invalidValue, key: key, source: source,
+            "invalid value '\(text)' for \(what) from \(source): \(reason)expected \(type.syntaxHint)")
     }
 
     private func parsed<T>(_ result: T?, _ text: String, _ type: ConfigValueType) throws(ConfigError) -> T {
@@ -143,8 +156,8 @@ struct ConfigValueParser {
         let inRange: Bool
         switch (type, value) {
         case (.int(let min, let max), .int(let v)),
-             (.bytes(let min, let max), .bytes(let v)),
-             (.milliseconds(let min, let max), .milliseconds(let v)):
+            (.bytes(let min, let max), .bytes(let v)),
+            (.milliseconds(let min, let max), .milliseconds(let v)):
             inRange = (min...max).contains(v)
         case (.double(let min, let max), .double(let v)):
             inRange = (min...max).contains(v)
@@ -152,8 +165,9 @@ struct ConfigValueParser {
             inRange = true
         }
         guard inRange else {
-            throw ConfigError(.outOfRange, key: key, source: source,
-                              "\(what) = \(value) from \(source) is out of range: allowed \(type.rangeDescription)")
+            throw ConfigError(
+                .outOfRange, key: key, source: source,
+                "\(what) = \(value) from \(source) is out of range: allowed \(type.rangeDescription)")
         }
     }
 }

@@ -21,8 +21,10 @@ public struct ConfigKeySpec: Sendable, Hashable, CustomStringConvertible {
     let flagOverride: String?
 
     /// Declares a key.
-    public init(_ name: String, _ type: ConfigValueType, default defaultText: String, unit: String? = nil,
-                scope: ConfigScope, flag: String? = nil, doc: String) {
+    public init(
+        _ name: String, _ type: ConfigValueType, default defaultText: String, unit: String? = nil,
+        scope: ConfigScope, flag: String? = nil, doc: String
+    ) {
         self.name = name
         self.type = type
         self.defaultText = defaultText

@@ -13,19 +13,23 @@ public enum ConfigLoader {
     ///   - overrides: key name → text, usually from `CommandLineOptions.parse`; keys must belong to `role`.
     ///   - filePath: the file's path, used only in error messages.
     /// - Throws: `ConfigError` naming the key, the source and the allowed range.
-    public static func load(role: ConfigRole, fileText: String?, environment: [String: String],
-                            overrides: [String: String], filePath: String? = nil) throws(ConfigError) -> ResolvedConfig {
+    public static func load(
+        role: ConfigRole, fileText: String?, environment: [String: String],
+        overrides: [String: String], filePath: String? = nil
+    ) throws(ConfigError) -> ResolvedConfig {
         let keys = ConfigRegistry.keys(for: role)
         var entries: [String: ResolvedConfig.Entry] = [:]
         for key in keys {
-            entries[key.name] = .init(value: try key.parse(key.defaultText, source: .defaultValue), source: .defaultValue)
+            entries[key.name] = .init(
+                value: try key.parse(key.defaultText, source: .defaultValue), source: .defaultValue)
         }
         if let fileText {
             for line in try ConfigFileParser.parse(fileText, path: filePath) {
                 let source = ConfigSource.file(path: filePath, line: line.number)
                 guard let key = ConfigRegistry.key(named: line.key) else {
-                    throw ConfigError(.unknownKey, key: line.key, source: source,
-                                      "unknown key '\(line.key)' at \(source)")
+                    throw ConfigError(
+                        .unknownKey, key: line.key, source: source,
+                        "unknown key '\(line.key)' at \(source)")
                 }
                 let value = try key.parse(line.value, source: source)
                 if key.scope.applies(to: role) { entries[key.name] = .init(value: value, source: source) }
@@ -48,8 +52,9 @@ public enum ConfigLoader {
             }
             let source = ConfigSource.flag(key.flagName)
             guard key.scope.applies(to: role) else {
-                throw ConfigError(.wrongProcess, key: name, source: source,
-                                  "\(name) from \(source) is not read by \(role.executableName)")
+                throw ConfigError(
+                    .wrongProcess, key: name, source: source,
+                    "\(name) from \(source) is not read by \(role.executableName)")
             }
             let text = String(ConfigFileParser.trim((overrides[name] ?? "")[...]))
             entries[key.name] = .init(value: try key.parse(text, source: source), source: source)

@@ -23,5 +23,6 @@ public enum ConfigRegistry {
         keys(for: role).first { $0.flagName == flag }
     }
 
-    private static let byName: [String: ConfigKeySpec] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    private static let byName: [String: ConfigKeySpec] = Dictionary(
+        all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 }

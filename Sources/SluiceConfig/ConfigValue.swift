@@ -62,8 +62,9 @@ public enum ConfigValue: Sendable, Equatable, CustomStringConvertible {
         case .string(let v): v
         case .hostPort(let v): v.description
         case .list(let items):
-            items.map(\.description).joined(separator: items.contains { if case .record = $0 { true } else { false } }
-                                              ? "; " : ",")
+            items.map(\.description).joined(
+                separator: items.contains { if case .record = $0 { true } else { false } }
+                    ? "; " : ",")
         case .record(let v): v.description
         }
     }
@@ -104,7 +105,7 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
             if host.contains(":") { return nil }
         }
         guard !host.isEmpty, !host.contains(where: \.isWhitespace),
-              portText.allSatisfy(\.isASCII), let port = Int(portText), (1...65535).contains(port)
+            portText.allSatisfy(\.isASCII), let port = Int(portText), (1...65535).contains(port)
         else { return nil }
         self.init(host: String(host), port: port)
     }

@@ -1,6 +1,6 @@
 import Foundation
-import SluiceSystem
 import SluiceCore
+import SluiceSystem
 
 /// What reading a server's configuration from its command line decided.
 public enum ConfigurationStart<Config> {
@@ -11,11 +11,15 @@ public enum ConfigurationStart<Config> {
 
     /// Parses the command line and environment for `role`, prints help or docs when asked, prints warnings and the
     /// resolved summary to standard error, and builds the typed configuration with `build`.
-    public static func fromCommandLine(role: ConfigRole, processName: String,
-                                       build: (ResolvedConfig) throws -> Config) -> ConfigurationStart<Config> {
+    public static func fromCommandLine(
+        role: ConfigRole, processName: String,
+        build: (ResolvedConfig) throws -> Config
+    ) -> ConfigurationStart<Config> {
         do {
-            switch try ConfigCommandLine.run(role: role, arguments: Array(CommandLine.arguments.dropFirst()),
-                                             environment: ProcessInfo.processInfo.environment) {
+            switch try ConfigCommandLine.run(
+                role: role, arguments: Array(CommandLine.arguments.dropFirst()),
+                environment: ProcessInfo.processInfo.environment)
+            {
             case .printAndExit(let text):
                 ProcessOutput.standardOutput(text)
                 return .exit(0)

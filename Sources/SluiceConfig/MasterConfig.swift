@@ -42,9 +42,13 @@ public struct MasterConfig: Sendable, Equatable {
     }
 
     /// Loads and types a master configuration (see `ConfigLoader.load`).
-    public static func load(fileText: String? = nil, environment: [String: String] = [:],
-                            overrides: [String: String] = [:]) throws(ConfigError) -> MasterConfig {
-        try MasterConfig(ConfigLoader.load(role: .master, fileText: fileText, environment: environment,
-                                           overrides: overrides))
+    public static func load(
+        fileText: String? = nil, environment: [String: String] = [:],
+        overrides: [String: String] = [:]
+    ) throws(ConfigError) -> MasterConfig {
+        try MasterConfig(
+            ConfigLoader.load(
+                role: .master, fileText: fileText, environment: environment,
+                overrides: overrides))
     }
 }

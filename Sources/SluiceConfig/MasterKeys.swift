@@ -48,7 +48,11 @@ public enum MasterKeys {
         scope: .master, doc: "How long tombstones of unregistered shuffles are kept so late requests fail clearly.")
 
     /// Every master key, in documentation order.
-    public static let all: [ConfigKeySpec] = [host.spec, port.spec, workerHeartbeatTimeout.spec, workerHeartbeatInterval.spec, applicationTimeout.spec, applicationCheckInterval.spec, maxConnections.spec, maxFrameBodySize.spec, maxInFlightRequestsPerConnection.spec, idleTimeout.spec, deletedShuffleRetention.spec]
+    public static let all: [ConfigKeySpec] = [
+        host.spec, port.spec, workerHeartbeatTimeout.spec, workerHeartbeatInterval.spec, applicationTimeout.spec,
+        applicationCheckInterval.spec, maxConnections.spec, maxFrameBodySize.spec,
+        maxInFlightRequestsPerConnection.spec, idleTimeout.spec, deletedShuffleRetention.spec,
+    ]
 }
 
 /// Keys read by both processes.

@@ -42,16 +42,18 @@ public struct ResolvedConfig: Sendable {
     /// The value of `key`, typed.
     public func value<Value>(_ key: ConfigKey<Value>) throws(ConfigError) -> Value {
         guard let value = Value.read(try value(key.spec)) else {
-            throw ConfigError(.invalidValue, key: key.name, source: source(of: key.spec),
-                              "\(key.name) is declared as \(key.spec.type.name), not read as \(Value.self)")
+            throw ConfigError(
+                .invalidValue, key: key.name, source: source(of: key.spec),
+                "\(key.name) is declared as \(key.spec.type.name), not read as \(Value.self)")
         }
         return value
     }
 
     private func value(_ key: ConfigKeySpec) throws(ConfigError) -> ConfigValue {
         guard let entry = entries[key.name] else {
-            throw ConfigError(.wrongProcess, key: key.name, source: nil,
-                              "\(key.name) is not a \(role) key (it is read by \(key.scope))")
+            throw ConfigError(
+                .wrongProcess, key: key.name, source: nil,
+                "\(key.name) is not a \(role) key (it is read by \(key.scope))")
         }
         return entry.value
     }

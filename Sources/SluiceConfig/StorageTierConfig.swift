@@ -26,8 +26,10 @@ public struct StorageTierConfig: Sendable, Equatable {
     public var lowWatermarkFraction: Double
 
     /// A tier with every field given.
-    public init(kind: Kind, directories: [String], capacityBytes: Int, fileSystemShare: Double,
-                highWatermarkFraction: Double, lowWatermarkFraction: Double) {
+    public init(
+        kind: Kind, directories: [String], capacityBytes: Int, fileSystemShare: Double,
+        highWatermarkFraction: Double, lowWatermarkFraction: Double
+    ) {
         self.kind = kind
         self.directories = directories
         self.capacityBytes = capacityBytes
@@ -41,20 +43,24 @@ public struct StorageTierConfig: Sendable, Equatable {
     init(record: ConfigRecord, source: ConfigSource?) throws(ConfigError) {
         typealias F = WorkerKeys.TierField
         guard let kindName = record.value(F.kind, as: String.self), let kind = Kind(rawValue: kindName),
-              let directories = record.value(F.dirs, as: [String].self),
-              let capacityBytes = record.value(F.capacity, as: Int.self),
-              let share = record.value(F.share, as: Double.self),
-              let high = record.value(F.high, as: Double.self),
-              let low = record.value(F.low, as: Double.self) else {
-            throw ConfigError(.invalidValue, key: WorkerKeys.tiers.name, source: source,
-                              "\(WorkerKeys.tiers.name) record '\(record)' lacks a field")
+            let directories = record.value(F.dirs, as: [String].self),
+            let capacityBytes = record.value(F.capacity, as: Int.self),
+            let share = record.value(F.share, as: Double.self),
+            let high = record.value(F.high, as: Double.self),
+            let low = record.value(F.low, as: Double.self)
+        else {
+            throw ConfigError(
+                .invalidValue, key: WorkerKeys.tiers.name, source: source,
+                "\(WorkerKeys.tiers.name) record '\(record)' lacks a field")
         }
         guard low < high else {
-            throw ConfigError(.inconsistent, key: WorkerKeys.tiers.name, source: source,
-                              "\(WorkerKeys.tiers.name) tier '\(record)': low=\(low) must be below high=\(high)")
+            throw ConfigError(
+                .inconsistent, key: WorkerKeys.tiers.name, source: source,
+                "\(WorkerKeys.tiers.name) tier '\(record)': low=\(low) must be below high=\(high)")
         }
-        self.init(kind: kind, directories: directories, capacityBytes: capacityBytes, fileSystemShare: share,
-                  highWatermarkFraction: high, lowWatermarkFraction: low)
+        self.init(
+            kind: kind, directories: directories, capacityBytes: capacityBytes, fileSystemShare: share,
+            highWatermarkFraction: high, lowWatermarkFraction: low)
     }
 
     /// One `nvme` tier on `directory` with the record fields' registry defaults: what `worker.storageDir` means

@@ -107,9 +107,13 @@ public struct WorkerConfig: Sendable, Equatable {
     }
 
     /// Loads and types a worker configuration (see `ConfigLoader.load`).
-    public static func load(fileText: String? = nil, environment: [String: String] = [:],
-                            overrides: [String: String] = [:]) throws(ConfigError) -> WorkerConfig {
-        try WorkerConfig(ConfigLoader.load(role: .worker, fileText: fileText, environment: environment,
-                                           overrides: overrides))
+    public static func load(
+        fileText: String? = nil, environment: [String: String] = [:],
+        overrides: [String: String] = [:]
+    ) throws(ConfigError) -> WorkerConfig {
+        try WorkerConfig(
+            ConfigLoader.load(
+                role: .worker, fileText: fileText, environment: environment,
+                overrides: overrides))
     }
 }

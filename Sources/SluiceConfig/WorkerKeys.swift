@@ -43,18 +43,24 @@ public enum WorkerKeys {
     }
     /// The fields of one `worker.tiers` record.
     public static let tierFields: [ConfigRecordField] = [
-        ConfigRecordField(TierField.kind, .choice(StorageTierConfig.Kind.allCases.map(\.rawValue)),
-                          doc: "nvme (local instance store), ebs (a PersistentVolumeClaim) or fsx (a shared mount)."),
-        ConfigRecordField(TierField.dirs, .list(.string(allowEmpty: false), maxCount: 16),
-                          doc: "The tier's directories, comma-separated: one per disk, new files spread over them."),
-        ConfigRecordField(TierField.capacity, .bytes(min: 0, max: 1 << 60), default: "0",
-                          doc: "Bytes each directory may hold; 0 = share of its file system's size."),
-        ConfigRecordField(TierField.share, .double(min: 0.01, max: 1.0), default: "0.95",
-                          doc: "With capacity 0: the fraction of each directory's file system the tier may fill."),
-        ConfigRecordField(TierField.high, .double(min: 0.05, max: 1.0), default: "0.9",
-                          doc: "New files go elsewhere once a directory holds this fraction of its capacity."),
-        ConfigRecordField(TierField.low, .double(min: 0.0, max: 1.0), default: "0.75",
-                          doc: "Demotion moves finished files out until a directory holds at most this fraction."),
+        ConfigRecordField(
+            TierField.kind, .choice(StorageTierConfig.Kind.allCases.map(\.rawValue)),
+            doc: "nvme (local instance store), ebs (a PersistentVolumeClaim) or fsx (a shared mount)."),
+        ConfigRecordField(
+            TierField.dirs, .list(.string(allowEmpty: false), maxCount: 16),
+            doc: "The tier's directories, comma-separated: one per disk, new files spread over them."),
+        ConfigRecordField(
+            TierField.capacity, .bytes(min: 0, max: 1 << 60), default: "0",
+            doc: "Bytes each directory may hold; 0 = share of its file system's size."),
+        ConfigRecordField(
+            TierField.share, .double(min: 0.01, max: 1.0), default: "0.95",
+            doc: "With capacity 0: the fraction of each directory's file system the tier may fill."),
+        ConfigRecordField(
+            TierField.high, .double(min: 0.05, max: 1.0), default: "0.9",
+            doc: "New files go elsewhere once a directory holds this fraction of its capacity."),
+        ConfigRecordField(
+            TierField.low, .double(min: 0.0, max: 1.0), default: "0.75",
+            doc: "Demotion moves finished files out until a directory holds at most this fraction."),
     ]
     /// `worker.tiers`.
     public static let tiers = ConfigKey<[ConfigRecord]>(
@@ -107,7 +113,8 @@ public enum WorkerKeys {
     /// `worker.recycledFilesMax`.
     public static let recycledFilesMax = ConfigKey<Int>(
         "worker.recycledFilesMax", .int(min: 0, max: 10_000_000), default: "10000", unit: "files",
-        scope: .worker, doc: "Deleted partition files kept, emptied, in the storage directory's .recycle folder for reuse by new ones "
+        scope: .worker,
+        doc: "Deleted partition files kept, emptied, in the storage directory's .recycle folder for reuse by new ones "
             + "(0: off). On ext4 creating files soon after mass deletions scans every recently deleted inode; "
             + "reusing files allocates none.")
     /// `worker.maxConnections`.
@@ -118,7 +125,9 @@ public enum WorkerKeys {
     public static let maxFrameBodySize = ConfigKey<Int>(
         "worker.maxFrameBodySize", .bytes(min: 4 * kib, max: gib), default: "72MiB", unit: "bytes",
         scope: .worker,
-        doc: "Frames announcing a larger body are rejected before any allocation. Keep it above the largest batch (64 MiB) plus a push's headers.")
+        doc:
+            "Frames announcing a larger body are rejected before any allocation. Keep it above the largest batch (64 MiB) plus a push's headers."
+    )
     /// `worker.maxInFlightRequestsPerConnection`.
     public static let maxInFlightRequestsPerConnection = ConfigKey<Int>(
         "worker.maxInFlightRequestsPerConnection", .int(min: 1, max: 65536), default: "64", unit: "requests",
@@ -153,5 +162,13 @@ public enum WorkerKeys {
         scope: .worker, doc: "On SIGTERM, how long in-flight pushes, flushes and fetches may finish.")
 
     /// Every worker key, in documentation order.
-    public static let all: [ConfigKeySpec] = [host.spec, advertisedHost.spec, port.spec, masterAddress.spec, workerId.spec, storageDir.spec, tiers.spec, storageProbeInterval.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec, memoryLowWatermarkFraction.spec, flushBufferSize.spec, flushBufferPoolSize.spec, chunkTargetSize.spec, partitionSoftLimit.spec, partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec, maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec, replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec, heartbeatRetryInterval.spec, shutdownGracePeriod.spec]
+    public static let all: [ConfigKeySpec] = [
+        host.spec, advertisedHost.spec, port.spec, masterAddress.spec, workerId.spec, storageDir.spec, tiers.spec,
+        storageProbeInterval.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec, memoryLowWatermarkFraction.spec,
+        flushBufferSize.spec, flushBufferPoolSize.spec, chunkTargetSize.spec, partitionSoftLimit.spec,
+        partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec,
+        maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec,
+        replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec,
+        heartbeatRetryInterval.spec, shutdownGracePeriod.spec,
+    ]
 }

@@ -49,8 +49,10 @@ public struct BatchHeader: Sendable, Equatable, Hashable {
     /// CRC32C of the stored bytes.
     public var crc32c: UInt32
 
-    public init(mapIndex: UInt32, attemptId: UInt64, sequence: UInt32, flags: BatchFlags = [], codec: Codec,
-                rawLength: UInt32, storedLength: UInt32, crc32c: UInt32) {
+    public init(
+        mapIndex: UInt32, attemptId: UInt64, sequence: UInt32, flags: BatchFlags = [], codec: Codec,
+        rawLength: UInt32, storedLength: UInt32, crc32c: UInt32
+    ) {
         self.mapIndex = mapIndex
         self.attemptId = attemptId
         self.sequence = sequence
@@ -101,13 +103,16 @@ public struct BatchHeader: Sendable, Equatable, Hashable {
             throw ProtocolError(.malformed, "unknown batch flags 0x\(String(rawFlags, radix: 16)) or reserved bits")
         }
         guard Int(rawLength) <= maxBatchBytes, Int(storedLength) <= maxBatchBytes else {
-            throw ProtocolError(.malformed, "batch of \(rawLength) raw / \(storedLength) stored bytes exceeds \(maxBatchBytes)")
+            throw ProtocolError(
+                .malformed, "batch of \(rawLength) raw / \(storedLength) stored bytes exceeds \(maxBatchBytes)")
         }
         guard codec != .none || rawLength == storedLength else {
-            throw ProtocolError(.malformed, "uncompressed batch with raw length \(rawLength) != stored length \(storedLength)")
+            throw ProtocolError(
+                .malformed, "uncompressed batch with raw length \(rawLength) != stored length \(storedLength)")
         }
-        return BatchHeader(mapIndex: mapIndex, attemptId: attemptId, sequence: sequence, flags: flags,
-                           codec: codec, rawLength: rawLength, storedLength: storedLength, crc32c: crc)
+        return BatchHeader(
+            mapIndex: mapIndex, attemptId: attemptId, sequence: sequence, flags: flags,
+            codec: codec, rawLength: rawLength, storedLength: storedLength, crc32c: crc)
     }
 }
 

@@ -53,8 +53,10 @@ public struct HelloResponse: Sendable, Equatable {
     public var version: UInt16
     public var serverId: String
 
-    public init(status: StatusCode = .ok, message: String = "", version: UInt16 = ProtocolVersion.current,
-                serverId: String) {
+    public init(
+        status: StatusCode = .ok, message: String = "", version: UInt16 = ProtocolVersion.current,
+        serverId: String
+    ) {
         self.status = status
         self.message = message
         self.version = version

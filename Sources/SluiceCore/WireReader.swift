@@ -77,7 +77,8 @@ public struct WireReader: Sendable {
     }
 
     /// `count` raw bytes, as a slice of the input.
-    public mutating func readRaw(_ count: Int, _ field: StaticString = "raw") throws(ProtocolError) -> ArraySlice<UInt8> {
+    public mutating func readRaw(_ count: Int, _ field: StaticString = "raw") throws(ProtocolError) -> ArraySlice<UInt8>
+    {
         try take(count, field)
     }
 

@@ -1,7 +1,8 @@
 extension HTTP1Parser {
     /// Parses a head (request line and header lines, CRLF-separated, without the blank line).
     static func parseHead(_ bytes: ArraySlice<UInt8>, maxBodyBytes: Int) -> Result<HTTP1Head, HTTPRefusal> {
-        let bad = { (reason: String) in Result<HTTP1Head, HTTPRefusal>.failure(HTTPRefusal(status: 400, reason: reason)) }
+        let bad = { (reason: String) in Result<HTTP1Head, HTTPRefusal>.failure(HTTPRefusal(status: 400, reason: reason))
+        }
         var lines: [ArraySlice<UInt8>] = []
         var lineStart = bytes.startIndex
         var index = bytes.startIndex
@@ -48,10 +49,11 @@ extension HTTP1Parser {
         }
         let targetText = String(decoding: target, as: UTF8.self)
         let path = targetText.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        var head = HTTP1Head(method: String(decoding: parts[0], as: UTF8.self), path: String(path[0]),
-                             query: path.count > 1 ? String(path[1]) : "", version: version, headers: headers,
-                             contentLength: 0, keepAlive: version == "1.1", expectsContinue: false,
-                             upgradeSettings: nil)
+        var head = HTTP1Head(
+            method: String(decoding: parts[0], as: UTF8.self), path: String(path[0]),
+            query: path.count > 1 ? String(path[1]) : "", version: version, headers: headers,
+            contentLength: 0, keepAlive: version == "1.1", expectsContinue: false,
+            upgradeSettings: nil)
         if let refusal = applyHeaderSemantics(&head, maxBodyBytes: maxBodyBytes) { return .failure(refusal) }
         return .success(head)
     }
@@ -62,8 +64,9 @@ extension HTTP1Parser {
             head.headers.filter { $0.name.lowercased() == name }.map(\.value)
         }
         func tokens(_ name: String) -> Set<String> {
-            Set(values(name).flatMap { $0.split(separator: ",") }
-                .map { $0.trimmingSpaces().lowercased() })
+            Set(
+                values(name).flatMap { $0.split(separator: ",") }
+                    .map { $0.trimmingSpaces().lowercased() })
         }
         if !values("transfer-encoding").isEmpty {
             return HTTPRefusal(status: 501, reason: "transfer-encoding (chunked bodies) not supported")
@@ -72,7 +75,8 @@ extension HTTP1Parser {
         if lengths.count > 1 { return HTTPRefusal(status: 400, reason: "conflicting content-length") }
         if let text = lengths.first {
             guard !text.isEmpty, text.count <= 18, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                  let length = Int(text) else {
+                let length = Int(text)
+            else {
                 return HTTPRefusal(status: 400, reason: "malformed content-length")
             }
             guard length <= maxBodyBytes else { return HTTPRefusal(status: 413, reason: "body too large") }
@@ -88,7 +92,8 @@ extension HTTP1Parser {
         head.expectsContinue = values("expect").contains { $0.lowercased() == "100-continue" }
         let settings = values("http2-settings")
         if head.version == "1.1", tokens("upgrade").contains("h2c"), settings.count == 1,
-           connection.contains("upgrade"), connection.contains("http2-settings") {
+            connection.contains("upgrade"), connection.contains("http2-settings")
+        {
             head.upgradeSettings = settings[0]
         }
         return nil
@@ -98,7 +103,7 @@ extension HTTP1Parser {
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
             return "!#$%&'*+-.^_`|~".utf8.contains(byte)

@@ -84,7 +84,8 @@ struct HTTP1Parser {
         let base = input.startIndex
         while offset + 4 <= input.count {
             if input[base + offset] == 13, input[base + offset + 1] == 10, input[base + offset + 2] == 13,
-               input[base + offset + 3] == 10 {
+                input[base + offset + 3] == 10
+            {
                 return offset + 4
             }
             offset += 1

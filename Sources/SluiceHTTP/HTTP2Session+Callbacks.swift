@@ -13,7 +13,8 @@ extension HTTP2Session {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             guard let frame, let session = HTTP2Session.from(userData) else { return HTTP2Session.callbackFailure }
             guard frame.pointee.hd.type == UInt8(NGHTTP2_HEADERS.rawValue),
-                  frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST else { return 0 }
+                frame.pointee.headers.cat == NGHTTP2_HCAT_REQUEST
+            else { return 0 }
             let streamId = frame.pointee.hd.stream_id
             // nghttp2 refuses streams beyond our SETTINGS once acknowledged; this bounds the map before that.
             guard session.streams.count < max(session.maxConcurrentStreams, 1) * 2 else {
@@ -22,7 +23,8 @@ extension HTTP2Session {
             session.streams[streamId] = Stream(startedMs: Monotonic.nowMs())
             return 0
         }
-        nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
+        nghttp2_session_callbacks_set_on_header_callback(callbacks) {
+            _, frame, name, nameLength, value, valueLength, _, userData in
             guard let frame, let name, let value, let session = HTTP2Session.from(userData) else {
                 return HTTP2Session.callbackFailure
             }
@@ -65,7 +67,8 @@ extension HTTP2Session {
             guard let frame, let session = HTTP2Session.from(userData) else { return HTTP2Session.callbackFailure }
             let type = frame.pointee.hd.type
             guard type == UInt8(NGHTTP2_HEADERS.rawValue) || type == UInt8(NGHTTP2_DATA.rawValue),
-                  frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 else { return 0 }
+                frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+            else { return 0 }
             session.requestEnded(streamId: frame.pointee.hd.stream_id)
             return 0
         }
@@ -80,16 +83,18 @@ extension HTTP2Session {
     private func requestEnded(streamId: Int32) {
         guard let stream = streams[streamId], !stream.answered else { return }
         let parts = stream.path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let request = HTTPRequest(method: stream.method, path: parts.first.map(String.init) ?? "",
-                                  query: parts.count > 1 ? String(parts[1]) : "", headers: stream.headers,
-                                  body: stream.body, version: "2")
+        let request = HTTPRequest(
+            method: stream.method, path: parts.first.map(String.init) ?? "",
+            query: parts.count > 1 ? String(parts[1]) : "", headers: stream.headers,
+            body: stream.body, version: "2")
         answer(streamId: streamId, request: request)
     }
 
     /// The data provider's read callback: copies the next part of a stream's response body.
     static let readBody: nghttp2_data_source_read_callback = { _, streamId, buffer, length, flags, _, userData in
         guard let buffer, let flags, let session = HTTP2Session.from(userData),
-              var stream = session.streams[streamId] else { return Int(HTTP2Session.callbackFailure) }
+            var stream = session.streams[streamId]
+        else { return Int(HTTP2Session.callbackFailure) }
         let count = min(length, stream.responseBody.count - stream.responseOffset)
         stream.responseBody.withUnsafeBufferPointer { body in
             guard let base = body.baseAddress, count > 0 else { return }

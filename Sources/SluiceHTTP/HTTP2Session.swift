@@ -32,8 +32,10 @@ final class HTTP2Session {
 
     /// Creates the session and submits SETTINGS (max concurrent streams, max header list size); nil when
     /// nghttp2 cannot allocate it.
-    init?(maxConcurrentStreams: Int, maxHeaderBytes: Int, maxBodyBytes: Int,
-          respond: @escaping (HTTPRequest) -> HTTPResponse) {
+    init?(
+        maxConcurrentStreams: Int, maxHeaderBytes: Int, maxBodyBytes: Int,
+        respond: @escaping (HTTPRequest) -> HTTPResponse
+    ) {
         self.maxConcurrentStreams = maxConcurrentStreams
         self.maxHeaderBytes = maxHeaderBytes
         self.maxBodyBytes = maxBodyBytes
@@ -47,10 +49,12 @@ final class HTTP2Session {
         guard nghttp2_session_server_new(&created, callbacks, userData) == 0, let created else { return nil }
         session = created
         var settings = [
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
-                                   value: UInt32(clamping: maxConcurrentStreams)),
-            nghttp2_settings_entry(settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
-                                   value: UInt32(clamping: maxHeaderBytes)),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue),
+                value: UInt32(clamping: maxConcurrentStreams)),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
+                value: UInt32(clamping: maxHeaderBytes)),
         ]
         guard nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count) == 0 else {
             return nil
@@ -117,15 +121,18 @@ final class HTTP2Session {
         stream.responseBody = headOnly ? [] : response.body
         streams[streamId] = stream
         if submit(streamId: streamId, response: response, withBody: !stream.responseBody.isEmpty) != 0 {
-            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamId,
-                                      NGHTTP2_INTERNAL_ERROR.rawValue)
+            nghttp2_submit_rst_stream(
+                session, UInt8(NGHTTP2_FLAG_NONE.rawValue), streamId,
+                NGHTTP2_INTERNAL_ERROR.rawValue)
         }
     }
 
     /// nghttp2_submit_response with the headers laid out in one buffer (nghttp2 copies them).
     private func submit(streamId: Int32, response: HTTPResponse, withBody: Bool) -> Int32 {
-        let dropped: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
-                                    "content-length"]
+        let dropped: Set<String> = [
+            "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+            "content-length",
+        ]
         var fields = [(":status", "\(response.status)")]
         for header in response.headers where !dropped.contains(header.name.lowercased()) {
             fields.append((header.name.lowercased(), header.value))
@@ -140,13 +147,15 @@ final class HTTP2Session {
             bytes.append(contentsOf: value.utf8)
             spans.append((nameStart..<valueStart, valueStart..<bytes.count))
         }
-        var provider = nghttp2_data_provider(source: nghttp2_data_source(ptr: nil),
-                                             read_callback: HTTP2Session.readBody)
+        var provider = nghttp2_data_provider(
+            source: nghttp2_data_source(ptr: nil),
+            read_callback: HTTP2Session.readBody)
         return bytes.withUnsafeMutableBufferPointer { buffer -> Int32 in
             guard let base = buffer.baseAddress else { return -1 }
             var fields = spans.map { span in
-                nghttp2_nv(name: base + span.name.lowerBound, value: base + span.value.lowerBound,
-                           namelen: span.name.count, valuelen: span.value.count, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
+                nghttp2_nv(
+                    name: base + span.name.lowerBound, value: base + span.value.lowerBound,
+                    namelen: span.name.count, valuelen: span.value.count, flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue))
             }
             return withBody
                 ? nghttp2_submit_response(session, streamId, &fields, fields.count, &provider)

@@ -42,8 +42,12 @@ extension HTTPConnection {
                 }
                 return
             case .refused(let refusal):
-                logger.info("http request refused", metadata: ["http.status": "\(refusal.status)",
-                                                               "refusal.reason": "\(refusal.reason)"])
+                logger.info(
+                    "http request refused",
+                    metadata: [
+                        "http.status": "\(refusal.status)",
+                        "refusal.reason": "\(refusal.reason)",
+                    ])
                 writeHTTP1(.text(refusal.status, refusal.reason + "\n"), keepAlive: false, headOnly: false)
                 closeAfterFlush = true
                 return
@@ -58,8 +62,9 @@ extension HTTPConnection {
                 }
                 requestStartedMs = nil
                 continueSent = false
-                let request = HTTPRequest(method: head.method, path: head.path, query: head.query,
-                                          headers: head.headers, body: body, version: head.version)
+                let request = HTTPRequest(
+                    method: head.method, path: head.path, query: head.query,
+                    headers: head.headers, body: body, version: head.version)
                 if let settings = head.upgradeSettings {
                     upgradeToHTTP2(request, settings: settings)
                     return
@@ -74,10 +79,12 @@ extension HTTPConnection {
     /// Routes `request` and logs the outcome.
     func answer(_ request: HTTPRequest) -> HTTPResponse {
         let response = context.router.respond(to: request)
-        logger.debug("http request served", metadata: [
-            "http.method": "\(request.method)", "http.path": "\(request.path)", "http.status": "\(response.status)",
-            "http.version": "\(request.version)",
-        ])
+        logger.debug(
+            "http request served",
+            metadata: [
+                "http.method": "\(request.method)", "http.path": "\(request.path)", "http.status": "\(response.status)",
+                "http.version": "\(request.version)",
+            ])
         return response
     }
 
@@ -111,13 +118,15 @@ extension HTTPConnection {
             // Still HTTP/1.1: nothing of the session was sent.
             http2 = nil
             mode = .http1
-            logger.info("http request refused", metadata: ["http.status": "400", "refusal.reason": "h2c upgrade failed"])
+            logger.info(
+                "http request refused", metadata: ["http.status": "400", "refusal.reason": "h2c upgrade failed"])
             writeHTTP1(.text(400, "malformed HTTP2-Settings\n"), keepAlive: false, headOnly: false)
             closeAfterFlush = true
             return
         }
         // Before any frame: nghttp2's output is only taken when the connection flushes.
-        output.append(contentsOf: "HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n".utf8)
+        output.append(
+            contentsOf: "HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n".utf8)
         if !rest.isEmpty { rest.withUnsafeBytes { receiveHTTP2($0) } }
     }
 }

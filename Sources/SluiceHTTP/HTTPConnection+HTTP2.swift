@@ -7,13 +7,17 @@ extension HTTPConnection {
         let config = context.config
         let logger = self.logger
         let router = context.router
-        let session = HTTP2Session(maxConcurrentStreams: config.maxConcurrentStreams,
-                                   maxHeaderBytes: config.maxHeaderBytes, maxBodyBytes: config.maxBodyBytes) { request in
+        let session = HTTP2Session(
+            maxConcurrentStreams: config.maxConcurrentStreams,
+            maxHeaderBytes: config.maxHeaderBytes, maxBodyBytes: config.maxBodyBytes
+        ) { request in
             let response = router.respond(to: request)
-            logger.debug("http request served", metadata: [
-                "http.method": "\(request.method)", "http.path": "\(request.path)",
-                "http.status": "\(response.status)", "http.version": "2",
-            ])
+            logger.debug(
+                "http request served",
+                metadata: [
+                    "http.method": "\(request.method)", "http.path": "\(request.path)",
+                    "http.status": "\(response.status)", "http.version": "2",
+                ])
             return response
         }
         guard let session else {

@@ -1,8 +1,9 @@
 import Dispatch
 import Logging
 import SluiceSystem
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What every connection of one server shares.
@@ -56,8 +57,10 @@ final class HTTPConnection: @unchecked Sendable {
     private var writeRunning = false
     private var timer: DispatchSourceTimer?
 
-    init(id: UInt64, fd: Int32, peerAddress: String, context: HTTPServerContext,
-         onFinished: @escaping @Sendable (UInt64) -> Void) {
+    init(
+        id: UInt64, fd: Int32, peerAddress: String, context: HTTPServerContext,
+        onFinished: @escaping @Sendable (UInt64) -> Void
+    ) {
         self.id = id
         self.fd = fd
         self.peerAddress = peerAddress
@@ -155,7 +158,8 @@ final class HTTPConnection: @unchecked Sendable {
         flush()
         guard !closing else { return }
         if mode == .http1 && !closeAfterFlush && inputStart < input.count
-            && output.count - outputStart <= HTTPConnection.outputPendingBytesMax {
+            && output.count - outputStart <= HTTPConnection.outputPendingBytesMax
+        {
             // Requests held back while output piled up: answer them now that it drained.
             processHTTP1()
             flush()
@@ -189,9 +193,10 @@ final class HTTPConnection: @unchecked Sendable {
                     guard let base = buffer.baseAddress else { return .success(0) }
                     var vector = iovec(iov_base: base + outputStart, iov_len: buffer.count - outputStart)
                     do throws(SystemCallError) {
-                        return .success(try withUnsafePointer(to: &vector) { pointer throws(SystemCallError) in
-                            try context.system.send(fd: fd, vectors: UnsafeBufferPointer(start: pointer, count: 1))
-                        })
+                        return .success(
+                            try withUnsafePointer(to: &vector) { pointer throws(SystemCallError) in
+                                try context.system.send(fd: fd, vectors: UnsafeBufferPointer(start: pointer, count: 1))
+                            })
                     } catch {
                         return .failure(error)
                     }
@@ -249,7 +254,9 @@ final class HTTPConnection: @unchecked Sendable {
         // client that did send is not closed as idle.
         readable()
         guard !closing, Monotonic.nowMs() >= deadlineMs() else { return }
-        let reason = lingerDeadlineMs != nil ? "linger ended"
+        let reason =
+            lingerDeadlineMs != nil
+            ? "linger ended"
             : (requestStartedMs ?? http2?.oldestIncompleteRequestMs) != nil ? "request timed out" : "idle"
         close(reason: reason)
     }

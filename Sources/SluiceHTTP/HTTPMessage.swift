@@ -30,8 +30,10 @@ public struct HTTPRequest: Sendable {
     public var pathParameters: [String: String]
 
     /// Creates a request.
-    public init(method: String, path: String, query: String = "", headers: [HTTPHeader] = [], body: [UInt8] = [],
-                version: String = "1.1", pathParameters: [String: String] = [:]) {
+    public init(
+        method: String, path: String, query: String = "", headers: [HTTPHeader] = [], body: [UInt8] = [],
+        version: String = "1.1", pathParameters: [String: String] = [:]
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -66,8 +68,9 @@ public struct HTTPResponse: Sendable, Equatable {
 
     /// A `text/plain` response with `text` as its body.
     public static func text(_ status: Int, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [HTTPHeader("content-type", "text/plain; charset=utf-8")],
-                     body: Array(text.utf8))
+        HTTPResponse(
+            status: status, headers: [HTTPHeader("content-type", "text/plain; charset=utf-8")],
+            body: Array(text.utf8))
     }
 
     /// The standard reason phrase of `status`, or "Status" for codes without one here.

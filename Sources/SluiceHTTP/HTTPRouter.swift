@@ -42,9 +42,10 @@ public struct HTTPRouter: Sendable {
         for route in routes {
             guard let parameters = HTTPRouter.match(route.segments, parts) else { continue }
             allowed.insert(route.method)
-            let methodMatches = route.method == request.method
-                || (request.method == "HEAD" && route.method == "GET" && !routes.contains { $0.method == "HEAD" &&
-                    HTTPRouter.match($0.segments, parts) != nil })
+            let methodMatches =
+                route.method == request.method
+                || (request.method == "HEAD" && route.method == "GET"
+                    && !routes.contains { $0.method == "HEAD" && HTTPRouter.match($0.segments, parts) != nil })
             guard methodMatches else { continue }
             if best == nil || route.parameterCount < (best?.route.parameterCount ?? Int.max) {
                 best = (route, parameters)

@@ -3,8 +3,9 @@ import Dispatch
 import Logging
 import SluiceSystem
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An HTTP server on a port of its own: HTTP/1.1 (keep-alive, Content-Length bodies), HTTP/2 with prior
@@ -93,9 +94,10 @@ public final class HTTPServer: Sendable {
             return Array(s.connections.values)
         }
         for connection in connections { connection.shutDown() }
-        return changed.wait(until: {
-            state.withLock { !$0.acceptRunning && $0.connections.isEmpty }
-        }, timeoutMs: config.stopTimeoutMs)
+        return changed.wait(
+            until: {
+                state.withLock { !$0.acceptRunning && $0.connections.isEmpty }
+            }, timeoutMs: config.stopTimeoutMs)
     }
 
     /// Accepts until EAGAIN (bounded per event), admitting up to `maxConnections` and closing the rest.
@@ -105,7 +107,8 @@ public final class HTTPServer: Sendable {
             case .none:
                 return
             case .exhausted(let code):
-                context.logger.warning("accept failed", metadata: ["error": "\(SystemCallError(errno: code, call: "accept"))"])
+                context.logger.warning(
+                    "accept failed", metadata: ["error": "\(SystemCallError(errno: code, call: "accept"))"])
                 // Level-triggered: pause the source briefly rather than spin while descriptors are short.
                 state.withLock { s in
                     guard let source = s.acceptSource, !s.acceptPaused else { return }
@@ -141,8 +144,9 @@ public final class HTTPServer: Sendable {
             return connection
         }
         guard let connection else {
-            context.logger.warning("http connection refused: server full or stopping",
-                                   metadata: ["peer.address": "\(peer)", "max.connections": "\(config.maxConnections)"])
+            context.logger.warning(
+                "http connection refused: server full or stopping",
+                metadata: ["peer.address": "\(peer)", "max.connections": "\(config.maxConnections)"])
             _ = Glibc.close(fd)
             return
         }

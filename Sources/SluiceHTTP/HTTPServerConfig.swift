@@ -24,9 +24,11 @@ public struct HTTPServerConfig: Sendable {
     public var stopTimeoutMs: Int
 
     /// Creates server settings; every value is given by the caller.
-    public init(host: String, port: Int, maxConnections: Int, maxHeaderBytes: Int, maxBodyBytes: Int,
-                maxConcurrentStreams: Int, idleTimeoutMs: Int, requestTimeoutMs: Int, listenBacklog: Int,
-                stopTimeoutMs: Int) {
+    public init(
+        host: String, port: Int, maxConnections: Int, maxHeaderBytes: Int, maxBodyBytes: Int,
+        maxConcurrentStreams: Int, idleTimeoutMs: Int, requestTimeoutMs: Int, listenBacklog: Int,
+        stopTimeoutMs: Int
+    ) {
         self.host = host
         self.port = port
         self.maxConnections = maxConnections

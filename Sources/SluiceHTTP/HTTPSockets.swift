@@ -1,15 +1,18 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSluiceShim
 import SluiceSystem
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The listening side of an `HTTPServer`: a non-blocking IPv4 socket, non-blocking accepts, peer names.
 enum HTTPSockets {
     /// Binds and listens on `host:port` (port 0: the kernel picks); the socket is non-blocking and close-on-exec.
     /// Returns the descriptor and the bound port.
     static func listen(host: String, port: Int, backlog: Int) throws(SystemCallError) -> (fd: Int32, port: Int) {
-        guard (0...65535).contains(port) else { throw SystemCallError(errno: EINVAL, call: "bind", cause: "port \(port)") }
+        guard (0...65535).contains(port) else {
+            throw SystemCallError(errno: EINVAL, call: "bind", cause: "port \(port)")
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
@@ -17,7 +20,8 @@ enum HTTPSockets {
             throw SystemCallError(errno: EINVAL, call: "inet_pton", cause: "not an IPv4 address: \(host)")
         }
         let fd = try Posix.retrying("socket") {
-            socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            socket(
+                AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         }
         do {
             var one: Int32 = 1
@@ -26,7 +30,9 @@ enum HTTPSockets {
             }
             let length = socklen_t(MemoryLayout<sockaddr_in>.size)
             try Posix.retrying("bind") {
-                withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+                }
             }
             try Posix.retrying("listen") { Glibc.listen(fd, Int32(clamping: backlog)) }
             var bound = sockaddr_in()

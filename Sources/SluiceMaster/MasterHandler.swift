@@ -1,7 +1,7 @@
 import Logging
 import SluiceCore
-import SluiceSystem
 import SluiceNet
+import SluiceSystem
 
 /// Decodes master requests, applies them to the state and answers. Every decode error is the client's:
 /// it gets `malformed`/`invalidArgument` and the connection stays usable for well-formed requests.
@@ -10,7 +10,8 @@ struct MasterHandler: FrameHandler {
 
     func handle(request: Frame, on connection: ServerConnection) throws {
         guard let type = MessageType(rawValue: request.type) else {
-            connection.respondError(to: request, status: .unknownMessage, message: "unknown message type \(request.type)")
+            connection.respondError(
+                to: request, status: .unknownMessage, message: "unknown message type \(request.type)")
             return
         }
         let now = Monotonic.nowMs()
@@ -20,10 +21,12 @@ struct MasterHandler: FrameHandler {
         case .registerWorker:
             let message = try RegisterWorkerRequest.decode(body: body)
             reply = master.state.withLock { $0.registerWorker(message, nowMs: now) }.encoded()
-            master.logger.info("worker registered", metadata: [
-                "worker.id": "\(message.address.workerId)", "worker.endpoint": "\(message.address.endpoint)",
-                "held.count": "\(message.held.count)",
-            ])
+            master.logger.info(
+                "worker registered",
+                metadata: [
+                    "worker.id": "\(message.address.workerId)", "worker.endpoint": "\(message.address.endpoint)",
+                    "held.count": "\(message.held.count)",
+                ])
         case .workerHeartbeat:
             let message = try WorkerHeartbeatRequest.decode(body: body)
             reply = master.state.withLock { $0.workerHeartbeat(message, nowMs: now) }.encoded()
@@ -52,7 +55,8 @@ struct MasterHandler: FrameHandler {
             master.state.withLock { _ = $0.unregisterApplication(message.applicationId, nowMs: now) }
             reply = StatusResponse().encoded()
         case .hello, .ping, .pushBatch, .pushBatches, .openStream, .fetchChunk, .closeStream:
-            connection.respondError(to: request, status: .unknownMessage, message: "\(type) is not served by the master")
+            connection.respondError(
+                to: request, status: .unknownMessage, message: "\(type) is not served by the master")
             return
         }
         connection.respond(to: request, body: reply)

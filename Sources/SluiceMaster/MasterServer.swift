@@ -1,10 +1,10 @@
 import Dispatch
 import Logging
 import Metrics
-import SluiceCore
-import SluiceSystem
 import SluiceConfig
+import SluiceCore
 import SluiceNet
+import SluiceSystem
 import Synchronization
 
 /// The I/O shell around `MasterState`: a `FrameServer` that decodes requests, applies them to the state
@@ -23,8 +23,10 @@ public final class MasterServer: Sendable {
         public var tickIntervalMs: Int
 
         /// Every field explicitly; `init(_ config: MasterConfig)` is what a deployed master runs.
-        public init(host: String, port: Int, settings: MasterSettings, maxConnections: Int, maxFrameBodyBytes: Int,
-                    maxInFlightRequestsPerConnection: Int, idleTimeoutMs: Int, tickIntervalMs: Int) {
+        public init(
+            host: String, port: Int, settings: MasterSettings, maxConnections: Int, maxFrameBodyBytes: Int,
+            maxInFlightRequestsPerConnection: Int, idleTimeoutMs: Int, tickIntervalMs: Int
+        ) {
             self.host = host
             self.port = port
             self.settings = settings
@@ -51,11 +53,12 @@ public final class MasterServer: Sendable {
 
     /// Starts listening and ticking. Returns the bound port.
     public func start() throws -> Int {
-        let config = FrameServerConfig(host: options.host, port: options.port, serverId: "sluice-master",
-                                       maxConnections: options.maxConnections,
-                                       maxFrameBodyBytes: options.maxFrameBodyBytes,
-                                       idleTimeoutMs: options.idleTimeoutMs,
-                                       maxInFlightRequestsPerConnection: options.maxInFlightRequestsPerConnection)
+        let config = FrameServerConfig(
+            host: options.host, port: options.port, serverId: "sluice-master",
+            maxConnections: options.maxConnections,
+            maxFrameBodyBytes: options.maxFrameBodyBytes,
+            idleTimeoutMs: options.idleTimeoutMs,
+            maxInFlightRequestsPerConnection: options.maxInFlightRequestsPerConnection)
         let frameServer = FrameServer(config: config, handler: MasterHandler(master: self), logger: logger)
         let port = try frameServer.start()
         server.withLock { $0 = frameServer }
@@ -89,8 +92,9 @@ public final class MasterServer: Sendable {
                 logger.warning("worker lost", metadata: ["worker.id": "\(workerId)"])
             case .applicationExpired(let applicationId, let shuffleCount):
                 metrics.applicationsExpired.increment()
-                logger.info("application expired",
-                            metadata: ["application.id": "\(applicationId)", "shuffle.count": "\(shuffleCount)"])
+                logger.info(
+                    "application expired",
+                    metadata: ["application.id": "\(applicationId)", "shuffle.count": "\(shuffleCount)"])
             }
         }
     }

@@ -1,5 +1,5 @@
-import SluiceCore
 import SluiceConfig
+import SluiceCore
 
 /// The timing and placement settings the master's state machine needs. Built from a `MasterConfig` (the config
 /// registry holds every default); tests give each value explicitly.
@@ -13,8 +13,10 @@ public struct MasterSettings: Sendable, Equatable {
     /// How long the master remembers deleted shuffles so every worker hears to delete them.
     public var deletedShuffleRetentionMs: UInt64
 
-    public init(workerHeartbeatIntervalMs: UInt64, workerHeartbeatTimeoutMs: UInt64, applicationTimeoutMs: UInt64,
-                deletedShuffleRetentionMs: UInt64) {
+    public init(
+        workerHeartbeatIntervalMs: UInt64, workerHeartbeatTimeoutMs: UInt64, applicationTimeoutMs: UInt64,
+        deletedShuffleRetentionMs: UInt64
+    ) {
         self.workerHeartbeatIntervalMs = workerHeartbeatIntervalMs
         self.workerHeartbeatTimeoutMs = workerHeartbeatTimeoutMs
         self.applicationTimeoutMs = applicationTimeoutMs
@@ -25,10 +27,11 @@ public struct MasterSettings: Sendable, Equatable {
 extension MasterSettings {
     /// The settings a deployed master runs with `config`.
     public init(_ config: MasterConfig) {
-        self.init(workerHeartbeatIntervalMs: UInt64(clamping: config.workerHeartbeatIntervalMs),
-                  workerHeartbeatTimeoutMs: UInt64(clamping: config.workerHeartbeatTimeoutMs),
-                  applicationTimeoutMs: UInt64(clamping: config.applicationTimeoutMs),
-                  deletedShuffleRetentionMs: UInt64(clamping: config.deletedShuffleRetentionMs))
+        self.init(
+            workerHeartbeatIntervalMs: UInt64(clamping: config.workerHeartbeatIntervalMs),
+            workerHeartbeatTimeoutMs: UInt64(clamping: config.workerHeartbeatTimeoutMs),
+            applicationTimeoutMs: UInt64(clamping: config.applicationTimeoutMs),
+            deletedShuffleRetentionMs: UInt64(clamping: config.deletedShuffleRetentionMs))
     }
 }
 
@@ -39,10 +42,11 @@ extension MasterServer.Options {
 
     /// The options a deployed master runs with `config`: every field from the config registry.
     public init(_ config: MasterConfig) {
-        self.init(host: config.host, port: config.port, settings: MasterSettings(config),
-                  maxConnections: config.maxConnections, maxFrameBodyBytes: config.maxFrameBodyBytes,
-                  maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
-                  idleTimeoutMs: config.idleTimeoutMs,
-                  tickIntervalMs: max(1, min(config.applicationCheckIntervalMs, Self.maxTickIntervalMs)))
+        self.init(
+            host: config.host, port: config.port, settings: MasterSettings(config),
+            maxConnections: config.maxConnections, maxFrameBodyBytes: config.maxFrameBodyBytes,
+            maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
+            idleTimeoutMs: config.idleTimeoutMs,
+            tickIntervalMs: max(1, min(config.applicationCheckIntervalMs, Self.maxTickIntervalMs)))
     }
 }

@@ -23,8 +23,11 @@ extension MasterState {
         record.partitions.reserveCapacity(Int(request.numPartitions))
         for partitionId in 0..<request.numPartitions where record.partitions[partitionId] == nil {
             guard let slot = allocator.next(replicate: request.replicate) else { break }
-            record.partitions[partitionId] = [EpochRecord(epoch: 0, primaryWorkerId: slot.primary.workerId,
-                                                          replicaWorkerId: slot.replica?.workerId)]
+            record.partitions[partitionId] = [
+                EpochRecord(
+                    epoch: 0, primaryWorkerId: slot.primary.workerId,
+                    replicaWorkerId: slot.replica?.workerId)
+            ]
         }
         shuffles[key] = record
         return LocationsResponse(table: newestTable(record))
@@ -52,8 +55,10 @@ extension MasterState {
         applications[request.shuffle.applicationId] = nowMs
         reportFailed(request.failedWorkerId)
         var epochs = record.partitions[request.partitionId] ?? []
-        if let newest = epochs.last, newest.epoch > request.failedEpoch, let location = location(request.partitionId, newest),
-           location.primary != nil {
+        if let newest = epochs.last, newest.epoch > request.failedEpoch,
+            let location = location(request.partitionId, newest),
+            location.primary != nil
+        {
             return LocationsResponse(table: LocationTable([location]))
         }
         let candidates = slotCandidates.filter { $0.address.workerId != request.failedWorkerId }
@@ -62,13 +67,15 @@ extension MasterState {
             return LocationsResponse(head: ResponseHead(.noWorkers, "no live worker other than the failed one"))
         }
         let nextEpoch = max((epochs.last?.epoch ?? 0) + 1, request.failedEpoch + 1)
-        let created = EpochRecord(epoch: nextEpoch, primaryWorkerId: slot.primary.workerId,
-                                  replicaWorkerId: slot.replica?.workerId)
+        let created = EpochRecord(
+            epoch: nextEpoch, primaryWorkerId: slot.primary.workerId,
+            replicaWorkerId: slot.replica?.workerId)
         epochs.append(created)
         record.partitions[request.partitionId] = epochs
         shuffles[request.shuffle] = record
-        let location = PartitionLocation(partitionId: request.partitionId, epoch: nextEpoch, primary: slot.primary,
-                                         replica: slot.replica)
+        let location = PartitionLocation(
+            partitionId: request.partitionId, epoch: nextEpoch, primary: slot.primary,
+            replica: slot.replica)
         return LocationsResponse(table: LocationTable([location]))
     }
 

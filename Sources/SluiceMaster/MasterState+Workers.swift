@@ -6,10 +6,12 @@ extension MasterState {
     public mutating func registerWorker(_ request: RegisterWorkerRequest, nowMs: UInt64) -> RegisterWorkerResponse {
         let id = request.address.workerId
         guard !id.isEmpty else {
-            return RegisterWorkerResponse(head: ResponseHead(.invalidArgument, "empty worker id"), heartbeatIntervalMs: 0)
+            return RegisterWorkerResponse(
+                head: ResponseHead(.invalidArgument, "empty worker id"), heartbeatIntervalMs: 0)
         }
-        workers[id] = WorkerRecord(address: request.address, capacityBytes: request.capacityBytes,
-                                   freeBytes: request.freeBytes, lastHeartbeatMs: nowMs, draining: false, alive: true)
+        workers[id] = WorkerRecord(
+            address: request.address, capacityBytes: request.capacityBytes,
+            freeBytes: request.freeBytes, lastHeartbeatMs: nowMs, draining: false, alive: true)
         for held in request.held where !isDeleted(held.shuffle) {
             adopt(held, workerId: id, nowMs: nowMs)
         }
@@ -33,7 +35,7 @@ extension MasterState {
             if isDeleted(key) {
                 toDelete.append(key)
             } else if shuffles[key] == nil {
-                resync = true // the worker holds data we have not heard of: never delete a live application's data
+                resync = true  // the worker holds data we have not heard of: never delete a live application's data
             }
         }
         return WorkerHeartbeatResponse(resync: resync, shufflesToDelete: toDelete)
@@ -44,8 +46,11 @@ extension MasterState {
             applications[held.shuffle.applicationId] = nowMs
         }
         // A rebuilt shuffle has numPartitions 0 (unknown): its table lists only partitions that hold data.
-        var record = shuffles[held.shuffle] ?? ShuffleRecord(numMappers: 0, numPartitions: 0, replicate: false,
-                                                             partitions: [:])
+        var record =
+            shuffles[held.shuffle]
+            ?? ShuffleRecord(
+                numMappers: 0, numPartitions: 0, replicate: false,
+                partitions: [:])
         var epochs = record.partitions[held.partitionId] ?? []
         let index: Int
         if let existing = epochs.firstIndex(where: { $0.epoch == held.epoch }) {

@@ -17,11 +17,14 @@ struct ConnectionLoop {
 
     /// Runs the connection to its end and closes the socket. Never throws: errors end this connection only.
     func run() {
-        if config.idleTimeoutMs > 0 { _ = sluice_set_receive_timeout_ms(socket.fd, UInt32(clamping: config.idleTimeoutMs)) }
+        if config.idleTimeoutMs > 0 {
+            _ = sluice_set_receive_timeout_ms(socket.fd, UInt32(clamping: config.idleTimeoutMs))
+        }
         var idle = IdleClock(timeoutMs: config.idleTimeoutMs)
         guard let (peer, version) = handshake(&idle) else { return }
-        let connection = ServerConnection(id: id, socket: socket, peer: peer, protocolVersion: version,
-                                          budget: config.memoryBudget, logger: logger)
+        let connection = ServerConnection(
+            id: id, socket: socket, peer: peer, protocolVersion: version,
+            budget: config.memoryBudget, logger: logger)
         logger.debug("connection ready", metadata: ["peer.role": "\(peer.role)", "peer.identity": "\(peer.identity)"])
         let ending = serve(connection, &idle)
         switch ending {
@@ -39,8 +42,11 @@ struct ConnectionLoop {
     private func handshake(_ idle: inout IdleClock) -> (AuthenticatedPeer, UInt16)? {
         let header: FrameHeader
         do {
-            guard let h = try socket.readHeader(maxBodyBytes: min(config.maxFrameBodyBytes, 64 * 1024),
-                                                onTimeout: idle.check) else {
+            guard
+                let h = try socket.readHeader(
+                    maxBodyBytes: min(config.maxFrameBodyBytes, 64 * 1024),
+                    onTimeout: idle.check)
+            else {
                 socket.close()
                 return nil
             }
@@ -75,10 +81,11 @@ struct ConnectionLoop {
         }
         let versions = config.supportedVersions
         guard versions.contains(hello.version) else {
-            let reply = HelloResponse(status: .unsupportedVersion,
-                                      message: "protocol version \(hello.version) is not supported "
-                                        + "(this server speaks \(versions.lowerBound) to \(versions.upperBound))",
-                                      version: versions.upperBound, serverId: config.serverId)
+            let reply = HelloResponse(
+                status: .unsupportedVersion,
+                message: "protocol version \(hello.version) is not supported "
+                    + "(this server speaks \(versions.lowerBound) to \(versions.upperBound))",
+                version: versions.upperBound, serverId: config.serverId)
             refuse(type: header.type, requestId: header.requestId, body: reply.encode(), status: .unsupportedVersion)
             return nil
         }
@@ -87,10 +94,15 @@ struct ConnectionLoop {
         case .accepted(let proven):
             peer = proven
         case .refused(let status, let message):
-            logger.warning("handshake not authenticated", metadata: ["peer.role": "\(hello.role)",
-                                                                     "peer.identity": "\(hello.identity)"])
-            let reply = HelloResponse(status: status, message: message, version: hello.version,
-                                      serverId: config.serverId)
+            logger.warning(
+                "handshake not authenticated",
+                metadata: [
+                    "peer.role": "\(hello.role)",
+                    "peer.identity": "\(hello.identity)",
+                ])
+            let reply = HelloResponse(
+                status: status, message: message, version: hello.version,
+                serverId: config.serverId)
             refuse(type: header.type, requestId: header.requestId, body: reply.encode(), status: status)
             return nil
         }

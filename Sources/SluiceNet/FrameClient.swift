@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CSluiceShim
 import Dispatch
 import Logging
 import SluiceCore
 import SluiceSystem
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A connection to a Sluice server, shared by many threads: requests carry ids from an atomic counter and one
 /// reader thread hands each response to its request's waiter. At most `maxInFlightRequests` requests are
@@ -52,7 +53,8 @@ public final class FrameClient: Sendable, RequestExpiring {
         self.socket = socket
         self.config = config
         self.logger = logger
-        receiveBuffers = config.reusedBodies > 0
+        receiveBuffers =
+            config.reusedBodies > 0
             ? ReceiveBufferPool(minimumBytes: config.reusedBodyMinimumBytes, maxCount: config.reusedBodies) : nil
     }
 
@@ -66,10 +68,12 @@ public final class FrameClient: Sendable, RequestExpiring {
     /// Connects to `host:port` and performs the handshake announcing `role` and `identity`.
     /// Throws `NetError` when the connection fails or times out, and `ProtocolError` with the server's status
     /// when the server refuses the handshake.
-    public static func connect(host: String, port: Int, role: PeerRole, identity: String,
-                               config: FrameClientConfig = FrameClientConfig(),
-                               logger: Logger = Logger(label: "sluice.net.client"),
-                               system: any SystemCalls = PosixSystem()) throws -> FrameClient {
+    public static func connect(
+        host: String, port: Int, role: PeerRole, identity: String,
+        config: FrameClientConfig = FrameClientConfig(),
+        logger: Logger = Logger(label: "sluice.net.client"),
+        system: any SystemCalls = PosixSystem()
+    ) throws -> FrameClient {
         sluice_ignore_sigpipe()
         let endpoint = "\(host):\(port)"
         let fd = try Sockets.connect(host: host, port: port, timeoutMs: config.connectTimeoutMs)
@@ -79,8 +83,9 @@ public final class FrameClient: Sendable, RequestExpiring {
             let serverId = try handshake(socket, role: role, identity: identity, timeoutMs: config.connectTimeoutMs)
             var logger = logger
             logger[metadataKey: "peer.address"] = "\(endpoint)"
-            let client = FrameClient(endpoint: endpoint, serverId: serverId, socket: socket, config: config,
-                                     logger: logger)
+            let client = FrameClient(
+                endpoint: endpoint, serverId: serverId, socket: socket, config: config,
+                logger: logger)
             try SystemThread.spawn(stackBytes: config.threadStackBytes) { client.readLoop() }
             RequestTimeoutSweeper.shared.register(client)
             return client
@@ -90,12 +95,16 @@ public final class FrameClient: Sendable, RequestExpiring {
         }
     }
 
-    private static func handshake(_ socket: FrameSocket, role: PeerRole, identity: String,
-                                  timeoutMs: Int) throws -> String {
+    private static func handshake(
+        _ socket: FrameSocket, role: PeerRole, identity: String,
+        timeoutMs: Int
+    ) throws -> String {
         let hello = HelloRequest(role: role, identity: identity).encode()
         try socket.write(Frame(type: .hello, requestId: 0, body: hello))
         _ = sluice_set_receive_timeout_ms(socket.fd, UInt32(clamping: max(timeoutMs, 1)))
-        let giveUp: () throws -> Void = { throw NetError.timedOut("handshake", "no handshake reply within \(timeoutMs) ms") }
+        let giveUp: () throws -> Void = {
+            throw NetError.timedOut("handshake", "no handshake reply within \(timeoutMs) ms")
+        }
         guard let header = try socket.readHeader(maxBodyBytes: 64 * 1024, onTimeout: giveUp) else {
             throw NetError.connectionClosed("handshake", "server closed the connection during the handshake")
         }
@@ -152,12 +161,16 @@ public final class FrameClient: Sendable, RequestExpiring {
     }
 
     /// `send` of a body given as parts written in order without joining them first (see `PushRequest.encodedParts`).
-    public func send(type: MessageType, bodyParts: [ArraySlice<UInt8>], timeoutMs: Int? = nil,
-                     completion: @escaping Completion) {
+    public func send(
+        type: MessageType, bodyParts: [ArraySlice<UInt8>], timeoutMs: Int? = nil,
+        completion: @escaping Completion
+    ) {
         send(rawType: type.rawValue, bodyParts: bodyParts, timeoutMs: timeoutMs, completion: completion)
     }
 
-    private func send(rawType: UInt16, bodyParts: [ArraySlice<UInt8>], timeoutMs: Int?, completion: @escaping Completion) {
+    private func send(
+        rawType: UInt16, bodyParts: [ArraySlice<UInt8>], timeoutMs: Int?, completion: @escaping Completion
+    ) {
         let timeout = max(timeoutMs ?? config.requestTimeoutMs, 0)
         let deadlineNs = Monotonic.nowNs() + UInt64(timeout) * 1_000_000
         if let failure = reserveSlot(timeoutMs: timeout) {
@@ -199,17 +212,18 @@ public final class FrameClient: Sendable, RequestExpiring {
     private func reserveSlot(timeoutMs: Int) -> NetError? {
         let limit = max(config.maxInFlightRequests, 1)
         var failure: NetError?
-        let taken = slotFreed.wait(until: {
-            self.state.withLock { s in
-                if let f = s.failure {
-                    failure = f
+        let taken = slotFreed.wait(
+            until: {
+                self.state.withLock { s in
+                    if let f = s.failure {
+                        failure = f
+                        return true
+                    }
+                    guard s.reservedSlots < limit else { return false }
+                    s.reservedSlots += 1
                     return true
                 }
-                guard s.reservedSlots < limit else { return false }
-                s.reservedSlots += 1
-                return true
-            }
-        }, timeoutMs: timeoutMs)
+            }, timeoutMs: timeoutMs)
         if let failure { return failure }
         if taken { return nil }
         return NetError.timedOut("request", "no free in-flight slot within \(timeoutMs) ms (\(limit) outstanding)")

@@ -21,9 +21,11 @@ public struct FrameClientConfig: Sendable {
     public var reusedBodyMinimumBytes: Int
 
     /// Creates a configuration with defaults suited to clients and worker-to-worker replication.
-    public init(connectTimeoutMs: Int = 5_000, requestTimeoutMs: Int = 60_000, maxInFlightRequests: Int = 512,
-                maxFrameBodyBytes: Int = 65 * 1024 * 1024, sendTimeoutMs: Int = 60_000, socketBufferBytes: Int = 0,
-                threadStackBytes: Int = 512 * 1024, reusedBodies: Int = 0, reusedBodyMinimumBytes: Int = 1 << 20) {
+    public init(
+        connectTimeoutMs: Int = 5_000, requestTimeoutMs: Int = 60_000, maxInFlightRequests: Int = 512,
+        maxFrameBodyBytes: Int = 65 * 1024 * 1024, sendTimeoutMs: Int = 60_000, socketBufferBytes: Int = 0,
+        threadStackBytes: Int = 512 * 1024, reusedBodies: Int = 0, reusedBodyMinimumBytes: Int = 1 << 20
+    ) {
         self.connectTimeoutMs = connectTimeoutMs
         self.requestTimeoutMs = requestTimeoutMs
         self.maxInFlightRequests = maxInFlightRequests

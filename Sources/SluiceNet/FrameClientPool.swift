@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Logging
 import SluiceCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Connected clients cached by endpoint ("host:port"): up to `clientsPerEndpoint` each, handed out round-robin.
 /// A client found disconnected is replaced by a new connection on its next use. Thread-safe.
@@ -27,8 +28,10 @@ public final class FrameClientPool: Sendable {
     private let state = Mutex(State())
 
     /// Creates an empty pool whose clients announce `role` and `identity` in their handshakes.
-    public init(role: PeerRole, identity: String, config: FrameClientConfig = FrameClientConfig(),
-                clientsPerEndpoint: Int = 1, logger: Logger = Logger(label: "sluice.net.pool")) {
+    public init(
+        role: PeerRole, identity: String, config: FrameClientConfig = FrameClientConfig(),
+        clientsPerEndpoint: Int = 1, logger: Logger = Logger(label: "sluice.net.pool")
+    ) {
         self.role = role
         self.identity = identity
         self.config = config
@@ -50,8 +53,9 @@ public final class FrameClientPool: Sendable {
             return (slot, existing.flatMap { $0.isConnected ? $0 : nil })
         }
         if let live = pick.live { return live }
-        let fresh = try FrameClient.connect(host: host, port: port, role: role, identity: identity, config: config,
-                                            logger: logger)
+        let fresh = try FrameClient.connect(
+            host: host, port: port, role: role, identity: identity, config: config,
+            logger: logger)
         let (chosen, replaced) = state.withLock { s -> (FrameClient?, FrameClient?) in
             guard !s.closed, var slots = s.endpoints[key] else { return (nil, nil) }
             let current = slots.clients[pick.slot]

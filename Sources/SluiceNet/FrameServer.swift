@@ -14,15 +14,18 @@ public final class FrameServer: Sendable {
     /// Creates a stopped server; `start()` binds and begins accepting. Its connections' reads, writes and
     /// sendfiles go through `system` (tests inject faults there); `authenticator` decides what each peer proved
     /// in its handshake.
-    public init(config: FrameServerConfig, handler: any FrameHandler, logger: Logger,
-                system: any SystemCalls = PosixSystem(),
-                authenticator: any PeerAuthenticator = DeclaredRoleAuthenticator()) {
+    public init(
+        config: FrameServerConfig, handler: any FrameHandler, logger: Logger,
+        system: any SystemCalls = PosixSystem(),
+        authenticator: any PeerAuthenticator = DeclaredRoleAuthenticator()
+    ) {
         self.config = config
         var logger = logger
         logger[metadataKey: "server.id"] = "\(config.serverId)"
         self.logger = logger
-        let acceptor = FrameAcceptor(config: config, handler: handler, logger: logger, system: system,
-                                     authenticator: authenticator)
+        let acceptor = FrameAcceptor(
+            config: config, handler: handler, logger: logger, system: system,
+            authenticator: authenticator)
         listener = Listener(config: config.listener, acceptor: acceptor, logger: logger)
     }
 
@@ -43,8 +46,9 @@ public final class FrameServer: Sendable {
         if listener.stop() {
             logger.info("server stopped")
         } else {
-            logger.warning("server stopped with connection threads still running",
-                           metadata: ["connections": "\(connectionCount)"])
+            logger.warning(
+                "server stopped with connection threads still running",
+                metadata: ["connections": "\(connectionCount)"])
         }
     }
 }
@@ -63,16 +67,18 @@ struct FrameAcceptor: ConnectionAcceptor {
         var connectionLogger = logger
         connectionLogger[metadataKey: "peer.address"] = "\(connection.peerAddress)"
         connectionLogger[metadataKey: "connection.id"] = "\(connection.id)"
-        let loop = ConnectionLoop(id: connection.id, socket: socket, config: config, handler: handler,
-                                  authenticator: authenticator, logger: connectionLogger)
+        let loop = ConnectionLoop(
+            id: connection.id, socket: socket, config: config, handler: handler,
+            authenticator: authenticator, logger: connectionLogger)
         do {
             try SystemThread.spawn(stackBytes: config.threadStackBytes) {
                 loop.run()
                 connection.finished()
             }
         } catch {
-            logger.warning("connection thread failed to start",
-                           metadata: ["peer.address": "\(connection.peerAddress)", "error": "\(error)"])
+            logger.warning(
+                "connection thread failed to start",
+                metadata: ["peer.address": "\(connection.peerAddress)", "error": "\(error)"])
             socket.close()
             connection.finished()
         }

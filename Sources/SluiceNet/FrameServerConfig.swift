@@ -39,10 +39,12 @@ public struct FrameServerConfig: Sendable {
 
     /// Creates a configuration. The limits that are configuration keys (connections, frame size, idle time-out,
     /// requests in flight) have no default here: the servers take them from the config registry, tests name them.
-    public init(host: String, port: Int, serverId: String, maxConnections: Int, maxFrameBodyBytes: Int,
-                idleTimeoutMs: Int, maxInFlightRequestsPerConnection: Int, memoryBudget: MemoryBudget? = nil,
-                sendTimeoutMs: Int = 60_000, socketBufferBytes: Int = 0, threadStackBytes: Int = 512 * 1024,
-                stopTimeoutMs: Int = 5_000, listenBacklog: Int = 512) {
+    public init(
+        host: String, port: Int, serverId: String, maxConnections: Int, maxFrameBodyBytes: Int,
+        idleTimeoutMs: Int, maxInFlightRequestsPerConnection: Int, memoryBudget: MemoryBudget? = nil,
+        sendTimeoutMs: Int = 60_000, socketBufferBytes: Int = 0, threadStackBytes: Int = 512 * 1024,
+        stopTimeoutMs: Int = 5_000, listenBacklog: Int = 512
+    ) {
         self.host = host
         self.port = port
         self.serverId = serverId
@@ -62,8 +64,9 @@ public struct FrameServerConfig: Sendable {
 extension FrameServerConfig {
     /// The listener's part of these settings.
     var listener: ListenerConfig {
-        ListenerConfig(host: host, port: port, maxConnections: maxConnections, sendTimeoutMs: sendTimeoutMs,
-                       socketBufferBytes: socketBufferBytes, stopTimeoutMs: stopTimeoutMs,
-                       listenBacklog: listenBacklog, threadStackBytes: threadStackBytes)
+        ListenerConfig(
+            host: host, port: port, maxConnections: maxConnections, sendTimeoutMs: sendTimeoutMs,
+            socketBufferBytes: socketBufferBytes, stopTimeoutMs: stopTimeoutMs,
+            listenBacklog: listenBacklog, threadStackBytes: threadStackBytes)
     }
 }

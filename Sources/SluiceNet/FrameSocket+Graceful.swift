@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CSluiceShim
 import SluiceCore
 import SluiceSystem
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension FrameSocket {
     /// Closes after an error reply so the peer can read it: sends FIN (not RST) by shutting down the write side,

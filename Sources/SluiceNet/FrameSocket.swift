@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SluiceCore
 import SluiceSystem
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A frame header that failed to decode (too large, unknown flags), with the fields an error reply needs.
 public struct InvalidFrameHeader: Error, Sendable {
@@ -82,7 +83,8 @@ public final class FrameSocket: Sendable {
                 try system.readExactly(fd, into: raw, onTimeout: onTimeout)
             }
             guard n == count else {
-                throw NetError.connectionClosed("read", "connection closed inside a frame body (\(n) of \(count) bytes)")
+                throw NetError.connectionClosed(
+                    "read", "connection closed inside a frame body (\(n) of \(count) bytes)")
             }
             return body
         }
@@ -91,7 +93,8 @@ public final class FrameSocket: Sendable {
             do {
                 let n = try system.readExactly(fd, into: UnsafeMutableRawBufferPointer(buffer), onTimeout: onTimeout)
                 if n < count {
-                    failure = NetError.connectionClosed("read", "connection closed inside a frame body (\(n) of \(count) bytes)")
+                    failure = NetError.connectionClosed(
+                        "read", "connection closed inside a frame body (\(n) of \(count) bytes)")
                     buffer.initialize(repeating: 0)
                 }
             } catch {
@@ -117,7 +120,8 @@ public final class FrameSocket: Sendable {
     /// Writes one frame (header and body in one `writev`). Throws `NetError`.
     public func write(_ frame: Frame) throws {
         guard frame.body.count <= Int(UInt32.max) else {
-            throw NetError(code: EMSGSIZE, call: "write", message: "frame body of \(frame.body.count) bytes is too large")
+            throw NetError(
+                code: EMSGSIZE, call: "write", message: "frame body of \(frame.body.count) bytes is too large")
         }
         let header = frame.header.encoded
         try locked {
@@ -149,11 +153,14 @@ public final class FrameSocket: Sendable {
 
     /// Writes a frame whose body is `prefix` followed by `length` bytes of `fileFd` from `offset`, sent with
     /// `sendfile` (zero-copy). The header's bodyLength is `prefix.count + length`. Throws `NetError`.
-    public func writeWithFile(type: UInt16, flags: FrameFlags, requestId: UInt64, prefix: [UInt8],
-                              fileFd: Int32, offset: Int64, length: Int) throws {
+    public func writeWithFile(
+        type: UInt16, flags: FrameFlags, requestId: UInt64, prefix: [UInt8],
+        fileFd: Int32, offset: Int64, length: Int
+    ) throws {
         let total = prefix.count + length
         guard length >= 0, offset >= 0, total <= Int(UInt32.max) else {
-            throw NetError(code: EINVAL, call: "sendfile", message: "bad file range: offset \(offset), length \(length)")
+            throw NetError(
+                code: EINVAL, call: "sendfile", message: "bad file range: offset \(offset), length \(length)")
         }
         let header = FrameHeader(bodyLength: UInt32(total), type: type, flags: flags, requestId: requestId).encoded
         try locked {

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CSluiceShim
 import Logging
 import SluiceSystem
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Settings of a `Listener`. Units are in the names; 0 disables a time-out.
 public struct ListenerConfig: Sendable {
@@ -28,8 +29,10 @@ public struct ListenerConfig: Sendable {
     public var threadStackBytes: Int
 
     /// Creates listener settings.
-    public init(host: String, port: Int, maxConnections: Int, sendTimeoutMs: Int, socketBufferBytes: Int,
-                stopTimeoutMs: Int, listenBacklog: Int, threadStackBytes: Int) {
+    public init(
+        host: String, port: Int, maxConnections: Int, sendTimeoutMs: Int, socketBufferBytes: Int,
+        stopTimeoutMs: Int, listenBacklog: Int, threadStackBytes: Int
+    ) {
         self.host = host
         self.port = port
         self.maxConnections = maxConnections
@@ -205,8 +208,9 @@ public final class Listener: Sendable {
             return id
         }
         guard let id = admitted else {
-            logger.warning("connection refused: server full or stopping",
-                           metadata: ["peer.address": "\(peer)", "max.connections": "\(config.maxConnections)"])
+            logger.warning(
+                "connection refused: server full or stopping",
+                metadata: ["peer.address": "\(peer)", "max.connections": "\(config.maxConnections)"])
             _ = close(fd)
             return
         }

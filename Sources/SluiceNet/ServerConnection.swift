@@ -31,8 +31,10 @@ public final class ServerConnection: Sendable {
     }
     private let state = Mutex(State())
 
-    init(id: UInt64, socket: FrameSocket, peer: AuthenticatedPeer, protocolVersion: UInt16, budget: MemoryBudget?,
-         logger: Logger) {
+    init(
+        id: UInt64, socket: FrameSocket, peer: AuthenticatedPeer, protocolVersion: UInt16, budget: MemoryBudget?,
+        logger: Logger
+    ) {
         self.id = id
         self.peerAddress = socket.peerAddress
         self.peerRole = peer.role
@@ -87,11 +89,14 @@ public final class ServerConnection: Sendable {
     /// Answers `request` with `prefix` followed by `length` bytes of the file `fileDescriptor` from `offset`,
     /// sent with sendfile. The descriptor stays the caller's; it must stay open until this returns.
     @discardableResult
-    public func respondWithFile(to request: Frame, prefix: [UInt8], fileDescriptor: Int32, offset: Int64,
-                                length: Int) -> Bool {
+    public func respondWithFile(
+        to request: Frame, prefix: [UInt8], fileDescriptor: Int32, offset: Int64,
+        length: Int
+    ) -> Bool {
         answer(request) {
-            try socket.writeWithFile(type: request.type, flags: .response, requestId: request.requestId,
-                                     prefix: prefix, fileFd: fileDescriptor, offset: offset, length: length)
+            try socket.writeWithFile(
+                type: request.type, flags: .response, requestId: request.requestId,
+                prefix: prefix, fileFd: fileDescriptor, offset: offset, length: length)
         }
     }
 
@@ -109,8 +114,10 @@ public final class ServerConnection: Sendable {
     /// Answers with an error only if the request is still pending (used after a handler threw).
     func respondErrorIfPending(to request: Frame, status: StatusCode, message: String) {
         answer(request, quiet: true) {
-            try socket.write(Frame(type: request.type, flags: .response, requestId: request.requestId,
-                                   body: ErrorResponse(status, message).encode()))
+            try socket.write(
+                Frame(
+                    type: request.type, flags: .response, requestId: request.requestId,
+                    body: ErrorResponse(status, message).encode()))
         }
     }
 
@@ -128,8 +135,9 @@ public final class ServerConnection: Sendable {
         }
         guard let heldBytes = state.withLock({ $0.pending.removeValue(forKey: request.requestId) }) else {
             if quiet { return false }
-            logger.warning("second reply to a request dropped",
-                           metadata: ["request.id": "\(request.requestId)", "request.type": "\(request.type)"])
+            logger.warning(
+                "second reply to a request dropped",
+                metadata: ["request.id": "\(request.requestId)", "request.type": "\(request.type)"])
             return false
         }
         var written = false

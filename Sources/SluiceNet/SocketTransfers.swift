@@ -1,15 +1,17 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SluiceSystem
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 extension NetError {
     /// The network error for a failed system call: same errno and call name.
     init(_ failure: SystemCallError) {
-        self.init(code: failure.errno, call: failure.call,
-                  message: failure.cause.isEmpty ? String(cString: strerror(failure.errno)) : failure.cause)
+        self.init(
+            code: failure.errno, call: failure.call,
+            message: failure.cause.isEmpty ? String(cString: strerror(failure.errno)) : failure.cause)
     }
 
     /// Runs a socket set-up call through the one `EINTR` loop, throwing `NetError`.
@@ -29,8 +31,10 @@ extension SystemCalls {
     /// Reads until `buffer` is full or the peer closes. Returns the bytes read: `buffer.count`, or fewer on EOF.
     /// With a receive time-out set on the socket, an expired read calls `onTimeout`, which throws to give up
     /// or returns to keep waiting.
-    func readExactly(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
-                     onTimeout: () throws -> Void) throws -> Int {
+    func readExactly(
+        _ fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
+        onTimeout: () throws -> Void
+    ) throws -> Int {
         var done = 0
         while done < buffer.count {
             let n: Int
@@ -125,8 +129,9 @@ extension SystemCalls {
             let want = min(left, chunkBytes)
             let n: Int
             switch Result(catching: { () throws(SystemCallError) -> Int in
-                try pread(fd: fileFd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]),
-                          offsetBytes: position)
+                try pread(
+                    fd: fileFd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]),
+                    offsetBytes: position)
             }) {
             case .success(let read): n = read
             case .failure(let failure) where failure.errno == EINTR: continue

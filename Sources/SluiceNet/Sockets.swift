@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CSluiceShim
 import SluiceCore
 import SluiceSystem
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Opening, binding, accepting and connecting IPv4 TCP sockets.
 enum Sockets {
@@ -116,7 +117,9 @@ enum Sockets {
         let deadlineMs = Monotonic.nowMs() + UInt64(max(timeoutMs, 0))
         while true {
             let now = Monotonic.nowMs()
-            guard now < deadlineMs else { throw NetError.timedOut("connect", "no connection to \(what) within \(timeoutMs) ms") }
+            guard now < deadlineMs else {
+                throw NetError.timedOut("connect", "no connection to \(what) within \(timeoutMs) ms")
+            }
             var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             let n = poll(&entry, 1, Int32(min(deadlineMs - now, UInt64(Int32.max))))
             if n > 0 { return }

@@ -14,8 +14,10 @@ public struct ChunkInfo: Sendable, Equatable {
     public var hasUncompressed: Bool
 
     /// Creates a chunk description.
-    public init(index: Int, offsetBytes: Int, lengthBytes: Int, batchCount: Int, mapIndexes: [UInt32],
-                hasUncompressed: Bool) {
+    public init(
+        index: Int, offsetBytes: Int, lengthBytes: Int, batchCount: Int, mapIndexes: [UInt32],
+        hasUncompressed: Bool
+    ) {
         self.index = index
         self.offsetBytes = offsetBytes
         self.lengthBytes = lengthBytes
@@ -71,9 +73,10 @@ struct ChunkIndexBuilder: Sendable {
     }
 
     private func currentChunk() -> ChunkInfo {
-        ChunkInfo(index: sealed.count, offsetBytes: currentOffsetBytes, lengthBytes: currentLengthBytes,
-                  batchCount: currentBatchCount, mapIndexes: currentMaps.sorted(),
-                  hasUncompressed: currentHasUncompressed)
+        ChunkInfo(
+            index: sealed.count, offsetBytes: currentOffsetBytes, lengthBytes: currentLengthBytes,
+            batchCount: currentBatchCount, mapIndexes: currentMaps.sorted(),
+            hasUncompressed: currentHasUncompressed)
     }
 
     private mutating func seal() {

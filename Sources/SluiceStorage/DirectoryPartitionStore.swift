@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import SluiceConfig
 import SluiceCore
 import SluiceSystem
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A `PartitionStore` over tiers of directories (`Volume`s), each file at
 /// `<dir>/<applicationId>/<shuffleId>/<partitionId>-<epoch>-<p|r>.data`. A new file goes to the fastest tier with
@@ -37,25 +38,30 @@ public final class DirectoryPartitionStore: PartitionStore {
     /// - Parameters:
     ///   - memoryBudget: flush buffers are accounted here.
     ///   - fileSystem: the system calls to use (tests inject failures).
-    public convenience init(rootDirectory: String, config: StoreConfig, memoryBudget: MemoryBudget,
-                            fileSystem: any SystemCalls = PosixSystem(),
-                            logger: Logger = Logger(label: "sluice.storage"), shardCount: Int = 32) throws(StorageError) {
+    public convenience init(
+        rootDirectory: String, config: StoreConfig, memoryBudget: MemoryBudget,
+        fileSystem: any SystemCalls = PosixSystem(),
+        logger: Logger = Logger(label: "sluice.storage"), shardCount: Int = 32
+    ) throws(StorageError) {
         let tier: StorageTierConfig
         do {
             tier = try StorageTierConfig.single(directory: rootDirectory)
         } catch {
             throw StorageError(.invalidKey, message: "\(error)", path: rootDirectory)
         }
-        try self.init(tiers: [tier], config: config, memoryBudget: memoryBudget, fileSystem: fileSystem,
-                      logger: logger, shardCount: shardCount)
+        try self.init(
+            tiers: [tier], config: config, memoryBudget: memoryBudget, fileSystem: fileSystem,
+            logger: logger, shardCount: shardCount)
     }
 
     /// Opens (creating when missing) every directory of `tiers`, fastest first. A directory that cannot be
     /// written is refused (logged, listed in `refusedDirectories`) and the others serve.
     /// - Throws: `.ioError` when no directory of any tier is writable.
-    public init(tiers: [StorageTierConfig], config: StoreConfig, memoryBudget: MemoryBudget,
-                fileSystem: any SystemCalls = PosixSystem(),
-                logger: Logger = Logger(label: "sluice.storage"), shardCount: Int = 32) throws(StorageError) {
+    public init(
+        tiers: [StorageTierConfig], config: StoreConfig, memoryBudget: MemoryBudget,
+        fileSystem: any SystemCalls = PosixSystem(),
+        logger: Logger = Logger(label: "sluice.storage"), shardCount: Int = 32
+    ) throws(StorageError) {
         self.config = config
         self.memoryBudget = memoryBudget
         self.fileSystem = fileSystem
@@ -65,28 +71,34 @@ public final class DirectoryPartitionStore: PartitionStore {
         for (tierIndex, tier) in tiers.enumerated() {
             for directory in tier.directories {
                 do {
-                    volumes.append(try Volume(path: directory, tierIndex: tierIndex, tier: tier,
-                                              recycledFilesMax: config.recycledFilesMax, fileSystem: fileSystem,
-                                              logger: logger))
+                    volumes.append(
+                        try Volume(
+                            path: directory, tierIndex: tierIndex, tier: tier,
+                            recycledFilesMax: config.recycledFilesMax, fileSystem: fileSystem,
+                            logger: logger))
                 } catch {
-                    logger.error("storage directory refused", metadata: [
-                        "storage.dir": "\(directory)", "tier.kind": "\(tier.kind.rawValue)", "error": "\(error)",
-                    ])
+                    logger.error(
+                        "storage directory refused",
+                        metadata: [
+                            "storage.dir": "\(directory)", "tier.kind": "\(tier.kind.rawValue)", "error": "\(error)",
+                        ])
                     refused.append((directory, error))
                 }
             }
         }
         guard !volumes.isEmpty else {
             let reasons = refused.map { "\($0.path): \($0.reason)" }.joined(separator: "; ")
-            throw StorageError(.ioError, message: "no writable storage directory (\(reasons))",
-                               path: tiers.first?.directories.first ?? "")
+            throw StorageError(
+                .ioError, message: "no writable storage directory (\(reasons))",
+                path: tiers.first?.directories.first ?? "")
         }
         self.volumes = volumes
         refusedDirectories = refused
         placement = VolumePlacement(volumes: volumes, probeIntervalMs: config.healthProbeIntervalMs)
         files = FileTable(shardCount: shardCount)
-        flushBuffers = FlushBufferPool(bufferCapacityBytes: config.flushBufferBytes,
-                                       maxPooledBytes: config.flushBufferPoolBytes)
+        flushBuffers = FlushBufferPool(
+            bufferCapacityBytes: config.flushBufferBytes,
+            maxPooledBytes: config.flushBufferPoolBytes)
     }
 
     /// Deleted partition files waiting (emptied) in the recycled-file pool.
@@ -129,7 +141,7 @@ public final class DirectoryPartitionStore: PartitionStore {
         let outcome: AppendOutcome
         do {
             outcome = try file.append(batch)
-        } catch where error.isFileSystemFailure {
+        } catch  where error.isFileSystemFailure {
             return .refusedHardSplit
         }
         if outcome != .refusedHardSplit { file.volume.account(batchBytes) }
@@ -142,8 +154,10 @@ public final class DirectoryPartitionStore: PartitionStore {
     }
 
     /// Flushes the key's file and opens it for reading with the chunks holding a map in `startMapIndex..<endMapIndex`.
-    public func openForRead(_ key: PartitionFileKey, startMapIndex: UInt32 = 0,
-                            endMapIndex: UInt32 = .max) throws(StorageError) -> ReadableFile {
+    public func openForRead(
+        _ key: PartitionFileKey, startMapIndex: UInt32 = 0,
+        endMapIndex: UInt32 = .max
+    ) throws(StorageError) -> ReadableFile {
         let writer = try writer(for: key, create: false)
         // Counted before the descriptor exists: a delete that closes the writer after this point sees the reader
         // and unlinks the file instead of recycling it (a recycled file would be emptied and reused under it).
@@ -158,10 +172,11 @@ public final class DirectoryPartitionStore: PartitionStore {
             throw error
         }
         let selected = snapshot.chunks.filter { $0.containsMap(from: startMapIndex, to: endMapIndex) }
-        return ReadableFile(key: key, path: path, fd: snapshot.fd, chunks: selected,
-                            totalChunkCount: snapshot.chunks.count, fileBytes: snapshot.fileBytes,
-                            writerFailure: snapshot.failure, fileSystem: fileSystem,
-                            onClose: { readers.closed(path) })
+        return ReadableFile(
+            key: key, path: path, fd: snapshot.fd, chunks: selected,
+            totalChunkCount: snapshot.chunks.count, fileBytes: snapshot.fileBytes,
+            writerFailure: snapshot.failure, fileSystem: fileSystem,
+            onClose: { readers.closed(path) })
     }
 
     /// A chunk of a directory file is a range of it: sent with sendfile, or read with `pread`.
@@ -178,13 +193,16 @@ public final class DirectoryPartitionStore: PartitionStore {
         var deletedFiles = 0
         var firstError: StorageError?
         for volume in volumes {
-            let error = volume.deleteShuffle(applicationId: applicationId, shuffleId: shuffleId,
-                                             deletedFiles: &deletedFiles)
+            let error = volume.deleteShuffle(
+                applicationId: applicationId, shuffleId: shuffleId,
+                deletedFiles: &deletedFiles)
             firstError = firstError ?? error
         }
-        logger.info("deleted shuffle files", metadata: [
-            "application.id": "\(applicationId)", "shuffle.id": "\(shuffleId)", "files": "\(deletedFiles)",
-        ])
+        logger.info(
+            "deleted shuffle files",
+            metadata: [
+                "application.id": "\(applicationId)", "shuffle.id": "\(shuffleId)", "files": "\(deletedFiles)",
+            ])
         if let firstError { throw firstError }
         return deletedFiles
     }
@@ -197,9 +215,11 @@ public final class DirectoryPartitionStore: PartitionStore {
         var deletedFiles = 0
         var firstError: StorageError?
         for volume in volumes {
-            firstError = firstError ?? volume.deleteApplication(applicationId: applicationId, deletedFiles: &deletedFiles)
+            firstError =
+                firstError ?? volume.deleteApplication(applicationId: applicationId, deletedFiles: &deletedFiles)
         }
-        logger.info("deleted application files", metadata: ["application.id": "\(applicationId)", "files": "\(deletedFiles)"])
+        logger.info(
+            "deleted application files", metadata: ["application.id": "\(applicationId)", "files": "\(deletedFiles)"])
         if let firstError { throw firstError }
         return deletedFiles
     }
@@ -260,16 +280,18 @@ public final class DirectoryPartitionStore: PartitionStore {
         }
         guard create else {
             guard let file = files.file(key) else {
-                throw StorageError(.unknownPartition, message: "no file for partition \(key)",
-                                   path: volume.filePath(key))
+                throw StorageError(
+                    .unknownPartition, message: "no file for partition \(key)",
+                    path: volume.filePath(key))
             }
             return file
         }
         return try files.file(key) { () throws(StorageError) -> PartitionFile in
             let (volume, path, fd) = try createPlaced(key)
-            return PartitionFile(key: key, path: path, volume: volume, fd: fd, config: config,
-                                 memoryBudget: memoryBudget,
-                                 flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger)
+            return PartitionFile(
+                key: key, path: path, volume: volume, fd: fd, config: config,
+                memoryBudget: memoryBudget,
+                flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger)
         }
     }
 
@@ -282,7 +304,7 @@ public final class DirectoryPartitionStore: PartitionStore {
             do {
                 let (path, fd) = try volume.createFile(key)
                 return (volume, path, fd)
-            } catch where error.isFileSystemFailure {
+            } catch  where error.isFileSystemFailure {
                 volume.markUnhealthy(error)
                 lastFailure = error
             }

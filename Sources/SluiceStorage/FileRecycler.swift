@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import SluiceSystem
-import Glibc
-#endif
 import Logging
 import Synchronization
+
+#if canImport(Glibc)
+    import SluiceSystem
+    import Glibc
+#endif
 
 /// A bounded pool of emptied partition files, kept in `<root>/.recycle/` for reuse by new partition files.
 ///
@@ -42,10 +43,11 @@ final class FileRecycler: Sendable {
     func open() {
         do throws(SystemCallError) {
             try fileSystem.makeDirectory(path: directory)
-        } catch where error.errno == EEXIST {
+        } catch  where error.errno == EEXIST {
         } catch {
-            logger.warning("cannot create the recycled-file pool; files will be created and deleted",
-                           metadata: ["path": "\(directory)", "error": "\(error)"])
+            logger.warning(
+                "cannot create the recycled-file pool; files will be created and deleted",
+                metadata: ["path": "\(directory)", "error": "\(error)"])
         }
         var adopted: [String] = []
         for entry in (try? fileSystem.listDirectory(path: directory)) ?? [] where !entry.isDirectory {
@@ -100,7 +102,7 @@ final class FileRecycler: Sendable {
             let pooled = directory + "/" + name
             do throws(SystemCallError) {
                 try fileSystem.link(from: pooled, to: path)
-            } catch where error.errno == EEXIST {
+            } catch  where error.errno == EEXIST {
                 state.withLock { $0.names.append(name) }
                 return nil
             } catch {

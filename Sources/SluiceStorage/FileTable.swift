@@ -25,8 +25,10 @@ final class FileTable: Sendable {
     }
 
     /// The key's file, created by `create` under the shard's lock when missing.
-    func file(_ key: PartitionFileKey,
-              orCreate create: () throws(StorageError) -> PartitionFile) throws(StorageError) -> PartitionFile {
+    func file(
+        _ key: PartitionFileKey,
+        orCreate create: () throws(StorageError) -> PartitionFile
+    ) throws(StorageError) -> PartitionFile {
         try shard(for: key).files.withLock { files throws(StorageError) -> PartitionFile in
             if let file = files[key] { return file }
             let file = try create()

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import SluiceCore
 import SluiceSystem
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The append side of one partition file: a bounded in-memory flush buffer written out with `pwrite`
 /// at explicit offsets, a batch-aligned chunk index, size limits and a sticky failure state.
@@ -24,10 +25,12 @@ public final class PartitionFile: Sendable {
     private let logger: Logger
     private let state: Mutex<WriterState>
 
-    init(key: PartitionFileKey, path: String, volume: Volume, fd: Int32, config: StoreConfig,
-         memoryBudget: MemoryBudget,
-         flushBuffers: FlushBufferPool, fileSystem: any SystemCalls, logger: Logger,
-         recovered: ChunkIndexBuilder? = nil, failure: StorageError? = nil) {
+    init(
+        key: PartitionFileKey, path: String, volume: Volume, fd: Int32, config: StoreConfig,
+        memoryBudget: MemoryBudget,
+        flushBuffers: FlushBufferPool, fileSystem: any SystemCalls, logger: Logger,
+        recovered: ChunkIndexBuilder? = nil, failure: StorageError? = nil
+    ) {
         self.key = key
         self.path = path
         self.volume = volume
@@ -37,8 +40,10 @@ public final class PartitionFile: Sendable {
         self.fileSystem = fileSystem
         self.logger = logger
         let index = recovered ?? ChunkIndexBuilder(chunkTargetBytes: config.chunkTargetBytes)
-        state = Mutex(WriterState(fd: fd, bufferStartBytes: index.fileBytes, index: index, durable: index,
-                                  failure: failure))
+        state = Mutex(
+            WriterState(
+                fd: fd, bufferStartBytes: index.fileBytes, index: index, durable: index,
+                failure: failure))
     }
 
     /// Appends one batch (header and payload) at the end of the file.
@@ -49,8 +54,10 @@ public final class PartitionFile: Sendable {
     public func append(_ batch: Batch) throws(StorageError) -> AppendOutcome {
         let batchBytes = batch.encodedByteCount
         guard batch.payload.count == Int(batch.header.storedLength) else {
-            throw StorageError(.invalidBatch, message: "payload of \(batch.payload.count) bytes, header says \(batch.header.storedLength)",
-                               path: path)
+            throw StorageError(
+                .invalidBatch,
+                message: "payload of \(batch.payload.count) bytes, header says \(batch.header.storedLength)",
+                path: path)
         }
         return try state.withLock { s throws(StorageError) -> AppendOutcome in
             try s.checkUsable(path: path)
@@ -68,8 +75,9 @@ public final class PartitionFile: Sendable {
                     memoryBudget.acquire(batchBytes)
                     s.bufferChargedBytes += batchBytes
                 }
-                s.index.add(mapIndex: batch.header.mapIndex, uncompressed: batch.header.codec == .none,
-                            encodedBytes: batchBytes)
+                s.index.add(
+                    mapIndex: batch.header.mapIndex, uncompressed: batch.header.codec == .none,
+                    encodedBytes: batchBytes)
             }
             return s.index.fileBytes >= config.softLimitBytes ? .storedSoftSplit : .stored
         }
@@ -102,7 +110,8 @@ public final class PartitionFile: Sendable {
 
     /// Flushes, then opens a read-only descriptor and snapshots the chunks that are on disk.
     /// When the flush fails the snapshot stops at the last bytes written out, and `failure` says why.
-    func openSnapshot() throws(StorageError) -> (fd: Int32, chunks: [ChunkInfo], fileBytes: Int, failure: StorageError?) {
+    func openSnapshot() throws(StorageError) -> (fd: Int32, chunks: [ChunkInfo], fileBytes: Int, failure: StorageError?)
+    {
         try state.withLock { s throws(StorageError) in
             guard !s.isClosed else {
                 throw StorageError(.unknownPartition, message: "partition file was deleted or closed", path: path)
@@ -110,8 +119,9 @@ public final class PartitionFile: Sendable {
             do {
                 try writeOut(&s)
             } catch {
-                logger.warning("flush before read failed; serving the bytes written so far",
-                               metadata: metadata(["error": "\(error)"]))
+                logger.warning(
+                    "flush before read failed; serving the bytes written so far",
+                    metadata: metadata(["error": "\(error)"]))
             }
             let fd: Int32
             do throws(SystemCallError) {
@@ -141,8 +151,9 @@ public final class PartitionFile: Sendable {
             guard !s.isClosed else { return }
             defer {
                 if !s.buffer.isEmpty {
-                    logger.error("dropping buffered bytes of a failed partition file at close",
-                                 metadata: metadata(["bytes": "\(s.buffer.count)"]))
+                    logger.error(
+                        "dropping buffered bytes of a failed partition file at close",
+                        metadata: metadata(["bytes": "\(s.buffer.count)"]))
                 }
                 dropBuffer(&s)
                 fileSystem.close(fd: s.fd)
@@ -198,8 +209,9 @@ public final class PartitionFile: Sendable {
         } catch {
             throw fail(&s, StorageError.system(error, operation: "pwrite", path: path))
         }
-        s.index.add(mapIndex: batch.header.mapIndex, uncompressed: batch.header.codec == .none,
-                    encodedBytes: batch.encodedByteCount)
+        s.index.add(
+            mapIndex: batch.header.mapIndex, uncompressed: batch.header.codec == .none,
+            encodedBytes: batch.encodedByteCount)
         s.bufferStartBytes = s.index.fileBytes
         s.durable = s.index
     }
@@ -216,8 +228,9 @@ public final class PartitionFile: Sendable {
     /// so it gets no new files until a probe write succeeds.
     private func fail(_ s: inout WriterState, _ error: StorageError) -> StorageError {
         if s.failure == nil {
-            logger.error("partition file failed; refusing further appends",
-                         metadata: metadata(["error": "\(error)"]))
+            logger.error(
+                "partition file failed; refusing further appends",
+                metadata: metadata(["error": "\(error)"]))
             s.failure = error
         }
         if error.isFileSystemFailure { volume.markUnhealthy(error) }

@@ -1,4 +1,5 @@
 import SluiceCore
+
 /// File-name tags of `PartitionRole` (SluiceCore): the primary copy "p", the replica copy "r".
 extension PartitionRole {
     /// The one-letter tag used in file names: "p" or "r".
@@ -37,8 +38,10 @@ public struct PartitionFileKey: Sendable, Hashable, CustomStringConvertible {
 
     /// Creates a key after validating `applicationId` for use as a directory name.
     /// - Throws: `StorageError` with code `.invalidKey` when the application id is unsafe in a path.
-    public init(applicationId: String, shuffleId: UInt32, partitionId: UInt32, epoch: UInt32,
-                role: PartitionRole) throws(StorageError) {
+    public init(
+        applicationId: String, shuffleId: UInt32, partitionId: UInt32, epoch: UInt32,
+        role: PartitionRole
+    ) throws(StorageError) {
         try Self.validateApplicationId(applicationId)
         self.applicationId = applicationId
         self.shuffleId = shuffleId
@@ -64,7 +67,8 @@ public struct PartitionFileKey: Sendable, Hashable, CustomStringConvertible {
         let stem = name.dropLast(5)
         let parts = stem.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, let partition = UInt32(parts[0]), let epoch = UInt32(parts[1]),
-              let role = PartitionRole(fileTag: parts[2]) else { return nil }
+            let role = PartitionRole(fileTag: parts[2])
+        else { return nil }
         return (partition, epoch, role)
     }
 
@@ -77,26 +81,27 @@ public struct PartitionFileKey: Sendable, Hashable, CustomStringConvertible {
             throw StorageError(.invalidKey, message: "application id is empty")
         }
         guard utf8.count <= maxApplicationIdBytes else {
-            throw StorageError(.invalidKey,
-                               message: "application id is \(utf8.count) bytes, more than \(maxApplicationIdBytes)")
+            throw StorageError(
+                .invalidKey,
+                message: "application id is \(utf8.count) bytes, more than \(maxApplicationIdBytes)")
         }
         guard applicationId != ".", applicationId != ".." else {
             throw StorageError(.invalidKey, message: "application id '\(applicationId)' is a relative path component")
         }
         for byte in utf8 where !isAllowed(byte) {
-            throw StorageError(.invalidKey,
-                               message: "application id contains byte 0x\(String(byte, radix: 16)); allowed: A-Z a-z 0-9 . _ -")
+            throw StorageError(
+                .invalidKey,
+                message: "application id contains byte 0x\(String(byte, radix: 16)); allowed: A-Z a-z 0-9 . _ -")
         }
     }
 
     private static func isAllowed(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
             true
         default:
             false
         }
     }
 }
-

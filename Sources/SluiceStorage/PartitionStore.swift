@@ -14,8 +14,10 @@ public protocol PartitionStore: Sendable {
     func flush(_ key: PartitionFileKey) throws(StorageError)
     /// Flushes, then opens the key's file for reading with the chunks holding a map index in
     /// `startMapIndex..<endMapIndex`. Throws `.unknownPartition` for a key with no file.
-    func openForRead(_ key: PartitionFileKey, startMapIndex: UInt32,
-                     endMapIndex: UInt32) throws(StorageError) -> ReadableFile
+    func openForRead(
+        _ key: PartitionFileKey, startMapIndex: UInt32,
+        endMapIndex: UInt32
+    ) throws(StorageError) -> ReadableFile
     /// Where one chunk of an open file is served from: a file range (sent with sendfile) or bytes.
     func chunkSource(_ file: ReadableFile, chunk: ChunkInfo) throws(StorageError) -> ChunkSource
     /// Deletes every file of a shuffle; returns how many files were removed.
@@ -73,9 +75,11 @@ public final class ReadableFile: Sendable {
     /// Called once the descriptor is closed (the store counts open readers per file).
     let onClose: (@Sendable () -> Void)?
 
-    init(key: PartitionFileKey, path: String, fd: Int32, chunks: [ChunkInfo], totalChunkCount: Int,
-         fileBytes: Int, writerFailure: StorageError?, fileSystem: any SystemCalls,
-         onClose: (@Sendable () -> Void)? = nil) {
+    init(
+        key: PartitionFileKey, path: String, fd: Int32, chunks: [ChunkInfo], totalChunkCount: Int,
+        fileBytes: Int, writerFailure: StorageError?, fileSystem: any SystemCalls,
+        onClose: (@Sendable () -> Void)? = nil
+    ) {
         self.key = key
         self.path = path
         self.fd = fd
@@ -99,8 +103,9 @@ public final class ReadableFile: Sendable {
         var readBytes = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: chunk.lengthBytes) { buffer, count in
             do throws(SystemCallError) {
-                readBytes = try fileSystem.readFully(fd: fd, into: UnsafeMutableRawBufferPointer(buffer),
-                                                     offsetBytes: chunk.offsetBytes)
+                readBytes = try fileSystem.readFully(
+                    fd: fd, into: UnsafeMutableRawBufferPointer(buffer),
+                    offsetBytes: chunk.offsetBytes)
             } catch {
                 failure = error
             }
@@ -108,8 +113,11 @@ public final class ReadableFile: Sendable {
         }
         if let failure { throw StorageError.system(failure, operation: "pread", path: path) }
         guard readBytes == chunk.lengthBytes else {
-            throw StorageError(.corrupt, message: "chunk \(chunk.index) needs \(chunk.lengthBytes) bytes at \(chunk.offsetBytes), file has \(readBytes)",
-                               path: path)
+            throw StorageError(
+                .corrupt,
+                message:
+                    "chunk \(chunk.index) needs \(chunk.lengthBytes) bytes at \(chunk.offsetBytes), file has \(readBytes)",
+                path: path)
         }
         return bytes
     }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSluiceShim
 import Logging
 import SluiceCore
 import SluiceSystem
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What `DirectoryPartitionStore.recover()` found.
 public struct RecoveryReport: Sendable, Equatable {
@@ -48,10 +49,12 @@ extension DirectoryPartitionStore {
     public func recover() throws(StorageError) -> RecoveryReport {
         var report = RecoveryReport()
         for volume in volumes { try recover(volume, into: &report) }
-        logger.info("recovered partition files", metadata: [
-            "files": "\(report.recovered.count)", "truncated": "\(report.truncatedTails.count)",
-            "corrupt": "\(report.corruptFiles.count)", "skipped": "\(report.skippedPaths.count)",
-        ])
+        logger.info(
+            "recovered partition files",
+            metadata: [
+                "files": "\(report.recovered.count)", "truncated": "\(report.truncatedTails.count)",
+                "corrupt": "\(report.corruptFiles.count)", "skipped": "\(report.skippedPaths.count)",
+            ])
         return report
     }
 
@@ -60,19 +63,22 @@ extension DirectoryPartitionStore {
             let applicationPath = volume.path + "/" + application.name
             if application.name == FileRecycler.directoryName { continue }
             guard application.isDirectory,
-                  (try? PartitionFileKey.validateApplicationId(application.name)) != nil else {
+                (try? PartitionFileKey.validateApplicationId(application.name)) != nil
+            else {
                 report.skippedPaths.append(applicationPath)
                 continue
             }
             for shuffle in try list(applicationPath) {
                 let shufflePath = applicationPath + "/" + shuffle.name
-                guard shuffle.isDirectory, let shuffleId = UInt32(shuffle.name), String(shuffleId) == shuffle.name else {
+                guard shuffle.isDirectory, let shuffleId = UInt32(shuffle.name), String(shuffleId) == shuffle.name
+                else {
                     report.skippedPaths.append(shufflePath)
                     continue
                 }
                 for file in try list(shufflePath) {
-                    recoverFile(applicationId: application.name, shuffleId: shuffleId, entry: file, in: volume,
-                                into: &report)
+                    recoverFile(
+                        applicationId: application.name, shuffleId: shuffleId, entry: file, in: volume,
+                        into: &report)
                 }
             }
         }
@@ -86,35 +92,47 @@ extension DirectoryPartitionStore {
         }
     }
 
-    private func recoverFile(applicationId: String, shuffleId: UInt32, entry: DirectoryEntry, in volume: Volume,
-                             into report: inout RecoveryReport) {
+    private func recoverFile(
+        applicationId: String, shuffleId: UInt32, entry: DirectoryEntry, in volume: Volume,
+        into report: inout RecoveryReport
+    ) {
         let shufflePath = volume.shuffleDirectory(applicationId: applicationId, shuffleId: shuffleId)
         let path = shufflePath + "/" + entry.name
         guard !entry.isDirectory, let parsed = PartitionFileKey.parseFileName(entry.name),
-              parsed.partitionId.description + "-" + parsed.epoch.description + "-" + parsed.role.fileTag + ".data" == entry.name,
-              let key = try? PartitionFileKey(applicationId: applicationId, shuffleId: shuffleId,
-                                              partitionId: parsed.partitionId, epoch: parsed.epoch, role: parsed.role),
-              existingWriter(key) == nil else {
+            parsed.partitionId.description + "-" + parsed.epoch.description + "-" + parsed.role.fileTag + ".data"
+                == entry.name,
+            let key = try? PartitionFileKey(
+                applicationId: applicationId, shuffleId: shuffleId,
+                partitionId: parsed.partitionId, epoch: parsed.epoch, role: parsed.role),
+            existingWriter(key) == nil
+        else {
             report.skippedPaths.append(path)
             return
         }
-        let metadata: Logger.Metadata = ["shuffle.id": "\(shuffleId)", "partition.id": "\(parsed.partitionId)", "path": "\(path)"]
+        let metadata: Logger.Metadata = [
+            "shuffle.id": "\(shuffleId)", "partition.id": "\(parsed.partitionId)", "path": "\(path)",
+        ]
         let fd: Int32
         do throws(SystemCallError) {
             fd = try fileSystem.open(path: path, flags: O_RDWR, mode: 0)
         } catch {
-            logger.error("cannot open partition file for recovery", metadata: metadata.merging(["error": "\(error.errnoDescription)"]) { $1 })
+            logger.error(
+                "cannot open partition file for recovery",
+                metadata: metadata.merging(["error": "\(error.errnoDescription)"]) { $1 })
             report.skippedPaths.append(path)
             return
         }
         let scan = scanBatches(fd: fd, path: path)
         var failure = scan.ioFailure
         if let damage = scan.damage {
-            let damaged = DamagedFile(path: path, validBytes: scan.index.fileBytes,
-                                      invalidBytes: scan.fileBytes - scan.index.fileBytes, reason: damage.reason)
+            let damaged = DamagedFile(
+                path: path, validBytes: scan.index.fileBytes,
+                invalidBytes: scan.fileBytes - scan.index.fileBytes, reason: damage.reason)
             if damage.isTornTail && failure == nil {
-                logger.warning("truncating torn tail of partition file",
-                               metadata: metadata.merging(["bytes": "\(damaged.invalidBytes)", "error": "\(damage.reason)"]) { $1 })
+                logger.warning(
+                    "truncating torn tail of partition file",
+                    metadata: metadata.merging(["bytes": "\(damaged.invalidBytes)", "error": "\(damage.reason)"]) { $1 }
+                )
                 do throws(SystemCallError) {
                     try fileSystem.truncate(fd: fd, lengthBytes: scan.index.fileBytes)
                 } catch {
@@ -122,15 +140,18 @@ extension DirectoryPartitionStore {
                 }
                 report.truncatedTails.append(damaged)
             } else {
-                logger.error("partition file is corrupt; keeping its valid prefix",
-                             metadata: metadata.merging(["bytes": "\(damaged.invalidBytes)", "error": "\(damage.reason)"]) { $1 })
+                logger.error(
+                    "partition file is corrupt; keeping its valid prefix",
+                    metadata: metadata.merging(["bytes": "\(damaged.invalidBytes)", "error": "\(damage.reason)"]) { $1 }
+                )
                 failure = failure ?? StorageError(.corrupt, message: damage.reason, path: path)
                 report.corruptFiles.append(damaged)
             }
         }
-        let writer = PartitionFile(key: key, path: path, volume: volume, fd: fd, config: config,
-                                   memoryBudget: memoryBudget,
-                                     flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger, recovered: scan.index, failure: failure)
+        let writer = PartitionFile(
+            key: key, path: path, volume: volume, fd: fd, config: config,
+            memoryBudget: memoryBudget,
+            flushBuffers: flushBuffers, fileSystem: fileSystem, logger: logger, recovered: scan.index, failure: failure)
         guard files.adopt(writer) else {
             writer.discard()
             report.skippedPaths.append(path)
@@ -168,12 +189,14 @@ extension DirectoryPartitionStore {
         while offset < scan.fileBytes {
             let left = scan.fileBytes - offset
             guard left >= BatchHeader.byteCount else {
-                scan.damage = Damage(reason: "partial batch header of \(left) bytes at offset \(offset)", isTornTail: true)
+                scan.damage = Damage(
+                    reason: "partial batch header of \(left) bytes at offset \(offset)", isTornTail: true)
                 break
             }
             do throws(SystemCallError) {
-                let read = try fileSystem.readFully(fd: fd, into: &headerBytes, count: BatchHeader.byteCount,
-                                                    offsetBytes: offset)
+                let read = try fileSystem.readFully(
+                    fd: fd, into: &headerBytes, count: BatchHeader.byteCount,
+                    offsetBytes: offset)
                 guard read == BatchHeader.byteCount else { throw SystemCallError(errno: EIO) }
             } catch {
                 scan.ioFailure = StorageError.system(error, operation: "pread", path: path)
@@ -189,37 +212,44 @@ extension DirectoryPartitionStore {
             do throws(ProtocolError) {
                 header = try BatchHeader.decode(from: &reader)
             } catch {
-                scan.damage = Damage(reason: "invalid batch header at offset \(offset): \(error.message)", isTornTail: false)
+                scan.damage = Damage(
+                    reason: "invalid batch header at offset \(offset): \(error.message)", isTornTail: false)
                 break
             }
             let storedBytes = Int(header.storedLength)
             let end = offset + BatchHeader.byteCount + storedBytes
             guard end <= scan.fileBytes else {
-                scan.damage = Damage(reason: "batch at offset \(offset) needs \(storedBytes) payload bytes, file ends first",
-                                     isTornTail: true)
+                scan.damage = Damage(
+                    reason: "batch at offset \(offset) needs \(storedBytes) payload bytes, file ends first",
+                    isTornTail: true)
                 break
             }
             let crc: UInt32
             do throws(SystemCallError) {
-                crc = try checksum(fd: fd, offsetBytes: offset + BatchHeader.byteCount, lengthBytes: storedBytes,
-                                   buffer: &payloadBuffer)
+                crc = try checksum(
+                    fd: fd, offsetBytes: offset + BatchHeader.byteCount, lengthBytes: storedBytes,
+                    buffer: &payloadBuffer)
             } catch {
                 scan.ioFailure = StorageError.system(error, operation: "pread", path: path)
                 break
             }
             guard crc == header.crc32c else {
-                scan.damage = Damage(reason: "CRC32C mismatch in batch at offset \(offset)", isTornTail: end == scan.fileBytes)
+                scan.damage = Damage(
+                    reason: "CRC32C mismatch in batch at offset \(offset)", isTornTail: end == scan.fileBytes)
                 break
             }
-            scan.index.add(mapIndex: header.mapIndex, uncompressed: header.codec == .none,
-                           encodedBytes: BatchHeader.byteCount + storedBytes)
+            scan.index.add(
+                mapIndex: header.mapIndex, uncompressed: header.codec == .none,
+                encodedBytes: BatchHeader.byteCount + storedBytes)
             offset = end
         }
         return scan
     }
 
-    private func checksum(fd: Int32, offsetBytes: Int, lengthBytes: Int,
-                          buffer: inout [UInt8]) throws(SystemCallError) -> UInt32 {
+    private func checksum(
+        fd: Int32, offsetBytes: Int, lengthBytes: Int,
+        buffer: inout [UInt8]
+    ) throws(SystemCallError) -> UInt32 {
         var crc: UInt32 = 0
         var done = 0
         while done < lengthBytes {

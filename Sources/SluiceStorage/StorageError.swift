@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceCore
 import SluiceSystem
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A storage failure: what kind, the errno behind it (0 when none), a message and the file or directory involved.
 public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -46,8 +47,9 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
     /// Maps a failed system call to `.noSpace` (ENOSPC, EDQUOT) or `.ioError` (anything else).
     public static func system(_ failure: SystemCallError, operation: String, path: String) -> StorageError {
         let code: Code = (failure.errno == ENOSPC || failure.errno == EDQUOT) ? .noSpace : .ioError
-        return StorageError(code, errno: failure.errno,
-                            message: "\(operation) failed: \(failure.errnoDescription)", path: path)
+        return StorageError(
+            code, errno: failure.errno,
+            message: "\(operation) failed: \(failure.errnoDescription)", path: path)
     }
 
     /// The status a worker reports for this error.

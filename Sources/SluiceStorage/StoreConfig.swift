@@ -1,5 +1,5 @@
-import SluiceCore
 import SluiceConfig
+import SluiceCore
 
 /// Tunables of a partition store.
 public struct StoreConfig: Sendable, Equatable {
@@ -25,14 +25,16 @@ public struct StoreConfig: Sendable, Equatable {
     public var directWriteMinBytes: Int { max(flushBufferBytes / 2, 1) }
 
     /// Creates a configuration; sizes below 1 are raised to 1. Every default is the config registry's (`WorkerKeys`).
-    public init(flushBufferBytes: Int = WorkerKeys.flushBufferSize.defaultValue,
-                chunkTargetBytes: Int = WorkerKeys.chunkTargetSize.defaultValue,
-                softLimitBytes: Int = WorkerKeys.partitionSoftLimit.defaultValue,
-                hardLimitBytes: Int = WorkerKeys.partitionHardLimit.defaultValue,
-                fsyncOnFlush: Bool = WorkerKeys.fsyncOnFlush.defaultValue,
-                recycledFilesMax: Int = WorkerKeys.recycledFilesMax.defaultValue,
-                flushBufferPoolBytes: Int = WorkerKeys.flushBufferPoolSize.defaultValue,
-                healthProbeIntervalMs: Int = WorkerKeys.storageProbeInterval.defaultValue) {
+    public init(
+        flushBufferBytes: Int = WorkerKeys.flushBufferSize.defaultValue,
+        chunkTargetBytes: Int = WorkerKeys.chunkTargetSize.defaultValue,
+        softLimitBytes: Int = WorkerKeys.partitionSoftLimit.defaultValue,
+        hardLimitBytes: Int = WorkerKeys.partitionHardLimit.defaultValue,
+        fsyncOnFlush: Bool = WorkerKeys.fsyncOnFlush.defaultValue,
+        recycledFilesMax: Int = WorkerKeys.recycledFilesMax.defaultValue,
+        flushBufferPoolBytes: Int = WorkerKeys.flushBufferPoolSize.defaultValue,
+        healthProbeIntervalMs: Int = WorkerKeys.storageProbeInterval.defaultValue
+    ) {
         self.flushBufferBytes = max(flushBufferBytes, 1)
         self.chunkTargetBytes = max(chunkTargetBytes, 1)
         self.softLimitBytes = max(softLimitBytes, 1)

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import SluiceConfig
 import SluiceCore
 import SluiceSystem
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One storage directory: where its partition files live (`<path>/<applicationId>/<shuffleId>/<file>`), its
 /// pool of recycled files, how many bytes it may hold and holds, and its free space. Knows paths and files, not
@@ -35,8 +36,10 @@ final class Volume: Sendable {
     ///   - tier: the tier's settings; capacity 0 means `fileSystemShare` of the file system's size.
     /// - Throws: `StorageError` naming the directory when it cannot be created or written (a root-owned volume
     ///   without fsGroup, a read-only mount), or its file system cannot be measured.
-    init(path: String, tierIndex: Int, tier: StorageTierConfig, recycledFilesMax: Int, fileSystem: any SystemCalls,
-         logger: Logger) throws(StorageError) {
+    init(
+        path: String, tierIndex: Int, tier: StorageTierConfig, recycledFilesMax: Int, fileSystem: any SystemCalls,
+        logger: Logger
+    ) throws(StorageError) {
         var root = path
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         guard !root.isEmpty else { throw StorageError(.invalidKey, message: "empty root directory") }
@@ -88,8 +91,9 @@ final class Volume: Sendable {
             return true
         }
         if changed {
-            logger.error("storage directory unhealthy; no new files until a probe write succeeds",
-                         metadata: ["storage.dir": "\(path)", "error": "\(reason)"])
+            logger.error(
+                "storage directory unhealthy; no new files until a probe write succeeds",
+                metadata: ["storage.dir": "\(path)", "error": "\(reason)"])
         }
     }
 
@@ -146,9 +150,10 @@ final class Volume: Sendable {
         if let fd = recycler.take(path: filePath) { return (filePath, fd) }
         do throws(SystemCallError) {
             return (filePath, try fileSystem.open(path: filePath, flags: O_RDWR | O_CREAT | O_EXCL, mode: 0o644))
-        } catch where error.errno == EEXIST {
-            throw StorageError(.alreadyExists, errno: EEXIST,
-                               message: "partition file exists but is not held (run recover() first)", path: filePath)
+        } catch  where error.errno == EEXIST {
+            throw StorageError(
+                .alreadyExists, errno: EEXIST,
+                message: "partition file exists but is not held (run recover() first)", path: filePath)
         } catch {
             throw StorageError.system(error, operation: "create", path: filePath)
         }
@@ -191,7 +196,7 @@ final class Volume: Sendable {
     private static func makeDirectory(_ path: String, fileSystem: any SystemCalls) throws(StorageError) {
         do throws(SystemCallError) {
             try fileSystem.makeDirectory(path: path)
-        } catch where error.errno == EEXIST {
+        } catch  where error.errno == EEXIST {
             return
         } catch {
             throw StorageError.system(error, operation: "mkdir", path: path)
@@ -204,7 +209,7 @@ final class Volume: Sendable {
         let entries: [DirectoryEntry]
         do throws(SystemCallError) {
             entries = try fileSystem.listDirectory(path: path)
-        } catch where error.errno == ENOENT {
+        } catch  where error.errno == ENOENT {
             return nil
         } catch {
             return StorageError.system(error, operation: "list directory", path: path)
@@ -223,7 +228,7 @@ final class Volume: Sendable {
             do throws(SystemCallError) {
                 try fileSystem.unlink(path: child)
                 if entry.name.hasSuffix(".data") { deletedFiles += 1 }
-            } catch where error.errno == ENOENT {
+            } catch  where error.errno == ENOENT {
                 continue
             } catch {
                 logger.warning("cannot delete partition file", metadata: ["path": "\(child)", "error": "\(error)"])
@@ -232,7 +237,7 @@ final class Volume: Sendable {
         }
         do throws(SystemCallError) {
             try fileSystem.removeDirectory(path: path)
-        } catch where error.errno == ENOENT {
+        } catch  where error.errno == ENOENT {
         } catch {
             firstError = firstError ?? StorageError.system(error, operation: "rmdir", path: path)
         }

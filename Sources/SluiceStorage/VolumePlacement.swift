@@ -28,7 +28,8 @@ struct VolumePlacement: Sendable {
             if room > fallback?.roomBytes ?? 0 { fallback = (volume, room) }
         }
         if let chosen = best ?? fallback { return chosen.volume }
-        throw StorageError(.noSpace, message: "no storage directory has room for partition \(key)",
-                           path: volumes.first?.path ?? "")
+        throw StorageError(
+            .noSpace, message: "no storage directory has room for partition \(key)",
+            path: volumes.first?.path ?? "")
     }
 }

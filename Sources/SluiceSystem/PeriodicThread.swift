@@ -21,8 +21,9 @@ public final class PeriodicThread: Sendable {
             try SystemThread.spawn { [self] in
                 while !isStopping {
                     let delayMs = body()
-                    wake.wait(until: { self.isStopping || self.runSoon.load(ordering: .sequentiallyConsistent) },
-                              timeoutMs: max(delayMs, 0))
+                    wake.wait(
+                        until: { self.isStopping || self.runSoon.load(ordering: .sequentiallyConsistent) },
+                        timeoutMs: max(delayMs, 0))
                     runSoon.store(false, ordering: .sequentiallyConsistent)
                 }
                 running.store(false, ordering: .sequentiallyConsistent)

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSluiceShim
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The real system calls.
 public struct PosixSystem: SystemCalls {
@@ -22,8 +23,10 @@ public struct PosixSystem: SystemCalls {
     }
 
     /// pread through Glibc.
-    public func pread(fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
-                      offsetBytes: Int) throws(SystemCallError) -> Int {
+    public func pread(
+        fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
+        offsetBytes: Int
+    ) throws(SystemCallError) -> Int {
         try Posix.retrying("pread") { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offsetBytes)) }
     }
 
@@ -108,7 +111,8 @@ public struct PosixSystem: SystemCalls {
     }
 
     /// sendfile(2) through the shim.
-    public func sendfile(socket: Int32, file: Int32, offsetBytes: inout Int, count: Int) throws(SystemCallError) -> Int {
+    public func sendfile(socket: Int32, file: Int32, offsetBytes: inout Int, count: Int) throws(SystemCallError) -> Int
+    {
         var position = off_t(offsetBytes)
         let sent = try Posix.retrying("sendfile") { sluice_sendfile(socket, file, &position, count) }
         offsetBytes = Int(position)

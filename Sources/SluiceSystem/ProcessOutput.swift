@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Unbuffered writes to the standard streams (the C `stderr`/`stdout` globals are not usable in Swift 6 mode),
 /// and the one-time logging set-up shared by the process.

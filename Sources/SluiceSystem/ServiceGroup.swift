@@ -81,8 +81,9 @@ public final class ServiceGroup: Sendable {
             guard nowMs < deadlineMs else {
                 for service in draining {
                     let reason: Logger.Metadata = ["reason": "grace period over"]
-                    logger.info("\(service.name) drained",
-                                metadata: reason.merging(service.drainProgress) { first, _ in first })
+                    logger.info(
+                        "\(service.name) drained",
+                        metadata: reason.merging(service.drainProgress) { first, _ in first })
                 }
                 return
             }

@@ -2,10 +2,11 @@ import CSluiceShim
 import Dispatch
 import Logging
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Shutdown requests raised by signals, waited for by the main thread (which blocks on a semaphore, never spins).
@@ -55,7 +56,9 @@ public final class ShutdownRequests: Sendable {
 
 /// Ignores `signals`' default dispositions and delivers them to `handler` on a private serial queue instead.
 /// Keep the returned sources alive for as long as the signals should be handled.
-public func installSignalSources(_ signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) -> [any DispatchSourceSignal] {
+public func installSignalSources(_ signals: [Int32], handler: @escaping @Sendable (Int32) -> Void)
+    -> [any DispatchSourceSignal]
+{
     let queue = DispatchQueue(label: "sluice.signals", target: .global())
     return signals.map { number in
         signal(number, SIG_IGN)
@@ -72,8 +75,10 @@ public func installSignalSources(_ signals: [Int32], handler: @escaping @Sendabl
 /// SIGTERM asks for `terminate` (`.graceful` for a process whose services drain); SIGINT always asks for
 /// `.immediate`. Install before starting, so a signal that arrives as soon as the port is announced is handled,
 /// and keep the returned sources alive for as long as the signals should be handled.
-public func installShutdownSignals(_ requests: ShutdownRequests, terminate: ShutdownRequests.Kind,
-                                   logger: Logger) -> [any DispatchSourceSignal] {
+public func installShutdownSignals(
+    _ requests: ShutdownRequests, terminate: ShutdownRequests.Kind,
+    logger: Logger
+) -> [any DispatchSourceSignal] {
     sluice_ignore_sigpipe()
     return installSignalSources([SIGTERM, SIGINT]) { number in
         logger.info("shutdown requested", metadata: ["signal": "\(signalName(number))"])

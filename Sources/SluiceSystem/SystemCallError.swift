@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A failed system call: the call's name, the errno it set and, when the failure is not the call's own errno
@@ -50,7 +50,8 @@ public enum Posix {
             if result >= 0 { return result }
             let code = errno
             if code == EINTR { continue }
-            precondition(code != EBADF && code != EFAULT, "\(call) failed with errno \(code): a descriptor or pointer bug")
+            precondition(
+                code != EBADF && code != EFAULT, "\(call) failed with errno \(code): a descriptor or pointer bug")
             throw SystemCallError(errno: code, call: call)
         }
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Loops of single calls: whole transfers with `EINTR` retried and short transfers continued.
@@ -10,9 +10,10 @@ extension SystemCalls {
         while done < bytes.count {
             let written: Int
             do throws(SystemCallError) {
-                written = try pwrite(fd: fd, bytes: UnsafeRawBufferPointer(rebasing: bytes[done...]),
-                                     offsetBytes: offsetBytes + done)
-            } catch where error.errno == EINTR {
+                written = try pwrite(
+                    fd: fd, bytes: UnsafeRawBufferPointer(rebasing: bytes[done...]),
+                    offsetBytes: offsetBytes + done)
+            } catch  where error.errno == EINTR {
                 continue
             }
             // A zero-byte write with bytes left would loop forever: report it as an I/O error.
@@ -35,15 +36,18 @@ extension SystemCalls {
     }
 
     /// Reads exactly `buffer.count` bytes at `offsetBytes`; returns fewer only at end of file.
-    public func readFully(fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
-                   offsetBytes: Int) throws(SystemCallError) -> Int {
+    public func readFully(
+        fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
+        offsetBytes: Int
+    ) throws(SystemCallError) -> Int {
         var done = 0
         while done < buffer.count {
             let read: Int
             do throws(SystemCallError) {
-                read = try pread(fd: fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]),
-                                 offsetBytes: offsetBytes + done)
-            } catch where error.errno == EINTR {
+                read = try pread(
+                    fd: fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]),
+                    offsetBytes: offsetBytes + done)
+            } catch  where error.errno == EINTR {
                 continue
             }
             if read == 0 { break }
@@ -53,13 +57,16 @@ extension SystemCalls {
     }
 
     /// Reads up to `count` bytes at `offsetBytes` into the start of `array`; returns fewer only at end of file.
-    public func readFully(fd: Int32, into array: inout [UInt8], count: Int, offsetBytes: Int) throws(SystemCallError) -> Int {
+    public func readFully(fd: Int32, into array: inout [UInt8], count: Int, offsetBytes: Int) throws(SystemCallError)
+        -> Int
+    {
         var failure: SystemCallError?
         var read = 0
         array.withUnsafeMutableBytes { raw in
             do throws(SystemCallError) {
-                read = try readFully(fd: fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]),
-                                     offsetBytes: offsetBytes)
+                read = try readFully(
+                    fd: fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<count]),
+                    offsetBytes: offsetBytes)
             } catch {
                 failure = error
             }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSluiceShim
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Every system call the servers make on files and connected sockets, behind one protocol so tests can fail any
 /// of them deterministically (ENOSPC, EIO, short transfers, stalls). Each method is one call: the real one retries

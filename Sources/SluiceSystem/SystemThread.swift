@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Starts detached POSIX threads with an explicit stack size (connection threads are many and shallow).
@@ -17,7 +17,8 @@ public enum SystemThread {
 
     /// Runs `body` on a new detached thread with a stack of `stackBytes`.
     public static func spawn(stackBytes: Int = defaultStackBytes, _ body: @escaping @Sendable () -> Void)
-        throws(SystemCallError) {
+        throws(SystemCallError)
+    {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -25,12 +26,14 @@ public enum SystemThread {
         pthread_attr_setstacksize(&attributes, max(stackBytes, 64 * 1024))
         let context = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
-        let rc = pthread_create(&thread, &attributes, { raw in
-            guard let raw else { return nil }
-            let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-            box.body()
-            return nil
-        }, context)
+        let rc = pthread_create(
+            &thread, &attributes,
+            { raw in
+                guard let raw else { return nil }
+                let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+                box.body()
+                return nil
+            }, context)
         if rc != 0 {
             Unmanaged<Box>.fromOpaque(context).release()
             throw SystemCallError(errno: rc, call: "pthread_create")

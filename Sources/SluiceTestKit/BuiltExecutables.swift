@@ -27,7 +27,8 @@ public enum BuiltExecutables {
         var bundleDirectory = argument0.deletingLastPathComponent()
         // Inside an `.xctest` bundle directory (Darwin), step out of it.
         while bundleDirectory.pathComponents.count > 1,
-              bundleDirectory.pathComponents.contains(where: { $0.hasSuffix(".xctest") }) {
+            bundleDirectory.pathComponents.contains(where: { $0.hasSuffix(".xctest") })
+        {
             bundleDirectory.deleteLastPathComponent()
         }
         candidates.append(bundleDirectory)

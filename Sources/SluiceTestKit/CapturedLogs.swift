@@ -42,8 +42,10 @@ public final class CapturedLogs: Sendable {
 
         func log(event: LogEvent) {
             let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-            logs.append(Record(level: event.level, message: event.message.description,
-                               metadata: merged.mapValues(\.description)))
+            logs.append(
+                Record(
+                    level: event.level, message: event.message.description,
+                    metadata: merged.mapValues(\.description)))
         }
     }
 }

@@ -2,8 +2,9 @@ import Foundation
 import SluiceCore
 import SluiceSystem
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How a child process ended.
@@ -59,8 +60,9 @@ public final class ChildProcess: @unchecked Sendable {
     /// - Throws: `TestKitError` when `posix_spawn` fails.
     public convenience init(executable: String, arguments: [String], outputIn directory: String) throws {
         let base = "\(directory)/\((executable as NSString).lastPathComponent)-\(UUID().uuidString)"
-        try self.init(executable: executable, arguments: arguments, outputPath: base + ".stdout",
-                      errorPath: base + ".stderr")
+        try self.init(
+            executable: executable, arguments: arguments, outputPath: base + ".stdout",
+            errorPath: base + ".stderr")
     }
 
     /// The port at the end of the first stdout line starting with `prefix` (`... HOST:PORT`); nil when the
@@ -71,7 +73,8 @@ public final class ChildProcess: @unchecked Sendable {
             let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             // Only whole lines: the child may be in the middle of writing one.
             if let line = text.split(separator: "\n").dropLast(text.hasSuffix("\n") ? 0 : 1)
-                .first(where: { $0.hasPrefix(prefix) }), let colon = line.lastIndex(of: ":") {
+                .first(where: { $0.hasPrefix(prefix) }), let colon = line.lastIndex(of: ":")
+            {
                 return Int(line[line.index(after: colon)...])
             }
             if waitForExit(timeoutMs: 0) != .stillRunning { return nil }

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceSystem
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The real system calls with failures injected on demand, for file and socket calls alike: a call can fail
 /// with an errno (always, a number of times, or after some successes), transfer fewer bytes than asked, or be
@@ -95,7 +96,9 @@ public final class FaultInjectingSystem: SystemCalls {
     /// Throws the directory fault for the file `fd` was opened at, if one applies.
     private func check(_ call: Call, fd: Int32) throws(SystemCallError) {
         let errno = state.withLock { s in s.openPaths[fd].flatMap { s.directoryFailure($0) } }
-        if let errno { throw SystemCallError(errno: errno, call: call.rawValue, cause: "injected for descriptor \(fd)") }
+        if let errno {
+            throw SystemCallError(errno: errno, call: call.rawValue, cause: "injected for descriptor \(fd)")
+        }
     }
 
     /// How many times `call` was made (failed attempts included).
@@ -116,8 +119,10 @@ public final class FaultInjectingSystem: SystemCalls {
                 return nil
             }
             if let remaining = failure.remaining {
-                s.failures[call] = remaining > 1 ? Failure(errno: failure.errno, skipCalls: 0, remaining: remaining - 1)
-                                                 : nil
+                s.failures[call] =
+                    remaining > 1
+                    ? Failure(errno: failure.errno, skipCalls: 0, remaining: remaining - 1)
+                    : nil
             }
             return failure.errno
         }
@@ -151,16 +156,20 @@ public final class FaultInjectingSystem: SystemCalls {
         try enter(.pwrite, interruptible: true)
         try check(.pwrite, fd: fd)
         let count = limit(.pwrite, bytes.count)
-        return try real.pwrite(fd: fd, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<count]), offsetBytes: offsetBytes)
+        return try real.pwrite(
+            fd: fd, bytes: UnsafeRawBufferPointer(rebasing: bytes[0..<count]), offsetBytes: offsetBytes)
     }
 
     /// pread, possibly short, or its injected failure.
-    public func pread(fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offsetBytes: Int) throws(SystemCallError) -> Int {
+    public func pread(fd: Int32, into buffer: UnsafeMutableRawBufferPointer, offsetBytes: Int) throws(SystemCallError)
+        -> Int
+    {
         try enter(.pread, interruptible: true)
         try check(.pread, fd: fd)
         let count = limit(.pread, buffer.count)
-        return try real.pread(fd: fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]),
-                              offsetBytes: offsetBytes)
+        return try real.pread(
+            fd: fd, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]),
+            offsetBytes: offsetBytes)
     }
 
     /// fdatasync, or its injected failure.
@@ -247,7 +256,8 @@ public final class FaultInjectingSystem: SystemCalls {
     }
 
     /// sendfile, possibly short, or its injected failure.
-    public func sendfile(socket: Int32, file: Int32, offsetBytes: inout Int, count: Int) throws(SystemCallError) -> Int {
+    public func sendfile(socket: Int32, file: Int32, offsetBytes: inout Int, count: Int) throws(SystemCallError) -> Int
+    {
         try enter(.sendfile)
         try check(.sendfile, fd: file)
         return try real.sendfile(socket: socket, file: file, offsetBytes: &offsetBytes, count: limit(.sendfile, count))

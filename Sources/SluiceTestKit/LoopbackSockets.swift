@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Blocking TCP sockets on 127.0.0.1 (close-on-exec); the caller owns and closes every descriptor returned.

@@ -40,18 +40,23 @@ public final class MiniCluster: @unchecked Sendable {
     ///   - logs: where the servers' log records go (else warnings and errors go to standard error).
     ///   - workerSystems: the system-call layer of worker `index` (a fault-injecting one), else the real one.
     /// - Throws: a config, start or `TimedOut` error when the workers do not register within 10 s.
-    public convenience init(workers count: Int, workerOverrides: [String: String] = [:],
-                            applicationTimeoutMs: UInt64 = 60_000, heartbeatIntervalMs: UInt64 = 100,
-                            logs: CapturedLogs? = nil, workerSystems: [Int: any SystemCalls] = [:]) throws {
-        let settings = MasterSettings(workerHeartbeatIntervalMs: heartbeatIntervalMs,
-                                      workerHeartbeatTimeoutMs: heartbeatIntervalMs * 20,
-                                      applicationTimeoutMs: applicationTimeoutMs, deletedShuffleRetentionMs: 60_000)
-        var logger = logs.map { logs in Logger(label: "sluice.test") { _ in logs.handler() } }
+    public convenience init(
+        workers count: Int, workerOverrides: [String: String] = [:],
+        applicationTimeoutMs: UInt64 = 60_000, heartbeatIntervalMs: UInt64 = 100,
+        logs: CapturedLogs? = nil, workerSystems: [Int: any SystemCalls] = [:]
+    ) throws {
+        let settings = MasterSettings(
+            workerHeartbeatIntervalMs: heartbeatIntervalMs,
+            workerHeartbeatTimeoutMs: heartbeatIntervalMs * 20,
+            applicationTimeoutMs: applicationTimeoutMs, deletedShuffleRetentionMs: 60_000)
+        var logger =
+            logs.map { logs in Logger(label: "sluice.test") { _ in logs.handler() } }
             ?? Logger(label: "sluice.test")
         logger.logLevel = .warning
-        try self.init(workers: count, workerOverrides: workerOverrides,
-                      masterOptions: try Self.masterOptions(settings: settings, port: 0), logger: logger,
-                      scratch: try TempDirectory(prefix: "sluice-mini-"), workerSystems: workerSystems)
+        try self.init(
+            workers: count, workerOverrides: workerOverrides,
+            masterOptions: try Self.masterOptions(settings: settings, port: 0), logger: logger,
+            scratch: try TempDirectory(prefix: "sluice-mini-"), workerSystems: workerSystems)
     }
 
     /// A cluster whose master runs `masterOptions` (its port is chosen here).
@@ -62,20 +67,24 @@ public final class MiniCluster: @unchecked Sendable {
     ///     reconnecting to that port, and would otherwise land here.
     ///   - scratch: the storage directory, removed by `shutdown`.
     /// - Throws: a config, start or `TimedOut` error when the workers do not register within 10 s.
-    public init(workers count: Int, workerOverrides: [String: String] = [:], masterOptions: MasterServer.Options,
-                logger: Logger, workerIdPrefix: String = "worker-", quietPorts: Bool = false,
-                scratch: TempDirectory, workerSystems: [Int: any SystemCalls] = [:]) throws {
+    public init(
+        workers count: Int, workerOverrides: [String: String] = [:], masterOptions: MasterServer.Options,
+        logger: Logger, workerIdPrefix: String = "worker-", quietPorts: Bool = false,
+        scratch: TempDirectory, workerSystems: [Int: any SystemCalls] = [:]
+    ) throws {
         self.logger = logger
         self.masterOptions = masterOptions
         self.workerIdPrefix = workerIdPrefix
         self.quietPorts = quietPorts
         self.scratch = scratch
         do {
-            (master, masterPort) = try Self.start(quietPorts: quietPorts, { port in
-                var options = masterOptions
-                options.port = port
-                return MasterServer(options: options, logger: logger)
-            }, start: { try $0.start() }, stop: { $0.stop() })
+            (master, masterPort) = try Self.start(
+                quietPorts: quietPorts,
+                { port in
+                    var options = masterOptions
+                    options.port = port
+                    return MasterServer(options: options, logger: logger)
+                }, start: { try $0.start() }, stop: { $0.stop() })
         } catch {
             scratch.remove()
             throw error
@@ -93,8 +102,11 @@ public final class MiniCluster: @unchecked Sendable {
 
     /// What a deployed master runs (the config registry's defaults), with this cluster's faster timing.
     public static func masterOptions(settings: MasterSettings, port: Int) throws -> MasterServer.Options {
-        var options = MasterServer.Options(try MasterConfig.load(overrides: ["master.host": "127.0.0.1",
-                                                                             "master.port": "\(port)"]))
+        var options = MasterServer.Options(
+            try MasterConfig.load(overrides: [
+                "master.host": "127.0.0.1",
+                "master.port": "\(port)",
+            ]))
         options.settings = settings
         options.tickIntervalMs = 50
         return options
@@ -104,7 +116,8 @@ public final class MiniCluster: @unchecked Sendable {
     /// cluster's worker settings, over `system` (a fault-injecting one, say); it registers asynchronously.
     @discardableResult
     public func addWorker(index: Int, overrides: [String: String] = [:], system: any SystemCalls = PosixSystem())
-        throws -> WorkerServer {
+        throws -> WorkerServer
+    {
         var all = [
             "worker.host": "127.0.0.1", "worker.advertisedHost": "127.0.0.1", "worker.port": "0",
             "worker.masterAddress": masterEndpoint, "worker.workerId": "\(workerIdPrefix)\(index)",
@@ -113,11 +126,14 @@ public final class MiniCluster: @unchecked Sendable {
         ]
         all.merge(overrides) { _, new in new }
         let logger = self.logger
-        let (worker, port) = try Self.start(quietPorts: quietPorts, { port in
-            var config = all
-            if port != 0 { config["worker.port"] = "\(port)" }
-            return try WorkerServer(config: try WorkerConfig.load(overrides: config), logger: logger, system: system)
-        }, start: { try $0.start() }, stop: { $0.stop() })
+        let (worker, port) = try Self.start(
+            quietPorts: quietPorts,
+            { port in
+                var config = all
+                if port != 0 { config["worker.port"] = "\(port)" }
+                return try WorkerServer(
+                    config: try WorkerConfig.load(overrides: config), logger: logger, system: system)
+            }, start: { try $0.start() }, stop: { $0.stop() })
         workers.append(worker)
         workerPorts.append(port)
         return worker
@@ -139,8 +155,10 @@ public final class MiniCluster: @unchecked Sendable {
 
     /// A client of this cluster with a 10 s request time-out.
     public func client(codec: Codec = .lz4, replicate: Bool = true) -> SluiceClient {
-        SluiceClient(config: ClientConfig(masterEndpoint: masterEndpoint, codec: codec, requestTimeoutMs: 10_000,
-                                          replicate: replicate))
+        SluiceClient(
+            config: ClientConfig(
+                masterEndpoint: masterEndpoint, codec: codec, requestTimeoutMs: 10_000,
+                replicate: replicate))
     }
 
     /// Stops every worker and the master and removes the storage.
@@ -151,8 +169,10 @@ public final class MiniCluster: @unchecked Sendable {
     }
 
     /// Makes and starts a server on port 0, or with `quietPorts` on up to 50 random ports in 20000-31999.
-    private static func start<Server>(quietPorts: Bool, _ make: (Int) throws -> Server, start: (Server) throws -> Int,
-                                      stop: (Server) -> Void) throws -> (Server, Int) {
+    private static func start<Server>(
+        quietPorts: Bool, _ make: (Int) throws -> Server, start: (Server) throws -> Int,
+        stop: (Server) -> Void
+    ) throws -> (Server, Int) {
         guard quietPorts else {
             let server = try make(0)
             return (server, try start(server))

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceCore
 import SluiceSystem
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Polls `condition` every `pollIntervalMs` until it holds or `timeoutMs` passes (a deadline, not a fixed sleep).
 /// - Returns: the condition's last value: true when it held in time.
@@ -17,8 +18,10 @@ public func waitUntil(timeoutMs: Int, pollIntervalMs: Int = 2, _ condition: () -
 
 /// Polls `condition` every `pollIntervalMs` until it holds or `timeoutMs` passes.
 /// - Throws: `TimedOut(what:)` when the deadline passes first.
-public func waitUntil(_ what: @autoclosure () -> String, timeoutMs: Int = 10_000, pollIntervalMs: Int = 2,
-                      _ condition: () -> Bool) throws {
+public func waitUntil(
+    _ what: @autoclosure () -> String, timeoutMs: Int = 10_000, pollIntervalMs: Int = 2,
+    _ condition: () -> Bool
+) throws {
     guard waitUntil(timeoutMs: timeoutMs, pollIntervalMs: pollIntervalMs, condition) else {
         throw TimedOut(what: what())
     }

@@ -35,10 +35,12 @@ public final class ProcessCluster: @unchecked Sendable {
     ///   - binDirectory: where sluice-master and sluice-worker are; `BuiltExecutables.directory` by default.
     ///   - scratch: the directory to use (and remove at shutdown); a fresh one under /tmp by default.
     /// - Throws: `TestKitError` or `TimedOut` (with the child's standard error) when a server does not start.
-    public init(workers count: Int, masterArguments: [String] = [], memoryBudget: String = "256m",
-                workerIdPrefix: String = "worker-",
-                workerArguments: @escaping @Sendable (_ index: Int, _ storageDirectory: String) -> [String] = { _, _ in [] },
-                binDirectory: URL? = nil, scratch: TempDirectory? = nil) throws {
+    public init(
+        workers count: Int, masterArguments: [String] = [], memoryBudget: String = "256m",
+        workerIdPrefix: String = "worker-",
+        workerArguments: @escaping @Sendable (_ index: Int, _ storageDirectory: String) -> [String] = { _, _ in [] },
+        binDirectory: URL? = nil, scratch: TempDirectory? = nil
+    ) throws {
         guard let directory = binDirectory ?? BuiltExecutables.directory else {
             throw TestKitError("sluice-master/sluice-worker not found next to the test bundle (run `swift build`)")
         }
@@ -47,9 +49,12 @@ public final class ProcessCluster: @unchecked Sendable {
         self.memoryBudget = memoryBudget
         self.workerArguments = workerArguments
         self.scratch = try scratch ?? TempDirectory(prefix: "sluice-proc-")
-        master = try ChildProcess(executable: self.binDirectory + "/sluice-master", arguments: [
-            "--host", "127.0.0.1", "--port", "0", "--worker-heartbeat-interval", "200ms", "--log-level", "warning",
-        ] + masterArguments, outputPath: self.scratch.file("master.stdout"), errorPath: self.scratch.file("master.log"))
+        master = try ChildProcess(
+            executable: self.binDirectory + "/sluice-master",
+            arguments: [
+                "--host", "127.0.0.1", "--port", "0", "--worker-heartbeat-interval", "200ms", "--log-level", "warning",
+            ] + masterArguments, outputPath: self.scratch.file("master.stdout"),
+            errorPath: self.scratch.file("master.log"))
         guard let port = master.announcedPort(prefix: "sluice-master listening on ", timeoutMs: Self.startTimeoutMs)
         else {
             master.kill()
@@ -73,11 +78,14 @@ public final class ProcessCluster: @unchecked Sendable {
     /// - Throws: `TestKitError` or `TimedOut` (with its standard error) when it does not start.
     public func addWorker(index: Int) throws {
         let id = "\(workerIdPrefix)\(index)"
-        let worker = try ChildProcess(executable: binDirectory + "/sluice-worker", arguments: [
-            "--host", "127.0.0.1", "--advertised-host", "127.0.0.1", "--port", "0", "--master", masterEndpoint,
-            "--worker-id", id, "--storage-dir", storageDirectory(worker: index), "--memory-budget", memoryBudget,
-            "--heartbeat-retry-interval", "100ms", "--log-level", "warning",
-        ] + workerArguments(index, storageDirectory(worker: index)), outputPath: scratch.file("worker-\(index).stdout"), errorPath: scratch.file("worker-\(index).log"))
+        let worker = try ChildProcess(
+            executable: binDirectory + "/sluice-worker",
+            arguments: [
+                "--host", "127.0.0.1", "--advertised-host", "127.0.0.1", "--port", "0", "--master", masterEndpoint,
+                "--worker-id", id, "--storage-dir", storageDirectory(worker: index), "--memory-budget", memoryBudget,
+                "--heartbeat-retry-interval", "100ms", "--log-level", "warning",
+            ] + workerArguments(index, storageDirectory(worker: index)),
+            outputPath: scratch.file("worker-\(index).stdout"), errorPath: scratch.file("worker-\(index).log"))
         workers.append(worker)
         workerIds.append(id)
         guard worker.announcedPort(prefix: "sluice-worker listening on ", timeoutMs: Self.startTimeoutMs) != nil else {
@@ -107,12 +115,17 @@ public final class ProcessCluster: @unchecked Sendable {
         let probe = MasterClient(endpoint: masterEndpoint, identity: "probe", requestTimeoutMs: 5_000)
         defer { probe.close() }
         var attempt: UInt32 = 0
-        try waitUntil("workers registered; logs:\n\(workers.map { $0.standardErrorTail() })",
-                      timeoutMs: Self.startTimeoutMs, pollIntervalMs: 20) {
+        try waitUntil(
+            "workers registered; logs:\n\(workers.map { $0.standardErrorTail() })",
+            timeoutMs: Self.startTimeoutMs, pollIntervalMs: 20
+        ) {
             attempt += 1
             let key = ShuffleKey(applicationId: "probe", shuffleId: attempt)
-            guard let handle = try? probe.registerShuffle(key, numMappers: 1, numPartitions: UInt32(expected.count * 4),
-                                                          replicate: false) else { return false }
+            guard
+                let handle = try? probe.registerShuffle(
+                    key, numMappers: 1, numPartitions: UInt32(expected.count * 4),
+                    replicate: false)
+            else { return false }
             try? probe.unregisterShuffle(key)
             return Set(handle.locations.locations.compactMap { $0.primary?.workerId }) == expected
         }

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceCore
 import SluiceSystem
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A plain blocking TCP socket to 127.0.0.1 for tests that must send arbitrary bytes (no framing, no handshake)
 /// and read back whole frames with a deadline. Used by one thread; closes its descriptor when released.

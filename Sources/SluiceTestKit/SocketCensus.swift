@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Counts the TCP connections this process holds open on a local port: for an in-process server, the server
@@ -14,7 +14,8 @@ public enum SocketCensus {
             // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
             let fields = line.split(separator: " ")
             guard fields.count > 9, let colon = fields[1].lastIndex(of: ":"),
-                  let port = Int(fields[1][fields[1].index(after: colon)...], radix: 16) else { continue }
+                let port = Int(fields[1][fields[1].index(after: colon)...], radix: 16)
+            else { continue }
             let listening = fields[3] == "0A"
             if port == localPort && !listening && inodes.contains(String(fields[9])) { count += 1 }
         }
@@ -57,4 +58,3 @@ public enum SocketCensus {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
-

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A fresh directory made with `mkdtemp(3)` under a parent directory; `remove()` deletes it with its files.

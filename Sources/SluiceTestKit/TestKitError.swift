@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A failure to set up what a test or benchmark needs (a directory, a socket, a child process).

@@ -39,19 +39,27 @@ struct FetchHandler {
         let message = try OpenStreamRequest.decode(body: request.body[...])
         let streams = table(of: connection)
         guard streams.count < worker.config.maxOpenStreamsPerConnection else {
-            connection.respond(to: request, body: OpenStreamResponse(head: ResponseHead(
-                .invalidArgument, "more than \(worker.config.maxOpenStreamsPerConnection) open streams on one connection"
-            )).encoded())
+            connection.respond(
+                to: request,
+                body: OpenStreamResponse(
+                    head: ResponseHead(
+                        .invalidArgument,
+                        "more than \(worker.config.maxOpenStreamsPerConnection) open streams on one connection"
+                    )
+                ).encoded())
             return
         }
         let file: ReadableFile
         do {
-            let key = try PartitionFileKey(applicationId: message.shuffle.applicationId,
-                                           shuffleId: message.shuffle.shuffleId, partitionId: message.partitionId,
-                                           epoch: message.epoch, role: message.role)
-            file = try worker.store.openForRead(key, startMapIndex: message.startMapIndex, endMapIndex: message.endMapIndex)
+            let key = try PartitionFileKey(
+                applicationId: message.shuffle.applicationId,
+                shuffleId: message.shuffle.shuffleId, partitionId: message.partitionId,
+                epoch: message.epoch, role: message.role)
+            file = try worker.store.openForRead(
+                key, startMapIndex: message.startMapIndex, endMapIndex: message.endMapIndex)
         } catch {
-            connection.respond(to: request, body: OpenStreamResponse(head: ResponseHead(error.status, "\(error)")).encoded())
+            connection.respond(
+                to: request, body: OpenStreamResponse(head: ResponseHead(error.status, "\(error)")).encoded())
             return
         }
         // A file whose writer failed lacks batches that were acknowledged while still buffered: serving it as
@@ -59,16 +67,24 @@ struct FetchHandler {
         // holds every acknowledged batch) or fails loudly when there is none.
         if let failure = file.writerFailure {
             worker.metrics.refusedFailedCopies.increment()
-            connection.respond(to: request, body: OpenStreamResponse(head: ResponseHead(
-                .ioError, "this copy is incomplete, its writer failed (\(failure)): read another copy"
-            )).encoded())
+            connection.respond(
+                to: request,
+                body: OpenStreamResponse(
+                    head: ResponseHead(
+                        .ioError, "this copy is incomplete, its writer failed (\(failure)): read another copy"
+                    )
+                ).encoded())
             return
         }
         let id = worker.streamIds.wrappingAdd(1, ordering: .relaxed).oldValue
         streams.insert(id, StreamTable.OpenStream(file: file, acceptedCodecs: message.acceptedCodecs))
         let storedBytes = file.chunks.reduce(0) { $0 + $1.lengthBytes }
-        connection.respond(to: request, body: OpenStreamResponse(streamId: id, chunkCount: UInt32(file.chunks.count),
-                                                                 storedBytes: UInt64(storedBytes)).encoded())
+        connection.respond(
+            to: request,
+            body: OpenStreamResponse(
+                streamId: id, chunkCount: UInt32(file.chunks.count),
+                storedBytes: UInt64(storedBytes)
+            ).encoded())
     }
 
     func fetch(request: Frame, on connection: ServerConnection) throws {
@@ -78,8 +94,9 @@ struct FetchHandler {
             return
         }
         guard Int(message.chunkIndex) < stream.file.chunks.count else {
-            connection.respondError(to: request, status: .invalidArgument,
-                                    message: "chunk \(message.chunkIndex) of \(stream.file.chunks.count)")
+            connection.respondError(
+                to: request, status: .invalidArgument,
+                message: "chunk \(message.chunkIndex) of \(stream.file.chunks.count)")
             return
         }
         let chunk = stream.file.chunks[Int(message.chunkIndex)]
@@ -106,8 +123,9 @@ struct FetchHandler {
         switch source {
         case .fileRange(let fd, let offsetBytes, let lengthBytes):
             // The stream table holds the file, so its descriptor stays open until the send completes.
-            connection.respondWithFile(to: request, prefix: FetchChunkResponse.okPrefix(dataLength: lengthBytes),
-                                       fileDescriptor: fd, offset: Int64(offsetBytes), length: lengthBytes)
+            connection.respondWithFile(
+                to: request, prefix: FetchChunkResponse.okPrefix(dataLength: lengthBytes),
+                fileDescriptor: fd, offset: Int64(offsetBytes), length: lengthBytes)
         case .bytes(let bytes):
             connection.respond(to: request, body: FetchChunkResponse(data: bytes[...]).encoded())
         }
@@ -133,8 +151,10 @@ struct FetchHandler {
         return nil
     }
 
-    private func recompressed(_ file: ReadableFile, _ chunk: ChunkInfo, _ source: ChunkSource,
-                              to codec: Codec) throws -> [UInt8] {
+    private func recompressed(
+        _ file: ReadableFile, _ chunk: ChunkInfo, _ source: ChunkSource,
+        to codec: Codec
+    ) throws -> [UInt8] {
         let stored: [UInt8]
         switch source {
         case .fileRange: stored = try file.readChunk(chunk)

@@ -1,8 +1,8 @@
 import Logging
 import SluiceCore
-import SluiceSystem
 import SluiceNet
 import SluiceStorage
+import SluiceSystem
 import Synchronization
 
 /// The shell around the worker's `WorkerState` towards the master, on its own thread: registers (with everything it
@@ -42,8 +42,12 @@ final class MasterLink: Sendable {
             return try round()
         } catch {
             guard !thread.isStopping else { return 0 }
-            worker.logger.warning("master unreachable", metadata: ["master": "\(worker.config.masterAddress)",
-                                                                   "error": "\(error)"])
+            worker.logger.warning(
+                "master unreachable",
+                metadata: [
+                    "master": "\(worker.config.masterAddress)",
+                    "error": "\(error)",
+                ])
             connection.withLock { client in
                 defer { client = nil }
                 return client
@@ -56,9 +60,10 @@ final class MasterLink: Sendable {
         guard !thread.isStopping else { throw NetError.connectionClosed("master link", "stopping") }
         if let client = connection.withLock({ $0 }), client.isConnected { return client }
         let master = worker.config.masterAddress
-        let client = try FrameClient.connect(host: master.host, port: master.port, role: .worker,
-                                             identity: address.workerId,
-                                             config: FrameClientConfig(requestTimeoutMs: 30_000))
+        let client = try FrameClient.connect(
+            host: master.host, port: master.port, role: .worker,
+            identity: address.workerId,
+            config: FrameClientConfig(requestTimeoutMs: 30_000))
         connection.withLock { $0 = client }
         worker.state.withLock { $0.connectionOpened() }
         return client
@@ -68,15 +73,23 @@ final class MasterLink: Sendable {
     private func round() throws -> Int {
         let client = try connectedClient()
         guard worker.state.withLock({ $0.nextRound }) == .heartbeat else { return try register(client) }
-        let request = WorkerHeartbeatRequest(workerId: address.workerId, freeBytes: freeBytes(),
-                                             draining: worker.isDraining, shuffles: worker.store.heldShuffles())
-        let reply = try WorkerHeartbeatResponse.decode(body: try client.call(type: .workerHeartbeat,
-                                                                              body: request.encoded()).body)
+        let request = WorkerHeartbeatRequest(
+            workerId: address.workerId, freeBytes: freeBytes(),
+            draining: worker.isDraining, shuffles: worker.store.heldShuffles())
+        let reply = try WorkerHeartbeatResponse.decode(
+            body: try client.call(
+                type: .workerHeartbeat,
+                body: request.encoded()
+            ).body)
         if reply.head.status != .unknownWorker { try reply.head.requireOK() }
         let directives = worker.state.withLock { $0.heartbeatAnswered(reply) }
         if directives.contains(.register) {
-            worker.logger.info("master asked to register again", metadata: ["status": "\(reply.head.status)",
-                                                                             "resync": "\(reply.resync)"])
+            worker.logger.info(
+                "master asked to register again",
+                metadata: [
+                    "status": "\(reply.head.status)",
+                    "resync": "\(reply.resync)",
+                ])
             return try register(client)
         }
         return perform(directives)
@@ -97,18 +110,27 @@ final class MasterLink: Sendable {
 
     private func register(_ client: FrameClient) throws -> Int {
         let held = worker.store.heldPartitions().map { file in
-            HeldPartition(shuffle: file.key.shuffle, partitionId: file.key.partitionId, epoch: file.key.epoch,
-                          role: file.key.role, bytes: UInt64(file.fileBytes))
+            HeldPartition(
+                shuffle: file.key.shuffle, partitionId: file.key.partitionId, epoch: file.key.epoch,
+                role: file.key.role, bytes: UInt64(file.fileBytes))
         }
         let space = try? worker.store.diskSpace()
-        let request = RegisterWorkerRequest(address: address, capacityBytes: UInt64(space?.capacityBytes ?? 0),
-                                            freeBytes: UInt64(space?.freeBytes ?? 0), held: held)
-        let reply = try RegisterWorkerResponse.decode(body: try client.call(type: .registerWorker,
-                                                                             body: request.encoded()).body)
+        let request = RegisterWorkerRequest(
+            address: address, capacityBytes: UInt64(space?.capacityBytes ?? 0),
+            freeBytes: UInt64(space?.freeBytes ?? 0), held: held)
+        let reply = try RegisterWorkerResponse.decode(
+            body: try client.call(
+                type: .registerWorker,
+                body: request.encoded()
+            ).body)
         try reply.head.requireOK()
         let next = worker.state.withLock { $0.registrationAccepted(heartbeatIntervalMs: reply.heartbeatIntervalMs) }
-        worker.logger.info("registered with master", metadata: ["worker.id": "\(address.workerId)",
-                                                                "held.count": "\(held.count)"])
+        worker.logger.info(
+            "registered with master",
+            metadata: [
+                "worker.id": "\(address.workerId)",
+                "held.count": "\(held.count)",
+            ])
         return perform([next])
     }
 

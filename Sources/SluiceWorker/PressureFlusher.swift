@@ -1,8 +1,8 @@
 import Logging
 import SluiceCore
-import SluiceSystem
 import SluiceNet
 import SluiceStorage
+import SluiceSystem
 
 /// Watches the worker's memory budget on its own thread and, once use passes the low watermark, writes out flush
 /// buffers (largest first) until use is back below it. Buffers are the one holder of budget bytes that does not
@@ -28,8 +28,12 @@ final class PressureFlusher: Sendable {
             if budget.usedBytes > budget.lowWatermarkBytes {
                 let written = store.relieveMemoryPressure(downToBytes: targetBytes)
                 if written > 0 {
-                    logger.debug("flushed buffers under memory pressure", metadata: ["bytes": "\(written)",
-                                                                                     "budget.used": "\(budget.usedBytes)"])
+                    logger.debug(
+                        "flushed buffers under memory pressure",
+                        metadata: [
+                            "bytes": "\(written)",
+                            "budget.used": "\(budget.usedBytes)",
+                        ])
                 }
             }
             return checkIntervalMs

@@ -17,8 +17,12 @@ struct PushHandler {
         }
         if let refusal = refusal(of: push, from: connection) {
             worker.metrics.refusedBatches.increment(by: count)
-            connection.respond(to: request, body: PushResponse(head: ResponseHead(refusal, "push refused"),
-                                                               entryStatuses: Array(repeating: refusal, count: count)).encoded())
+            connection.respond(
+                to: request,
+                body: PushResponse(
+                    head: ResponseHead(refusal, "push refused"),
+                    entryStatuses: Array(repeating: refusal, count: count)
+                ).encoded())
             return
         }
         var statuses = [StatusCode](repeating: .ok, count: count)
@@ -40,11 +44,13 @@ struct PushHandler {
         }
         if namesSelf > 0 {
             worker.metrics.refusedBatches.increment(by: namesSelf)
-            worker.logger.warning("push names this worker as its own replica", metadata: [
-                "application.id": "\(push.shuffle.applicationId)", "shuffle.id": "\(push.shuffle.shuffleId)",
-                "entries.refused": "\(namesSelf)",
-                "peer.address": "\(connection.peerAddress)",
-            ])
+            worker.logger.warning(
+                "push names this worker as its own replica",
+                metadata: [
+                    "application.id": "\(push.shuffle.applicationId)", "shuffle.id": "\(push.shuffle.shuffleId)",
+                    "entries.refused": "\(namesSelf)",
+                    "peer.address": "\(connection.peerAddress)",
+                ])
         }
         // Group replicated entries by replica endpoint: one forwarded push per replica worker.
         var groups: [String: (address: WorkerAddress, indexes: [Int])] = [:]
@@ -56,7 +62,8 @@ struct PushHandler {
         }
         let completion = PushCompletion(statuses: statuses, parts: groups.count + 1) { final in
             let worst = final.max { severity($0) < severity($1) } ?? .ok
-            connection.respond(to: request, body: PushResponse(head: ResponseHead(worst, ""), entryStatuses: final).encoded())
+            connection.respond(
+                to: request, body: PushResponse(head: ResponseHead(worst, ""), entryStatuses: final).encoded())
         }
         let replicator = Replicator(clients: worker.replicaClients, metrics: worker.metrics, logger: worker.logger)
         for (endpoint, group) in groups {
@@ -70,10 +77,12 @@ struct PushHandler {
     private func refusal(of push: PushRequest, from connection: ServerConnection) -> StatusCode? {
         guard let refusal = worker.state.withLock({ $0.refusePush(to: push.shuffle) }) else { return nil }
         if refusal == .deleted(firstRefusal: true) {
-            worker.logger.warning("push to a deleted shuffle refused", metadata: [
-                "application.id": "\(push.shuffle.applicationId)", "shuffle.id": "\(push.shuffle.shuffleId)",
-                "peer.address": "\(connection.peerAddress)",
-            ])
+            worker.logger.warning(
+                "push to a deleted shuffle refused",
+                metadata: [
+                    "application.id": "\(push.shuffle.applicationId)", "shuffle.id": "\(push.shuffle.shuffleId)",
+                    "peer.address": "\(connection.peerAddress)",
+                ])
         }
         return refusal.status
     }
@@ -83,9 +92,10 @@ struct PushHandler {
         var storedBytes = 0
         for (index, entry) in push.entries.enumerated() where local[index] == .ok {
             do {
-                let key = try PartitionFileKey(applicationId: push.shuffle.applicationId,
-                                               shuffleId: push.shuffle.shuffleId, partitionId: entry.partitionId,
-                                               epoch: entry.epoch, role: push.role)
+                let key = try PartitionFileKey(
+                    applicationId: push.shuffle.applicationId,
+                    shuffleId: push.shuffle.shuffleId, partitionId: entry.partitionId,
+                    epoch: entry.epoch, role: push.role)
                 switch try worker.store.append(key, batch: entry.batch) {
                 case .stored: local[index] = .ok
                 case .storedSoftSplit: local[index] = .softSplit
@@ -94,10 +104,14 @@ struct PushHandler {
                 storedBytes += entry.batch.encodedByteCount
             } catch {
                 local[index] = error.status
-                worker.logger.error("append failed", metadata: ["application.id": "\(push.shuffle.applicationId)",
-                                                                "shuffle.id": "\(push.shuffle.shuffleId)",
-                                                                "partition.id": "\(entry.partitionId)",
-                                                                "error": "\(error)"])
+                worker.logger.error(
+                    "append failed",
+                    metadata: [
+                        "application.id": "\(push.shuffle.applicationId)",
+                        "shuffle.id": "\(push.shuffle.shuffleId)",
+                        "partition.id": "\(entry.partitionId)",
+                        "error": "\(error)",
+                    ])
             }
         }
         worker.metrics.pushedBatches.increment(by: push.entries.count)

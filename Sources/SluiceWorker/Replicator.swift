@@ -10,8 +10,10 @@ struct Replicator {
     let logger: Logger
 
     /// Sends `push`'s entries at `indexes` (without their replica field) to `replica` as a replica push.
-    func forward(_ push: PushRequest, _ indexes: [Int], to replica: WorkerAddress, endpoint: String,
-                         completion: PushCompletion) {
+    func forward(
+        _ push: PushRequest, _ indexes: [Int], to replica: WorkerAddress, endpoint: String,
+        completion: PushCompletion
+    ) {
         let entries = indexes.map { index in
             var entry = push.entries[index]
             entry.replica = nil
@@ -42,7 +44,8 @@ struct Replicator {
                 var merged = [StatusCode](repeating: .ok, count: total)
                 for (position, status) in reply.statuses(count: indexes.count).enumerated() {
                     // A replica that refused for lack of room asks the client to split, like a full primary.
-                    merged[indexes[position]] = status.isStored ? status : (status == .hardSplit ? .hardSplit : .replicationFailed)
+                    merged[indexes[position]] =
+                        status.isStored ? status : (status == .hardSplit ? .hardSplit : .replicationFailed)
                 }
                 metrics.replicatedBatches.increment(by: indexes.count)
                 completion.merge(merged)

@@ -16,8 +16,9 @@ struct WorkerHandler: FrameHandler {
         case .closeStream:
             try FetchHandler(worker: worker).close(request: request, on: connection)
         default:
-            connection.respondError(to: request, status: .unknownMessage,
-                                    message: "message type \(request.type) is not served by a worker")
+            connection.respondError(
+                to: request, status: .unknownMessage,
+                message: "message type \(request.type) is not served by a worker")
         }
     }
 

@@ -1,10 +1,10 @@
 import Logging
 import SluiceCompression
-import SluiceCore
-import SluiceSystem
 import SluiceConfig
+import SluiceCore
 import SluiceNet
 import SluiceStorage
+import SluiceSystem
 import Synchronization
 
 /// A Sluice worker: takes pushed batches (forwarding each to its replica before acknowledging), stores them
@@ -38,31 +38,41 @@ public final class WorkerServer: Sendable {
         self.logger = logger
         self.system = system
         state = Mutex(WorkerState(retryIntervalMs: config.heartbeatRetryIntervalMs))
-        memoryBudget = MemoryBudget(capacityBytes: config.memoryBudgetBytes,
-                                    highFraction: config.memoryHighWatermarkFraction,
-                                    lowFraction: config.memoryLowWatermarkFraction)
-        store = try DirectoryPartitionStore(tiers: config.tiers, config: StoreConfig(config),
-                                            memoryBudget: memoryBudget, fileSystem: system, logger: logger)
+        memoryBudget = MemoryBudget(
+            capacityBytes: config.memoryBudgetBytes,
+            highFraction: config.memoryHighWatermarkFraction,
+            lowFraction: config.memoryLowWatermarkFraction)
+        store =
+            try DirectoryPartitionStore(
+                tiers: config.tiers, config: StoreConfig(config),
+                memoryBudget: memoryBudget, fileSystem: system, logger: logger)
             as any PartitionStore
         let report = try store.recover()
         let directories = config.tiers.flatMap(\.directories).joined(separator: ",")
-        logger.info("storage recovered", metadata: ["storage.dir": "\(directories)",
-                                                    "recovered.files": "\(report.recovered.count)",
-                                                    "truncated.files": "\(report.truncatedTails.count)",
-                                                    "corrupt.files": "\(report.corruptFiles.count)"])
-        replicaClients = FrameClientPool(role: .worker, identity: "replication",
-                                         config: FrameClientConfig(replicationOf: config),
-                                         clientsPerEndpoint: max(config.replicaConnectionsPerPeer, 1), logger: logger)
+        logger.info(
+            "storage recovered",
+            metadata: [
+                "storage.dir": "\(directories)",
+                "recovered.files": "\(report.recovered.count)",
+                "truncated.files": "\(report.truncatedTails.count)",
+                "corrupt.files": "\(report.corruptFiles.count)",
+            ])
+        replicaClients = FrameClientPool(
+            role: .worker, identity: "replication",
+            config: FrameClientConfig(replicationOf: config),
+            clientsPerEndpoint: max(config.replicaConnectionsPerPeer, 1), logger: logger)
     }
 
     /// Starts serving and registering with the master. Returns the bound data port.
     @discardableResult
     public func start() throws -> Int {
-        let server = FrameServer(config: FrameServerConfig(worker: config, memoryBudget: memoryBudget),
-                                 handler: WorkerHandler(worker: self), logger: logger, system: system)
+        let server = FrameServer(
+            config: FrameServerConfig(worker: config, memoryBudget: memoryBudget),
+            handler: WorkerHandler(worker: self), logger: logger, system: system)
         let port = try server.start()
-        let address = WorkerAddress(workerId: config.effectiveWorkerId(boundPort: port), host: config.advertisedHost,
-                                    port: UInt16(port))
+        let address = WorkerAddress(
+            workerId: config.effectiveWorkerId(boundPort: port), host: config.advertisedHost,
+            port: UInt16(port))
         let link = MasterLink(worker: self, address: address)
         let flusher = PressureFlusher(store: store, budget: memoryBudget, logger: logger)
         lifecycle.withLock {
@@ -73,8 +83,12 @@ public final class WorkerServer: Sendable {
         }
         try flusher.start()
         try link.start()
-        logger.info("worker listening", metadata: ["worker.id": "\(address.workerId)", "host": "\(config.host)",
-                                                    "port": "\(port)", "master": "\(config.masterAddress)"])
+        logger.info(
+            "worker listening",
+            metadata: [
+                "worker.id": "\(address.workerId)", "host": "\(config.host)",
+                "port": "\(port)", "master": "\(config.masterAddress)",
+            ])
         return port
     }
 
@@ -123,11 +137,19 @@ public final class WorkerServer: Sendable {
         do {
             let removed = try store.deleteShuffle(applicationId: shuffle.applicationId, shuffleId: shuffle.shuffleId)
             metrics.shufflesDeleted.increment()
-            logger.info("shuffle deleted", metadata: ["application.id": "\(shuffle.applicationId)",
-                                                      "shuffle.id": "\(shuffle.shuffleId)", "files.removed": "\(removed)"])
+            logger.info(
+                "shuffle deleted",
+                metadata: [
+                    "application.id": "\(shuffle.applicationId)",
+                    "shuffle.id": "\(shuffle.shuffleId)", "files.removed": "\(removed)",
+                ])
         } catch {
-            logger.error("shuffle delete failed", metadata: ["application.id": "\(shuffle.applicationId)",
-                                                             "shuffle.id": "\(shuffle.shuffleId)", "error": "\(error)"])
+            logger.error(
+                "shuffle delete failed",
+                metadata: [
+                    "application.id": "\(shuffle.applicationId)",
+                    "shuffle.id": "\(shuffle.shuffleId)", "error": "\(error)",
+                ])
         }
     }
 }

@@ -1,8 +1,8 @@
-import SluiceCore
-import SluiceSystem
 import SluiceConfig
+import SluiceCore
 import SluiceNet
 import SluiceStorage
+import SluiceSystem
 
 // The worker's one settings-mapping file: how each library's settings come from the `WorkerConfig` (whose every
 // default lives in the config registry). Libraries carry no defaults of their own for these values.
@@ -11,11 +11,12 @@ extension StoreConfig {
     /// The store settings of a worker running `config`. The flush-buffer pool takes at most an eighth of the
     /// memory budget, so a small budget is not all pooled buffers.
     init(_ config: WorkerConfig) {
-        self.init(flushBufferBytes: config.flushBufferBytes, chunkTargetBytes: config.chunkTargetBytes,
-                  softLimitBytes: config.partitionSoftLimitBytes, hardLimitBytes: config.partitionHardLimitBytes,
-                  fsyncOnFlush: config.fsyncOnFlush, recycledFilesMax: config.recycledFilesMax,
-                  flushBufferPoolBytes: min(config.flushBufferPoolBytes, config.memoryBudgetBytes / 8),
-                  healthProbeIntervalMs: config.storageProbeIntervalMs)
+        self.init(
+            flushBufferBytes: config.flushBufferBytes, chunkTargetBytes: config.chunkTargetBytes,
+            softLimitBytes: config.partitionSoftLimitBytes, hardLimitBytes: config.partitionHardLimitBytes,
+            fsyncOnFlush: config.fsyncOnFlush, recycledFilesMax: config.recycledFilesMax,
+            flushBufferPoolBytes: min(config.flushBufferPoolBytes, config.memoryBudgetBytes / 8),
+            healthProbeIntervalMs: config.storageProbeIntervalMs)
     }
 }
 
@@ -23,10 +24,11 @@ extension FrameServerConfig {
     /// The data listener of a worker running `config`. Other workers (replication) are exempt from the memory
     /// budget's pause; see docs/architecture.md.
     init(worker config: WorkerConfig, memoryBudget: MemoryBudget) {
-        self.init(host: config.host, port: config.port, serverId: "sluice-worker", maxConnections: config.maxConnections,
-                  maxFrameBodyBytes: config.maxFrameBodyBytes, idleTimeoutMs: config.idleTimeoutMs,
-                  maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
-                  memoryBudget: memoryBudget)
+        self.init(
+            host: config.host, port: config.port, serverId: "sluice-worker", maxConnections: config.maxConnections,
+            maxFrameBodyBytes: config.maxFrameBodyBytes, idleTimeoutMs: config.idleTimeoutMs,
+            maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
+            memoryBudget: memoryBudget)
         budgetExemptRoles = [.worker]
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import SluiceConfig
-import SluiceSystem
 import SluiceMaster
+import SluiceSystem
 
 /// The `sluice-master` process: configuration, logging, and the master as a `ServiceGroup` of one. SIGTERM and
 /// SIGINT stop it at once.
@@ -13,7 +13,9 @@ enum MasterMain {
     /// Runs the process and returns its exit status.
     static func run() -> Int32 {
         let config: MasterConfig
-        switch ConfigurationStart.fromCommandLine(role: .master, processName: "sluice-master", build: { try MasterConfig($0) }) {
+        switch ConfigurationStart.fromCommandLine(
+            role: .master, processName: "sluice-master", build: { try MasterConfig($0) })
+        {
         case .exit(let status): return status
         case .run(let loaded): config = loaded
         }

@@ -14,7 +14,9 @@ enum WorkerMain {
     /// Runs the process and returns its exit status.
     static func run() -> Int32 {
         let config: WorkerConfig
-        switch ConfigurationStart.fromCommandLine(role: .worker, processName: "sluice-worker", build: { try WorkerConfig($0) }) {
+        switch ConfigurationStart.fromCommandLine(
+            role: .worker, processName: "sluice-worker", build: { try WorkerConfig($0) })
+        {
         case .exit(let status): return status
         case .run(let loaded): config = loaded
         }

@@ -13,9 +13,11 @@ import Testing
         let data = ShuffleData(mappers: 40, partitions: 300)
         let key = ShuffleKey(applicationId: "app-e2e", shuffleId: 0)
         let clients = [cluster.client(codec: .none), cluster.client(codec: .lz4), cluster.client(codec: .zstd)]
-        defer { clients.forEach { $0.close() } }
+        defer { for client in clients { client.close() } }
         let handle = try clients[0].registerShuffle(key, numMappers: 40, numPartitions: 300)
-        #expect(handle.locations.locations.allSatisfy { $0.primary != nil && $0.replica != nil && $0.primary != $0.replica })
+        #expect(
+            handle.locations.locations.allSatisfy { $0.primary != nil && $0.replica != nil && $0.primary != $0.replica }
+        )
 
         // A failed first attempt of map 3 pushes garbage for every partition before the winner runs.
         let loser = clients[1].writer(handle, mapIndex: 3, attemptId: 99)
@@ -29,10 +31,13 @@ import Testing
         }
 
         // A retried push: map 5's first batch for partition 2 arrives again (different bytes, same identity).
-        let duplicate = try BatchCodec.encode(raw: Array("DUPLICATE".utf8)[...], codec: .none, mapIndex: 5,
-                                              attemptId: Self.winner(5), sequence: 0, isLast: false)
-        #expect(try pushRaw(Batch(header: duplicate.header, payload: duplicate.stored[...]), partitionId: 2,
-                            handle: handle) == .ok)
+        let duplicate = try BatchCodec.encode(
+            raw: Array("DUPLICATE".utf8)[...], codec: .none, mapIndex: 5,
+            attemptId: Self.winner(5), sequence: 0, isLast: false)
+        #expect(
+            try pushRaw(
+                Batch(header: duplicate.header, payload: duplicate.stored[...]), partitionId: 2,
+                handle: handle) == .ok)
 
         let reader = clients[1].reader(key)
         let wrong = try data.mismatches(reader: reader, attemptId: Self.winner)
@@ -47,10 +52,13 @@ import Testing
         let key = ShuffleKey(applicationId: "app-gap", shuffleId: 1)
         let handle = try client.registerShuffle(key, numMappers: 2, numPartitions: 1)
         for sequence: UInt32 in [0, 2] {
-            let encoded = try BatchCodec.encode(raw: Array("part \(sequence)".utf8)[...], codec: .lz4, mapIndex: 0,
-                                                attemptId: 7, sequence: sequence, isLast: sequence == 2)
-            #expect(try pushRaw(Batch(header: encoded.header, payload: encoded.stored[...]), partitionId: 0,
-                                handle: handle) == .ok)
+            let encoded = try BatchCodec.encode(
+                raw: Array("part \(sequence)".utf8)[...], codec: .lz4, mapIndex: 0,
+                attemptId: 7, sequence: sequence, isLast: sequence == 2)
+            #expect(
+                try pushRaw(
+                    Batch(header: encoded.header, payload: encoded.stored[...]), partitionId: 0,
+                    handle: handle) == .ok)
         }
         let reader = client.reader(key)
         #expect(throws: ReadError.self) {
@@ -100,8 +108,10 @@ import Testing
         #expect(try data.mismatches(reader: client.reader(key), attemptId: Self.winner).isEmpty)
     }
 
-    private func writeSubset(_ data: ShuffleData, client: SluiceClient, handle: ShuffleHandle,
-                             maps: Set<UInt32>) throws -> Int {
+    private func writeSubset(
+        _ data: ShuffleData, client: SluiceClient, handle: ShuffleHandle,
+        maps: Set<UInt32>
+    ) throws -> Int {
         var written = 0
         for m in maps.sorted() {
             let writer = client.writer(handle, mapIndex: m, attemptId: Self.winner(m))

@@ -3,8 +3,9 @@ import SluiceCore
 import SluiceNet
 import SluiceTestKit
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs the built `sluice-master` and `sluice-worker` executables as child processes: they announce their ports,
@@ -12,43 +13,58 @@ import Glibc
 @Suite struct ExecutableTests {
     static let deadlineMs = 20_000
 
-    @Test(.enabled(if: BuiltExecutables.directory != nil,
-                   "sluice-master/sluice-worker are not built next to the test bundle (run `swift build` first)"))
+    @Test(
+        .enabled(
+            if: BuiltExecutables.directory != nil,
+            "sluice-master/sluice-worker are not built next to the test bundle (run `swift build` first)"))
     func masterAndWorkerStartRegisterAndStopOnSIGTERM() throws {
         let directory = try #require(BuiltExecutables.directory).path
         let scratch = try TempDirectory(prefix: "sluice-exec-")
         defer { scratch.remove() }
 
-        let master = try ChildProcess(executable: directory + "/sluice-master", arguments: ["--port", "0"],
-                                      outputIn: scratch.path)
+        let master = try ChildProcess(
+            executable: directory + "/sluice-master", arguments: ["--port", "0"],
+            outputIn: scratch.path)
         defer { master.kill() }
-        let masterPort = try #require(master.announcedPort(prefix: "sluice-master listening on ",
-                                                           timeoutMs: Self.deadlineMs),
-                                      "master did not announce its port; stderr:\n\(master.standardError)")
+        let masterPort = try #require(
+            master.announcedPort(
+                prefix: "sluice-master listening on ",
+                timeoutMs: Self.deadlineMs),
+            "master did not announce its port; stderr:\n\(master.standardError)")
 
         let worker = try ChildProcess(
             executable: directory + "/sluice-worker",
-            arguments: ["--port", "0", "--storage-dir", scratch.file("data"),
-                        "--master", "127.0.0.1:\(masterPort)", "--shutdown-grace-period", "200ms"],
+            arguments: [
+                "--port", "0", "--storage-dir", scratch.file("data"),
+                "--master", "127.0.0.1:\(masterPort)", "--shutdown-grace-period", "200ms",
+            ],
             outputIn: scratch.path)
         defer { worker.kill() }
-        let workerPort = try #require(worker.announcedPort(prefix: "sluice-worker listening on ",
-                                                           timeoutMs: Self.deadlineMs),
-                                      "worker did not announce its port; stderr:\n\(worker.standardError)")
+        let workerPort = try #require(
+            worker.announcedPort(
+                prefix: "sluice-worker listening on ",
+                timeoutMs: Self.deadlineMs),
+            "worker did not announce its port; stderr:\n\(worker.standardError)")
 
         // Registration is asynchronous: ask until the master places partitions (it answers noWorkers before).
-        let client = try FrameClient.connect(host: "127.0.0.1", port: masterPort, role: .client,
-                                             identity: "executable-test")
+        let client = try FrameClient.connect(
+            host: "127.0.0.1", port: masterPort, role: .client,
+            identity: "executable-test")
         defer { client.close() }  // also on a thrown error; closing twice is harmless
-        let request = RegisterShuffleRequest(shuffle: ShuffleKey(applicationId: "app-executable-test", shuffleId: 1),
-                                             numMappers: 1, numPartitions: 4, replicate: false)
-        var reply = try LocationsResponse.decode(body: client.call(type: .registerShuffle, body: request.encoded()).body)
+        let request = RegisterShuffleRequest(
+            shuffle: ShuffleKey(applicationId: "app-executable-test", shuffleId: 1),
+            numMappers: 1, numPartitions: 4, replicate: false)
+        var reply = try LocationsResponse.decode(
+            body: client.call(type: .registerShuffle, body: request.encoded()).body)
         var callError: (any Error)?
         _ = waitUntil(timeoutMs: Self.deadlineMs, pollIntervalMs: 50) {
             guard reply.head.status == .noWorkers else { return true }
             do {
-                reply = try LocationsResponse.decode(body: client.call(type: .registerShuffle,
-                                                                       body: request.encoded()).body)
+                reply = try LocationsResponse.decode(
+                    body: client.call(
+                        type: .registerShuffle,
+                        body: request.encoded()
+                    ).body)
             } catch {
                 callError = error
                 return true
@@ -59,8 +75,9 @@ import Glibc
         client.close()
         #expect(reply.head.status == .ok, "registerShuffle: \(reply.head.message)")
         #expect(reply.table.entries.count == 4)
-        #expect(reply.table.workers.map(\.endpoint) == ["127.0.0.1:\(workerPort)"],
-                "the table should name the one worker")
+        #expect(
+            reply.table.workers.map(\.endpoint) == ["127.0.0.1:\(workerPort)"],
+            "the table should name the one worker")
 
         worker.signal(SIGTERM)
         master.signal(SIGTERM)
@@ -72,19 +89,24 @@ import Glibc
 
     /// Each benchmark run is its own application: a second run against the same cluster, while the first run's
     /// shuffles are still remembered as deleted, must not push into them.
-    @Test(.enabled(if: BuiltExecutables.directory.map {
-        FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("sluice-bench").path)
-    } ?? false, "sluice-bench is not built next to the test bundle"))
+    @Test(
+        .enabled(
+            if: BuiltExecutables.directory.map {
+                FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("sluice-bench").path)
+            } ?? false, "sluice-bench is not built next to the test bundle"))
     func benchmarkRunsTwiceAgainstOneCluster() throws {
         let directory = try #require(BuiltExecutables.directory).path
         let cluster = try ProcessCluster(workers: 2)
         defer { cluster.shutdown() }
         for run in 1...2 {
-            let bench = try ChildProcess(executable: directory + "/sluice-bench", arguments: [
-                "--master", cluster.masterEndpoint, "--scenarios", "large-batches-r2-none", "--bytes", "2m",
-                "--no-mixed", "--no-local-disk-shuffle", "--no-floor-baselines", "--warmup-rounds", "0", "--rounds", "1",
-                "--directory", cluster.scratch.path,
-            ], outputIn: cluster.scratch.path)
+            let bench = try ChildProcess(
+                executable: directory + "/sluice-bench",
+                arguments: [
+                    "--master", cluster.masterEndpoint, "--scenarios", "large-batches-r2-none", "--bytes", "2m",
+                    "--no-mixed", "--no-local-disk-shuffle", "--no-floor-baselines", "--warmup-rounds", "0", "--rounds",
+                    "1",
+                    "--directory", cluster.scratch.path,
+                ], outputIn: cluster.scratch.path)
             defer { bench.kill() }
             #expect(bench.waitForExit(timeoutMs: 120_000) == .exited(0), "run \(run): \(bench.standardError)")
         }

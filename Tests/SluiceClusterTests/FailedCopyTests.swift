@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceClient
 import SluiceCore
 import SluiceTestKit
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A worker whose disk fails under acknowledged, still-buffered batches must not serve its short copy as whole.
 @Suite struct FailedCopyTests {

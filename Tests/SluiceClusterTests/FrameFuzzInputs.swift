@@ -11,10 +11,10 @@ enum FuzzTarget: String, CaseIterable, Sendable {
 enum FuzzKind: String, CaseIterable, Sendable {
     // Before any handshake.
     case randomBytes, oversizedFirstFrame, truncatedFirstHeader, truncatedHelloBody, helloBadMagic,
-         helloBadVersion, helloRandomBody, requestBeforeHello, helloBadFlags
+        helloBadVersion, helloRandomBody, requestBeforeHello, helloBadFlags
     // After a valid handshake.
     case randomBody, unknownType, unknownFlags, responseFlag, oversizedFrame, truncatedFrameBody,
-         truncatedHeader, truncatedMessage, flippedMessage, oneWayGarbage
+        truncatedHeader, truncatedMessage, flippedMessage, oneWayGarbage
 }
 
 /// One input, sent on a fresh connection, and what the server may do with it.
@@ -43,9 +43,11 @@ let fuzzPingRequestId: UInt64 = .max
 
 /// Encodes a frame with any header fields, including flags and lengths a real sender never writes.
 func rawFrame(type: UInt16, flags: UInt16 = 0, requestId: UInt64, body: [UInt8], declaredLength: UInt32? = nil)
-    -> [UInt8] {
-    let header = FrameHeader(bodyLength: declaredLength ?? UInt32(body.count), type: type,
-                             flags: FrameFlags(rawValue: flags), requestId: requestId)
+    -> [UInt8]
+{
+    let header = FrameHeader(
+        bodyLength: declaredLength ?? UInt32(body.count), type: type,
+        flags: FrameFlags(rawValue: flags), requestId: requestId)
     return header.encoded + body
 }
 
@@ -54,7 +56,8 @@ func pingFrame() -> [UInt8] { rawFrame(type: MessageType.ping.rawValue, requestI
 
 /// A valid hello frame as a client sends it first.
 func helloFrame(identity: String = "fuzz") -> [UInt8] {
-    rawFrame(type: MessageType.hello.rawValue, requestId: 0, body: HelloRequest(role: .client, identity: identity).encode())
+    rawFrame(
+        type: MessageType.hello.rawValue, requestId: 0, body: HelloRequest(role: .client, identity: identity).encode())
 }
 
 /// Makes the inputs for one target from a seeded generator: the same seed gives the same inputs.
@@ -89,14 +92,17 @@ struct FuzzInputGenerator {
             return FuzzInput(kind: kind, afterHandshake: false, bytes: randomBytes(1...160), endsStream: true)
         case .oversizedFirstFrame:
             // Before the handshake the limit is 64 KiB (a hello is small).
-            let type = Bool.random(using: &rng) ? MessageType.hello.rawValue : UInt16.random(in: 0...UInt16.max, using: &rng)
+            let type =
+                Bool.random(using: &rng) ? MessageType.hello.rawValue : UInt16.random(in: 0...UInt16.max, using: &rng)
             let length = UInt32.random(in: (64 * 1024 + 1)...UInt32.max, using: &rng)
-            return FuzzInput(kind: kind, afterHandshake: false,
-                             bytes: rawFrame(type: type, requestId: id, body: [], declaredLength: length),
-                             requestId: id, expectedStatus: .frameTooLarge, closesAfterReply: true)
+            return FuzzInput(
+                kind: kind, afterHandshake: false,
+                bytes: rawFrame(type: type, requestId: id, body: [], declaredLength: length),
+                requestId: id, expectedStatus: .frameTooLarge, closesAfterReply: true)
         case .truncatedFirstHeader:
             let cut = Int.random(in: 0..<FrameHeader.byteCount, using: &rng)
-            return FuzzInput(kind: kind, afterHandshake: false, bytes: Array(helloFrame().prefix(cut)), endsStream: true)
+            return FuzzInput(
+                kind: kind, afterHandshake: false, bytes: Array(helloFrame().prefix(cut)), endsStream: true)
         case .truncatedHelloBody:
             let hello = helloFrame()
             let cut = Int.random(in: FrameHeader.byteCount..<hello.count, using: &rng)
@@ -118,18 +124,20 @@ struct FuzzInputGenerator {
         case .requestBeforeHello:
             var template = randomTemplate()
             while template.type == .hello { template = randomTemplate() }
-            return FuzzInput(kind: kind, afterHandshake: false,
-                             bytes: rawFrame(type: template.type.rawValue, requestId: id, body: template.body),
-                             requestId: id, expectedStatus: .handshakeRequired, closesAfterReply: true)
+            return FuzzInput(
+                kind: kind, afterHandshake: false,
+                bytes: rawFrame(type: template.type.rawValue, requestId: id, body: template.body),
+                requestId: id, expectedStatus: .handshakeRequired, closesAfterReply: true)
         case .helloBadFlags:
             // Unknown bits are malformed; the response bit makes it no request at all: hello required.
             let unknownBits = Bool.random(using: &rng)
             let flags = unknownBits ? randomUnknownFlags() : FrameFlags.response.rawValue
             let body = HelloRequest(role: .client, identity: "fuzz").encode()
-            return FuzzInput(kind: kind, afterHandshake: false,
-                             bytes: rawFrame(type: MessageType.hello.rawValue, flags: flags, requestId: id, body: body),
-                             requestId: id, expectedStatus: unknownBits ? .malformed : .handshakeRequired,
-                             closesAfterReply: true)
+            return FuzzInput(
+                kind: kind, afterHandshake: false,
+                bytes: rawFrame(type: MessageType.hello.rawValue, flags: flags, requestId: id, body: body),
+                requestId: id, expectedStatus: unknownBits ? .malformed : .handshakeRequired,
+                closesAfterReply: true)
         case .randomBody:
             // Every message type in turn, with a random body (often empty or tiny, to reach short paths).
             let type = MessageType.allCases[(produced / FuzzKind.allCases.count) % MessageType.allCases.count]
@@ -141,21 +149,25 @@ struct FuzzInputGenerator {
         case .unknownFlags:
             let template = randomTemplate()
             let flags = randomUnknownFlags() | UInt16.random(in: 0...3, using: &rng)
-            return FuzzInput(kind: kind, afterHandshake: true,
-                             bytes: rawFrame(type: template.type.rawValue, flags: flags, requestId: id, body: template.body),
-                             requestId: id, expectedStatus: .malformed, closesAfterReply: true)
+            return FuzzInput(
+                kind: kind, afterHandshake: true,
+                bytes: rawFrame(type: template.type.rawValue, flags: flags, requestId: id, body: template.body),
+                requestId: id, expectedStatus: .malformed, closesAfterReply: true)
         case .responseFlag:
             let template = randomTemplate()
-            return FuzzInput(kind: kind, afterHandshake: true,
-                             bytes: rawFrame(type: template.type.rawValue, flags: FrameFlags.response.rawValue,
-                                             requestId: id, body: template.body),
-                             requestId: id, expectedStatus: .malformed, closesAfterReply: true)
+            return FuzzInput(
+                kind: kind, afterHandshake: true,
+                bytes: rawFrame(
+                    type: template.type.rawValue, flags: FrameFlags.response.rawValue,
+                    requestId: id, body: template.body),
+                requestId: id, expectedStatus: .malformed, closesAfterReply: true)
         case .oversizedFrame:
             let length = UInt32.random(in: (64 << 20 + 1)...UInt32.max, using: &rng)
             let type = randomTemplate().type.rawValue
-            return FuzzInput(kind: kind, afterHandshake: true,
-                             bytes: rawFrame(type: type, requestId: id, body: [], declaredLength: length),
-                             requestId: id, expectedStatus: .frameTooLarge, closesAfterReply: true)
+            return FuzzInput(
+                kind: kind, afterHandshake: true,
+                bytes: rawFrame(type: type, requestId: id, body: [], declaredLength: length),
+                requestId: id, expectedStatus: .frameTooLarge, closesAfterReply: true)
         case .truncatedFrameBody:
             // The header announces the whole body; less arrives before the end of stream.
             let template = randomTemplate()
@@ -176,25 +188,30 @@ struct FuzzInputGenerator {
             let (type, body) = flippedTemplate()
             return request(kind, type: type, body: body, id: id)
         case .oneWayGarbage:
-            let (type, body) = Bool.random(using: &rng) ? flippedTemplate()
+            let (type, body) =
+                Bool.random(using: &rng)
+                ? flippedTemplate()
                 : (randomTemplate().type.rawValue, randomBytes(0...64))
             let garbage = rawFrame(type: type, flags: FrameFlags.oneWay.rawValue, requestId: id, body: body)
-            return FuzzInput(kind: kind, afterHandshake: true, bytes: garbage + pingFrame(),
-                             requestId: fuzzPingRequestId, oneWay: true)
+            return FuzzInput(
+                kind: kind, afterHandshake: true, bytes: garbage + pingFrame(),
+                requestId: fuzzPingRequestId, oneWay: true)
         }
     }
 
     /// A hello the server must refuse (then close); `status` nil when several refusals are right.
     private func handshakeRefusal(_ kind: FuzzKind, body: [UInt8], id: UInt64, status: StatusCode?) -> FuzzInput {
-        FuzzInput(kind: kind, afterHandshake: false,
-                  bytes: rawFrame(type: MessageType.hello.rawValue, requestId: id, body: body),
-                  requestId: id, expectedStatus: status, closesAfterReply: true)
+        FuzzInput(
+            kind: kind, afterHandshake: false,
+            bytes: rawFrame(type: MessageType.hello.rawValue, requestId: id, body: body),
+            requestId: id, expectedStatus: status, closesAfterReply: true)
     }
 
     /// A well-framed request after the handshake; ok is allowed only when the body is a valid request here.
     private mutating func request(_ kind: FuzzKind, type: UInt16, body: [UInt8], id: UInt64) -> FuzzInput {
-        FuzzInput(kind: kind, afterHandshake: true, bytes: rawFrame(type: type, requestId: id, body: body),
-                  requestId: id, okAllowed: Self.isValidRequest(type: type, body: body, on: target))
+        FuzzInput(
+            kind: kind, afterHandshake: true, bytes: rawFrame(type: type, requestId: id, body: body),
+            requestId: id, okAllowed: Self.isValidRequest(type: type, body: body, on: target))
     }
 
     /// A valid request with one to three bytes changed, re-drawn while it is a valid request that would cost the
@@ -220,8 +237,9 @@ struct FuzzInputGenerator {
     }
 
     private mutating func randomText() -> String {
-        String(decoding: (0..<Int.random(in: 0...12, using: &rng)).map { _ in UInt8.random(in: 97...122, using: &rng) },
-               as: UTF8.self)
+        String(
+            decoding: (0..<Int.random(in: 0...12, using: &rng)).map { _ in UInt8.random(in: 97...122, using: &rng) },
+            as: UTF8.self)
     }
 
     /// Flags with at least one bit other than response and one-way.
@@ -281,8 +299,9 @@ struct FuzzInputGenerator {
         let fakeWorker = WorkerAddress(workerId: "fuzz-worker", host: "127.0.0.1", port: 1)
         let held = HeldPartition(shuffle: key, partitionId: 0, epoch: 0, role: .primary, bytes: 64)
         let raw = (0..<48).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-        let (header, stored) = try BatchCodec.encode(raw: raw, codec: .none, mapIndex: 1, attemptId: 2, sequence: 0,
-                                                     isLast: true)
+        let (header, stored) = try BatchCodec.encode(
+            raw: raw, codec: .none, mapIndex: 1, attemptId: 2, sequence: 0,
+            isLast: true)
         let batch = Batch(header: header, payload: stored[...])
         let entry = PushEntry(partitionId: 0, epoch: 0, replica: nil, batch: batch)
         let push = PushRequest(shuffle: key, role: .primary, entries: [entry])
@@ -291,14 +310,29 @@ struct FuzzInputGenerator {
         let pushes = PushRequest(shuffle: key, role: .primary, entries: [entry, second])
         return [
             (.hello, HelloRequest(role: .client, identity: "fuzz").encode()),
-            (.registerWorker, RegisterWorkerRequest(address: fakeWorker, capacityBytes: 1 << 20, freeBytes: 0,
-                                                    held: [held]).encoded()),
-            (.workerHeartbeat, WorkerHeartbeatRequest(workerId: fakeWorker.workerId, freeBytes: 0, shuffles: [key]).encoded()),
-            (.registerShuffle, RegisterShuffleRequest(shuffle: key, numMappers: 2, numPartitions: 4, replicate: false).encoded()),
+            (
+                .registerWorker,
+                RegisterWorkerRequest(
+                    address: fakeWorker, capacityBytes: 1 << 20, freeBytes: 0,
+                    held: [held]
+                ).encoded()
+            ),
+            (
+                .workerHeartbeat,
+                WorkerHeartbeatRequest(workerId: fakeWorker.workerId, freeBytes: 0, shuffles: [key]).encoded()
+            ),
+            (
+                .registerShuffle,
+                RegisterShuffleRequest(shuffle: key, numMappers: 2, numPartitions: 4, replicate: false).encoded()
+            ),
             (.applicationHeartbeat, ApplicationRequest(applicationId: key.applicationId).encoded()),
             (.unregisterShuffle, UnregisterShuffleRequest(shuffle: key).encoded()),
             (.unregisterApplication, ApplicationRequest(applicationId: key.applicationId).encoded()),
-            (.revive, ReviveRequest(shuffle: key, partitionId: 0, failedEpoch: 0, failedWorkerId: fakeWorker.workerId).encoded()),
+            (
+                .revive,
+                ReviveRequest(shuffle: key, partitionId: 0, failedEpoch: 0, failedWorkerId: fakeWorker.workerId)
+                    .encoded()
+            ),
             (.getLocations, GetLocationsRequest(shuffle: key).encoded()),
             (.pushBatch, push.encodedBody()),
             (.pushBatches, pushes.encodedBody()),

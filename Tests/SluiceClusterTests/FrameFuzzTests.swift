@@ -1,11 +1,11 @@
 import Foundation
 import Logging
 import SluiceCompression
-import SluiceCore
-import SluiceSystem
 import SluiceConfig
+import SluiceCore
 import SluiceMaster
 import SluiceNet
+import SluiceSystem
 import SluiceTestKit
 import SluiceWorker
 import Testing
@@ -44,8 +44,10 @@ struct FrameFuzzTests {
             for (index, target) in FuzzTarget.allCases.enumerated() {
                 let report = runRound(&generators[index], inputs: perRound, port: cluster.port(of: target))
                 print("FrameFuzzTests: round \(round) \(target): \(report.summary)")
-                #expect(report.failures.isEmpty,
-                        "\(target) round \(round), seed \(seed): \(report.failures.count) failures:\n\(report.failures.joined(separator: "\n"))")
+                #expect(
+                    report.failures.isEmpty,
+                    "\(target) round \(round), seed \(seed): \(report.failures.count) failures:\n\(report.failures.joined(separator: "\n"))"
+                )
             }
             try expectWellBehavedClients(cluster, round: round)
         }
@@ -62,7 +64,9 @@ struct FrameFuzzTests {
         var failures: [String] = []
         var outcomes: [String: Int] = [:]
 
-        var summary: String { outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") }
+        var summary: String {
+            outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
     }
 
     private func runRound(_ generator: inout FuzzInputGenerator, inputs: Int, port: Int) -> RoundReport {
@@ -147,9 +151,12 @@ struct FrameFuzzTests {
 
     /// The next reply must be the ping's ok, or the end of the connection.
     private func expectOnlyPingReply(_ reply: RawConnection.Reply) throws -> String {
-        guard case .frame(let header, let body) = reply else { return try expectClosed(reply, "instead of a ping reply") }
+        guard case .frame(let header, let body) = reply else {
+            return try expectClosed(reply, "instead of a ping reply")
+        }
         guard header.requestId == fuzzPingRequestId, header.type == MessageType.ping.rawValue,
-              header.flags.contains(.response) else {
+            header.flags.contains(.response)
+        else {
             throw FuzzFailure("expected the ping's reply, got \(header)")
         }
         let head = try StatusResponse.decode(body: body).head
@@ -162,36 +169,44 @@ struct FrameFuzzTests {
     /// A client speaking the protocol properly gets its work done on both servers.
     private func expectWellBehavedClients(_ cluster: FuzzCluster, round: Int) throws {
         let key = ShuffleKey(applicationId: "good-app", shuffleId: UInt32(round))
-        let master = try FrameClient.connect(host: "127.0.0.1", port: cluster.masterPort, role: .client,
-                                             identity: "good-app", config: Self.clientConfig, logger: quietLogger)
+        let master = try FrameClient.connect(
+            host: "127.0.0.1", port: cluster.masterPort, role: .client,
+            identity: "good-app", config: Self.clientConfig, logger: quietLogger)
         defer { master.close() }
         let request = RegisterShuffleRequest(shuffle: key, numMappers: 1, numPartitions: 3, replicate: false)
-        let registered = try LocationsResponse.decode(body: master.call(type: .registerShuffle, body: request.encoded()).body)
+        let registered = try LocationsResponse.decode(
+            body: master.call(type: .registerShuffle, body: request.encoded()).body)
         #expect(registered.head.status == .ok, "round \(round): registerShuffle answered \(registered.head)")
-        #expect(registered.table.locations.map(\.partitionId).sorted() == [0, 1, 2]
+        #expect(
+            registered.table.locations.map(\.partitionId).sorted() == [0, 1, 2]
                 && registered.table.locations.allSatisfy { $0.primary != nil },
-                "round \(round): location table \(registered.table.locations)")
+            "round \(round): location table \(registered.table.locations)")
 
-        let worker = try FrameClient.connect(host: "127.0.0.1", port: cluster.workerPort, role: .client,
-                                             identity: "good-app", config: Self.clientConfig, logger: quietLogger)
+        let worker = try FrameClient.connect(
+            host: "127.0.0.1", port: cluster.workerPort, role: .client,
+            identity: "good-app", config: Self.clientConfig, logger: quietLogger)
         defer { worker.close() }
         let raw = Array(repeating: Array("record \(round) of the well-behaved client; ".utf8), count: 40).joined()
-        let (header, stored) = try BatchCodec.encode(raw: Array(raw), codec: .lz4, mapIndex: 0, attemptId: UInt64(round),
-                                                     sequence: 0, isLast: true)
+        let (header, stored) = try BatchCodec.encode(
+            raw: Array(raw), codec: .lz4, mapIndex: 0, attemptId: UInt64(round),
+            sequence: 0, isLast: true)
         #expect(header.codec == .lz4, "the batch must stay compressed so the worker serves it as stored")
         let batch = Batch(header: header, payload: stored[...])
-        let push = PushRequest(shuffle: key, role: .primary,
-                               entries: [PushEntry(partitionId: 0, epoch: 0, replica: nil, batch: batch)])
+        let push = PushRequest(
+            shuffle: key, role: .primary,
+            entries: [PushEntry(partitionId: 0, epoch: 0, replica: nil, batch: batch)])
         let pushed = try PushResponse.decode(body: worker.call(type: push.frameType, body: push.encodedBody()).body)
         #expect(pushed.head.status == .ok && pushed.entryStatuses == [.ok], "round \(round): push answered \(pushed)")
 
         let open = OpenStreamRequest(shuffle: key, partitionId: 0, epoch: 0, role: .primary)
         let opened = try OpenStreamResponse.decode(body: worker.call(type: .openStream, body: open.encoded()).body)
-        try #require(opened.head.status == .ok && opened.chunkCount == 1, "round \(round): openStream answered \(opened)")
+        try #require(
+            opened.head.status == .ok && opened.chunkCount == 1, "round \(round): openStream answered \(opened)")
         let fetch = FetchChunkRequest(streamId: opened.streamId, chunkIndex: 0)
         let chunk = try FetchChunkResponse.decode(body: worker.call(type: .fetchChunk, body: fetch.encoded()).body)
         #expect(chunk.head.status == .ok, "round \(round): fetchChunk answered \(chunk.head)")
-        #expect(Array(chunk.data) == header.encoded + stored, "round \(round): fetched bytes differ from the pushed batch")
+        #expect(
+            Array(chunk.data) == header.encoded + stored, "round \(round): fetched bytes differ from the pushed batch")
     }
 
     static let clientConfig = FrameClientConfig(connectTimeoutMs: 5_000, requestTimeoutMs: 10_000)
@@ -202,8 +217,11 @@ struct FrameFuzzTests {
         for target in FuzzTarget.allCases {
             let connection = try RawConnection(port: cluster.port(of: target))
             try handshake(connection)
-            let seen = waitUntil(timeoutMs: 5_000) { cluster.connectionCount(of: target) == (baseline[target] ?? 0) + 1 }
-            #expect(seen, "\(target): census saw \(cluster.connectionCount(of: target)) connections, expected baseline + 1")
+            let seen = waitUntil(timeoutMs: 5_000) {
+                cluster.connectionCount(of: target) == (baseline[target] ?? 0) + 1
+            }
+            #expect(
+                seen, "\(target): census saw \(cluster.connectionCount(of: target)) connections, expected baseline + 1")
             withExtendedLifetime(connection) {}
         }
     }
@@ -231,9 +249,10 @@ struct FuzzCluster {
     init() throws {
         cluster = try MiniCluster(
             workers: 1, workerOverrides: ["worker.replicationTimeout": "1s"],
-            masterOptions: MasterServer.Options(try MasterConfig.load(overrides: [
-                "master.host": "127.0.0.1", "master.port": "0",
-            ])), logger: quietLogger, quietPorts: true, scratch: try TempDirectory(prefix: "sluice-fuzz-"))
+            masterOptions: MasterServer.Options(
+                try MasterConfig.load(overrides: [
+                    "master.host": "127.0.0.1", "master.port": "0",
+                ])), logger: quietLogger, quietPorts: true, scratch: try TempDirectory(prefix: "sluice-fuzz-"))
     }
 
     var masterPort: Int { cluster.masterPort }

@@ -38,11 +38,14 @@ import Testing
             cluster.workers.allSatisfy { $0.heldShuffles == [kept] }
         }
         // A late push to a deleted shuffle is refused, not stored again.
-        let handle = ShuffleHandle(shuffle: second, numMappers: 4, numPartitions: 20,
-                                   locations: try client.master.allLocations(kept).reduce(into: LocationTable()) { $0.append($1) })
-        let late = try BatchCodec.encode(raw: [1, 2, 3][...], codec: .none, mapIndex: 0, attemptId: 1, sequence: 0,
-                                         isLast: true)
-        #expect(try pushRaw(Batch(header: late.header, payload: late.stored[...]), partitionId: 0, handle: handle)
+        let handle = ShuffleHandle(
+            shuffle: second, numMappers: 4, numPartitions: 20,
+            locations: try client.master.allLocations(kept).reduce(into: LocationTable()) { $0.append($1) })
+        let late = try BatchCodec.encode(
+            raw: [1, 2, 3][...], codec: .none, mapIndex: 0, attemptId: 1, sequence: 0,
+            isLast: true)
+        #expect(
+            try pushRaw(Batch(header: late.header, payload: late.stored[...]), partitionId: 0, handle: handle)
                 == .shuffleDeleted)
         #expect(try data.mismatches(reader: client.reader(kept), attemptId: Self.winner).isEmpty)
     }
@@ -85,12 +88,14 @@ import Testing
         defer { worker.close() }
         func fetchAll(accepting codecs: UInt8) throws -> [Batch] {
             let open = OpenStreamRequest(shuffle: key, partitionId: 0, epoch: 0, role: .primary, acceptedCodecs: codecs)
-            let opened = try OpenStreamResponse.decode(body: try worker.call(type: .openStream, body: open.encoded()).body)
+            let opened = try OpenStreamResponse.decode(
+                body: try worker.call(type: .openStream, body: open.encoded()).body)
             try opened.head.requireOK()
             var batches: [Batch] = []
             for chunk in 0..<opened.chunkCount {
                 let fetch = FetchChunkRequest(streamId: opened.streamId, chunkIndex: chunk)
-                let reply = try FetchChunkResponse.decode(body: try worker.call(type: .fetchChunk, body: fetch.encoded()).body)
+                let reply = try FetchChunkResponse.decode(
+                    body: try worker.call(type: .fetchChunk, body: fetch.encoded()).body)
                 try reply.head.requireOK()
                 batches += try BatchCodec.splitBatches(Array(reply.data)[...])
             }
@@ -134,8 +139,10 @@ import Testing
         let winners = Dictionary(uniqueKeysWithValues: (UInt32(0)..<4).map { ($0, Self.winner($0)) })
         for partition in UInt32(0)..<20 {
             var got: [UInt32: [UInt8]] = [:]
-            try reader.read(partitionId: partition, mapRange: 1..<3, winners: winners,
-                            nonEmptyMaps: data.nonEmptyMaps(partition: partition)) { header, raw in
+            try reader.read(
+                partitionId: partition, mapRange: 1..<3, winners: winners,
+                nonEmptyMaps: data.nonEmptyMaps(partition: partition)
+            ) { header, raw in
                 got[header.mapIndex, default: []] += raw
             }
             #expect(Set(got.keys).isSubset(of: [1, 2]), "partition \(partition) delivered maps \(got.keys.sorted())")

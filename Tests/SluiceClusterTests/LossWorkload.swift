@@ -48,8 +48,10 @@ struct LossWorkload: Sendable {
     }
 
     /// Runs every map on `threads` threads through `client`; throws the first failure of any map.
-    func writeAll(client: SluiceClient, handle: ShuffleHandle, threads: Int = 2,
-                  onRecord: @escaping @Sendable (Int) -> Void) throws {
+    func writeAll(
+        client: SluiceClient, handle: ShuffleHandle, threads: Int = 2,
+        onRecord: @escaping @Sendable (Int) -> Void
+    ) throws {
         // Generated first, so that the pushes (not the generator) set the pace the kill point falls into.
         let allRecords = (0..<mappers).map { records(map: $0) }
         let written = Atomic<Int>(0)
@@ -75,8 +77,10 @@ struct LossWorkload: Sendable {
 
     /// Reads every partition through `reader` and returns the pairs whose length or CRC differ from `expected`.
     /// `onBatch` is called with the running count of batches consumed (the kill trigger of fetch-phase runs).
-    func mismatches(reader: ShuffleReader, expected: [PairKey: PairDigest],
-                    onBatch: (Int) -> Void = { _ in }) throws -> [String] {
+    func mismatches(
+        reader: ShuffleReader, expected: [PairKey: PairDigest],
+        onBatch: (Int) -> Void = { _ in }
+    ) throws -> [String] {
         let winners = Dictionary(uniqueKeysWithValues: (0..<mappers).map { ($0, Self.attemptId($0)) })
         var consumed = 0
         var wrong: [String] = []

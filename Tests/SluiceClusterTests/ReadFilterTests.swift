@@ -1,11 +1,13 @@
-import Testing
 import SluiceCore
+import Testing
+
 @testable import SluiceClient
 
 @Suite struct ReadFilterTests {
     func header(map: UInt32, attempt: UInt64, sequence: UInt32, last: Bool = false) -> BatchHeader {
-        BatchHeader(mapIndex: map, attemptId: attempt, sequence: sequence, flags: last ? .last : [], codec: .none,
-                    rawLength: 0, storedLength: 0, crc32c: 0)
+        BatchHeader(
+            mapIndex: map, attemptId: attempt, sequence: sequence, flags: last ? .last : [], codec: .none,
+            rawLength: 0, storedLength: 0, crc32c: 0)
     }
 
     @Test func keepsWinnerDropsLosersAndRepeats() throws {

@@ -42,8 +42,10 @@ struct ShuffleData {
     }
 
     /// Runs every map task (or those in `maps`) on `threads` threads; each writes with `attemptId(m)`.
-    func writeAll(client: SluiceClient, handle: ShuffleHandle, threads: Int = 4, maps: [UInt32]? = nil,
-                  attemptId: @Sendable (UInt32) -> UInt64) throws -> [MapWriteResult] {
+    func writeAll(
+        client: SluiceClient, handle: ShuffleHandle, threads: Int = 4, maps: [UInt32]? = nil,
+        attemptId: @Sendable (UInt32) -> UInt64
+    ) throws -> [MapWriteResult] {
         let results = Mutex<[UInt32: MapWriteResult]>([:])
         let failures = Mutex<[String]>([])
         let data = self
@@ -53,7 +55,9 @@ struct ShuffleData {
                 do {
                     let writer = client.writer(handle, mapIndex: m, attemptId: attemptId(m))
                     for p in 0..<data.partitions {
-                        for record in data.records(map: m, partition: p) { try writer.write(partitionId: p, bytes: record) }
+                        for record in data.records(map: m, partition: p) {
+                            try writer.write(partitionId: p, bytes: record)
+                        }
                     }
                     let result = try writer.close()
                     results.withLock { $0[m] = result }
@@ -71,7 +75,8 @@ struct ShuffleData {
     /// What the reader got wrong, per (map, partition). `knowsNonEmptyMaps: false` reads as a client that cannot
     /// tell which maps wrote to a partition, so only the copies themselves can reveal a missing map.
     func mismatches(reader: ShuffleReader, attemptId: (UInt32) -> UInt64, knowsNonEmptyMaps: Bool = true) throws
-        -> [String] {
+        -> [String]
+    {
         var wrong: [String] = []
         let winners = Dictionary(uniqueKeysWithValues: (0..<mappers).map { ($0, attemptId($0)) })
         for p in 0..<partitions {
@@ -93,12 +98,17 @@ struct ShuffleData {
 /// client would), returning the entry status.
 func pushRaw(_ batch: Batch, partitionId: UInt32, handle: ShuffleHandle) throws -> StatusCode {
     guard let location = handle.locations.locations.first(where: { $0.partitionId == partitionId }),
-          let primary = location.primary else { throw ClientError(.unknownPartition, "no location") }
+        let primary = location.primary
+    else { throw ClientError(.unknownPartition, "no location") }
     let client = try FrameClient.connect(host: primary.host, port: Int(primary.port), role: .client, identity: "raw")
     defer { client.close() }
-    let push = PushRequest(shuffle: handle.shuffle, role: .primary,
-                           entries: [PushEntry(partitionId: partitionId, epoch: location.epoch,
-                                               replica: location.replica, batch: batch)])
+    let push = PushRequest(
+        shuffle: handle.shuffle, role: .primary,
+        entries: [
+            PushEntry(
+                partitionId: partitionId, epoch: location.epoch,
+                replica: location.replica, batch: batch)
+        ])
     let reply = try PushResponse.decode(body: try client.call(type: push.frameType, body: push.encodedBody()).body)
     return reply.statuses(count: 1)[0]
 }

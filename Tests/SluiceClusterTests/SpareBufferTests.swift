@@ -2,6 +2,7 @@ import SluiceClient
 import SluiceCore
 import SluiceTestKit
 import Testing
+
 @testable import SluiceClient
 
 @Suite(.serialized) struct SpareBufferTests {
@@ -27,12 +28,14 @@ import Testing
         let tracker = PushTracker(spareBuffers: spares)
         func outgoing(_ fill: UInt8) -> OutgoingBatch {
             let payload = [UInt8](repeating: fill, count: 100)
-            let header = BatchHeader(mapIndex: 0, attemptId: 1, sequence: UInt32(fill), flags: [], codec: .none,
-                                     rawLength: 100, storedLength: 100, crc32c: 0)
+            let header = BatchHeader(
+                mapIndex: 0, attemptId: 1, sequence: UInt32(fill), flags: [], codec: .none,
+                rawLength: 100, storedLength: 100, crc32c: 0)
             return OutgoingBatch(partitionId: 0, batch: Batch(header: header, payload: payload[...]), attempts: 0)
         }
-        tracker.complete([outgoing(1), outgoing(2), outgoing(3)], epochs: [0, 0, 0], suspects: ["w", "w", "w"],
-                         statuses: [.ok, .ioError, .softSplit])
+        tracker.complete(
+            [outgoing(1), outgoing(2), outgoing(3)], epochs: [0, 0, 0], suspects: ["w", "w", "w"],
+            statuses: [.ok, .ioError, .softSplit])
         #expect(spares.count == 2, "the failed batch keeps its payload for the resend")
         #expect(tracker.takeOutcomes().failed.map(\.outgoing.batch.payload) == [[UInt8](repeating: 2, count: 100)[...]])
     }
@@ -43,10 +46,12 @@ import Testing
         let cluster = try MiniCluster(workers: 2)
         defer { cluster.shutdown() }
         // One push in flight: a push is sent only after the previous one was acknowledged (and gave back its buffers).
-        let client = SluiceClient(config: ClientConfig(masterEndpoint: cluster.masterEndpoint, codec: codec,
-                                                       pushBufferBytes: 8 << 10, mergedPushBytes: 16 << 10,
-                                                       maxInFlightPushesPerWorker: 1, maxInFlightPushesTotal: 1,
-                                                       requestTimeoutMs: 10_000))
+        let client = SluiceClient(
+            config: ClientConfig(
+                masterEndpoint: cluster.masterEndpoint, codec: codec,
+                pushBufferBytes: 8 << 10, mergedPushBytes: 16 << 10,
+                maxInFlightPushesPerWorker: 1, maxInFlightPushesTotal: 1,
+                requestTimeoutMs: 10_000))
         defer { client.close() }
         let key = ShuffleKey(applicationId: "app-spares-\(codec)", shuffleId: 1)
         let partitions: UInt32 = 4
@@ -77,9 +82,11 @@ import Testing
         let cluster = try MiniCluster(workers: 1, workerOverrides: ["worker.chunkTargetSize": "2MiB"])
         defer { cluster.shutdown() }
         // Accepting only uncompressed chunks, so that they travel at full size (sendfile).
-        let client = SluiceClient(config: ClientConfig(masterEndpoint: cluster.masterEndpoint, codec: .none,
-                                                       requestTimeoutMs: 10_000, acceptedCodecs: Codec.none.maskBit,
-                                                       replicate: false, connectionsPerWorker: 1))
+        let client = SluiceClient(
+            config: ClientConfig(
+                masterEndpoint: cluster.masterEndpoint, codec: .none,
+                requestTimeoutMs: 10_000, acceptedCodecs: Codec.none.maskBit,
+                replicate: false, connectionsPerWorker: 1))
         defer { client.close() }
         let key = ShuffleKey(applicationId: "app-chunks", shuffleId: 1)
         let handle = try client.registerShuffle(key, numMappers: 1, numPartitions: 1)

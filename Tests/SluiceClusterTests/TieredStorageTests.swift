@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import SluiceClient
 import SluiceConfig
@@ -9,6 +6,10 @@ import SluiceSystem
 import SluiceTestKit
 import SluiceWorker
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Workers with tiers: a shuffle larger than the fastest tier overflows into the next one (full files answer a
 /// hard split, the client moves the partition, the new file goes where there is room) and every byte reads back.
@@ -32,9 +33,12 @@ import Testing
             let nvme = cluster.scratch.file("w\(index)-nvme")
             let ebs = cluster.scratch.file("w\(index)-ebs")
             tierDirectories.append((nvme, ebs))
-            try cluster.addWorker(index: index, overrides: [
-                "worker.tiers": "kind=nvme dirs=\(nvme) capacity=32k high=0.5 low=0.25; kind=ebs dirs=\(ebs) capacity=256m",
-            ])
+            try cluster.addWorker(
+                index: index,
+                overrides: [
+                    "worker.tiers":
+                        "kind=nvme dirs=\(nvme) capacity=32k high=0.5 low=0.25; kind=ebs dirs=\(ebs) capacity=256m"
+                ])
         }
         try waitUntil("workers registered") { cluster.workers.allSatisfy(\.isRegistered) }
         let client = cluster.client(codec: .none)
@@ -81,9 +85,13 @@ import Testing
         defer { cluster.shutdown() }
         for index in 0..<3 {
             let dirs = "\(cluster.scratch.file("w\(index)-a")),\(cluster.scratch.file("w\(index)-b"))"
-            try cluster.addWorker(index: index, overrides: ["worker.tiers": "kind=nvme dirs=\(dirs)",
-                                                            "worker.storageProbeInterval": "1h"],
-                                  system: index == 0 ? disk : PosixSystem())
+            try cluster.addWorker(
+                index: index,
+                overrides: [
+                    "worker.tiers": "kind=nvme dirs=\(dirs)",
+                    "worker.storageProbeInterval": "1h",
+                ],
+                system: index == 0 ? disk : PosixSystem())
         }
         try waitUntil("workers registered") { cluster.workers.allSatisfy(\.isRegistered) }
         let client = cluster.client(codec: .lz4)

@@ -11,8 +11,9 @@ import Testing
 @Suite(.serialized) struct WorkerLossTests {
     static func clientConfig(_ masterEndpoint: String) -> ClientConfig {
         // Small batches and merged pushes: many pushes in flight, so a kill lands between enqueue and send.
-        ClientConfig(masterEndpoint: masterEndpoint, codec: .lz4, pushBufferBytes: 4 << 10,
-                     mergedPushBytes: 64 << 10, maxInFlightPushesTotal: 2, requestTimeoutMs: 10_000, replicate: true)
+        ClientConfig(
+            masterEndpoint: masterEndpoint, codec: .lz4, pushBufferBytes: 4 << 10,
+            mergedPushBytes: 64 << 10, maxInFlightPushesTotal: 2, requestTimeoutMs: 10_000, replicate: true)
     }
 
     /// Odd seeds run workers with two tiers whose first one is small, so the kill also lands while full files
@@ -20,7 +21,10 @@ import Testing
     static func cluster(_ seed: UInt64) throws -> ProcessCluster {
         guard seed % 2 == 1 else { return try ProcessCluster(workers: 3) }
         return try ProcessCluster(workers: 3) { _, directory in
-            ["--tiers", "kind=nvme dirs=\(directory)/nvme capacity=64k high=0.5 low=0.25; kind=ebs dirs=\(directory)/ebs"]
+            [
+                "--tiers",
+                "kind=nvme dirs=\(directory)/nvme capacity=64k high=0.5 low=0.25; kind=ebs dirs=\(directory)/ebs",
+            ]
         }
     }
 
@@ -28,8 +32,9 @@ import Testing
         LossWorkload(seed: seed, mappers: 6, partitions: 8, recordsPerMap: 800)
     }
 
-    @Test(.enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"),
-          arguments: KillSeeds.all)
+    @Test(
+        .enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"),
+        arguments: KillSeeds.all)
     func workerKilledDuringPushLosesNothing(seed: UInt64) throws {
         let cluster = try Self.cluster(seed)
         defer { cluster.shutdown() }
@@ -55,8 +60,9 @@ import Testing
         #expect(wrong.isEmpty, "seed \(seed), worker-\(victim) killed after \(killAt) records: \(wrong.prefix(5))")
     }
 
-    @Test(.enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"),
-          arguments: KillSeeds.all)
+    @Test(
+        .enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"),
+        arguments: KillSeeds.all)
     func primaryKilledDuringFetchLosesNothing(seed: UInt64) throws {
         let cluster = try Self.cluster(seed)
         defer { cluster.shutdown() }

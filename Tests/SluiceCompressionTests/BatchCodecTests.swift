@@ -1,16 +1,20 @@
 import SluiceCore
 import Testing
+
 @testable import SluiceCompression
 
 @Suite struct BatchCodecTests {
     static let sizes = [0, 1, 1000, 4 << 20]
 
     /// Encodes `raw` as a batch with fixed ids.
-    func batch(_ raw: [UInt8], _ codec: Codec, sequence: UInt32 = 7, isLast: Bool = false,
-               fallback: Bool = true) throws -> Batch {
-        let (header, stored) = try BatchCodec.encode(raw: raw, codec: codec, mapIndex: 3, attemptId: 9_000_000_001,
-                                                     sequence: sequence, isLast: isLast,
-                                                     fallbackToNoneWhenLarger: fallback)
+    func batch(
+        _ raw: [UInt8], _ codec: Codec, sequence: UInt32 = 7, isLast: Bool = false,
+        fallback: Bool = true
+    ) throws -> Batch {
+        let (header, stored) = try BatchCodec.encode(
+            raw: raw, codec: codec, mapIndex: 3, attemptId: 9_000_000_001,
+            sequence: sequence, isLast: isLast,
+            fallbackToNoneWhenLarger: fallback)
         return Batch(header: header, payload: stored[...])
     }
 
@@ -44,7 +48,9 @@ import Testing
         let encoded = try batch(raw, codec)
         let slice = try BatchCodec.decodeSlice(encoded)
         #expect(Array(slice) == raw)
-        let shared = slice.withUnsafeBytes { s in encoded.payload.withUnsafeBytes { p in s.baseAddress == p.baseAddress } }
+        let shared = slice.withUnsafeBytes { s in
+            encoded.payload.withUnsafeBytes { p in s.baseAddress == p.baseAddress }
+        }
         #expect(shared == (codec == .none))
         var corrupted = encoded
         corrupted.payload[corrupted.payload.startIndex] ^= 0x01
@@ -54,10 +60,12 @@ import Testing
 
     @Test func uncompressedEncodeOfAnArrayKeepsItsStorage() throws {
         let raw = records(50_000)
-        let (header, stored) = try BatchCodec.encode(raw: raw, codec: .none, mapIndex: 0, attemptId: 1, sequence: 0,
-                                                     isLast: false)
-        let fromSlice = try BatchCodec.encode(raw: raw[...], codec: .none, mapIndex: 0, attemptId: 1, sequence: 0,
-                                              isLast: false)
+        let (header, stored) = try BatchCodec.encode(
+            raw: raw, codec: .none, mapIndex: 0, attemptId: 1, sequence: 0,
+            isLast: false)
+        let fromSlice = try BatchCodec.encode(
+            raw: raw[...], codec: .none, mapIndex: 0, attemptId: 1, sequence: 0,
+            isLast: false)
         #expect(header == fromSlice.header && stored == fromSlice.stored)
         let shared = stored.withUnsafeBytes { s in raw.withUnsafeBytes { r in s.baseAddress == r.baseAddress } }
         #expect(shared)
@@ -68,8 +76,9 @@ import Testing
         let context = try CodecContext(zstdLevel: 3)
         for sequence in 0..<4 {
             let raw = TestData.shuffleRecords(byteCount: 20_000, seed: UInt64(sequence))
-            let (header, stored) = try BatchCodec.encode(raw: raw, codec: codec, mapIndex: 0, attemptId: 1,
-                                                         sequence: UInt32(sequence), isLast: false, context: context)
+            let (header, stored) = try BatchCodec.encode(
+                raw: raw, codec: codec, mapIndex: 0, attemptId: 1,
+                sequence: UInt32(sequence), isLast: false, context: context)
             #expect(header.codec == codec)
             #expect(try BatchCodec.decode(Batch(header: header, payload: stored[...]), context: context) == raw)
         }
@@ -133,8 +142,9 @@ import Testing
 
     @Test func encodeWireIsHeaderThenPayload() throws {
         let raw = records(1000)
-        let wire = try BatchCodec.encodeWire(raw: raw[...], codec: .zstd, mapIndex: 3, attemptId: 9_000_000_001,
-                                             sequence: 7, isLast: false)
+        let wire = try BatchCodec.encodeWire(
+            raw: raw[...], codec: .zstd, mapIndex: 3, attemptId: 9_000_000_001,
+            sequence: 7, isLast: false)
         let expected = try batch(raw, .zstd)
         #expect(wire == expected.header.encoded + Array(expected.payload))
         var reader = WireReader(wire)

@@ -1,6 +1,7 @@
 import CSluiceShim
 import SluiceTestKit
 import Testing
+
 @testable import SluiceCompression
 
 @Suite struct CRC32CTests {
@@ -50,7 +51,8 @@ import Testing
 
     /// Lengths next to every place where the hardware path changes block size or runs another round.
     private static var boundaryLengths: [Int] {
-        let short3 = 3 * shortBlock, long3 = 3 * longBlock
+        let short3 = 3 * shortBlock
+        let long3 = 3 * longBlock
         let centres = [short3, 2 * short3, long3, long3 + short3, long3 + 600, 2 * long3, 2 * long3 + short3]
         return centres.flatMap { centre in (-9...9).map { centre + $0 } }
     }
@@ -98,7 +100,8 @@ import Testing
             let first = Int.random(in: 0...whole.count, using: &generator)
             let second = Int.random(in: first...whole.count, using: &generator)
             let pieces = [whole[..<first], whole[first..<second], whole[second...]]
-            var hardware: UInt32 = 0, software: UInt32 = 0
+            var hardware: UInt32 = 0
+            var software: UInt32 = 0
             for piece in pieces {
                 hardware = Self.hardware(piece, seed: hardware)
                 software = Self.software(piece, seed: software)

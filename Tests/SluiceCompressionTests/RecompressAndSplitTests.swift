@@ -1,11 +1,13 @@
 import SluiceCore
 import Testing
+
 @testable import SluiceCompression
 
 @Suite struct RecompressAndSplitTests {
     func noneBatch(_ raw: [UInt8], sequence: UInt32 = 5, isLast: Bool = true) throws -> Batch {
-        let (header, stored) = try BatchCodec.encode(raw: raw, codec: .none, mapIndex: 11, attemptId: 77,
-                                                     sequence: sequence, isLast: isLast)
+        let (header, stored) = try BatchCodec.encode(
+            raw: raw, codec: .none, mapIndex: 11, attemptId: 77,
+            sequence: sequence, isLast: isLast)
         return Batch(header: header, payload: stored[...])
     }
 
@@ -46,8 +48,9 @@ import Testing
         let raws = (0..<3).map { TestData.shuffleRecords(byteCount: 3000 + $0 * 100, seed: UInt64($0)) }
         var bytes: [UInt8] = []
         for (index, codec) in [Codec.none, .lz4, .zstd].enumerated() {
-            bytes += try BatchCodec.encodeWire(raw: raws[index][...], codec: codec, mapIndex: 1, attemptId: 2,
-                                               sequence: UInt32(index), isLast: index == 2)
+            bytes += try BatchCodec.encodeWire(
+                raw: raws[index][...], codec: codec, mapIndex: 1, attemptId: 2,
+                sequence: UInt32(index), isLast: index == 2)
         }
         return (bytes, raws)
     }

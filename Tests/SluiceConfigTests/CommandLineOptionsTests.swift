@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SluiceConfig
 
 @Suite struct CommandLineOptionsTests {
@@ -8,10 +9,11 @@ import Testing
             role: .worker)
         #expect(options.action == .run)
         #expect(options.configFilePath == "w.conf")
-        #expect(options.overrides == [
-            "worker.masterAddress": "10.0.0.1:9097", "worker.port": "0", "worker.storageDir": "/x",
-            "worker.fsyncOnFlush": "true",
-        ])
+        #expect(
+            options.overrides == [
+                "worker.masterAddress": "10.0.0.1:9097", "worker.port": "0", "worker.storageDir": "/x",
+                "worker.fsyncOnFlush": "true",
+            ])
         let config = try WorkerConfig.load(overrides: options.overrides)
         #expect(config.masterAddress == HostPort(host: "10.0.0.1", port: 9097))
         #expect(config.port == 0)
@@ -19,8 +21,9 @@ import Testing
     }
 
     @Test func masterFlags() throws {
-        let options = try CommandLineOptions.parse(["--port", "9097", "--config", "m.conf", "--log-level", "debug"],
-                                                   role: .master)
+        let options = try CommandLineOptions.parse(
+            ["--port", "9097", "--config", "m.conf", "--log-level", "debug"],
+            role: .master)
         #expect(options.overrides == ["master.port": "9097", "logLevel": "debug"])
         #expect(options.configFilePath == "m.conf")
     }
@@ -29,15 +32,18 @@ import Testing
         #expect(ConfigRegistry.flagName(for: WorkerKeys.storageDir.spec) == "--storage-dir")
         #expect(ConfigRegistry.flagName(for: WorkerKeys.masterAddress.spec) == "--master")
         #expect(ConfigRegistry.flagName(for: MasterKeys.port.spec) == "--port")
-        #expect(ConfigRegistry.flagName(for: WorkerKeys.maxInFlightRequestsPerConnection.spec)
-                    == "--max-in-flight-requests-per-connection")
+        #expect(
+            ConfigRegistry.flagName(for: WorkerKeys.maxInFlightRequestsPerConnection.spec)
+                == "--max-in-flight-requests-per-connection")
         #expect(WorkerKeys.storageDir.environmentVariable == "SLUICE_WORKER_STORAGE_DIR")
         #expect(SharedKeys.logLevel.environmentVariable == "SLUICE_LOG_LEVEL")
     }
 
     @Test func unknownFlagsAndBadArgumentsFail() {
-        for arguments in [["--storage-dir", "/x"], ["--prot", "1"], ["stray"], ["--port"], ["--port", "--config", "f"],
-                          ["--port", "1", "--port", "2"]] {
+        for arguments in [
+            ["--storage-dir", "/x"], ["--prot", "1"], ["stray"], ["--port"], ["--port", "--config", "f"],
+            ["--port", "1", "--port", "2"],
+        ] {
             let error = expectConfigError { _ = try CommandLineOptions.parse(arguments, role: .master) }
             #expect(error?.kind == .badArgument, "\(arguments)")
             #expect(error?.message.contains("sluice-master --help") == true)
@@ -49,8 +55,11 @@ import Testing
     @Test func documentationActions() throws {
         #expect(try CommandLineOptions.parse(["--port", "1", "--help"], role: .master).action == .help)
         #expect(try CommandLineOptions.parse(["--print-config-docs"], role: .worker).action == .printConfigDocs)
-        guard case .printAndExit(let help) = try ConfigCommandLine.run(role: .worker, arguments: ["-h"],
-                                                                      environment: [:]) else {
+        guard
+            case .printAndExit(let help) = try ConfigCommandLine.run(
+                role: .worker, arguments: ["-h"],
+                environment: [:])
+        else {
             Issue.record("expected help text")
             return
         }
@@ -60,15 +69,19 @@ import Testing
     }
 
     @Test func runLoadsWithFlagsAndReportsMissingConfigFile() throws {
-        guard case .run(let resolved) = try ConfigCommandLine.run(role: .master, arguments: ["--port", "0"],
-                                                                  environment: ["SLUICE_MASTER_PORT": "5"]) else {
+        guard
+            case .run(let resolved) = try ConfigCommandLine.run(
+                role: .master, arguments: ["--port", "0"],
+                environment: ["SLUICE_MASTER_PORT": "5"])
+        else {
             Issue.record("expected a configuration")
             return
         }
         #expect(try MasterConfig(resolved).port == 0)
         let error = expectConfigError {
-            _ = try ConfigCommandLine.run(role: .master, arguments: ["--config", "/nonexistent/m.conf"],
-                                          environment: [:])
+            _ = try ConfigCommandLine.run(
+                role: .master, arguments: ["--config", "/nonexistent/m.conf"],
+                environment: [:])
         }
         #expect(error?.kind == .unreadableFile)
         #expect(error?.message.contains("/nonexistent/m.conf") == true)

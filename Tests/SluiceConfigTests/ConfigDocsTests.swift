@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SluiceConfig
 
 /// The committed generated files must match what the registry generates now.
@@ -52,7 +53,8 @@ import Testing
     private func expectCommitted(_ relativePath: String, equals generated: String) throws {
         let url = Self.repositoryRoot.appendingPathComponent(relativePath)
         let committed = try? String(contentsOf: url, encoding: .utf8)
-        #expect(committed == generated,
-                "\(relativePath) is out of date with the config registry: run `make docs-config` and commit it")
+        #expect(
+            committed == generated,
+            "\(relativePath) is out of date with the config registry: run `make docs-config` and commit it")
     }
 }

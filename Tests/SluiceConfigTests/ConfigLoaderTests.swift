@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SluiceConfig
 
 @Suite struct ConfigLoaderTests {
@@ -49,8 +50,9 @@ import Testing
             worker.flushBufferSize=64k
             """
         let environment = ["SLUICE_WORKER_PORT": "2000", "SLUICE_WORKER_STORAGE_DIR": "/from-env"]
-        let resolved = try ConfigLoader.load(role: .worker, fileText: file, environment: environment,
-                                             overrides: ["worker.port": "3000"], filePath: "w.conf")
+        let resolved = try ConfigLoader.load(
+            role: .worker, fileText: file, environment: environment,
+            overrides: ["worker.port": "3000"], filePath: "w.conf")
         let config = try WorkerConfig(resolved)
         #expect(config.port == 3000)
         #expect(config.storageDir == "/from-env")
@@ -71,8 +73,9 @@ import Testing
 
     @Test func unknownKeyInFileNamesKeyAndLine() {
         let error = expectConfigError {
-            _ = try ConfigLoader.load(role: .master, fileText: "master.port = 1\n\nmaster.prot = 2\n",
-                                      environment: [:], overrides: [:], filePath: "/etc/m.conf")
+            _ = try ConfigLoader.load(
+                role: .master, fileText: "master.port = 1\n\nmaster.prot = 2\n",
+                environment: [:], overrides: [:], filePath: "/etc/m.conf")
         }
         #expect(error?.kind == .unknownKey)
         #expect(error?.key == "master.prot")
@@ -116,8 +119,9 @@ import Testing
 
     @Test func watermarksMustBeOrdered() throws {
         let error = expectConfigError {
-            _ = try WorkerConfig.load(fileText: "worker.memoryHighWatermarkFraction = 0.6",
-                                      environment: ["SLUICE_WORKER_MEMORY_LOW_WATERMARK_FRACTION": "0.8"])
+            _ = try WorkerConfig.load(
+                fileText: "worker.memoryHighWatermarkFraction = 0.6",
+                environment: ["SLUICE_WORKER_MEMORY_LOW_WATERMARK_FRACTION": "0.8"])
         }
         #expect(error?.kind == .inconsistent)
         #expect(error?.message.contains("worker.memoryLowWatermarkFraction") == true)
@@ -144,10 +148,13 @@ import Testing
     }
 
     @Test func unmatchedSluiceEnvironmentVariablesAreWarnings() throws {
-        let resolved = try ConfigLoader.load(role: .master, fileText: nil,
-                                             environment: ["SLUICE_MASTR_PORT": "1", "HOME": "/root",
-                                                           "SLUICE_WORKER_PORT": "5"],
-                                             overrides: [:])
+        let resolved = try ConfigLoader.load(
+            role: .master, fileText: nil,
+            environment: [
+                "SLUICE_MASTR_PORT": "1", "HOME": "/root",
+                "SLUICE_WORKER_PORT": "5",
+            ],
+            overrides: [:])
         #expect(resolved.warnings.count == 1)
         #expect(resolved.warnings.first?.contains("SLUICE_MASTR_PORT") == true)
         #expect(try resolved.value(MasterKeys.port) == 9097)
@@ -162,8 +169,10 @@ import Testing
 }
 
 /// Runs `body`, records an issue unless it throws a `ConfigError`, and returns that error.
-func expectConfigError(_ body: () throws -> Void,
-                       sourceLocation: SourceLocation = #_sourceLocation) -> ConfigError? {
+func expectConfigError(
+    _ body: () throws -> Void,
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> ConfigError? {
     do {
         try body()
         Issue.record("expected a ConfigError", sourceLocation: sourceLocation)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SluiceConfig
 
 @Suite struct ConfigUnitsTests {
@@ -10,8 +11,10 @@ import Testing
         #expect(ConfigUnits.parseBytes(text) == bytes)
     }
 
-    @Test(arguments: [("500ms", 500), ("30s", 30_000), ("5m", 300_000), ("5min", 300_000), ("1h", 3_600_000),
-                      ("250", 250)])
+    @Test(arguments: [
+        ("500ms", 500), ("30s", 30_000), ("5m", 300_000), ("5min", 300_000), ("1h", 3_600_000),
+        ("250", 250),
+    ])
     func durationsParse(text: String, milliseconds: Int) {
         #expect(ConfigUnits.parseMilliseconds(text) == milliseconds)
     }

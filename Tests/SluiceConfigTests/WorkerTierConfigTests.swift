@@ -1,11 +1,13 @@
 import Testing
+
 @testable import SluiceConfig
 
 /// `worker.tiers`: typed tiers from records, the single-directory default, and inconsistent watermarks refused.
 @Suite struct WorkerTierConfigTests {
     @Test func tiersAreTypedWithTheirFieldDefaults() throws {
         let config = try WorkerConfig.load(overrides: [
-            "worker.tiers": "kind=nvme dirs=/nvme0,/nvme1; kind=ebs dirs=/ebs capacity=500g high=0.8 low=0.6; kind=fsx dirs=/fsx share=0.5",
+            "worker.tiers":
+                "kind=nvme dirs=/nvme0,/nvme1; kind=ebs dirs=/ebs capacity=500g high=0.8 low=0.6; kind=fsx dirs=/fsx share=0.5"
         ])
         #expect(config.tiers.map(\.kind) == [.nvme, .ebs, .fsx])
         #expect(config.tiers[0].directories == ["/nvme0", "/nvme1"])
@@ -18,15 +20,21 @@ import Testing
 
     @Test func withoutTiersTheStorageDirectoryIsOneNvmeTier() throws {
         let config = try WorkerConfig.load(overrides: ["worker.storageDir": "/data/sluice"])
-        #expect(config.tiers == [StorageTierConfig(kind: .nvme, directories: ["/data/sluice"], capacityBytes: 0,
-                                                   fileSystemShare: 0.95, highWatermarkFraction: 0.9,
-                                                   lowWatermarkFraction: 0.75)])
+        #expect(
+            config.tiers == [
+                StorageTierConfig(
+                    kind: .nvme, directories: ["/data/sluice"], capacityBytes: 0,
+                    fileSystemShare: 0.95, highWatermarkFraction: 0.9,
+                    lowWatermarkFraction: 0.75)
+            ])
     }
 
     @Test func badTiersAreRefusedWithTheKeyNamed() {
-        for (text, kind) in [("kind=nvme dirs=/a high=0.5 low=0.5", ConfigError.Kind.inconsistent),
-                             ("kind=tape dirs=/a", .invalidValue), ("kind=nvme", .invalidValue),
-                             ("kind=nvme dirs=/a speed=fast", .invalidValue)] {
+        for (text, kind) in [
+            ("kind=nvme dirs=/a high=0.5 low=0.5", ConfigError.Kind.inconsistent),
+            ("kind=tape dirs=/a", .invalidValue), ("kind=nvme", .invalidValue),
+            ("kind=nvme dirs=/a speed=fast", .invalidValue),
+        ] {
             do {
                 _ = try WorkerConfig.load(overrides: ["worker.tiers": text])
                 Issue.record("'\(text)' was accepted")

@@ -1,13 +1,16 @@
 import Testing
+
 @testable import SluiceCore
 
 @Suite struct MessageTests {
     static let key = ShuffleKey(applicationId: "app-1", shuffleId: 4)
     static let workerA = WorkerAddress(workerId: "w-a", host: "127.0.0.1", port: 9100)
     static let workerB = WorkerAddress(workerId: "w-b", host: "127.0.0.1", port: 9101)
-    static let batch = Batch(header: BatchHeader(mapIndex: 1, attemptId: 77, sequence: 2, flags: .last, codec: .none,
-                                                  rawLength: 3, storedLength: 3, crc32c: 5),
-                             payload: [1, 2, 3])
+    static let batch = Batch(
+        header: BatchHeader(
+            mapIndex: 1, attemptId: 77, sequence: 2, flags: .last, codec: .none,
+            rawLength: 3, storedLength: 3, crc32c: 5),
+        payload: [1, 2, 3])
 
     func roundTrip<M: WireMessage & Equatable>(_ message: M) throws {
         let decoded = try M.decode(body: message.encoded())
@@ -22,9 +25,14 @@ import Testing
     }
 
     @Test func controlMessagesRoundTrip() throws {
-        try roundTrip(RegisterWorkerRequest(address: Self.workerA, httpPort: 9200, capacityBytes: 100, freeBytes: 50,
-                                            held: [HeldPartition(shuffle: Self.key, partitionId: 3, epoch: 1,
-                                                                 role: .replica, bytes: 99)]))
+        try roundTrip(
+            RegisterWorkerRequest(
+                address: Self.workerA, httpPort: 9200, capacityBytes: 100, freeBytes: 50,
+                held: [
+                    HeldPartition(
+                        shuffle: Self.key, partitionId: 3, epoch: 1,
+                        role: .replica, bytes: 99)
+                ]))
         try roundTrip(RegisterWorkerResponse(heartbeatIntervalMs: 1000))
         try roundTrip(WorkerHeartbeatRequest(workerId: "w-a", freeBytes: 1, draining: true, shuffles: [Self.key]))
         try roundTrip(WorkerHeartbeatResponse(resync: true, shufflesToDelete: [Self.key]))
@@ -41,8 +49,10 @@ import Testing
         var locations: [PartitionLocation] = []
         for p in 0..<100 {
             let even = p % 2 == 0
-            locations.append(PartitionLocation(partitionId: UInt32(p), epoch: 0, primary: even ? Self.workerA : Self.workerB,
-                                               replica: even ? Self.workerB : Self.workerA))
+            locations.append(
+                PartitionLocation(
+                    partitionId: UInt32(p), epoch: 0, primary: even ? Self.workerA : Self.workerB,
+                    replica: even ? Self.workerB : Self.workerA))
         }
         locations.append(PartitionLocation(partitionId: 5, epoch: 1, primary: Self.workerB, replica: nil))
         let table = LocationTable(locations)
@@ -58,20 +68,24 @@ import Testing
             .encode(into: &writer)
         var bytes = writer.bytes
         bytes[bytes.count - 4] = 0x00
-        bytes[bytes.count - 3] = 0x07 // primaryIndex = 7, only one worker
+        bytes[bytes.count - 3] = 0x07  // primaryIndex = 7, only one worker
         var reader = WireReader(bytes)
         #expect(throws: ProtocolError.self) { try LocationTable.decode(from: &reader) }
     }
 
     @Test func dataMessagesRoundTrip() throws {
-        let entries = [PushEntry(partitionId: 1, epoch: 0, replica: Self.workerB, batch: Self.batch),
-                       PushEntry(partitionId: 2, epoch: 3, replica: nil, batch: Self.batch)]
+        let entries = [
+            PushEntry(partitionId: 1, epoch: 0, replica: Self.workerB, batch: Self.batch),
+            PushEntry(partitionId: 2, epoch: 3, replica: nil, batch: Self.batch),
+        ]
         let push = PushRequest(shuffle: Self.key, role: .primary, entries: entries)
         #expect(push.frameType == .pushBatches)
         try roundTrip(push)
         try roundTrip(PushResponse(head: ResponseHead(.softSplit, ""), entryStatuses: [.ok, .softSplit]))
-        try roundTrip(OpenStreamRequest(shuffle: Self.key, partitionId: 1, epoch: 0, role: .replica, mapRange: 3..<9,
-                                        acceptedCodecs: Codec.lz4.maskBit))
+        try roundTrip(
+            OpenStreamRequest(
+                shuffle: Self.key, partitionId: 1, epoch: 0, role: .replica, mapRange: 3..<9,
+                acceptedCodecs: Codec.lz4.maskBit))
         try roundTrip(OpenStreamResponse(streamId: 12, chunkCount: 3, storedBytes: 1 << 33))
         try roundTrip(FetchChunkRequest(streamId: 12, chunkIndex: 2))
         try roundTrip(FetchChunkResponse(data: [9, 9, 9]))
@@ -81,14 +95,18 @@ import Testing
     @Test func pushPartsJoinToTheBodyAndShareLargePayloads() throws {
         func batch(_ bytes: Int, _ fill: UInt8) -> Batch {
             let payload = [UInt8](repeating: fill, count: bytes)
-            return Batch(header: BatchHeader(mapIndex: 1, attemptId: 2, sequence: 3, flags: [], codec: .none,
-                                             rawLength: UInt32(bytes), storedLength: UInt32(bytes), crc32c: 0),
-                         payload: payload[...])
+            return Batch(
+                header: BatchHeader(
+                    mapIndex: 1, attemptId: 2, sequence: 3, flags: [], codec: .none,
+                    rawLength: UInt32(bytes), storedLength: UInt32(bytes), crc32c: 0),
+                payload: payload[...])
         }
-        let entries = [PushEntry(partitionId: 1, epoch: 0, replica: Self.workerB, batch: batch(10, 1)),
-                       PushEntry(partitionId: 2, epoch: 0, replica: nil, batch: batch(70_000, 2)),
-                       PushEntry(partitionId: 3, epoch: 1, replica: Self.workerA, batch: batch(5, 3)),
-                       PushEntry(partitionId: 4, epoch: 2, replica: nil, batch: batch(100_000, 4))]
+        let entries = [
+            PushEntry(partitionId: 1, epoch: 0, replica: Self.workerB, batch: batch(10, 1)),
+            PushEntry(partitionId: 2, epoch: 0, replica: nil, batch: batch(70_000, 2)),
+            PushEntry(partitionId: 3, epoch: 1, replica: Self.workerA, batch: batch(5, 3)),
+            PushEntry(partitionId: 4, epoch: 2, replica: nil, batch: batch(100_000, 4)),
+        ]
         let push = PushRequest(shuffle: Self.key, role: .primary, entries: entries)
         let parts = push.encodedParts(sharedPayloadBytes: 65_536)
         #expect(Array(parts.joined()) == push.encodedBody())
@@ -103,8 +121,9 @@ import Testing
     }
 
     @Test func replicaPushMayNotNameAnotherReplica() {
-        let push = PushRequest(shuffle: Self.key, role: .replica,
-                               entries: [PushEntry(partitionId: 1, epoch: 0, replica: Self.workerB, batch: Self.batch)])
+        let push = PushRequest(
+            shuffle: Self.key, role: .replica,
+            entries: [PushEntry(partitionId: 1, epoch: 0, replica: Self.workerB, batch: Self.batch)])
         #expect(throws: ProtocolError.self) { try PushRequest.decode(body: push.encoded()) }
     }
 

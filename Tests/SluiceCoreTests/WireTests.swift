@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SluiceCore
 
 @Suite struct WireTests {
@@ -46,8 +47,9 @@ import Testing
     }
 
     @Test func batchHeaderRoundTripsAndValidates() throws {
-        let header = BatchHeader(mapIndex: 3, attemptId: 1 << 40, sequence: 9, flags: .last, codec: .lz4,
-                                 rawLength: 100, storedLength: 60, crc32c: 0xDEAD_BEEF)
+        let header = BatchHeader(
+            mapIndex: 3, attemptId: 1 << 40, sequence: 9, flags: .last, codec: .lz4,
+            rawLength: 100, storedLength: 60, crc32c: 0xDEAD_BEEF)
         var writer = WireWriter()
         header.encode(into: &writer)
         #expect(writer.bytes.count == BatchHeader.byteCount)
@@ -55,7 +57,7 @@ import Testing
         #expect(try BatchHeader.decode(from: &reader) == header)
 
         var bad = writer.bytes
-        bad[17] = 7 // codec byte
+        bad[17] = 7  // codec byte
         var badReader = WireReader(bad)
         #expect(throws: ProtocolError.self) { try BatchHeader.decode(from: &badReader) }
     }

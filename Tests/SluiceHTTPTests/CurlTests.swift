@@ -44,10 +44,10 @@ import Testing
     func bodyOverTheLimitIsRefused(option: String, version: String) throws {
         let (server, port) = try startServer(testConfig(maxBodyBytes: 1_000))
         defer { server.stop() }
-        let refused = try curl([option, "--data-binary", String(repeating: "x", count: 5_000)], port: port, path: "/echo")
+        let refused = try curl(
+            [option, "--data-binary", String(repeating: "x", count: 5_000)], port: port, path: "/echo")
         #expect(refused.status == 413)
         let after = try curl([option], port: port, path: "/hello")
         #expect(after.status == 200)
     }
 }
-

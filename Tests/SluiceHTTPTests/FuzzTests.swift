@@ -8,17 +8,23 @@ import Testing
     @Test func mutatedInputNeverStallsOrStopsTheServer() throws {
         let seed = try SeededGenerator.seed(fromEnvironment: "SLUICE_HTTP_FUZZ_SEED") ?? 0x5EED_4777
         var random = SeededGenerator(seed: seed)
-        let (server, port) = try startServer(testConfig(maxHeaderBytes: 2_048, maxBodyBytes: 4_096, requestTimeoutMs: 1_000))
+        let (server, port) = try startServer(
+            testConfig(maxHeaderBytes: 2_048, maxBodyBytes: 4_096, requestTimeoutMs: 1_000))
         defer { server.stop() }
-        let request = Array("POST /echo?x=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello".utf8)
-        let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + HTTP2Frames.frame(type: 4, flags: 0, stream: 0, payload: [])
+        let request = Array(
+            "POST /echo?x=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello".utf8)
+        let preface =
+            Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+            + HTTP2Frames.frame(type: 4, flags: 0, stream: 0, payload: [])
         let headers = HTTP2Frames.frame(type: 1, flags: 0x5, stream: 1, payload: HTTP2Frames.requestBlock("/hello"))
         for round in 0..<120 {
             var input: [UInt8]
             switch round % 4 {
             case 0: input = SeededGenerator.bytes(count: Int.random(in: 1...3_000, using: &random), seed: random.next())
             case 1: input = request + request
-            case 2: input = preface + SeededGenerator.bytes(count: Int.random(in: 1...600, using: &random), seed: random.next())
+            case 2:
+                input =
+                    preface + SeededGenerator.bytes(count: Int.random(in: 1...600, using: &random), seed: random.next())
             default: input = preface + headers + headers
             }
             if round % 4 != 0 {

@@ -10,19 +10,22 @@ import Testing
         defer { server.stop() }
         let socket = try RawSocket(port: port)
         let paths: [UInt32: (path: String, bodyBytes: Int)] = [
-            1: ("/big", bigBodyBytes), 3: ("/items/1", 7), 5: ("/hello", 6), 7: ("/big", bigBodyBytes), 9: ("/nowhere", 10),
+            1: ("/big", bigBodyBytes), 3: ("/items/1", 7), 5: ("/hello", 6), 7: ("/big", bigBodyBytes),
+            9: ("/nowhere", 10),
         ]
         var bytes = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
         bytes += HTTP2Frames.frame(type: 4, flags: 0, stream: 0, payload: [0, 4, 0x7f, 0xff, 0xff, 0xff])
         bytes += HTTP2Frames.frame(type: 8, flags: 0, stream: 0, payload: HTTP2Frames.bigEndian(0x7fff_ffff - 65_535))
         for (stream, request) in paths.sorted(by: { $0.key < $1.key }) {
-            bytes += HTTP2Frames.frame(type: 1, flags: 0x5, stream: stream, payload: HTTP2Frames.requestBlock(request.path))
+            bytes += HTTP2Frames.frame(
+                type: 1, flags: 0x5, stream: stream, payload: HTTP2Frames.requestBlock(request.path))
         }
         socket.send(bytes)
         var received: [UInt8] = []
         let (all, closed) = socket.read(timeoutMs: 10_000) { got in
             received = got
-            return Set(HTTP2Frames.frames(got).filter { $0.flags & 1 != 0 && $0.stream != 0 }.map(\.stream)).count == paths.count
+            return Set(HTTP2Frames.frames(got).filter { $0.flags & 1 != 0 && $0.stream != 0 }.map(\.stream)).count
+                == paths.count
         }
         #expect(!closed)
         received = all
@@ -45,8 +48,10 @@ import Testing
         let socket = try RawSocket(port: port)
         var bytes = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
         bytes += HTTP2Frames.frame(type: 4, flags: 0, stream: 0, payload: [])
-        let big = HTTP2Frames.requestBlock("/hello") + [0x00] + HTTP2Frames.hpackInteger(5, prefixBits: 7)
-            + Array("x-big".utf8) + HTTP2Frames.hpackInteger(6_000, prefixBits: 7) + Array(repeating: UInt8(ascii: "a"), count: 6_000)
+        let big =
+            HTTP2Frames.requestBlock("/hello") + [0x00] + HTTP2Frames.hpackInteger(5, prefixBits: 7)
+            + Array("x-big".utf8) + HTTP2Frames.hpackInteger(6_000, prefixBits: 7)
+            + Array(repeating: UInt8(ascii: "a"), count: 6_000)
         bytes += HTTP2Frames.frame(type: 1, flags: 0x5, stream: 1, payload: big)
         bytes += HTTP2Frames.frame(type: 1, flags: 0x5, stream: 3, payload: HTTP2Frames.requestBlock("/hello"))
         socket.send(bytes)
@@ -102,7 +107,8 @@ extension HTTP2Frames {
         while offset + 9 <= bytes.count {
             let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
             guard offset + 9 + length <= bytes.count else { break }
-            let stream = UInt32(bytes[offset + 5] & 0x7f) << 24 | UInt32(bytes[offset + 6]) << 16
+            let stream =
+                UInt32(bytes[offset + 5] & 0x7f) << 24 | UInt32(bytes[offset + 6]) << 16
                 | UInt32(bytes[offset + 7]) << 8 | UInt32(bytes[offset + 8])
             frames.append(Frame(type: bytes[offset + 3], flags: bytes[offset + 4], stream: stream, length: length))
             offset += 9 + length

@@ -1,9 +1,9 @@
+import Dispatch
 import SluiceHTTP
 import SluiceSystem
 import SluiceTestKit
-import Testing
-import Dispatch
 import Synchronization
+import Testing
 
 /// Connection limits and time-outs: idle and slow clients, too many connections, stop.
 @Suite struct LimitTests {
@@ -63,8 +63,9 @@ import Synchronization
         defer { server.stop() }
         let socket = try RawSocket(port: port)
         // 5 x 300 KB of answers exceed the 1 MiB the server lets pile up: it must hold requests back and resume.
-        socket.send(String(repeating: "GET /big HTTP/1.1\r\nHost: x\r\n\r\n", count: 5)
-                    + "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        socket.send(
+            String(repeating: "GET /big HTTP/1.1\r\nHost: x\r\n\r\n", count: 5)
+                + "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         let (bytes, closed) = socket.read(timeoutMs: 10_000)
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(closed)

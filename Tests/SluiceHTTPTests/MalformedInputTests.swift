@@ -70,8 +70,9 @@ import Testing
         let (server, port) = try startServer()
         defer { server.stop() }
         let socket = try RawSocket(port: port)
-        socket.send("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
-                    + "HTTP2-Settings: AAMAAABk!\r\n\r\n")
+        socket.send(
+            "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                + "HTTP2-Settings: AAMAAABk!\r\n\r\n")
         #expect(socket.readResponse().hasPrefix("HTTP/1.1 400 "))
         #expect(socket.seesClose())
     }
@@ -85,7 +86,9 @@ import Testing
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(!closed)
         #expect(text.components(separatedBy: "HTTP/1.1 200 ").count == 3)
-        #expect(text.firstRange(of: "item 1\n")?.lowerBound ?? text.endIndex < text.firstRange(of: "item 2\n")?.lowerBound ?? text.startIndex)
+        #expect(
+            text.firstRange(of: "item 1\n")?.lowerBound ?? text.endIndex < text.firstRange(of: "item 2\n")?.lowerBound
+                ?? text.startIndex)
         socket.send("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(socket.readResponse().hasSuffix("hello\n"))
         #expect(socket.seesClose())

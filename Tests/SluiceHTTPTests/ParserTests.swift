@@ -1,5 +1,6 @@
-@testable import SluiceHTTP
 import Testing
+
+@testable import SluiceHTTP
 
 @Suite struct ParserTests {
     private func parse(_ text: String, maxHeaderBytes: Int = 256, maxBodyBytes: Int = 64) -> HTTP1Parser.Outcome {
@@ -59,7 +60,8 @@ import Testing
     }
 
     @Test func upgradeAndConnectionTokens() {
-        let upgrade = "GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+        let upgrade =
+            "GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
             + "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n"
         guard case .request(let head, _, _) = parse(upgrade, maxHeaderBytes: 1024) else {
             Issue.record("no request parsed")

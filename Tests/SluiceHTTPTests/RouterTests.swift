@@ -1,11 +1,14 @@
-@testable import SluiceHTTP
 import Testing
+
+@testable import SluiceHTTP
 
 @Suite struct RouterTests {
     private func router() -> HTTPRouter {
         var router = HTTPRouter()
         router.add("GET", "/api/v1/workers") { _ in .text(200, "list") }
-        router.add("GET", "/api/v1/workers/{id}") { request in .text(200, "worker \(request.pathParameters["id"] ?? "")") }
+        router.add("GET", "/api/v1/workers/{id}") { request in
+            .text(200, "worker \(request.pathParameters["id"] ?? "")")
+        }
         router.add("GET", "/api/v1/workers/self") { _ in .text(200, "self") }
         router.add("POST", "/api/v1/workers/{id}/decommission") { request in
             .text(202, "draining \(request.pathParameters["id"] ?? "")")

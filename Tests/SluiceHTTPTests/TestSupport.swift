@@ -3,16 +3,20 @@ import Logging
 import SluiceHTTP
 import SluiceSystem
 import SluiceTestKit
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Settings for a test server on 127.0.0.1, random port; each test overrides what it exercises.
-func testConfig(maxConnections: Int = 512, maxHeaderBytes: Int = 8 * 1024, maxBodyBytes: Int = 64 * 1024,
-                idleTimeoutMs: Int = 30_000, requestTimeoutMs: Int = 10_000) -> HTTPServerConfig {
-    HTTPServerConfig(host: "127.0.0.1", port: 0, maxConnections: maxConnections, maxHeaderBytes: maxHeaderBytes,
-                     maxBodyBytes: maxBodyBytes, maxConcurrentStreams: 16, idleTimeoutMs: idleTimeoutMs,
-                     requestTimeoutMs: requestTimeoutMs, listenBacklog: 512, stopTimeoutMs: 5_000)
+func testConfig(
+    maxConnections: Int = 512, maxHeaderBytes: Int = 8 * 1024, maxBodyBytes: Int = 64 * 1024,
+    idleTimeoutMs: Int = 30_000, requestTimeoutMs: Int = 10_000
+) -> HTTPServerConfig {
+    HTTPServerConfig(
+        host: "127.0.0.1", port: 0, maxConnections: maxConnections, maxHeaderBytes: maxHeaderBytes,
+        maxBodyBytes: maxBodyBytes, maxConcurrentStreams: 16, idleTimeoutMs: idleTimeoutMs,
+        requestTimeoutMs: requestTimeoutMs, listenBacklog: 512, stopTimeoutMs: 5_000)
 }
 
 /// Bytes of the body of GET /big: over nghttp2's initial 64 KiB window, so flow control must work.
@@ -53,10 +57,13 @@ func curl(_ options: [String], port: Int, path: String) throws -> CurlResult {
     let directory = try TempDirectory()
     defer { directory.remove() }
     let bodyPath = directory.file("body")
-    let lines = try curlLines(["-o", bodyPath] + options + ["http://127.0.0.1:\(port)\(path)"],
-                              format: "%{http_code} %{http_version}")
+    let lines = try curlLines(
+        ["-o", bodyPath] + options + ["http://127.0.0.1:\(port)\(path)"],
+        format: "%{http_code} %{http_version}")
     let fields = lines.first?.split(separator: " ") ?? []
-    guard lines.count == 1, fields.count == 2, let status = Int(fields[0]) else { throw TestKitError("curl wrote \(lines)") }
+    guard lines.count == 1, fields.count == 2, let status = Int(fields[0]) else {
+        throw TestKitError("curl wrote \(lines)")
+    }
     let body = (try? Data(contentsOf: URL(fileURLWithPath: bodyPath))).map { [UInt8]($0) } ?? []
     return CurlResult(status: status, version: String(fields[1]), body: body)
 }
@@ -142,7 +149,8 @@ final class RawSocket {
         let text = String(decoding: bytes, as: UTF8.self)
         guard let end = text.range(of: "\r\n\r\n") else { return false }
         let head = text[..<end.lowerBound].lowercased()
-        let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+        let length =
+            head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
             .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
         return text.utf8.count - text.utf8.distance(from: text.utf8.startIndex, to: end.upperBound) >= length
     }

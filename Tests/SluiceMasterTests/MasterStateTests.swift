@@ -1,16 +1,19 @@
-import Testing
-import SluiceCore
 import SluiceConfig
+import SluiceCore
+import Testing
+
 @testable import SluiceMaster
 
 @Suite struct MasterStateTests {
-    static let settings = MasterSettings(workerHeartbeatIntervalMs: 100, workerHeartbeatTimeoutMs: 1_000,
-                                         applicationTimeoutMs: 5_000, deletedShuffleRetentionMs: 10_000)
+    static let settings = MasterSettings(
+        workerHeartbeatIntervalMs: 100, workerHeartbeatTimeoutMs: 1_000,
+        applicationTimeoutMs: 5_000, deletedShuffleRetentionMs: 10_000)
     static let key = ShuffleKey(applicationId: "app", shuffleId: 1)
 
     static func worker(_ id: String, free: UInt64 = 1_000) -> RegisterWorkerRequest {
-        RegisterWorkerRequest(address: WorkerAddress(workerId: id, host: "127.0.0.1", port: 1), capacityBytes: free,
-                              freeBytes: free, held: [])
+        RegisterWorkerRequest(
+            address: WorkerAddress(workerId: id, host: "127.0.0.1", port: 1), capacityBytes: free,
+            freeBytes: free, held: [])
     }
 
     func state(workers: [String], nowMs: UInt64 = 0) -> MasterState {
@@ -19,10 +22,15 @@ import SluiceConfig
         return state
     }
 
-    func register(_ state: inout MasterState, partitions: UInt32 = 300, replicate: Bool = true,
-                  nowMs: UInt64 = 0) -> [PartitionLocation] {
-        state.registerShuffle(RegisterShuffleRequest(shuffle: Self.key, numMappers: 40, numPartitions: partitions,
-                                                     replicate: replicate), nowMs: nowMs).table.locations
+    func register(
+        _ state: inout MasterState, partitions: UInt32 = 300, replicate: Bool = true,
+        nowMs: UInt64 = 0
+    ) -> [PartitionLocation] {
+        state.registerShuffle(
+            RegisterShuffleRequest(
+                shuffle: Self.key, numMappers: 40, numPartitions: partitions,
+                replicate: replicate), nowMs: nowMs
+        ).table.locations
     }
 
     @Test func primaryAndReplicaAreOnDistinctWorkersAndSpreadEvenly() {
@@ -40,8 +48,10 @@ import SluiceConfig
         var s = MasterState(settings: Self.settings)
         _ = s.registerWorker(Self.worker("big", free: 3_000), nowMs: 0)
         _ = s.registerWorker(Self.worker("small", free: 1_000), nowMs: 0)
-        let primaries = Dictionary(grouping: register(&s, partitions: 400, replicate: false),
-                                   by: { $0.primary?.workerId ?? "" }).mapValues(\.count)
+        let primaries = Dictionary(
+            grouping: register(&s, partitions: 400, replicate: false),
+            by: { $0.primary?.workerId ?? "" }
+        ).mapValues(\.count)
         #expect(primaries["big", default: 0] >= 290 && primaries["big", default: 0] <= 310, "\(primaries)")
     }
 
@@ -49,8 +59,10 @@ import SluiceConfig
         var one = state(workers: ["a"])
         #expect(register(&one).allSatisfy { $0.replica == nil && $0.primary?.workerId == "a" })
         var none = MasterState(settings: Self.settings)
-        let reply = none.registerShuffle(RegisterShuffleRequest(shuffle: Self.key, numMappers: 1, numPartitions: 1,
-                                                                replicate: true), nowMs: 0)
+        let reply = none.registerShuffle(
+            RegisterShuffleRequest(
+                shuffle: Self.key, numMappers: 1, numPartitions: 1,
+                replicate: true), nowMs: 0)
         #expect(reply.head.status == .noWorkers)
     }
 
@@ -60,13 +72,18 @@ import SluiceConfig
         _ = s.revive(ReviveRequest(shuffle: Self.key, partitionId: 0, failedEpoch: 0, failedWorkerId: "c"), nowMs: 1)
         #expect(Set(s.slotCandidates.map(\.address.workerId)) == ["a", "b"])
         let other = ShuffleKey(applicationId: "app", shuffleId: 2)
-        let placed = s.registerShuffle(RegisterShuffleRequest(shuffle: other, numMappers: 1, numPartitions: 30,
-                                                              replicate: true), nowMs: 2).table.locations
+        let placed = s.registerShuffle(
+            RegisterShuffleRequest(
+                shuffle: other, numMappers: 1, numPartitions: 30,
+                replicate: true), nowMs: 2
+        ).table.locations
         #expect(placed.count == 30)
         #expect(placed.allSatisfy { $0.primary?.workerId != "c" && $0.replica?.workerId != "c" })
         // Revives of other partitions avoid it too, not only the one that named it.
-        let revived = s.revive(ReviveRequest(shuffle: Self.key, partitionId: 1, failedEpoch: 0, failedWorkerId: ""),
-                               nowMs: 3).table.locations
+        let revived = s.revive(
+            ReviveRequest(shuffle: Self.key, partitionId: 1, failedEpoch: 0, failedWorkerId: ""),
+            nowMs: 3
+        ).table.locations
         #expect(revived.allSatisfy { $0.primary?.workerId != "c" && $0.replica?.workerId != "c" })
         // A heartbeat proves it alive again.
         _ = s.workerHeartbeat(WorkerHeartbeatRequest(workerId: "c", freeBytes: 1_000, shuffles: []), nowMs: 4)
@@ -77,7 +94,8 @@ import SluiceConfig
         var s = state(workers: ["a", "b"])
         _ = register(&s)
         for failed in ["a", "b"] {
-            _ = s.revive(ReviveRequest(shuffle: Self.key, partitionId: 0, failedEpoch: 0, failedWorkerId: failed), nowMs: 1)
+            _ = s.revive(
+                ReviveRequest(shuffle: Self.key, partitionId: 0, failedEpoch: 0, failedWorkerId: failed), nowMs: 1)
         }
         #expect(Set(s.slotCandidates.map(\.address.workerId)) == ["a", "b"])
     }
@@ -103,8 +121,9 @@ import SluiceConfig
 
     @Test func drainingWorkerGetsNoNewSlots() {
         var s = state(workers: ["a", "b"])
-        _ = s.workerHeartbeat(WorkerHeartbeatRequest(workerId: "b", freeBytes: 1_000, draining: true, shuffles: []),
-                              nowMs: 1)
+        _ = s.workerHeartbeat(
+            WorkerHeartbeatRequest(workerId: "b", freeBytes: 1_000, draining: true, shuffles: []),
+            nowMs: 1)
         #expect(register(&s).allSatisfy { $0.primary?.workerId == "a" })
     }
 
@@ -129,8 +148,9 @@ import SluiceConfig
         _ = register(&s)
         let other = ShuffleKey(applicationId: "app", shuffleId: 2)
         s.unregisterShuffle(Self.key, nowMs: 10)
-        let reply = s.workerHeartbeat(WorkerHeartbeatRequest(workerId: "a", freeBytes: 1, shuffles: [Self.key, other]),
-                                      nowMs: 11)
+        let reply = s.workerHeartbeat(
+            WorkerHeartbeatRequest(workerId: "a", freeBytes: 1, shuffles: [Self.key, other]),
+            nowMs: 11)
         #expect(reply.shufflesToDelete == [Self.key])
         #expect(reply.resync, "a shuffle the master never heard of must trigger a resync, not a delete")
         #expect(s.locations(GetLocationsRequest(shuffle: Self.key)).head.status == .unknownShuffle)
@@ -140,8 +160,9 @@ import SluiceConfig
         var s = state(workers: ["a", "b"])
         _ = register(&s)
         let live = ShuffleKey(applicationId: "live", shuffleId: 0)
-        _ = s.registerShuffle(RegisterShuffleRequest(shuffle: live, numMappers: 1, numPartitions: 1, replicate: true),
-                              nowMs: 0)
+        _ = s.registerShuffle(
+            RegisterShuffleRequest(shuffle: live, numMappers: 1, numPartitions: 1, replicate: true),
+            nowMs: 0)
         for now in stride(from: UInt64(1_000), through: 9_000, by: 1_000) {
             s.applicationHeartbeat("live", nowMs: now)
             for id in ["a", "b"] {
@@ -152,28 +173,32 @@ import SluiceConfig
         }
         #expect(s.applications["app"] == nil)
         #expect(s.applications["live"] != nil)
-        let reply = s.workerHeartbeat(WorkerHeartbeatRequest(workerId: "a", freeBytes: 1, shuffles: [Self.key, live]),
-                                      nowMs: 9_001)
+        let reply = s.workerHeartbeat(
+            WorkerHeartbeatRequest(workerId: "a", freeBytes: 1, shuffles: [Self.key, live]),
+            nowMs: 9_001)
         #expect(reply.shufflesToDelete == [Self.key])
     }
 
     @Test func restartedMasterRebuildsLocationsFromWorkerReports() {
         var before = state(workers: ["a", "b"])
         _ = register(&before, partitions: 20)
-        _ = before.revive(ReviveRequest(shuffle: Self.key, partitionId: 3, failedEpoch: 0, failedWorkerId: "a"), nowMs: 1)
+        _ = before.revive(
+            ReviveRequest(shuffle: Self.key, partitionId: 3, failedEpoch: 0, failedWorkerId: "a"), nowMs: 1)
         let original = before.locations(GetLocationsRequest(shuffle: Self.key)).table.locations
         // Every worker reports the files it holds, as a worker does on registration.
         var held: [String: [HeldPartition]] = [:]
         for location in original {
             for copy in location.copies {
                 held[copy.worker.workerId, default: []].append(
-                    HeldPartition(shuffle: Self.key, partitionId: location.partitionId, epoch: location.epoch,
-                                  role: copy.role, bytes: 10))
+                    HeldPartition(
+                        shuffle: Self.key, partitionId: location.partitionId, epoch: location.epoch,
+                        role: copy.role, bytes: 10))
             }
         }
         var after = MasterState(settings: Self.settings)
-        let heartbeat = after.workerHeartbeat(WorkerHeartbeatRequest(workerId: "a", freeBytes: 1, shuffles: [Self.key]),
-                                              nowMs: 100)
+        let heartbeat = after.workerHeartbeat(
+            WorkerHeartbeatRequest(workerId: "a", freeBytes: 1, shuffles: [Self.key]),
+            nowMs: 100)
         #expect(heartbeat.head.status == .unknownWorker)
         for id in ["b", "a"] {
             var request = Self.worker(id)
@@ -183,8 +208,10 @@ import SluiceConfig
         #expect(after.locations(GetLocationsRequest(shuffle: Self.key)).table.locations == original)
         #expect(after.applications["app"] == 100)
         // The driver re-registering the shuffle keeps every rebuilt epoch.
-        _ = after.registerShuffle(RegisterShuffleRequest(shuffle: Self.key, numMappers: 40, numPartitions: 20,
-                                                         replicate: true), nowMs: 101)
+        _ = after.registerShuffle(
+            RegisterShuffleRequest(
+                shuffle: Self.key, numMappers: 40, numPartitions: 20,
+                replicate: true), nowMs: 101)
         #expect(after.locations(GetLocationsRequest(shuffle: Self.key)).table.locations == original)
     }
 }
@@ -199,8 +226,10 @@ import SluiceConfig
         #expect(options.settings.deletedShuffleRetentionMs == 600_000)
         #expect(options.settings.workerHeartbeatIntervalMs == 10_000)
         #expect(options.maxInFlightRequestsPerConnection == 64)
-        #expect(options.tickIntervalMs == MasterServer.Options.maxTickIntervalMs, "10 s check interval, ticked each second")
-        let overridden = MasterServer.Options(try MasterConfig.load(overrides: ["master.deletedShuffleRetention": "1m"]))
+        #expect(
+            options.tickIntervalMs == MasterServer.Options.maxTickIntervalMs, "10 s check interval, ticked each second")
+        let overridden = MasterServer.Options(
+            try MasterConfig.load(overrides: ["master.deletedShuffleRetention": "1m"]))
         #expect(overridden.settings.deletedShuffleRetentionMs == 60_000)
     }
 }

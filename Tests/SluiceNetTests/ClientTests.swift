@@ -1,8 +1,9 @@
 import SluiceCore
 import SluiceSystem
-@testable import SluiceNet
 import SluiceTestKit
 import Testing
+
+@testable import SluiceNet
 
 @Suite struct ClientTests {
     @Test func requestTimesOutAndLateResponseIsDropped() throws {
@@ -53,7 +54,8 @@ import Testing
         let handler = HoldingHandler()
         let (server, port) = try startServer(handler)
         defer { server.stop() }
-        let client = try connectClient(port, config: FrameClientConfig(requestTimeoutMs: 10_000, maxInFlightRequests: 2))
+        let client = try connectClient(
+            port, config: FrameClientConfig(requestTimeoutMs: 10_000, maxInFlightRequests: 2))
         defer { client.close() }
         client.send(type: .pushBatch, body: [1]) { _ in }
         client.send(type: .pushBatch, body: [2]) { _ in }

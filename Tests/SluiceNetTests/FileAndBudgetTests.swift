@@ -1,11 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceCore
 import SluiceSystem
-@testable import SluiceNet
 import SluiceTestKit
 import Testing
+
+@testable import SluiceNet
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct FileAndBudgetTests {
     /// Replies with a 3-byte prefix and a range of a file given as (offset u64, length u32) in the body.
@@ -15,8 +17,9 @@ import Testing
             var reader = WireReader(request.body)
             let offset = Int64(try reader.readU64())
             let length = Int(try reader.readU32())
-            connection.respondWithFile(to: request, prefix: [0xA, 0xB, 0xC], fileDescriptor: fd, offset: offset,
-                                       length: length)
+            connection.respondWithFile(
+                to: request, prefix: [0xA, 0xB, 0xC], fileDescriptor: fd, offset: offset,
+                length: length)
         }
     }
 
@@ -105,10 +108,11 @@ import Testing
         #expect(waitUntil(timeoutMs: 5_000) { handler.heldCount == 3 && budget.isPaused })
         #expect(throws: NetError.self) { _ = try client.call(type: .ping, body: [], timeoutMs: 200) }
         #expect(handler.heldCount == 3)
-        #expect(waitUntil(timeoutMs: 5_000) {
-            handler.release()
-            return answered.value == 8
-        })
+        #expect(
+            waitUntil(timeoutMs: 5_000) {
+                handler.release()
+                return answered.value == 8
+            })
         #expect(budget.usedBytes == 0)
     }
 }

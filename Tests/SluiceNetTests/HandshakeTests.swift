@@ -1,7 +1,8 @@
 import SluiceCore
-@testable import SluiceNet
 import SluiceTestKit
 import Testing
+
+@testable import SluiceNet
 
 @Suite struct HandshakeTests {
     @Test func requestBeforeHelloIsRefusedAndClosed() throws {

@@ -1,11 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceCore
 import SluiceSystem
-@testable import SluiceNet
 import SluiceTestKit
 import Testing
+
+@testable import SluiceNet
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The listener apart from the frame protocol, and the handshake's authentication hook and version range.
 @Suite struct ListenerTests {
@@ -41,8 +43,9 @@ import Testing
     }
 
     static func config(maxConnections: Int = 8) -> ListenerConfig {
-        ListenerConfig(host: "127.0.0.1", port: 0, maxConnections: maxConnections, sendTimeoutMs: 5_000,
-                       socketBufferBytes: 0, stopTimeoutMs: 3_000, listenBacklog: 16, threadStackBytes: 256 * 1024)
+        ListenerConfig(
+            host: "127.0.0.1", port: 0, maxConnections: maxConnections, sendTimeoutMs: 5_000,
+            socketBufferBytes: 0, stopTimeoutMs: 3_000, listenBacklog: 16, threadStackBytes: 256 * 1024)
     }
 
     /// Bounds a blocking read, so a broken listener fails the test instead of hanging it.
@@ -76,7 +79,7 @@ import Testing
         let listener = Listener(config: Self.config(maxConnections: 2), acceptor: acceptor, logger: quietLogger)
         let port = try listener.start()
         let fds = try (0..<3).map { _ in try Sockets.connect(host: "127.0.0.1", port: port, timeoutMs: 2_000) }
-        defer { fds.forEach { close($0) } }
+        defer { for fd in fds { close(fd) } }
         #expect(waitUntil(timeoutMs: 5_000) { acceptor.counter.value == 2 })
         // The third was refused: closed by the listener without reaching the acceptor.
         Self.giveUpReadingAfter5s(fds[2])
@@ -89,29 +92,33 @@ import Testing
     /// Proves only clients; refuses peers that claim to be workers.
     struct ClientsOnly: PeerAuthenticator {
         func authenticate(_ hello: HelloRequest, peerAddress: String) -> PeerAuthentication {
-            hello.role == .worker ? .refused(.invalidArgument, "workers must prove it")
-                                  : .accepted(AuthenticatedPeer(role: .client, identity: "proven-\(hello.identity)"))
+            hello.role == .worker
+                ? .refused(.invalidArgument, "workers must prove it")
+                : .accepted(AuthenticatedPeer(role: .client, identity: "proven-\(hello.identity)"))
         }
     }
 
     /// Replies with the connection's proven role and identity.
     struct WhoAmIHandler: FrameHandler {
         func handle(request: Frame, on connection: ServerConnection) throws {
-            connection.respond(to: request, body: ErrorResponse(.ok, "\(connection.peerRole) \(connection.peerIdentity)").encode())
+            connection.respond(
+                to: request, body: ErrorResponse(.ok, "\(connection.peerRole) \(connection.peerIdentity)").encode())
         }
     }
 
     @Test func theAuthenticatorDecidesTheRoleAndCanRefuse() throws {
         let (server, port) = try startServer(WhoAmIHandler(), authenticator: ClientsOnly())
         defer { server.stop() }
-        let tool = try FrameClient.connect(host: "127.0.0.1", port: port, role: .tool, identity: "cli",
-                                           logger: quietLogger)
+        let tool = try FrameClient.connect(
+            host: "127.0.0.1", port: port, role: .tool, identity: "cli",
+            logger: quietLogger)
         defer { tool.close() }
         let reply = try tool.call(type: .fetchChunk, body: [])  // ping is answered by the loop itself
         #expect(try ErrorResponse.decode(reply.body[...]).message == "client proven-cli")
         #expect(throws: ProtocolError.self) {
-            _ = try FrameClient.connect(host: "127.0.0.1", port: port, role: .worker, identity: "w",
-                                        logger: quietLogger)
+            _ = try FrameClient.connect(
+                host: "127.0.0.1", port: port, role: .worker, identity: "w",
+                logger: quietLogger)
         }
     }
 

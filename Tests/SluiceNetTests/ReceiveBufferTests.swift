@@ -1,11 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import SluiceCore
-import Testing
-@testable import SluiceNet
 import SluiceSystem
+import Testing
+
+@testable import SluiceNet
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct ReceiveBufferTests {
     func body(_ count: Int, seed: UInt8) -> [UInt8] {
@@ -29,8 +31,10 @@ import SluiceSystem
     }
 
     @Test func largeBodiesAreReadIntoHandedBackArraysWithoutTouchingSharedOnes() throws {
-        let sent = [body(2 << 20, seed: 1), body(1_500_000, seed: 2), body(3 << 20, seed: 3), body(100, seed: 4),
-                    body(1 << 20, seed: 5)]
+        let sent = [
+            body(2 << 20, seed: 1), body(1_500_000, seed: 2), body(3 << 20, seed: 3), body(100, seed: 4),
+            body(1 << 20, seed: 5),
+        ]
         let (socket, done) = try feed(sent)
         defer { socket.close() }
         let pool = ReceiveBufferPool(minimumBytes: 1 << 20, maxCount: 1)

@@ -1,9 +1,10 @@
 import Dispatch
 import SluiceCore
-@testable import SluiceNet
 import SluiceTestKit
 import Synchronization
 import Testing
+
+@testable import SluiceNet
 
 @Suite struct RoundTripTests {
     @Test func echoRoundTripPingAndUnknownType() throws {
@@ -32,7 +33,8 @@ import Testing
     @Test func concurrentCallsOnOneClientCorrelate() throws {
         let (server, port) = try startServer(EchoHandler())
         defer { server.stop() }
-        let client = try connectClient(port, config: FrameClientConfig(requestTimeoutMs: 20_000, maxInFlightRequests: 16))
+        let client = try connectClient(
+            port, config: FrameClientConfig(requestTimeoutMs: 20_000, maxInFlightRequests: 16))
         defer { client.close() }
         let mismatches = Counter()
         let successes = Counter()

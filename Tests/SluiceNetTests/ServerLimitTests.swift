@@ -1,7 +1,8 @@
 import SluiceCore
-@testable import SluiceNet
 import SluiceTestKit
 import Testing
+
+@testable import SluiceNet
 
 @Suite struct ServerLimitTests {
     @Test func oversizedFrameGetsFrameTooLargeAndOthersKeepWorking() throws {
@@ -27,7 +28,8 @@ import Testing
         let peer = try RawConnection(port: port)
         try peer.sendHello()
         _ = try #require(try peer.nextFrame())
-        try peer.sendAll(FrameHeader(bodyLength: 0, type: 0x31, flags: FrameFlags(rawValue: 0x80), requestId: 5).encoded)
+        try peer.sendAll(
+            FrameHeader(bodyLength: 0, type: 0x31, flags: FrameFlags(rawValue: 0x80), requestId: 5).encoded)
         let reply = try #require(try peer.nextFrame())
         #expect(try status(of: reply) == .malformed)
         #expect(peer.seesEndOfStream())
@@ -113,10 +115,11 @@ import Testing
         #expect(handler.invocations.load(ordering: .sequentiallyConsistent) == 4)
         handler.release(1)
         #expect(waitUntil(timeoutMs: 5_000) { handler.invocations.load(ordering: .sequentiallyConsistent) == 5 })
-        #expect(waitUntil(timeoutMs: 5_000) {
-            handler.release()
-            return answered.value == 10
-        })
+        #expect(
+            waitUntil(timeoutMs: 5_000) {
+                handler.release()
+                return answered.value == 10
+            })
         #expect(try status(of: client.call(type: .ping, body: [])) == .ok)
     }
 }

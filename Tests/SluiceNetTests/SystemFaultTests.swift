@@ -1,11 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceCore
 import SluiceSystem
 import SluiceTestKit
-@testable import SluiceNet
 import Testing
+
+@testable import SluiceNet
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Faults injected into the server's system calls: a failing disk under sendfile, short transfers, interrupts.
 @Suite struct SystemFaultTests {

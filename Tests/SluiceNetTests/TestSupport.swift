@@ -1,28 +1,35 @@
 import Logging
 import SluiceCore
 import SluiceSystem
-@testable import SluiceNet
 import SluiceTestKit
 import Synchronization
 
+@testable import SluiceNet
+
 /// Starts a server on 127.0.0.1 with a random port.
-func startServer(_ handler: any FrameHandler, system: any SystemCalls = PosixSystem(),
-                 authenticator: any PeerAuthenticator = DeclaredRoleAuthenticator(),
-                 configure: (inout FrameServerConfig) -> Void = { _ in }) throws -> (FrameServer, Int) {
-    var config = FrameServerConfig(host: "127.0.0.1", port: 0, serverId: "test-server", maxConnections: 1024,
-                                   maxFrameBodyBytes: 64 << 20, idleTimeoutMs: 600_000,
-                                   maxInFlightRequestsPerConnection: 64, stopTimeoutMs: 3_000)
+func startServer(
+    _ handler: any FrameHandler, system: any SystemCalls = PosixSystem(),
+    authenticator: any PeerAuthenticator = DeclaredRoleAuthenticator(),
+    configure: (inout FrameServerConfig) -> Void = { _ in }
+) throws -> (FrameServer, Int) {
+    var config = FrameServerConfig(
+        host: "127.0.0.1", port: 0, serverId: "test-server", maxConnections: 1024,
+        maxFrameBodyBytes: 64 << 20, idleTimeoutMs: 600_000,
+        maxInFlightRequestsPerConnection: 64, stopTimeoutMs: 3_000)
     configure(&config)
-    let server = FrameServer(config: config, handler: handler, logger: quietLogger, system: system,
-                             authenticator: authenticator)
+    let server = FrameServer(
+        config: config, handler: handler, logger: quietLogger, system: system,
+        authenticator: authenticator)
     let port = try server.start()
     return (server, port)
 }
 
 func connectClient(_ port: Int, config: FrameClientConfig = FrameClientConfig(requestTimeoutMs: 10_000))
-    throws -> FrameClient {
-    try FrameClient.connect(host: "127.0.0.1", port: port, role: .client, identity: "test-client", config: config,
-                            logger: quietLogger)
+    throws -> FrameClient
+{
+    try FrameClient.connect(
+        host: "127.0.0.1", port: port, role: .client, identity: "test-client", config: config,
+        logger: quietLogger)
 }
 
 /// Decodes the leading status of a response body.

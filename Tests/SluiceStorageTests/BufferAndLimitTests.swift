@@ -2,6 +2,7 @@ import SluiceCore
 import SluiceSystem
 import SluiceTestKit
 import Testing
+
 @testable import SluiceStorage
 
 @Suite struct BufferAndLimitTests {
@@ -9,8 +10,9 @@ import Testing
     static let unpooled = StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 64 << 10, flushBufferPoolBytes: 0)
 
     private func unpooledStore(in temp: TempDirectory, budget: MemoryBudget) throws -> DirectoryPartitionStore {
-        try DirectoryPartitionStore(rootDirectory: temp.path, config: Self.unpooled, memoryBudget: budget,
-                                    logger: quietLogger)
+        try DirectoryPartitionStore(
+            rootDirectory: temp.path, config: Self.unpooled, memoryBudget: budget,
+            logger: quietLogger)
     }
 
     @Test func flushBufferIsBoundedAndBudgetReturnsToZero() throws {
@@ -24,7 +26,9 @@ import Testing
         for sequence in UInt32(0)..<20 {
             _ = try store.append(a, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 968))
             _ = try store.append(b, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 500))
-            let buffered = try #require(store.existingWriter(a)).bufferedBytes + (try #require(store.existingWriter(b)).bufferedBytes)
+            let buffered =
+                try #require(store.existingWriter(a)).bufferedBytes
+                + (try #require(store.existingWriter(b)).bufferedBytes)
             #expect(try #require(store.existingWriter(a)).bufferedBytes <= config.flushBufferBytes)
             #expect(budget.usedBytes == buffered)
         }
@@ -59,8 +63,9 @@ import Testing
         let k = try key(partition: 1)
         let small = makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 500)
         let half = makeBatch(mapIndex: 0, sequence: 1, payloadBytes: config.directWriteMinBytes - BatchHeader.byteCount)
-        let belowHalf = makeBatch(mapIndex: 0, sequence: 2,
-                                  payloadBytes: config.directWriteMinBytes - BatchHeader.byteCount - 1)
+        let belowHalf = makeBatch(
+            mapIndex: 0, sequence: 2,
+            payloadBytes: config.directWriteMinBytes - BatchHeader.byteCount - 1)
         let writer = { try #require(store.existingWriter(k)) }
 
         _ = try store.append(k, batch: small)
@@ -80,23 +85,29 @@ import Testing
     @Test func softAndHardLimitsProduceOutcomes() throws {
         let temp = try TempDirectory()
         defer { temp.remove() }
-        let config = StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 64 << 10, softLimitBytes: 3000,
-                                 hardLimitBytes: 5000)
-        let store = try DirectoryPartitionStore(rootDirectory: temp.path, config: config,
-                                                memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
+        let config = StoreConfig(
+            flushBufferBytes: 4096, chunkTargetBytes: 64 << 10, softLimitBytes: 3000,
+            hardLimitBytes: 5000)
+        let store = try DirectoryPartitionStore(
+            rootDirectory: temp.path, config: config,
+            memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
         let k = try key()
         var outcomes: [AppendOutcome] = []
         for sequence in UInt32(0)..<7 {
             outcomes.append(try store.append(k, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 968)))
         }
-        #expect(outcomes == [.stored, .stored, .storedSoftSplit, .storedSoftSplit, .storedSoftSplit,
-                             .refusedHardSplit, .refusedHardSplit])
+        #expect(
+            outcomes == [
+                .stored, .stored, .storedSoftSplit, .storedSoftSplit, .storedSoftSplit,
+                .refusedHardSplit, .refusedHardSplit,
+            ])
         #expect(store.heldPartitions().first?.fileBytes == 5000)
         #expect(try readAll(store, k).batches.count == 5)
 
         // An empty file takes one batch larger than its hard limit, so a split partition can always progress.
         let big = try key(partition: 1)
-        #expect(try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 6000)) == .storedSoftSplit)
+        #expect(
+            try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 6000)) == .storedSoftSplit)
         #expect(try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 1, payloadBytes: 1)) == .refusedHardSplit)
         try store.close()
     }
@@ -104,13 +115,15 @@ import Testing
     @Test func payloadLengthMustMatchHeader() throws {
         let temp = try TempDirectory()
         defer { temp.remove() }
-        let store = try DirectoryPartitionStore(rootDirectory: temp.path, config: StoreConfig(),
-                                                memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
+        let store = try DirectoryPartitionStore(
+            rootDirectory: temp.path, config: StoreConfig(),
+            memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
         var batch = makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 10)
         batch.payload = batch.payload.dropLast()
-        #expect(storageError {
-            _ = try store.append(try key(), batch: batch)
-        }?.code == .invalidBatch)
+        #expect(
+            storageError {
+                _ = try store.append(try key(), batch: batch)
+            }?.code == .invalidBatch)
         // The failed batch did not fail the writer.
         #expect(try store.append(try key(), batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 10)) == .stored)
         try store.close()

@@ -4,6 +4,7 @@ import SluiceSystem
 import SluiceTestKit
 import Synchronization
 import Testing
+
 @testable import SluiceStorage
 
 @Suite struct ConcurrencyTests {
@@ -11,9 +12,10 @@ import Testing
         let temp = try TempDirectory()
         defer { temp.remove() }
         let budget = MemoryBudget(capacityBytes: 64 << 20)
-        let store = try DirectoryPartitionStore(rootDirectory: temp.path,
-                                                config: StoreConfig(flushBufferBytes: 8192, chunkTargetBytes: 64 << 10),
-                                                memoryBudget: budget, logger: quietLogger)
+        let store = try DirectoryPartitionStore(
+            rootDirectory: temp.path,
+            config: StoreConfig(flushBufferBytes: 8192, chunkTargetBytes: 64 << 10),
+            memoryBudget: budget, logger: quietLogger)
         let shared = try key(partition: 100)
         let own = try (0..<4).map { try key(partition: UInt32($0)) }
         let batchesPerThread = 400
@@ -26,7 +28,9 @@ import Testing
                 while writersDone.load(ordering: .acquiring) < 4 {
                     do {
                         for k in own + [shared] {
-                            guard let file = try? store.openForRead(k, startMapIndex: 0, endMapIndex: .max) else { continue }
+                            guard let file = try? store.openForRead(k, startMapIndex: 0, endMapIndex: .max) else {
+                                continue
+                            }
                             for chunk in file.chunks {
                                 let batches = try parseBatches(try store.readChunk(file, chunk: chunk))
                                 if batches.count != chunk.batchCount { failures.withLock { $0.append("short chunk") } }
@@ -41,8 +45,12 @@ import Testing
             for sequence in 0..<batchesPerThread {
                 let size = [1, 100, 3000, 20_000][sequence % 4]
                 do {
-                    _ = try store.append(shared, batch: makeBatch(mapIndex: UInt32(thread), sequence: UInt32(sequence), payloadBytes: size))
-                    _ = try store.append(own[thread], batch: makeBatch(mapIndex: UInt32(thread), sequence: UInt32(sequence), payloadBytes: size))
+                    _ = try store.append(
+                        shared,
+                        batch: makeBatch(mapIndex: UInt32(thread), sequence: UInt32(sequence), payloadBytes: size))
+                    _ = try store.append(
+                        own[thread],
+                        batch: makeBatch(mapIndex: UInt32(thread), sequence: UInt32(sequence), payloadBytes: size))
                 } catch {
                     failures.withLock { $0.append("writer \(thread): \(error)") }
                 }

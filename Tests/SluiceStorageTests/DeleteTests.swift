@@ -2,6 +2,7 @@ import SluiceCore
 import SluiceSystem
 import SluiceTestKit
 import Testing
+
 @testable import SluiceStorage
 
 @Suite struct DeleteTests {
@@ -9,17 +10,21 @@ import Testing
         let temp = try TempDirectory()
         defer { temp.remove() }
         let budget = MemoryBudget(capacityBytes: 1 << 20)
-        let store = try DirectoryPartitionStore(rootDirectory: temp.path + "/", config: StoreConfig(),
-                                                memoryBudget: budget, logger: quietLogger)
+        let store = try DirectoryPartitionStore(
+            rootDirectory: temp.path + "/", config: StoreConfig(),
+            memoryBudget: budget, logger: quietLogger)
         let keys = [
             try key("app-a", shuffle: 1, partition: 0), try key("app-a", shuffle: 1, partition: 1, role: .replica),
             try key("app-a", shuffle: 2, partition: 0), try key("app-b", shuffle: 1, partition: 0, epoch: 3),
         ]
         for k in keys { _ = try store.append(k, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 100)) }
         #expect(store.heldPartitions().map(\.key) == keys)
-        #expect(store.heldShuffles() == [ShuffleKey(applicationId: "app-a", shuffleId: 1),
-                                         ShuffleKey(applicationId: "app-a", shuffleId: 2),
-                                         ShuffleKey(applicationId: "app-b", shuffleId: 1)])
+        #expect(
+            store.heldShuffles() == [
+                ShuffleKey(applicationId: "app-a", shuffleId: 1),
+                ShuffleKey(applicationId: "app-a", shuffleId: 2),
+                ShuffleKey(applicationId: "app-b", shuffleId: 1),
+            ])
         #expect(fileExists(temp.path + "/app-a/1/1-0-r.data"))
 
         // A reader that opened before the delete keeps reading its unlinked file.
@@ -28,9 +33,10 @@ import Testing
         #expect(!fileExists(temp.path + "/app-a/1"))
         #expect(try parseBatches(try store.readChunk(reader, chunk: reader.chunks[0])).count == 1)
         #expect(store.heldPartitions().map(\.key) == [keys[2], keys[3]])
-        #expect(storageError {
-            _ = try store.openForRead(keys[0], startMapIndex: 0, endMapIndex: 1)
-        }?.code == .unknownPartition)
+        #expect(
+            storageError {
+                _ = try store.openForRead(keys[0], startMapIndex: 0, endMapIndex: 1)
+            }?.code == .unknownPartition)
 
         #expect(try store.deleteApplication(applicationId: "app-a") == 1)
         #expect(!fileExists(temp.path + "/app-a"))

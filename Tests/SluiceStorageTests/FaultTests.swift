@@ -1,11 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceCore
 import SluiceSystem
 import SluiceTestKit
 import Testing
+
 @testable import SluiceStorage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct FaultTests {
     @Test func noSpaceFailsTheWriterAndKeepsWrittenData() throws {
@@ -13,12 +15,16 @@ import Testing
         defer { temp.remove() }
         let fs = FaultInjectingSystem()
         let budget = MemoryBudget(capacityBytes: 1 << 20)
-        let store = try DirectoryPartitionStore(rootDirectory: temp.path,
-                                                config: StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 3000,
-                                                                    healthProbeIntervalMs: 0),
-                                                memoryBudget: budget, fileSystem: fs, logger: quietLogger)
+        let store = try DirectoryPartitionStore(
+            rootDirectory: temp.path,
+            config: StoreConfig(
+                flushBufferBytes: 4096, chunkTargetBytes: 3000,
+                healthProbeIntervalMs: 0),
+            memoryBudget: budget, fileSystem: fs, logger: quietLogger)
         let k = try key()
-        for sequence in UInt32(0)..<10 { _ = try store.append(k, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 968)) }
+        for sequence in UInt32(0)..<10 {
+            _ = try store.append(k, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 968))
+        }
         try store.flush(k)
         fs.fail(.pwrite, errno: ENOSPC)
 
@@ -26,7 +32,8 @@ import Testing
         var refused = false
         var sequence: UInt32 = 10
         while !refused && sequence < 100 {
-            refused = try store.append(k, batch: makeBatch(mapIndex: 1, sequence: sequence, payloadBytes: 968))
+            refused =
+                try store.append(k, batch: makeBatch(mapIndex: 1, sequence: sequence, payloadBytes: 968))
                 == .refusedHardSplit
             sequence += 1
         }
@@ -56,7 +63,9 @@ import Testing
         #expect(try store.append(k, batch: makeBatch(mapIndex: 2, sequence: 0, payloadBytes: 1)) == .refusedHardSplit)
 
         // Other partitions are unaffected: with space back, the directory's probe succeeds and takes new files.
-        #expect(try store.append(try key(partition: 5), batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 10)) == .stored)
+        #expect(
+            try store.append(try key(partition: 5), batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 10))
+                == .stored)
         // Closing reports the failed file after closing every file.
         #expect(storageError { try store.close() }?.code == .noSpace)
         #expect(budget.usedBytes == 0)
@@ -67,14 +76,17 @@ import Testing
         defer { temp.remove() }
         let fs = FaultInjectingSystem()
         let budget = MemoryBudget(capacityBytes: 1 << 20)
-        let store = try DirectoryPartitionStore(rootDirectory: temp.path,
-                                                config: StoreConfig(flushBufferBytes: 1024, fsyncOnFlush: true,
-                                                                    healthProbeIntervalMs: 0),
-                                                memoryBudget: budget, fileSystem: fs, logger: quietLogger)
+        let store = try DirectoryPartitionStore(
+            rootDirectory: temp.path,
+            config: StoreConfig(
+                flushBufferBytes: 1024, fsyncOnFlush: true,
+                healthProbeIntervalMs: 0),
+            memoryBudget: budget, fileSystem: fs, logger: quietLogger)
         let big = try key(partition: 1)
         _ = try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 5000))
         fs.fail(.pwrite, errno: EIO)
-        #expect(try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 1, payloadBytes: 5000)) == .refusedHardSplit)
+        #expect(
+            try store.append(big, batch: makeBatch(mapIndex: 0, sequence: 1, payloadBytes: 5000)) == .refusedHardSplit)
         let failure = try #require(store.existingWriter(big)?.failure)
         #expect(failure.code == .ioError && failure.errno == EIO)
         fs.heal(.pwrite)
@@ -99,14 +111,16 @@ import Testing
         let fs = FaultInjectingSystem()
         fs.limitTransfer(.pwrite, toBytes: 777)
         fs.interrupt(every: 3)
-        let store = try DirectoryPartitionStore(rootDirectory: temp.path,
-                                                config: StoreConfig(flushBufferBytes: 8192, chunkTargetBytes: 20_000),
-                                                memoryBudget: MemoryBudget(capacityBytes: 1 << 20), fileSystem: fs,
-                                                logger: quietLogger)
+        let store = try DirectoryPartitionStore(
+            rootDirectory: temp.path,
+            config: StoreConfig(flushBufferBytes: 8192, chunkTargetBytes: 20_000),
+            memoryBudget: MemoryBudget(capacityBytes: 1 << 20), fileSystem: fs,
+            logger: quietLogger)
         let k = try key()
         var expected: [UInt8] = []
         for sequence in UInt32(0)..<60 {
-            let batch = makeBatch(mapIndex: sequence % 5, sequence: sequence, payloadBytes: [1, 900, 5000, 9000][Int(sequence) % 4])
+            let batch = makeBatch(
+                mapIndex: sequence % 5, sequence: sequence, payloadBytes: [1, 900, 5000, 9000][Int(sequence) % 4])
             _ = try store.append(k, batch: batch)
             expected += encoded(batch)
         }

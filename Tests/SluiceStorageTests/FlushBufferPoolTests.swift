@@ -2,22 +2,28 @@ import SluiceCore
 import SluiceSystem
 import SluiceTestKit
 import Testing
+
 @testable import SluiceStorage
 
 @Suite struct FlushBufferPoolTests {
     static let flushBufferBytes = 4096
 
     func makeStore(_ root: String, budget: MemoryBudget, poolBytes: Int) throws -> DirectoryPartitionStore {
-        let config = StoreConfig(flushBufferBytes: Self.flushBufferBytes, chunkTargetBytes: 64 << 10,
-                                 flushBufferPoolBytes: poolBytes)
-        return try DirectoryPartitionStore(rootDirectory: root, config: config, memoryBudget: budget, logger: quietLogger)
+        let config = StoreConfig(
+            flushBufferBytes: Self.flushBufferBytes, chunkTargetBytes: 64 << 10,
+            flushBufferPoolBytes: poolBytes)
+        return try DirectoryPartitionStore(
+            rootDirectory: root, config: config, memoryBudget: budget, logger: quietLogger)
     }
 
     /// Appends 1,000-byte batches (968 payload + 32 header) to `partition` until its file wrote out `writeOuts` buffers.
-    func fill(_ store: DirectoryPartitionStore, _ k: PartitionFileKey, writeOuts: Int, firstSequence: UInt32 = 0) throws -> UInt32 {
+    func fill(_ store: DirectoryPartitionStore, _ k: PartitionFileKey, writeOuts: Int, firstSequence: UInt32 = 0) throws
+        -> UInt32
+    {
         var sequence = firstSequence
         while (store.existingWriter(k)?.fileBytes ?? 0) - (store.existingWriter(k)?.bufferedBytes ?? 0)
-                < writeOuts * 4000 {
+            < writeOuts * 4000
+        {
             _ = try store.append(k, batch: makeBatch(mapIndex: 0, sequence: sequence, payloadBytes: 968))
             sequence += 1
         }
@@ -84,7 +90,8 @@ import Testing
         let next = try fill(store, k, writeOuts: 3)
         #expect(store.flushBuffers.count == 0)
         _ = try store.append(try key(partition: 2), batch: makeBatch(mapIndex: 0, sequence: next, payloadBytes: 100))
-        let buffered = try #require(store.existingWriter(k)).bufferedBytes
+        let buffered =
+            try #require(store.existingWriter(k)).bufferedBytes
             + (try #require(store.existingWriter(try key(partition: 2))).bufferedBytes)
         #expect(budget.usedBytes == buffered)
         try store.close()

@@ -1,11 +1,13 @@
 import Testing
+
 @testable import SluiceStorage
 
 @Suite struct KeyTests {
     @Test(arguments: ["", "/", "..", ".", "a/b", "a\u{0}b", "app id", "ü", String(repeating: "a", count: 201)])
     func rejectsUnsafeApplicationIds(_ applicationId: String) {
         #expect(throws: StorageError.self) {
-            _ = try PartitionFileKey(applicationId: applicationId, shuffleId: 1, partitionId: 2, epoch: 0, role: .primary)
+            _ = try PartitionFileKey(
+                applicationId: applicationId, shuffleId: 1, partitionId: 2, epoch: 0, role: .primary)
         }
         do {
             try PartitionFileKey.validateApplicationId(applicationId)
@@ -15,10 +17,13 @@ import Testing
         }
     }
 
-    @Test(arguments: ["app-20240101123456-0001", "local-1700000000000", "application_1_2", "a.b",
-                      String(repeating: "z", count: 200)])
+    @Test(arguments: [
+        "app-20240101123456-0001", "local-1700000000000", "application_1_2", "a.b",
+        String(repeating: "z", count: 200),
+    ])
     func acceptsSparkApplicationIds(_ applicationId: String) throws {
-        let key = try PartitionFileKey(applicationId: applicationId, shuffleId: 3, partitionId: 7, epoch: 2, role: .replica)
+        let key = try PartitionFileKey(
+            applicationId: applicationId, shuffleId: 3, partitionId: 7, epoch: 2, role: .replica)
         #expect(key.fileName == "7-2-r.data")
     }
 
@@ -31,8 +36,9 @@ import Testing
     }
 
     @Test func chunkMapRangeMatchesAnyMapInRange() {
-        let chunk = ChunkInfo(index: 0, offsetBytes: 0, lengthBytes: 1, batchCount: 3, mapIndexes: [2, 5, 9],
-                              hasUncompressed: false)
+        let chunk = ChunkInfo(
+            index: 0, offsetBytes: 0, lengthBytes: 1, batchCount: 3, mapIndexes: [2, 5, 9],
+            hasUncompressed: false)
         #expect(chunk.containsMap(from: 0, to: 3))
         #expect(!chunk.containsMap(from: 3, to: 5))
         #expect(chunk.containsMap(from: 5, to: 6))

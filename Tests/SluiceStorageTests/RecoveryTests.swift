@@ -2,6 +2,7 @@ import SluiceCore
 import SluiceSystem
 import SluiceTestKit
 import Testing
+
 @testable import SluiceStorage
 
 @Suite struct RecoveryTests {
@@ -9,15 +10,19 @@ import Testing
 
     /// Writes batches to two partitions and closes the store; returns what a reader saw before closing.
     func writeFiles(_ root: String) throws -> [PartitionFileKey: (bytes: [UInt8], chunks: [ChunkInfo])] {
-        let store = try DirectoryPartitionStore(rootDirectory: root, config: config,
-                                                memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
+        let store = try DirectoryPartitionStore(
+            rootDirectory: root, config: config,
+            memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
         var seen: [PartitionFileKey: (bytes: [UInt8], chunks: [ChunkInfo])] = [:]
         for partition in UInt32(0)..<2 {
             let k = try key(shuffle: 4, partition: partition, role: partition == 0 ? .primary : .replica)
             for sequence in UInt32(0)..<40 {
-                _ = try store.append(k, batch: makeBatch(mapIndex: sequence % 7, sequence: sequence,
-                                                         payloadBytes: Int(sequence) * 97 % 9000 + 1,
-                                                         codec: sequence == 5 ? .none : .zstd))
+                _ = try store.append(
+                    k,
+                    batch: makeBatch(
+                        mapIndex: sequence % 7, sequence: sequence,
+                        payloadBytes: Int(sequence) * 97 % 9000 + 1,
+                        codec: sequence == 5 ? .none : .zstd))
             }
             let result = try readAll(store, k)
             seen[k] = (result.bytes, result.chunks)
@@ -27,8 +32,9 @@ import Testing
     }
 
     func reopen(_ root: String) throws -> (DirectoryPartitionStore, RecoveryReport) {
-        let store = try DirectoryPartitionStore(rootDirectory: root, config: config,
-                                                memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
+        let store = try DirectoryPartitionStore(
+            rootDirectory: root, config: config,
+            memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
         return (store, try store.recover())
     }
 
@@ -93,7 +99,9 @@ import Testing
         let batches = try parseBatches(before.bytes)
         // Damage the payload of batch 3: batches 0...2 remain valid.
         let prefixBytes = batches[0..<3].reduce(0) { $0 + $1.encodedByteCount }
-        try overwriteByte(at: prefixBytes + BatchHeader.byteCount, in: path, with: before.bytes[prefixBytes + BatchHeader.byteCount] ^ 1)
+        try overwriteByte(
+            at: prefixBytes + BatchHeader.byteCount, in: path,
+            with: before.bytes[prefixBytes + BatchHeader.byteCount] ^ 1)
         let (store, report) = try reopen(temp.path)
         #expect(report.corruptFiles.count == 1 && report.truncatedTails.isEmpty)
         #expect(report.corruptFiles.first?.validBytes == prefixBytes)
@@ -102,9 +110,10 @@ import Testing
         #expect(held?.isFailed == true && held?.fileBytes == prefixBytes)
         let after = try readAll(store, k)
         #expect(after.batches.map(\.header.sequence) == [0, 1, 2])
-        #expect(storageError {
-            _ = try store.append(k, batch: makeBatch(mapIndex: 1, sequence: 99, payloadBytes: 10))
-        }?.code == .corrupt)
+        #expect(
+            storageError {
+                _ = try store.append(k, batch: makeBatch(mapIndex: 1, sequence: 99, payloadBytes: 10))
+            }?.code == .corrupt)
         #expect(throws: StorageError.self) { try store.close() }
     }
 }

@@ -1,11 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceCore
 import SluiceSystem
 import SluiceTestKit
 import Testing
+
 @testable import SluiceStorage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 @Suite struct RecycleTests {
     func inode(_ path: String) -> UInt64? {
@@ -23,8 +25,9 @@ import Testing
     }
 
     func makeStore(_ root: String, recycledFilesMax: Int = 10_000) throws -> DirectoryPartitionStore {
-        try DirectoryPartitionStore(rootDirectory: root, config: StoreConfig(recycledFilesMax: recycledFilesMax),
-                                    memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
+        try DirectoryPartitionStore(
+            rootDirectory: root, config: StoreConfig(recycledFilesMax: recycledFilesMax),
+            memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
     }
 
     @Test func deletedFilesAreReusedEmptyByNewPartitions() throws {
@@ -65,7 +68,8 @@ import Testing
         defer { temp.remove() }
         let store = try makeStore(temp.path, recycledFilesMax: capacity)
         for partition in UInt32(0)..<5 {
-            _ = try store.append(try key(partition: partition), batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 10))
+            _ = try store.append(
+                try key(partition: partition), batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 10))
         }
         #expect(try store.deleteShuffle(applicationId: "app-1", shuffleId: 1) == 5)
         #expect(store.recycledFileCount == capacity)
@@ -80,12 +84,15 @@ import Testing
         let store = try makeStore(temp.path)
         let read = try key(partition: 0)
         let other = try key(partition: 1)
-        for k in [read, other] { _ = try store.append(k, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 300)) }
+        for k in [read, other] {
+            _ = try store.append(k, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 300))
+        }
         let reader = try store.openForRead(read)
         #expect(try store.deleteShuffle(applicationId: "app-1", shuffleId: 1) == 2)
         #expect(store.recycledFileCount == 1, "only the file nobody reads")
         // Reused files must not change what the open reader sees.
-        _ = try store.append(try key("app-2", partition: 0), batch: makeBatch(mapIndex: 9, sequence: 0, payloadBytes: 900))
+        _ = try store.append(
+            try key("app-2", partition: 0), batch: makeBatch(mapIndex: 9, sequence: 0, payloadBytes: 900))
         let batches = try parseBatches(try store.readChunk(reader, chunk: reader.chunks[0]))
         #expect(batches.map(\.header.mapIndex) == [0])
         #expect(batches.first?.payload.count == 300)
@@ -141,8 +148,10 @@ import Testing
             let k = try key("app-3", partition: partition)
             _ = try store.append(k, batch: makeBatch(mapIndex: 1, sequence: 0, payloadBytes: 50))
             #expect(try readAll(store, k).batches.map(\.header.mapIndex) == [1])
-            #expect(sizeBytes(store.volume.filePath(k)) == makeBatch(mapIndex: 1, sequence: 0, payloadBytes: 50).encodedByteCount,
-                    "no bytes of a pooled file survive")
+            #expect(
+                sizeBytes(store.volume.filePath(k))
+                    == makeBatch(mapIndex: 1, sequence: 0, payloadBytes: 50).encodedByteCount,
+                "no bytes of a pooled file survive")
         }
         #expect(store.recycledFileCount == 0)
         try store.close()

@@ -1,23 +1,28 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSluiceShim
 import SluiceCore
 import SluiceSystem
 import SluiceTestKit
 import Synchronization
+
 @testable import SluiceStorage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 func crc32c(_ bytes: [UInt8]) -> UInt32 {
     bytes.withUnsafeBytes { sluice_crc32c(0, $0.baseAddress, $0.count) }
 }
 
-func makeBatch(mapIndex: UInt32, attemptId: UInt64 = 1, sequence: UInt32, payloadBytes: Int,
-               codec: Codec = .lz4, last: Bool = false) -> Batch {
+func makeBatch(
+    mapIndex: UInt32, attemptId: UInt64 = 1, sequence: UInt32, payloadBytes: Int,
+    codec: Codec = .lz4, last: Bool = false
+) -> Batch {
     let bytes = SeededGenerator.bytes(count: payloadBytes, seed: UInt64(mapIndex) << 32 | UInt64(sequence))
-    let header = BatchHeader(mapIndex: mapIndex, attemptId: attemptId, sequence: sequence, flags: last ? .last : [],
-                             codec: codec, rawLength: UInt32(codec == .none ? payloadBytes : payloadBytes * 2),
-                             storedLength: UInt32(payloadBytes), crc32c: crc32c(bytes))
+    let header = BatchHeader(
+        mapIndex: mapIndex, attemptId: attemptId, sequence: sequence, flags: last ? .last : [],
+        codec: codec, rawLength: UInt32(codec == .none ? payloadBytes : payloadBytes * 2),
+        storedLength: UInt32(payloadBytes), crc32c: crc32c(bytes))
     return Batch(header: header, payload: bytes[...])
 }
 
@@ -45,15 +50,19 @@ func parseBatches(_ bytes: [UInt8]) throws -> [Batch] {
     return batches
 }
 
-func key(_ app: String = "app-1", shuffle: UInt32 = 1, partition: UInt32 = 0, epoch: UInt32 = 0,
-         role: PartitionRole = .primary) throws -> PartitionFileKey {
+func key(
+    _ app: String = "app-1", shuffle: UInt32 = 1, partition: UInt32 = 0, epoch: UInt32 = 0,
+    role: PartitionRole = .primary
+) throws -> PartitionFileKey {
     try PartitionFileKey(applicationId: app, shuffleId: shuffle, partitionId: partition, epoch: epoch, role: role)
 }
 
 func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
 /// Reads every chunk of a key's file and returns all bytes in order plus the parsed batches.
-func readAll(_ store: DirectoryPartitionStore, _ key: PartitionFileKey) throws -> (bytes: [UInt8], chunks: [ChunkInfo], batches: [Batch]) {
+func readAll(_ store: DirectoryPartitionStore, _ key: PartitionFileKey) throws -> (
+    bytes: [UInt8], chunks: [ChunkInfo], batches: [Batch]
+) {
     let file = try store.openForRead(key, startMapIndex: 0, endMapIndex: .max)
     var bytes: [UInt8] = []
     var batches: [Batch] = []

@@ -1,12 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceConfig
 import SluiceCore
 import SluiceSystem
 import SluiceTestKit
 import Testing
+
 @testable import SluiceStorage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Tiers of directories: placement in the fastest tier with room, spreading over a tier's directories, space
 /// counted as bytes are written and deleted, and directories that cannot be written refused at start-up.
@@ -14,15 +16,19 @@ import Testing
     static let batchPayloadBytes = 1_000
     static var batchBytes: Int { makeBatch(mapIndex: 0, sequence: 0, payloadBytes: batchPayloadBytes).encodedByteCount }
 
-    static func tier(_ kind: StorageTierConfig.Kind, _ directories: [String], capacityBytes: Int,
-                     high: Double = 0.5) -> StorageTierConfig {
-        StorageTierConfig(kind: kind, directories: directories, capacityBytes: capacityBytes, fileSystemShare: 1,
-                          highWatermarkFraction: high, lowWatermarkFraction: high / 2)
+    static func tier(
+        _ kind: StorageTierConfig.Kind, _ directories: [String], capacityBytes: Int,
+        high: Double = 0.5
+    ) -> StorageTierConfig {
+        StorageTierConfig(
+            kind: kind, directories: directories, capacityBytes: capacityBytes, fileSystemShare: 1,
+            highWatermarkFraction: high, lowWatermarkFraction: high / 2)
     }
 
     static func store(_ tiers: [StorageTierConfig]) throws -> DirectoryPartitionStore {
-        try DirectoryPartitionStore(tiers: tiers, config: StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 8192),
-                                    memoryBudget: MemoryBudget(capacityBytes: 64 << 20), logger: quietLogger)
+        try DirectoryPartitionStore(
+            tiers: tiers, config: StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 8192),
+            memoryBudget: MemoryBudget(capacityBytes: 64 << 20), logger: quietLogger)
     }
 
     /// The tier and directory each partition's file landed in.
@@ -45,9 +51,11 @@ import Testing
         ])
         let partitions = UInt32(0)..<60
         for partition in partitions {
-            let outcome = try store.append(try key(partition: partition),
-                                           batch: makeBatch(mapIndex: partition, sequence: 0,
-                                                            payloadBytes: Self.batchPayloadBytes))
+            let outcome = try store.append(
+                try key(partition: partition),
+                batch: makeBatch(
+                    mapIndex: partition, sequence: 0,
+                    payloadBytes: Self.batchPayloadBytes))
             #expect(outcome == .stored)
         }
         let placed = try Self.placements(store, partitions: partitions)
@@ -74,22 +82,37 @@ import Testing
         let store = try Self.store([Self.tier(.nvme, [temp.file("only")], capacityBytes: capacityBytes, high: 0.9)])
         let k = try key(partition: 0)
         for sequence in UInt32(0)..<4 {
-            #expect(try store.append(k, batch: makeBatch(mapIndex: 0, sequence: sequence,
-                                                         payloadBytes: Self.batchPayloadBytes)) == .stored)
+            #expect(
+                try store.append(
+                    k,
+                    batch: makeBatch(
+                        mapIndex: 0, sequence: sequence,
+                        payloadBytes: Self.batchPayloadBytes)) == .stored)
         }
         // The directory is full: the file takes no more, and no new file can be placed.
-        #expect(try store.append(k, batch: makeBatch(mapIndex: 0, sequence: 4,
-                                                     payloadBytes: Self.batchPayloadBytes)) == .refusedHardSplit)
+        #expect(
+            try store.append(
+                k,
+                batch: makeBatch(
+                    mapIndex: 0, sequence: 4,
+                    payloadBytes: Self.batchPayloadBytes)) == .refusedHardSplit)
         let full = storageError {
-            _ = try store.append(try key(partition: 1), batch: makeBatch(mapIndex: 0, sequence: 0,
-                                                                         payloadBytes: Self.batchPayloadBytes))
+            _ = try store.append(
+                try key(partition: 1),
+                batch: makeBatch(
+                    mapIndex: 0, sequence: 0,
+                    payloadBytes: Self.batchPayloadBytes))
         }
         #expect(full?.code == .noSpace && full?.status == .hardSplit)
         #expect(store.volume.usedBytes == capacityBytes)
         try store.deleteShuffle(applicationId: k.applicationId, shuffleId: k.shuffleId)
         #expect(store.volume.usedBytes == 0, "deleting counts the space back at once, without a scan")
-        #expect(try store.append(try key(partition: 2), batch: makeBatch(mapIndex: 0, sequence: 0,
-                                                                         payloadBytes: Self.batchPayloadBytes)) == .stored)
+        #expect(
+            try store.append(
+                try key(partition: 2),
+                batch: makeBatch(
+                    mapIndex: 0, sequence: 0,
+                    payloadBytes: Self.batchPayloadBytes)) == .stored)
         try store.close()
     }
 
@@ -99,15 +122,19 @@ import Testing
         let tiers = [Self.tier(.ebs, [temp.file("a"), temp.file("b")], capacityBytes: 1 << 20)]
         let first = try Self.store(tiers)
         for partition in UInt32(0)..<6 {
-            _ = try first.append(try key(partition: partition), batch: makeBatch(mapIndex: 0, sequence: 0,
-                                                                                 payloadBytes: Self.batchPayloadBytes))
+            _ = try first.append(
+                try key(partition: partition),
+                batch: makeBatch(
+                    mapIndex: 0, sequence: 0,
+                    payloadBytes: Self.batchPayloadBytes))
         }
         try first.close()
         let second = try Self.store(tiers)
         let report = try second.recover()
         #expect(report.recovered.count == 6)
-        #expect(second.volumes.map(\.usedBytes) == [3 * Self.batchBytes, 3 * Self.batchBytes],
-                "files spread over both directories, and each counts what it holds")
+        #expect(
+            second.volumes.map(\.usedBytes) == [3 * Self.batchBytes, 3 * Self.batchBytes],
+            "files spread over both directories, and each counts what it holds")
         try second.close()
     }
 
@@ -134,9 +161,10 @@ import Testing
         let failing = FaultInjectingSystem()
         failing.fail(.pwrite, errno: EROFS)
         let error = storageError {
-            _ = try DirectoryPartitionStore(tiers: [Self.tier(.nvme, [temp.file("ro")], capacityBytes: 1 << 20)],
-                                            config: StoreConfig(), memoryBudget: MemoryBudget(capacityBytes: 1 << 20),
-                                            fileSystem: failing, logger: quietLogger)
+            _ = try DirectoryPartitionStore(
+                tiers: [Self.tier(.nvme, [temp.file("ro")], capacityBytes: 1 << 20)],
+                config: StoreConfig(), memoryBudget: MemoryBudget(capacityBytes: 1 << 20),
+                fileSystem: failing, logger: quietLogger)
         }
         #expect(error?.code == .ioError)
         #expect(error.map { "\($0)".contains("write probe") } == true)

@@ -1,12 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SluiceConfig
 import SluiceCore
 import SluiceSystem
 import SluiceTestKit
 import Testing
+
 @testable import SluiceStorage
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Health per directory: a write that fails on the file system (EIO, ENOSPC) marks the directory unhealthy, its
 /// files answer hard splits, new files go to the healthy directories, and a probe write brings it back.
@@ -20,14 +22,17 @@ import Testing
 
         init(probeIntervalMs: Int = 0) throws {
             temp = try TempDirectory()
-            let tier = StorageTierConfig(kind: .nvme, directories: [temp.file("disk0"), temp.file("disk1")],
-                                         capacityBytes: 1 << 30, fileSystemShare: 1, highWatermarkFraction: 0.9,
-                                         lowWatermarkFraction: 0.5)
-            store = try DirectoryPartitionStore(tiers: [tier],
-                                                config: StoreConfig(flushBufferBytes: 64 << 10, chunkTargetBytes: 1 << 20,
-                                                                    healthProbeIntervalMs: probeIntervalMs),
-                                                memoryBudget: MemoryBudget(capacityBytes: 64 << 20), fileSystem: disk,
-                                                logger: quietLogger)
+            let tier = StorageTierConfig(
+                kind: .nvme, directories: [temp.file("disk0"), temp.file("disk1")],
+                capacityBytes: 1 << 30, fileSystemShare: 1, highWatermarkFraction: 0.9,
+                lowWatermarkFraction: 0.5)
+            store = try DirectoryPartitionStore(
+                tiers: [tier],
+                config: StoreConfig(
+                    flushBufferBytes: 64 << 10, chunkTargetBytes: 1 << 20,
+                    healthProbeIntervalMs: probeIntervalMs),
+                memoryBudget: MemoryBudget(capacityBytes: 64 << 20), fileSystem: disk,
+                logger: quietLogger)
         }
 
         /// The directory a key's file is in.

@@ -26,9 +26,12 @@ import Testing
 
     @Test func aFailedStartStopsTheStartedOnesInReverseAndRethrows() {
         let journal = Journal()
-        let group = ServiceGroup([PlainService("a", journal), PlainService("b", journal),
-                                  DrainingService("c", journal, refusesToStart: true), PlainService("d", journal)],
-                                 logger: quietLogger)
+        let group = ServiceGroup(
+            [
+                PlainService("a", journal), PlainService("b", journal),
+                DrainingService("c", journal, refusesToStart: true), PlainService("d", journal),
+            ],
+            logger: quietLogger)
         #expect(throws: StartRefused(name: "c")) { try group.start() }
         #expect(journal.all == ["start a", "start b", "start c", "stop b", "stop a"])
         group.stop()
@@ -39,8 +42,9 @@ import Testing
         let journal = Journal()
         let logs = CapturedLogs()
         let slow = DrainingService("slow", journal)
-        let group = ServiceGroup([PlainService("plain", journal), slow],
-                                 logger: Logger(label: "test", factory: { _ in logs.handler() }))
+        let group = ServiceGroup(
+            [PlainService("plain", journal), slow],
+            logger: Logger(label: "test", factory: { _ in logs.handler() }))
         try group.start()
         let requests = ShutdownRequests()
         defer { requests.request(.immediate) }  // ends a run a failed expectation left waiting
@@ -84,8 +88,9 @@ import Testing
     @Test func aSecondRequestCutsTheDrainShort() throws {
         let journal = Journal()
         let logs = CapturedLogs()
-        let group = ServiceGroup([DrainingService("stuck", journal)],
-                                 logger: Logger(label: "test", factory: { _ in logs.handler() }))
+        let group = ServiceGroup(
+            [DrainingService("stuck", journal)],
+            logger: Logger(label: "test", factory: { _ in logs.handler() }))
         try group.start()
         let requests = ShutdownRequests()
         requests.request(.graceful)

@@ -19,7 +19,8 @@ import Testing
         #expect(state.nextRound == .register)
         #expect(state.registrationAccepted(heartbeatIntervalMs: 500) == .wait(milliseconds: 500))
         #expect(state.nextRound == .heartbeat)
-        #expect(state.heartbeatAnswered(WorkerHeartbeatResponse(resync: false, shufflesToDelete: []))
+        #expect(
+            state.heartbeatAnswered(WorkerHeartbeatResponse(resync: false, shufflesToDelete: []))
                 == [.wait(milliseconds: 500)])
         // An absurdly short interval from the master is raised.
         _ = state.registrationAccepted(heartbeatIntervalMs: 0)
@@ -44,7 +45,8 @@ import Testing
         reconnected.connectionOpened()
         #expect(reconnected.nextRound == .register)
         var refused = registered()
-        #expect(refused.heartbeatAnswered(WorkerHeartbeatResponse(head: ResponseHead(.internalError, "boom")))
+        #expect(
+            refused.heartbeatAnswered(WorkerHeartbeatResponse(head: ResponseHead(.internalError, "boom")))
                 == [.wait(milliseconds: 2_000)])
     }
 

@@ -61,8 +61,9 @@ public struct WorkerAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> WorkerAddress {
-        WorkerAddress(workerId: try reader.readString("workerId"), host: try reader.readString("host"),
-                      port: try reader.readU16("port"))
+        WorkerAddress(
+            workerId: try reader.readString("workerId"), host: try reader.readString("host"),
+            port: try reader.readU16("port"))
     }
 }
 
@@ -125,8 +126,10 @@ public struct LocationTable: Sendable, Equatable {
     public mutating func append(_ location: PartitionLocation) {
         let primaryIndex = location.primary.map { index(of: $0) } ?? Self.noReplica
         let replicaIndex = location.replica.map { index(of: $0) } ?? Self.noReplica
-        entries.append(Entry(partitionId: location.partitionId, epoch: location.epoch,
-                             primaryIndex: primaryIndex, replicaIndex: replicaIndex))
+        entries.append(
+            Entry(
+                partitionId: location.partitionId, epoch: location.epoch,
+                primaryIndex: primaryIndex, replicaIndex: replicaIndex))
     }
 
     private mutating func index(of worker: WorkerAddress) -> UInt16 {
@@ -141,9 +144,10 @@ public struct LocationTable: Sendable, Equatable {
     /// Every location, in entry order.
     public var locations: [PartitionLocation] {
         entries.map { entry in
-            PartitionLocation(partitionId: entry.partitionId, epoch: entry.epoch,
-                              primary: entry.primaryIndex == Self.noReplica ? nil : workers[Int(entry.primaryIndex)],
-                              replica: entry.replicaIndex == Self.noReplica ? nil : workers[Int(entry.replicaIndex)])
+            PartitionLocation(
+                partitionId: entry.partitionId, epoch: entry.epoch,
+                primary: entry.primaryIndex == Self.noReplica ? nil : workers[Int(entry.primaryIndex)],
+                replica: entry.replicaIndex == Self.noReplica ? nil : workers[Int(entry.replicaIndex)])
         }
     }
 
@@ -174,12 +178,14 @@ public struct LocationTable: Sendable, Equatable {
         let entryCount = try reader.readCount("table.entries", minimumElementBytes: 12)
         table.entries.reserveCapacity(entryCount)
         for _ in 0..<entryCount {
-            let entry = Entry(partitionId: try reader.readU32("partitionId"), epoch: try reader.readU32("epoch"),
-                              primaryIndex: try reader.readU16("primaryIndex"),
-                              replicaIndex: try reader.readU16("replicaIndex"))
+            let entry = Entry(
+                partitionId: try reader.readU32("partitionId"), epoch: try reader.readU32("epoch"),
+                primaryIndex: try reader.readU16("primaryIndex"),
+                replicaIndex: try reader.readU16("replicaIndex"))
             guard entry.primaryIndex == noReplica || Int(entry.primaryIndex) < workerCount,
-                  entry.replicaIndex == noReplica || Int(entry.replicaIndex) < workerCount,
-                  entry.primaryIndex != noReplica || entry.replicaIndex != noReplica else {
+                entry.replicaIndex == noReplica || Int(entry.replicaIndex) < workerCount,
+                entry.primaryIndex != noReplica || entry.replicaIndex != noReplica
+            else {
                 throw ProtocolError(.malformed, "location entry refers to a worker index out of range")
             }
             table.entries.append(entry)

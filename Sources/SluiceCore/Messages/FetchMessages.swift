@@ -14,9 +14,11 @@ public struct OpenStreamRequest: WireMessage, Equatable {
     public var endMapIndex: UInt32
     public var acceptedCodecs: UInt8
 
-    public init(shuffle: ShuffleKey, partitionId: UInt32, epoch: UInt32, role: PartitionRole,
-                mapRange: Range<UInt32> = OpenStreamRequest.allMaps,
-                acceptedCodecs: UInt8 = Codec.none.maskBit | Codec.lz4.maskBit | Codec.zstd.maskBit) {
+    public init(
+        shuffle: ShuffleKey, partitionId: UInt32, epoch: UInt32, role: PartitionRole,
+        mapRange: Range<UInt32> = OpenStreamRequest.allMaps,
+        acceptedCodecs: UInt8 = Codec.none.maskBit | Codec.lz4.maskBit | Codec.zstd.maskBit
+    ) {
         self.shuffle = shuffle
         self.partitionId = partitionId
         self.epoch = epoch
@@ -45,8 +47,9 @@ public struct OpenStreamRequest: WireMessage, Equatable {
         let end = try reader.readU32("endMapIndex")
         let codecs = try reader.readU8("acceptedCodecs")
         guard start <= end else { throw ProtocolError(.invalidArgument, "map range \(start)..<\(end) is reversed") }
-        return OpenStreamRequest(shuffle: shuffle, partitionId: partitionId, epoch: epoch, role: role,
-                                 mapRange: start..<end, acceptedCodecs: codecs)
+        return OpenStreamRequest(
+            shuffle: shuffle, partitionId: partitionId, epoch: epoch, role: role,
+            mapRange: start..<end, acceptedCodecs: codecs)
     }
 }
 
@@ -58,8 +61,10 @@ public struct OpenStreamResponse: WireResponse, Equatable {
     public var chunkCount: UInt32
     public var storedBytes: UInt64
 
-    public init(head: ResponseHead = ResponseHead(), streamId: UInt64 = 0, chunkCount: UInt32 = 0,
-                storedBytes: UInt64 = 0) {
+    public init(
+        head: ResponseHead = ResponseHead(), streamId: UInt64 = 0, chunkCount: UInt32 = 0,
+        storedBytes: UInt64 = 0
+    ) {
         self.head = head
         self.streamId = streamId
         self.chunkCount = chunkCount
@@ -77,9 +82,10 @@ public struct OpenStreamResponse: WireResponse, Equatable {
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> OpenStreamResponse {
         let head = try ResponseHead.decode(from: &reader)
         guard head.status == .ok else { return OpenStreamResponse(head: head) }
-        return OpenStreamResponse(head: head, streamId: try reader.readU64("streamId"),
-                                  chunkCount: try reader.readU32("chunkCount"),
-                                  storedBytes: try reader.readU64("storedBytes"))
+        return OpenStreamResponse(
+            head: head, streamId: try reader.readU64("streamId"),
+            chunkCount: try reader.readU32("chunkCount"),
+            storedBytes: try reader.readU64("storedBytes"))
     }
 }
 

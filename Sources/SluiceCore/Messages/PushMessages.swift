@@ -32,8 +32,9 @@ public struct PushEntry: Sendable, Equatable {
         let partitionId = try reader.readU32("partitionId")
         let epoch = try reader.readU32("epoch")
         let replica = try reader.readBool("hasReplica") ? try WorkerAddress.decode(from: &reader) : nil
-        return PushEntry(partitionId: partitionId, epoch: epoch, replica: replica,
-                         batch: try Batch.decode(from: &reader))
+        return PushEntry(
+            partitionId: partitionId, epoch: epoch, replica: replica,
+            batch: try Batch.decode(from: &reader))
     }
 }
 
@@ -139,8 +140,11 @@ public struct PushResponse: WireResponse, Equatable {
 
     /// The statuses for `count` entries, expanding a head-only reply.
     public func statuses(count: Int) -> [StatusCode] {
-        entryStatuses.count == count ? entryStatuses : Array(repeating: head.status == .ok ? .internalError : head.status,
-                                                             count: count)
+        entryStatuses.count == count
+            ? entryStatuses
+            : Array(
+                repeating: head.status == .ok ? .internalError : head.status,
+                count: count)
     }
 
     public func encode(into writer: inout WireWriter) {

@@ -25,10 +25,11 @@ public struct RegisterShuffleRequest: WireMessage, Equatable {
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> RegisterShuffleRequest {
-        let request = RegisterShuffleRequest(shuffle: try ShuffleKey.decode(from: &reader),
-                                             numMappers: try reader.readU32("numMappers"),
-                                             numPartitions: try reader.readU32("numPartitions"),
-                                             replicate: try reader.readBool("replicate"))
+        let request = RegisterShuffleRequest(
+            shuffle: try ShuffleKey.decode(from: &reader),
+            numMappers: try reader.readU32("numMappers"),
+            numPartitions: try reader.readU32("numPartitions"),
+            replicate: try reader.readBool("replicate"))
         guard request.numPartitions <= maxPartitions else {
             throw ProtocolError(.invalidArgument, "numPartitions \(request.numPartitions) exceeds \(maxPartitions)")
         }
@@ -144,8 +145,9 @@ public struct ReviveRequest: WireMessage, Equatable {
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> ReviveRequest {
-        ReviveRequest(shuffle: try ShuffleKey.decode(from: &reader), partitionId: try reader.readU32("partitionId"),
-                      failedEpoch: try reader.readU32("failedEpoch"),
-                      failedWorkerId: try reader.readString("failedWorkerId"))
+        ReviveRequest(
+            shuffle: try ShuffleKey.decode(from: &reader), partitionId: try reader.readU32("partitionId"),
+            failedEpoch: try reader.readU32("failedEpoch"),
+            failedWorkerId: try reader.readString("failedWorkerId"))
     }
 }

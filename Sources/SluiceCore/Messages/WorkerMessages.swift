@@ -24,9 +24,10 @@ public struct HeldPartition: Sendable, Hashable {
     }
 
     static func decode(from reader: inout WireReader) throws(ProtocolError) -> HeldPartition {
-        HeldPartition(shuffle: try ShuffleKey.decode(from: &reader), partitionId: try reader.readU32("partitionId"),
-                      epoch: try reader.readU32("epoch"), role: try PartitionRole.decode(from: &reader),
-                      bytes: try reader.readU64("bytes"))
+        HeldPartition(
+            shuffle: try ShuffleKey.decode(from: &reader), partitionId: try reader.readU32("partitionId"),
+            epoch: try reader.readU32("epoch"), role: try PartitionRole.decode(from: &reader),
+            bytes: try reader.readU64("bytes"))
     }
 }
 
@@ -40,8 +41,10 @@ public struct RegisterWorkerRequest: WireMessage, Equatable {
     public var freeBytes: UInt64
     public var held: [HeldPartition]
 
-    public init(address: WorkerAddress, httpPort: UInt16 = 0, capacityBytes: UInt64, freeBytes: UInt64,
-                held: [HeldPartition]) {
+    public init(
+        address: WorkerAddress, httpPort: UInt16 = 0, capacityBytes: UInt64, freeBytes: UInt64,
+        held: [HeldPartition]
+    ) {
         self.address = address
         self.httpPort = httpPort
         self.capacityBytes = capacityBytes
@@ -67,8 +70,9 @@ public struct RegisterWorkerRequest: WireMessage, Equatable {
         var held: [HeldPartition] = []
         held.reserveCapacity(count)
         for _ in 0..<count { held.append(try HeldPartition.decode(from: &reader)) }
-        return RegisterWorkerRequest(address: address, httpPort: httpPort, capacityBytes: capacity, freeBytes: free,
-                                     held: held)
+        return RegisterWorkerRequest(
+            address: address, httpPort: httpPort, capacityBytes: capacity, freeBytes: free,
+            held: held)
     }
 }
 
