@@ -1,14 +1,15 @@
 # Sluice: the two entry points are `make demo` and `make test`; both do their own set-up.
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config
+APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config curl
 BENCH_ARGS ?=
 
 .PHONY: format demo test swift-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench
 
-# Installs the C libraries' -dev packages when pkg-config cannot find them (needs root or sudo).
+# Installs the C libraries' -dev packages (and curl, which the operations API tests drive) when missing (needs root
+# or sudo).
 setup:
-	@if ! pkg-config --exists liblz4 libzstd libnghttp2 2>/dev/null; then \
+	@if ! pkg-config --exists liblz4 libzstd libnghttp2 2>/dev/null || ! command -v curl >/dev/null; then \
 	  echo "installing $(APT_PACKAGES)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \

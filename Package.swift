@@ -5,6 +5,7 @@ import PackageDescription
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
 
 let package = Package(
     name: "Sluice",
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C leaves: system libraries found by pkg-config, and a shim for what Glibc's module lacks.
@@ -37,17 +39,24 @@ let package = Package(
         .target(name: "SluiceNet", dependencies: ["SluiceCore", "SluiceSystem", "CSluiceShim", logging]),
         // HTTP/1.1 and HTTP/2 (libnghttp2) on Dispatch sources, with one router; for the operations API.
         .target(name: "SluiceHTTP", dependencies: ["SluiceCore", "SluiceSystem", "CNghttp2", "CSluiceShim", logging]),
+        // The operations API every server has: health, readiness, Prometheus metrics, version, JSON helpers.
+        .target(
+            name: "SluiceOperations",
+            dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceHTTP", logging, prometheus]),
         .target(
             name: "SluiceStorage",
             dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceCompression", "CSluiceShim", logging]),
         .target(
             name: "SluiceMaster",
-            dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", logging, metrics]),
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", "SluiceOperations", logging, metrics,
+                prometheus,
+            ]),
         .target(
             name: "SluiceWorker",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", "SluiceStorage", "SluiceCompression",
-                logging, metrics,
+                "SluiceOperations", logging, metrics, prometheus,
             ]),
         .target(
             name: "SluiceClient",

@@ -35,11 +35,11 @@ cp "$bin/$profiled_tool" "$work/profiled"
 strip -g "$work/profiled"
 callgrind=(valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$work/profiled")
 
-"$bin/sluice-master" --port "$master_port" >"$work/master.log" 2>&1 &
+"$bin/sluice-master" --port "$master_port" --http-port 0 >"$work/master.log" 2>&1 &
 pids+=($!)
 worker=("$bin/sluice-worker")
 [ "$side" = worker ] && worker=("${callgrind[@]}")
-"${worker[@]}" --port "$worker_port" --master "127.0.0.1:$master_port" --storage-dir "$work/data" \
+"${worker[@]}" --port "$worker_port" --http-port 0 --master "127.0.0.1:$master_port" --storage-dir "$work/data" \
     --memory-budget 512m >"$work/worker.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 300); do

@@ -148,7 +148,7 @@ class SluiceServers:
             for i in range(workers):
                 storage = self.scratch / f"worker-{i}"
                 w = _Child(f"sluice-worker-{i}",
-                           [str(bin_dir / "sluice-worker"), "--host", "127.0.0.1", "--port", "0",
+                           [str(bin_dir / "sluice-worker"), "--host", "127.0.0.1", "--port", "0", "--http-port", "0",
                             "--storage-dir", str(storage), "--master", self.master_address,
                             "--shutdown-grace-period", grace_period, *extra_worker_args], self.scratch)
                 self.children.append(w)
@@ -160,7 +160,7 @@ class SluiceServers:
 
     def _start_master(self, port: str) -> _Child:
         name = "sluice-master" if not self.master_restarts else f"sluice-master-{self.master_restarts}"
-        master = _Child(name, [str(self.bin_dir / "sluice-master"), "--host", "127.0.0.1", "--port", port,
+        master = _Child(name, [str(self.bin_dir / "sluice-master"), "--host", "127.0.0.1", "--port", port, "--http-port", "0",
                                *self.master_args], self.scratch)
         self.children.insert(0, master)
         return master

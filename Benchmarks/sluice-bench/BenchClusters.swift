@@ -32,7 +32,8 @@ enum BenchClusters {
         var logger = Logger(label: "sluice.bench")
         logger.logLevel = .warning
         let masterConfig = try MasterConfig.load(overrides: [
-            "master.host": "127.0.0.1", "master.port": "0", "master.workerHeartbeatInterval": "200ms",
+            "master.host": "127.0.0.1", "master.port": "0", "master.httpPort": "0",
+            "master.workerHeartbeatInterval": "200ms",
         ])
         return try MiniCluster(
             workers: workerCount, workerOverrides: ["worker.memoryBudget": "\(memoryBudgetBytes)"],

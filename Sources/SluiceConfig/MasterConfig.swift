@@ -4,6 +4,8 @@ public struct MasterConfig: Sendable, Equatable {
     public var host: String
     /// TCP port to listen on (0 = any free port).
     public var port: Int
+    /// The operations API.
+    public var http: HTTPSettings
     /// A worker silent for this long is declared lost.
     public var workerHeartbeatTimeoutMs: Int
     /// Heartbeat interval told to workers at registration.
@@ -29,6 +31,7 @@ public struct MasterConfig: Sendable, Equatable {
     public init(_ config: ResolvedConfig) throws(ConfigError) {
         host = try config.value(MasterKeys.host)
         port = try config.value(MasterKeys.port)
+        http = try HTTPSettings(config, port: MasterKeys.httpPort)
         workerHeartbeatTimeoutMs = try config.value(MasterKeys.workerHeartbeatTimeout)
         workerHeartbeatIntervalMs = try config.value(MasterKeys.workerHeartbeatInterval)
         applicationTimeoutMs = try config.value(MasterKeys.applicationTimeout)

@@ -10,6 +10,10 @@ public enum MasterKeys {
     public static let port = ConfigKey<Int>(
         "master.port", .int(min: 0, max: 65535), default: "9097", scope: .master,
         doc: "TCP port the master listens on (0 = any free port, for tests).")
+    /// `master.httpPort`.
+    public static let httpPort = ConfigKey<Int>(
+        "master.httpPort", .int(min: 0, max: 65535), default: "9099", scope: .master,
+        doc: "TCP port of the master's operations API: /healthz, /readyz, /metrics, /version, /api/v1 (0 = any).")
     /// `master.workerHeartbeatTimeout`.
     public static let workerHeartbeatTimeout = ConfigKey<Int>(
         "master.workerHeartbeatTimeout", .milliseconds(min: 1000, max: 3_600_000), default: "30s", unit: "ms",
@@ -49,7 +53,8 @@ public enum MasterKeys {
 
     /// Every master key, in documentation order.
     public static let all: [ConfigKeySpec] = [
-        host.spec, port.spec, workerHeartbeatTimeout.spec, workerHeartbeatInterval.spec, applicationTimeout.spec,
+        host.spec, port.spec, httpPort.spec, workerHeartbeatTimeout.spec, workerHeartbeatInterval.spec,
+        applicationTimeout.spec,
         applicationCheckInterval.spec, maxConnections.spec, maxFrameBodySize.spec,
         maxInFlightRequestsPerConnection.spec, idleTimeout.spec, deletedShuffleRetention.spec,
     ]
@@ -62,6 +67,34 @@ public enum SharedKeys {
         "logLevel", .choice(LogLevel.allCases.map(\.rawValue)), default: "info", scope: .both,
         doc: "Minimum level of log messages written to standard error.")
 
+    /// `httpMaxConnections`.
+    public static let httpMaxConnections = ConfigKey<Int>(
+        "httpMaxConnections", .int(min: 1, max: 100_000), default: "1024", unit: "connections", scope: .both,
+        doc: "Connections the operations API (health, metrics, JSON) keeps open at once; more are closed.")
+    /// `httpMaxHeaderSize`.
+    public static let httpMaxHeaderSize = ConfigKey<Int>(
+        "httpMaxHeaderSize", .bytes(min: 1024, max: 1 << 20), default: "16KiB", unit: "bytes", scope: .both,
+        doc: "Largest request line and headers of an operations API request (431 beyond).")
+    /// `httpMaxBodySize`.
+    public static let httpMaxBodySize = ConfigKey<Int>(
+        "httpMaxBodySize", .bytes(min: 0, max: 64 << 20), default: "64KiB", unit: "bytes", scope: .both,
+        doc: "Largest operations API request body (413 beyond).")
+    /// `httpMaxConcurrentStreams`.
+    public static let httpMaxConcurrentStreams = ConfigKey<Int>(
+        "httpMaxConcurrentStreams", .int(min: 1, max: 1000), default: "32", unit: "streams", scope: .both,
+        doc: "HTTP/2 streams one operations API connection may have open at once.")
+    /// `httpIdleTimeout`.
+    public static let httpIdleTimeout = ConfigKey<Int>(
+        "httpIdleTimeout", .milliseconds(min: 100, max: 3_600_000), default: "2m", unit: "ms", scope: .both,
+        doc: "An operations API connection with nothing in progress is closed after this long.")
+    /// `httpRequestTimeout`.
+    public static let httpRequestTimeout = ConfigKey<Int>(
+        "httpRequestTimeout", .milliseconds(min: 100, max: 600_000), default: "10s", unit: "ms", scope: .both,
+        doc: "An operations API request begun and not complete within this long is dropped (slow clients).")
+
     /// Every shared key, in documentation order.
-    public static let all: [ConfigKeySpec] = [logLevel.spec]
+    public static let all: [ConfigKeySpec] = [
+        logLevel.spec, httpMaxConnections.spec, httpMaxHeaderSize.spec, httpMaxBodySize.spec,
+        httpMaxConcurrentStreams.spec, httpIdleTimeout.spec, httpRequestTimeout.spec,
+    ]
 }

@@ -8,6 +8,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var advertisedHost: String
     /// TCP port to listen on (0 = any free port).
     public var port: Int
+    /// The operations API.
+    public var http: HTTPSettings
     /// The master to register with.
     public var masterAddress: HostPort
     /// Configured identity; nil = derive with `effectiveWorkerId(boundPort:)`.
@@ -67,6 +69,7 @@ public struct WorkerConfig: Sendable, Equatable {
         host = try config.value(K.host)
         advertisedHost = try config.value(K.advertisedHost)
         port = try config.value(K.port)
+        http = try HTTPSettings(config, port: K.httpPort)
         masterAddress = try config.value(K.masterAddress)
         let id = try config.value(K.workerId)
         workerId = id.isEmpty ? nil : id

@@ -20,6 +20,10 @@ public enum WorkerKeys {
     public static let port = ConfigKey<Int>(
         "worker.port", .int(min: 0, max: 65535), default: "9098", scope: .worker,
         doc: "TCP port the worker listens on (0 = any free port, for tests).")
+    /// `worker.httpPort`.
+    public static let httpPort = ConfigKey<Int>(
+        "worker.httpPort", .int(min: 0, max: 65535), default: "9100", scope: .worker,
+        doc: "TCP port of the worker's operations API: /healthz, /readyz, /metrics, /version, /api/v1 (0 = any).")
     /// `worker.masterAddress`.
     public static let masterAddress = ConfigKey<HostPort>(
         "worker.masterAddress", .hostPort, default: "127.0.0.1:9097", scope: .worker, flag: "--master",
@@ -163,7 +167,8 @@ public enum WorkerKeys {
 
     /// Every worker key, in documentation order.
     public static let all: [ConfigKeySpec] = [
-        host.spec, advertisedHost.spec, port.spec, masterAddress.spec, workerId.spec, storageDir.spec, tiers.spec,
+        host.spec, advertisedHost.spec, port.spec, httpPort.spec, masterAddress.spec, workerId.spec, storageDir.spec,
+        tiers.spec,
         storageProbeInterval.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec, memoryLowWatermarkFraction.spec,
         flushBufferSize.spec, flushBufferPoolSize.spec, chunkTargetSize.spec, partitionSoftLimit.spec,
         partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec,

@@ -4,6 +4,7 @@ import Metrics
 import SluiceConfig
 import SluiceCore
 import SluiceNet
+import SluiceOperations
 import SluiceSystem
 import Synchronization
 
@@ -21,11 +22,13 @@ public final class MasterServer: Sendable {
         public var idleTimeoutMs: Int
         /// How often expiry is checked.
         public var tickIntervalMs: Int
+        /// The operations API (health, metrics, JSON); nil runs none.
+        public var http: HTTPSettings?
 
         /// Every field explicitly; `init(_ config: MasterConfig)` is what a deployed master runs.
         public init(
             host: String, port: Int, settings: MasterSettings, maxConnections: Int, maxFrameBodyBytes: Int,
-            maxInFlightRequestsPerConnection: Int, idleTimeoutMs: Int, tickIntervalMs: Int
+            maxInFlightRequestsPerConnection: Int, idleTimeoutMs: Int, tickIntervalMs: Int, http: HTTPSettings?
         ) {
             self.host = host
             self.port = port
@@ -35,6 +38,7 @@ public final class MasterServer: Sendable {
             self.maxInFlightRequestsPerConnection = maxInFlightRequestsPerConnection
             self.idleTimeoutMs = idleTimeoutMs
             self.tickIntervalMs = tickIntervalMs
+            self.http = http
         }
     }
 
@@ -43,6 +47,7 @@ public final class MasterServer: Sendable {
     let state: Mutex<MasterState>
     let metrics = MasterMetrics()
     private let server: Mutex<FrameServer?> = Mutex(nil)
+    private let operations: Mutex<OperationsServer?> = Mutex(nil)
     private let timer: Mutex<RepeatingTimer?> = Mutex(nil)
 
     public init(options: Options, logger: Logger) {
@@ -62,14 +67,36 @@ public final class MasterServer: Sendable {
         let frameServer = FrameServer(config: config, handler: MasterHandler(master: self), logger: logger)
         let port = try frameServer.start()
         server.withLock { $0 = frameServer }
+        if let http = options.http {
+            let operationsServer = makeOperationsServer(http)
+            do {
+                _ = try operationsServer.start()
+            } catch {
+                stop()
+                throw error
+            }
+            operations.withLock { $0 = operationsServer }
+        }
         let repeating = RepeatingTimer(intervalMs: options.tickIntervalMs) { [weak self] in self?.tick() }
         timer.withLock { $0 = repeating }
-        logger.info("master listening", metadata: ["host": "\(options.host)", "port": "\(port)"])
+        logger.info(
+            "master listening",
+            metadata: ["host": "\(options.host)", "port": "\(port)", "http.port": "\(httpPort ?? 0)"])
         return port
     }
 
-    /// Stops the timer and the server; open connections are closed.
+    /// The bound port of the operations API (after `start()`; nil when it runs none).
+    public var httpPort: Int? { operations.withLock { $0?.port } }
+
+    /// Open data connections.
+    var connectionCount: Int { server.withLock { $0?.connectionCount } ?? 0 }
+
+    /// Stops the timer and the servers; open connections are closed.
     public func stop() {
+        operations.withLock { current in
+            current?.stop()
+            current = nil
+        }
         timer.withLock { current in
             current?.cancel()
             current = nil
@@ -101,12 +128,4 @@ public final class MasterServer: Sendable {
 
     /// A copy of the current state, for tests and the operations API.
     public var snapshot: MasterState { state.withLock { $0 } }
-}
-
-/// Counters of the master, registered with swift-metrics.
-struct MasterMetrics: Sendable {
-    let workersLost = Counter(label: "sluice_master_workers_lost_total")
-    let applicationsExpired = Counter(label: "sluice_master_applications_expired_total")
-    let shufflesRegistered = Counter(label: "sluice_master_shuffles_registered_total")
-    let revives = Counter(label: "sluice_master_revives_total")
 }

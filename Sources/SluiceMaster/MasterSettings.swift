@@ -47,6 +47,7 @@ extension MasterServer.Options {
             maxConnections: config.maxConnections, maxFrameBodyBytes: config.maxFrameBodyBytes,
             maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
             idleTimeoutMs: config.idleTimeoutMs,
-            tickIntervalMs: max(1, min(config.applicationCheckIntervalMs, Self.maxTickIntervalMs)))
+            tickIntervalMs: max(1, min(config.applicationCheckIntervalMs, Self.maxTickIntervalMs)),
+            http: config.http)
     }
 }

@@ -247,6 +247,15 @@ public final class DirectoryPartitionStore: PartitionStore {
         return space
     }
 
+    /// Every directory, fastest tier first.
+    public func directories() -> [StorageDirectoryStatus] {
+        volumes.map {
+            StorageDirectoryStatus(
+                path: $0.path, tier: $0.tierIndex, kind: $0.kind.rawValue,
+                capacityBytes: $0.capacityBytes, usedBytes: $0.usedBytes, healthy: $0.isHealthy)
+        }
+    }
+
     /// Writes every file out, closes them and refuses further calls; throws the first failure.
     public func close() throws(StorageError) {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }

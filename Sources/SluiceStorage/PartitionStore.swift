@@ -32,6 +32,8 @@ public protocol PartitionStore: Sendable {
     func heldShuffles() -> [ShuffleKey]
     /// Free and total bytes of the file system holding the store.
     func diskSpace() throws(StorageError) -> DiskSpace
+    /// Each storage directory: its tier, capacity, use and health (for the operations API and metrics).
+    func directories() -> [StorageDirectoryStatus]
     /// Writes out buffered bytes, largest buffers first, until the memory budget's use is at most
     /// `targetBytes`. Returns the bytes written.
     @discardableResult
@@ -138,6 +140,20 @@ public struct HeldPartitionFile: Sendable, Equatable {
         self.fileBytes = fileBytes
         self.isFailed = isFailed
     }
+}
+
+/// One storage directory as the operations API reports it.
+public struct StorageDirectoryStatus: Sendable, Equatable, Encodable {
+    /// The directory.
+    public var path: String
+    /// Its tier's index, fastest first, and kind (`nvme`, `ebs`, `fsx`).
+    public var tier: Int
+    public var kind: String
+    /// Bytes it may hold, and holds.
+    public var capacityBytes: Int
+    public var usedBytes: Int
+    /// False while a file-system failure keeps new files away.
+    public var healthy: Bool
 }
 
 /// Space on the file system holding a store.

@@ -105,7 +105,7 @@ public final class MiniCluster: @unchecked Sendable {
         var options = MasterServer.Options(
             try MasterConfig.load(overrides: [
                 "master.host": "127.0.0.1",
-                "master.port": "\(port)",
+                "master.port": "\(port)", "master.httpPort": "0",
             ]))
         options.settings = settings
         options.tickIntervalMs = 50
@@ -120,6 +120,7 @@ public final class MiniCluster: @unchecked Sendable {
     {
         var all = [
             "worker.host": "127.0.0.1", "worker.advertisedHost": "127.0.0.1", "worker.port": "0",
+            "worker.httpPort": "0",
             "worker.masterAddress": masterEndpoint, "worker.workerId": "\(workerIdPrefix)\(index)",
             "worker.storageDir": scratch.file("worker-\(index)"),
             "worker.heartbeatRetryInterval": "100ms", "worker.memoryBudget": "512m",

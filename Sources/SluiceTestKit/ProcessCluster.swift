@@ -52,7 +52,8 @@ public final class ProcessCluster: @unchecked Sendable {
         master = try ChildProcess(
             executable: self.binDirectory + "/sluice-master",
             arguments: [
-                "--host", "127.0.0.1", "--port", "0", "--worker-heartbeat-interval", "200ms", "--log-level", "warning",
+                "--host", "127.0.0.1", "--port", "0", "--http-port", "0", "--worker-heartbeat-interval", "200ms",
+                "--log-level", "warning",
             ] + masterArguments, outputPath: self.scratch.file("master.stdout"),
             errorPath: self.scratch.file("master.log"))
         guard let port = master.announcedPort(prefix: "sluice-master listening on ", timeoutMs: Self.startTimeoutMs)
@@ -81,7 +82,8 @@ public final class ProcessCluster: @unchecked Sendable {
         let worker = try ChildProcess(
             executable: binDirectory + "/sluice-worker",
             arguments: [
-                "--host", "127.0.0.1", "--advertised-host", "127.0.0.1", "--port", "0", "--master", masterEndpoint,
+                "--host", "127.0.0.1", "--advertised-host", "127.0.0.1", "--port", "0", "--http-port", "0",
+                "--master", masterEndpoint,
                 "--worker-id", id, "--storage-dir", storageDirectory(worker: index), "--memory-budget", memoryBudget,
                 "--heartbeat-retry-interval", "100ms", "--log-level", "warning",
             ] + workerArguments(index, storageDirectory(worker: index)),

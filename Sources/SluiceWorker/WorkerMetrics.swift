@@ -1,16 +1,62 @@
 import Metrics
+import Prometheus
+import SluiceStorage
 
-/// Counters of the worker, registered with swift-metrics.
-struct WorkerMetrics: Sendable {
-    let pushedBatches = Counter(label: "sluice_worker_pushed_batches_total")
-    let pushedBytes = Counter(label: "sluice_worker_pushed_bytes_total")
-    let replicatedBatches = Counter(label: "sluice_worker_replicated_batches_total")
-    let refusedBatches = Counter(label: "sluice_worker_refused_batches_total")
-    let corruptBatches = Counter(label: "sluice_worker_corrupt_batches_total")
-    let fetchedChunks = Counter(label: "sluice_worker_fetched_chunks_total")
-    let fetchedBytes = Counter(label: "sluice_worker_fetched_bytes_total")
-    let recompressedChunks = Counter(label: "sluice_worker_recompressed_chunks_total")
+/// The worker's metrics, through swift-metrics into the worker's own Prometheus registry (scraped at `/metrics`).
+/// Counters move as work happens; gauges are set from the worker's state just before each scrape (`refresh`).
+final class WorkerMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let pushedBatches: Metrics.Counter
+    let pushedBytes: Metrics.Counter
+    let replicatedBatches: Metrics.Counter
+    let refusedBatches: Metrics.Counter
+    let corruptBatches: Metrics.Counter
+    let fetchedChunks: Metrics.Counter
+    let fetchedBytes: Metrics.Counter
+    let recompressedChunks: Metrics.Counter
     /// Streams refused because the partition file's writer failed (the reader fails over to another copy).
-    let refusedFailedCopies = Counter(label: "sluice_worker_refused_failed_copies_total")
-    let shufflesDeleted = Counter(label: "sluice_worker_shuffles_deleted_total")
+    let refusedFailedCopies: Metrics.Counter
+    let shufflesDeleted: Metrics.Counter
+    let memoryUsedBytes: Metrics.Gauge
+    let memoryCapacityBytes: Metrics.Gauge
+    let connections: Metrics.Gauge
+    let shufflesHeld: Metrics.Gauge
+    private let factory: PrometheusMetricsFactory
+
+    init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        let factory = PrometheusMetricsFactory(registry: registry)
+        self.factory = factory
+        func counter(_ name: String) -> Metrics.Counter {
+            Metrics.Counter(label: "sluice_worker_\(name)", factory: factory)
+        }
+        func gauge(_ name: String) -> Metrics.Gauge { Metrics.Gauge(label: "sluice_worker_\(name)", factory: factory) }
+        pushedBatches = counter("pushed_batches_total")
+        pushedBytes = counter("pushed_bytes_total")
+        replicatedBatches = counter("replicated_batches_total")
+        refusedBatches = counter("refused_batches_total")
+        corruptBatches = counter("corrupt_batches_total")
+        fetchedChunks = counter("fetched_chunks_total")
+        fetchedBytes = counter("fetched_bytes_total")
+        recompressedChunks = counter("recompressed_chunks_total")
+        refusedFailedCopies = counter("refused_failed_copies_total")
+        shufflesDeleted = counter("shuffles_deleted_total")
+        memoryUsedBytes = gauge("memory_used_bytes")
+        memoryCapacityBytes = gauge("memory_capacity_bytes")
+        connections = gauge("connections")
+        shufflesHeld = gauge("shuffles_held")
+    }
+
+    /// Sets the per-directory gauges (labelled by directory, tier and kind).
+    func recordDirectories(_ directories: [StorageDirectoryStatus]) {
+        for directory in directories {
+            let labels = [("directory", directory.path), ("tier", "\(directory.tier)"), ("kind", directory.kind)]
+            Metrics.Gauge(label: "sluice_worker_storage_used_bytes", dimensions: labels, factory: factory)
+                .record(directory.usedBytes)
+            Metrics.Gauge(label: "sluice_worker_storage_capacity_bytes", dimensions: labels, factory: factory)
+                .record(directory.capacityBytes)
+            Metrics.Gauge(label: "sluice_worker_storage_healthy", dimensions: labels, factory: factory)
+                .record(directory.healthy ? 1 : 0)
+        }
+    }
 }

@@ -3,6 +3,7 @@ import SluiceCompression
 import SluiceConfig
 import SluiceCore
 import SluiceNet
+import SluiceOperations
 import SluiceStorage
 import SluiceSystem
 import Synchronization
@@ -23,6 +24,7 @@ public final class WorkerServer: Sendable {
 
     private struct Lifecycle: Sendable {
         var server: FrameServer?
+        var operations: OperationsServer?
         var masterLink: MasterLink?
         var pressureFlusher: PressureFlusher?
         var address: WorkerAddress?
@@ -70,6 +72,14 @@ public final class WorkerServer: Sendable {
             config: FrameServerConfig(worker: config, memoryBudget: memoryBudget),
             handler: WorkerHandler(worker: self), logger: logger, system: system)
         let port = try server.start()
+        let operations = makeOperationsServer()
+        let httpPort: Int
+        do {
+            httpPort = try operations.start()
+        } catch {
+            server.stop()
+            throw error
+        }
         let address = WorkerAddress(
             workerId: config.effectiveWorkerId(boundPort: port), host: config.advertisedHost,
             port: UInt16(port))
@@ -77,6 +87,7 @@ public final class WorkerServer: Sendable {
         let flusher = PressureFlusher(store: store, budget: memoryBudget, logger: logger)
         lifecycle.withLock {
             $0.server = server
+            $0.operations = operations
             $0.address = address
             $0.masterLink = link
             $0.pressureFlusher = flusher
@@ -87,10 +98,16 @@ public final class WorkerServer: Sendable {
             "worker listening",
             metadata: [
                 "worker.id": "\(address.workerId)", "host": "\(config.host)",
-                "port": "\(port)", "master": "\(config.masterAddress)",
+                "port": "\(port)", "http.port": "\(httpPort)", "master": "\(config.masterAddress)",
             ])
         return port
     }
+
+    /// The bound port of the operations API (after `start()`).
+    public var httpPort: Int? { lifecycle.withLock { $0.operations?.port } }
+
+    /// Open data connections.
+    var connectionCount: Int { lifecycle.withLock { $0.server?.connectionCount } ?? 0 }
 
     /// The address clients reach this worker at (after `start()`).
     public var address: WorkerAddress? { lifecycle.withLock { $0.address } }
@@ -101,14 +118,16 @@ public final class WorkerServer: Sendable {
     /// Stops everything at once: the master link, the server (closing connections) and the store (flushing).
     /// Acknowledged batches are in the page cache or on disk already; nothing acknowledged is lost.
     public func stop() {
-        let (server, link, flusher) = lifecycle.withLock { state in
+        let (server, link, flusher, operations) = lifecycle.withLock { state in
             defer {
                 state.server = nil
                 state.masterLink = nil
                 state.pressureFlusher = nil
+                state.operations = nil
             }
-            return (state.server, state.masterLink, state.pressureFlusher)
+            return (state.server, state.masterLink, state.pressureFlusher, state.operations)
         }
+        operations?.stop()
         link?.stop()
         server?.stop()
         flusher?.stop()

@@ -35,6 +35,8 @@ enum MasterMain {
         }
         // A successful start recorded the port.
         ProcessOutput.standardOutput("sluice-master listening on \(config.host):\(master.boundPort ?? config.port)\n")
+        ProcessOutput.standardOutput(
+            "sluice-master operations API on \(config.host):\(master.server.httpPort ?? config.http.port)\n")
 
         withExtendedLifetime(signals) { group.run(until: requests, gracePeriodMs: 0) }
         return 0

@@ -42,6 +42,8 @@ enum WorkerMain {
         }
         // A successful start recorded the port.
         ProcessOutput.standardOutput("sluice-worker listening on \(config.host):\(worker.boundPort ?? config.port)\n")
+        ProcessOutput.standardOutput(
+            "sluice-worker operations API on \(config.host):\(worker.server.httpPort ?? config.http.port)\n")
 
         withExtendedLifetime(signals) { group.run(until: requests, gracePeriodMs: config.shutdownGracePeriodMs) }
         return 0

@@ -47,7 +47,7 @@ final class SwiftCluster implements AutoCloseable {
 
     /** Starts the master; {@code extraArgs} are further flags (e.g. a short heartbeat interval). */
     void startMaster(String... extraArgs) throws IOException, InterruptedException {
-        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0"));
+        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--http-port", "0"));
         args.addAll(List.of(extraArgs));
         masterPort = start("sluice-master", "master", args, null);
     }
@@ -55,7 +55,7 @@ final class SwiftCluster implements AutoCloseable {
     /** Starts worker {@code index} and returns its data port (its worker id is {@code 127.0.0.1:PORT}). */
     int startWorker(int index) throws IOException, InterruptedException {
         Path storage = Files.createDirectories(scratch.resolve("worker" + index));
-        int port = start("sluice-worker", "worker" + index, List.of("--host", "127.0.0.1", "--port", "0",
+        int port = start("sluice-worker", "worker" + index, List.of("--host", "127.0.0.1", "--port", "0", "--http-port", "0",
                 "--storage-dir", storage.toString(), "--master", "127.0.0.1:" + masterPort), workers);
         workerPorts.add(port);
         return port;

@@ -1,0 +1,72 @@
+import SluiceConfig
+import SluiceCore
+import SluiceHTTP
+import SluiceOperations
+import SluiceSystem
+
+/// The master's side of the operations API: readiness, the gauges set before each scrape, and the JSON routes
+/// `/api/v1/workers` and `/api/v1/applications`.
+extension MasterServer {
+    /// Ready when at least one live worker takes new partitions (so a registration can be placed).
+    var readiness: Readiness {
+        let placeable = snapshot.workers.values.contains { $0.alive && !$0.draining }
+        return placeable ? Readiness(isReady: true) : Readiness(isReady: false, reasons: ["no live worker to place on"])
+    }
+
+    func refreshMetrics() {
+        let state = snapshot
+        let workers = Array(state.workers.values)
+        metrics.recordWorkers(
+            live: workers.filter { $0.alive && !$0.draining }.count,
+            draining: workers.filter { $0.alive && $0.draining }.count, lost: workers.filter { !$0.alive }.count)
+        metrics.applications.record(state.applications.count)
+        metrics.shuffles.record(state.shuffleKeys.count)
+        metrics.connections.record(connectionCount)
+    }
+
+    /// One worker as `GET /api/v1/workers` lists it.
+    struct WorkerReport: Encodable {
+        var workerId: String
+        var host: String
+        var port: Int
+        var state: String
+        var capacityBytes: UInt64
+        var freeBytes: UInt64
+        var msSinceHeartbeat: UInt64
+    }
+
+    var workerReports: [WorkerReport] {
+        let now = Monotonic.nowMs()
+        return snapshot.workers.values.sorted { $0.address.workerId < $1.address.workerId }.map { worker in
+            WorkerReport(
+                workerId: worker.address.workerId, host: worker.address.host, port: Int(worker.address.port),
+                state: !worker.alive ? "lost" : worker.draining ? "draining" : "live",
+                capacityBytes: worker.capacityBytes, freeBytes: worker.freeBytes,
+                msSinceHeartbeat: now >= worker.lastHeartbeatMs ? now - worker.lastHeartbeatMs : 0)
+        }
+    }
+
+    /// One application as `GET /api/v1/applications` lists it, with its shuffles.
+    struct ApplicationReport: Encodable {
+        var applicationId: String
+        var shuffles: [UInt32]
+    }
+
+    var applicationReports: [ApplicationReport] {
+        let state = snapshot
+        let keys = state.shuffleKeys
+        return state.applications.keys.sorted().map { id in
+            ApplicationReport(applicationId: id, shuffles: keys.filter { $0.applicationId == id }.map(\.shuffleId))
+        }
+    }
+
+    func makeOperationsServer(_ http: HTTPSettings) -> OperationsServer {
+        var router = HTTPRouter()
+        router.add("GET", "/api/v1/workers") { [self] _ in JSONBody.response(workerReports) }
+        router.add("GET", "/api/v1/applications") { [self] _ in JSONBody.response(applicationReports) }
+        return OperationsServer(
+            settings: http, host: options.host, serverName: "sluice-master", registry: metrics.registry,
+            refreshMetrics: { [self] in refreshMetrics() }, readiness: { [self] in readiness }, routes: router,
+            logger: logger)
+    }
+}

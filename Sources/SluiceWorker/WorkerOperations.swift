@@ -1,0 +1,57 @@
+import SluiceCore
+import SluiceHTTP
+import SluiceOperations
+import SluiceStorage
+
+/// The worker's side of the operations API: readiness, the gauges set before each scrape, and `/api/v1/worker`.
+extension WorkerServer {
+    /// Ready when registered with the master, not draining, and at least one storage directory is healthy.
+    var readiness: Readiness {
+        var reasons: [String] = []
+        if !isRegistered { reasons.append("not registered with the master") }
+        if isDraining { reasons.append("draining") }
+        if !store.directories().contains(where: \.healthy) { reasons.append("no healthy storage directory") }
+        return Readiness(isReady: reasons.isEmpty, reasons: reasons)
+    }
+
+    /// Sets the gauges from the worker's state.
+    func refreshMetrics() {
+        metrics.memoryUsedBytes.record(memoryBudget.usedBytes)
+        metrics.memoryCapacityBytes.record(memoryBudget.capacityBytes)
+        metrics.connections.record(connectionCount)
+        metrics.shufflesHeld.record(store.heldShuffles().count)
+        metrics.recordDirectories(store.directories())
+    }
+
+    /// What `GET /api/v1/worker` answers.
+    struct Report: Encodable {
+        var workerId: String?
+        var version: String
+        var registered: Bool
+        var draining: Bool
+        var memoryUsedBytes: Int
+        var memoryCapacityBytes: Int
+        var connections: Int
+        var shufflesHeld: [String]
+        var directories: [StorageDirectoryStatus]
+    }
+
+    var report: Report {
+        Report(
+            workerId: address?.workerId, version: SluiceVersion.current, registered: isRegistered,
+            draining: isDraining, memoryUsedBytes: memoryBudget.usedBytes,
+            memoryCapacityBytes: memoryBudget.capacityBytes, connections: connectionCount,
+            shufflesHeld: store.heldShuffles().map { "\($0.applicationId)/\($0.shuffleId)" },
+            directories: store.directories())
+    }
+
+    /// The worker's operations server on `config.http`.
+    func makeOperationsServer() -> OperationsServer {
+        var router = HTTPRouter()
+        router.add("GET", "/api/v1/worker") { [self] _ in JSONBody.response(report) }
+        return OperationsServer(
+            settings: config.http, host: config.host, serverName: "sluice-worker", registry: metrics.registry,
+            refreshMetrics: { [self] in refreshMetrics() }, readiness: { [self] in readiness }, routes: router,
+            logger: logger, system: system)
+    }
+}
