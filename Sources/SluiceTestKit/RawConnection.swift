@@ -6,7 +6,7 @@ import SluiceSystem
 #endif
 
 /// A plain blocking TCP socket to 127.0.0.1 for tests that must send arbitrary bytes (no framing, no handshake)
-/// and read back whole frames with a deadline. Used by one thread; closes its descriptor when released.
+/// and read back whole frames, or raw bytes (HTTP tests), with a deadline. Used by one thread; closes its descriptor when released.
 public final class RawConnection {
     /// What one read ended with.
     public enum Reply {
@@ -113,6 +113,28 @@ public final class RawConnection {
             case .timedOut, .invalid: return false
             }
         }
+    }
+
+    /// Reads until the server closes (true) or `timeoutMs` passes (false), or `enough` holds for what was read.
+    public func read(timeoutMs: Int, until enough: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool)
+    {
+        let deadlineNs = Monotonic.nowNs() + UInt64(timeoutMs) * 1_000_000
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while !enough(bytes) {
+            let now = Monotonic.nowNs()
+            guard now < deadlineNs else { return (bytes, false) }
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, Int32(clamping: (deadlineNs - now) / 1_000_000 + 1))
+            if ready <= 0 { continue }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                bytes.append(contentsOf: chunk[0..<n])
+            } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
+                return (bytes, true)
+            }
+        }
+        return (bytes, false)
     }
 
     private enum ReadEnd { case complete, closed, timedOut }

@@ -44,53 +44,12 @@ func processThreadCount() -> Int {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
 }
 
-/// A blocking client socket for sending arbitrary bytes and reading what comes back, with deadlines.
-final class RawSocket {
-    let fd: Int32
+/// The kit's raw connection, with what HTTP tests read: byte streams and HTTP/1.1 responses.
+typealias RawSocket = RawConnection
 
-    init(port: Int) throws { fd = try LoopbackSockets.connect(port: port) }
-
-    deinit { _ = close(fd) }
-
-    /// Writes all of `bytes`; false when the server closed first.
-    @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { buffer in
-                buffer.baseAddress.map { Glibc.send(fd, $0 + sent, buffer.count - sent, Int32(MSG_NOSIGNAL)) } ?? -1
-            }
-            if n > 0 { sent += n } else if n < 0 && errno == EINTR { continue } else { return false }
-        }
-        return true
-    }
-
+extension RawConnection {
     @discardableResult
     func send(_ text: String) -> Bool { send(Array(text.utf8)) }
-
-    /// Sends our end of stream (FIN) while still reading.
-    func shutdownWrite() { _ = shutdown(fd, Int32(SHUT_WR)) }
-
-    /// Reads until the server closes (true) or `timeoutMs` passes (false), or `enough` holds for what was read.
-    func read(timeoutMs: Int, until enough: ([UInt8]) -> Bool = { _ in false }) -> (bytes: [UInt8], closed: Bool) {
-        let deadlineNs = Monotonic.nowNs() + UInt64(timeoutMs) * 1_000_000
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while !enough(bytes) {
-            let now = Monotonic.nowNs()
-            guard now < deadlineNs else { return (bytes, false) }
-            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&entry, 1, Int32(clamping: (deadlineNs - now) / 1_000_000 + 1))
-            if ready <= 0 { continue }
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
-                bytes.append(contentsOf: chunk[0..<n])
-            } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
-                return (bytes, true)
-            }
-        }
-        return (bytes, false)
-    }
 
     /// The text of one HTTP/1.1 response (head and Content-Length body), or what came before close/time-out.
     func readResponse(timeoutMs: Int = 5_000) -> String {
