@@ -17,7 +17,8 @@ struct BenchCommand: ParsableCommand {
             are measured separately. Absolute numbers swing 30-50% on shared machines: compare the ratio column, \
             which divides by a baseline measured in the same round (push by receive+append, fetch by sendfile of \
             a cached file, small-partitions push by the large-batches push). See docs/performance.md.
-            """)
+            """,
+        version: SluiceVersion.current)
 
     @Option(help: "Total body bytes per scenario (suffixes k, m, g).")
     var bytes = ByteSize(bytes: 512 << 20)

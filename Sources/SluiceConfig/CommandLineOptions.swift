@@ -10,6 +10,8 @@ public struct CommandLineOptions: Sendable, Equatable {
         case run
         /// Print `ConfigDocumentation.helpText(for:)` and exit.
         case help
+        /// Print the executable's name and `SluiceVersion.current` and exit.
+        case version
         /// Print `ConfigRegistry.markdownDocumentation()` and exit.
         case printConfigDocs
         /// Print `ConfigDocumentation.sampleConfigFile(for:)` and exit.
@@ -45,6 +47,7 @@ public struct CommandLineOptions: Sendable, Equatable {
             var inlineValue = parts.count == 2 ? String(parts[1]) : nil
             switch flag {
             case "--help", "-h": return CommandLineOptions(action: .help)
+            case "--version": return CommandLineOptions(action: .version)
             case "--print-config-docs":
                 options.action = .printConfigDocs
                 continue

@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// The start-up sequence shared by the server executables: parse arguments, handle the
 /// documentation actions, load the configuration.
 public enum ConfigCommandLine {
@@ -18,6 +20,7 @@ public enum ConfigCommandLine {
         let options = try CommandLineOptions.parse(arguments, role: role)
         switch options.action {
         case .help: return .printAndExit(ConfigDocumentation.helpText(for: role))
+        case .version: return .printAndExit("\(role.executableName) \(SluiceVersion.current)\n")
         case .printConfigDocs: return .printAndExit(ConfigRegistry.markdownDocumentation())
         case .printSampleConfig: return .printAndExit(ConfigDocumentation.sampleConfigFile(for: role))
         case .run: return .run(try ConfigLoader.load(role: role, options: options, environment: environment))

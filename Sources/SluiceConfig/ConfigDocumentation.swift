@@ -24,7 +24,7 @@ public enum ConfigDocumentation {
             key are reported as warnings.
 
             **Flags**: the key without its process prefix in kebab case (`--storage-dir DIR`,
-            `--storage-dir=DIR`); bool flags alone mean `true`. Also `--config FILE`, `--help`,
+            `--storage-dir=DIR`); bool flags alone mean `true`. Also `--config FILE`, `--help`, `--version`,
             `--print-config-docs`, `--print-sample-config`.
 
             **Units**: byte sizes take binary suffixes `b`, `k`/`kb`/`kib`, `m`/`mb`/`mib`, `g`/`gb`/`gib`,

@@ -13,6 +13,21 @@ import Testing
 @Suite struct ExecutableTests {
     static let deadlineMs = 20_000
 
+    @Test(.enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"))
+    func everyServerReportsItsVersion() throws {
+        let directory = try #require(BuiltExecutables.directory).path
+        let scratch = try TempDirectory(prefix: "sluice-version-")
+        defer { scratch.remove() }
+        for name in ["sluice-master", "sluice-worker"] {
+            let child = try ChildProcess(
+                executable: directory + "/" + name, arguments: ["--version"],
+                outputIn: scratch.path)
+            #expect(child.waitForExit(timeoutMs: Self.deadlineMs) == .exited(0))
+            let printed = (try? String(contentsOfFile: child.outputPath, encoding: .utf8)) ?? ""
+            #expect(printed == "\(name) \(SluiceVersion.current)\n")
+        }
+    }
+
     @Test(
         .enabled(
             if: BuiltExecutables.directory != nil,
@@ -23,7 +38,7 @@ import Testing
         defer { scratch.remove() }
 
         let master = try ChildProcess(
-            executable: directory + "/sluice-master", arguments: ["--port", "0"],
+            executable: directory + "/sluice-master", arguments: ["--port", "0", "--http-port", "0"],
             outputIn: scratch.path)
         defer { master.kill() }
         let masterPort = try #require(
@@ -35,7 +50,7 @@ import Testing
         let worker = try ChildProcess(
             executable: directory + "/sluice-worker",
             arguments: [
-                "--port", "0", "--storage-dir", scratch.file("data"),
+                "--port", "0", "--http-port", "0", "--storage-dir", scratch.file("data"),
                 "--master", "127.0.0.1:\(masterPort)", "--shutdown-grace-period", "200ms",
             ],
             outputIn: scratch.path)
