@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "sluice-master", targets: ["sluice-master"]),
         .executable(name: "sluice-worker", targets: ["sluice-worker"]),
         .executable(name: "sluice-bench", targets: ["sluice-bench"]),
+        .executable(name: "sluice", targets: ["sluice"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -77,6 +78,8 @@ let package = Package(
         .executableTarget(
             name: "sluice-worker",
             dependencies: ["SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem", logging]),
+        // The operator's command-line tool: speaks the master's operations API.
+        .executableTarget(name: "sluice", dependencies: ["SluiceCore", argumentParser]),
         .executableTarget(
             name: "sluice-bench",
             dependencies: [

@@ -15,6 +15,8 @@ public struct HTTPSettings: Sendable, Equatable {
     public var idleTimeoutMs: Int
     /// A request begun and not complete within this long is dropped with its connection.
     public var requestTimeoutMs: Int
+    /// The bearer token admin (POST) requests must carry; empty: none.
+    public var adminToken: String
 
     /// Reads the settings; `port` is the server's own key.
     init(_ config: ResolvedConfig, port: ConfigKey<Int>) throws(ConfigError) {
@@ -26,5 +28,6 @@ public struct HTTPSettings: Sendable, Equatable {
         maxConcurrentStreams = try config.value(K.httpMaxConcurrentStreams)
         idleTimeoutMs = try config.value(K.httpIdleTimeout)
         requestTimeoutMs = try config.value(K.httpRequestTimeout)
+        adminToken = try config.value(K.httpAdminToken)
     }
 }

@@ -92,9 +92,15 @@ public enum SharedKeys {
         "httpRequestTimeout", .milliseconds(min: 100, max: 600_000), default: "10s", unit: "ms", scope: .both,
         doc: "An operations API request begun and not complete within this long is dropped (slow clients).")
 
+    /// `httpAdminToken`.
+    public static let httpAdminToken = ConfigKey<String>(
+        "httpAdminToken", .string(allowEmpty: true), default: "", scope: .both,
+        doc: "Bearer token the operations API's POST requests (decommission, recommission) must carry; empty: none "
+            + "(set it, from a Kubernetes Secret through SLUICE_HTTP_ADMIN_TOKEN, wherever the port is reachable).")
+
     /// Every shared key, in documentation order.
     public static let all: [ConfigKeySpec] = [
-        logLevel.spec, httpMaxConnections.spec, httpMaxHeaderSize.spec, httpMaxBodySize.spec,
+        logLevel.spec, httpAdminToken.spec, httpMaxConnections.spec, httpMaxHeaderSize.spec, httpMaxBodySize.spec,
         httpMaxConcurrentStreams.spec, httpIdleTimeout.spec, httpRequestTimeout.spec,
     ]
 }

@@ -9,16 +9,22 @@ import SluiceSystem
 extension MasterServer {
     /// Ready when at least one live worker takes new partitions (so a registration can be placed).
     var readiness: Readiness {
-        let placeable = snapshot.workers.values.contains { $0.alive && !$0.draining }
+        let state = snapshot
+        let placeable = state.workers.values.contains {
+            $0.alive && !$0.draining && !state.decommissioned.contains($0.address.workerId)
+        }
         return placeable ? Readiness(isReady: true) : Readiness(isReady: false, reasons: ["no live worker to place on"])
     }
 
     func refreshMetrics() {
         let state = snapshot
         let workers = Array(state.workers.values)
+        let draining = { (worker: MasterState.WorkerRecord) in
+            worker.draining || state.decommissioned.contains(worker.address.workerId)
+        }
         metrics.recordWorkers(
-            live: workers.filter { $0.alive && !$0.draining }.count,
-            draining: workers.filter { $0.alive && $0.draining }.count, lost: workers.filter { !$0.alive }.count)
+            live: workers.filter { $0.alive && !draining($0) }.count,
+            draining: workers.filter { $0.alive && draining($0) }.count, lost: workers.filter { !$0.alive }.count)
         metrics.applications.record(state.applications.count)
         metrics.shuffles.record(state.shuffleKeys.count)
         metrics.connections.record(connectionCount)
@@ -29,6 +35,8 @@ extension MasterServer {
         var workerId: String
         var host: String
         var port: Int
+        /// Its operations API port (0: none reported).
+        var httpPort: Int
         var state: String
         var capacityBytes: UInt64
         var freeBytes: UInt64
@@ -37,10 +45,15 @@ extension MasterServer {
 
     var workerReports: [WorkerReport] {
         let now = Monotonic.nowMs()
-        return snapshot.workers.values.sorted { $0.address.workerId < $1.address.workerId }.map { worker in
+        let state = snapshot
+        return state.workers.values.sorted { $0.address.workerId < $1.address.workerId }.map { worker in
             WorkerReport(
                 workerId: worker.address.workerId, host: worker.address.host, port: Int(worker.address.port),
-                state: !worker.alive ? "lost" : worker.draining ? "draining" : "live",
+                httpPort: Int(worker.httpPort),
+                state: !worker.alive
+                    ? "lost"
+                    : state.decommissioned.contains(worker.address.workerId)
+                        ? "decommissioned" : worker.draining ? "draining" : "live",
                 capacityBytes: worker.capacityBytes, freeBytes: worker.freeBytes,
                 msSinceHeartbeat: now >= worker.lastHeartbeatMs ? now - worker.lastHeartbeatMs : 0)
         }
@@ -64,6 +77,18 @@ extension MasterServer {
         var router = HTTPRouter()
         router.add("GET", "/api/v1/workers") { [self] _ in JSONBody.response(workerReports) }
         router.add("GET", "/api/v1/applications") { [self] _ in JSONBody.response(applicationReports) }
+        for (action, value) in [("decommission", true), ("recommission", false)] {
+            router.add(
+                "POST", "/api/v1/workers/{id}/\(action)",
+                OperationsServer.admin(token: http.adminToken) { [self] request in
+                    let id = request.pathParameters["id"] ?? ""
+                    guard state.withLock({ $0.setDecommissioned(id, value) }) else {
+                        return .text(404, "unknown worker \(id)\n")
+                    }
+                    logger.info("worker \(action)ed", metadata: ["worker.id": "\(id)"])
+                    return JSONBody.response(workerReports.filter { $0.workerId == id })
+                })
+        }
         return OperationsServer(
             settings: http, host: options.host, serverName: "sluice-master", registry: metrics.registry,
             refreshMetrics: { [self] in refreshMetrics() }, readiness: { [self] in readiness }, routes: router,

@@ -11,7 +11,8 @@ extension MasterState {
         }
         workers[id] = WorkerRecord(
             address: request.address, capacityBytes: request.capacityBytes,
-            freeBytes: request.freeBytes, lastHeartbeatMs: nowMs, draining: false, alive: true)
+            freeBytes: request.freeBytes, lastHeartbeatMs: nowMs, draining: false, alive: true,
+            httpPort: request.httpPort)
         for held in request.held where !isDeleted(held.shuffle) {
             adopt(held, workerId: id, nowMs: nowMs)
         }
@@ -38,7 +39,8 @@ extension MasterState {
                 resync = true  // the worker holds data we have not heard of: never delete a live application's data
             }
         }
-        return WorkerHeartbeatResponse(resync: resync, shufflesToDelete: toDelete)
+        return WorkerHeartbeatResponse(
+            resync: resync, shufflesToDelete: toDelete, decommissioned: decommissioned.contains(request.workerId))
     }
 
     mutating func adopt(_ held: HeldPartition, workerId: String, nowMs: UInt64) {
@@ -91,10 +93,20 @@ extension MasterState {
     /// When every such worker was reported, the reports are ignored: a burst of client errors must not leave a
     /// cluster of live workers with nowhere to place.
     public var slotCandidates: [SlotAllocator.Candidate] {
-        let placeable = workers.values.filter { $0.alive && !$0.draining }
+        let placeable = workers.values.filter {
+            $0.alive && !$0.draining && !decommissioned.contains($0.address.workerId)
+        }
         let trusted = placeable.filter { !$0.reportedFailed }
         return (trusted.isEmpty ? placeable : trusted)
             .map { SlotAllocator.Candidate(address: $0.address, freeBytes: $0.freeBytes) }
+    }
+
+    /// An operator decommissions (true) or recommissions (false) a worker: it gets no new partitions at once, and
+    /// hears on its next heartbeat that it should drain (or resume). Returns false for an unknown worker.
+    public mutating func setDecommissioned(_ workerId: String, _ value: Bool) -> Bool {
+        guard workers[workerId] != nil else { return false }
+        if value { decommissioned.insert(workerId) } else { decommissioned.remove(workerId) }
+        return true
     }
 
     /// A client could not use `workerId` (unreachable, refused, failed its replica): place nothing new there until

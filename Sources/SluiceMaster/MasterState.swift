@@ -18,6 +18,8 @@ public struct MasterState: Sendable {
         /// again. A live worker does so within one interval; a dead one never does, and is not placed on while
         /// its heartbeat time-out runs.
         public var reportedFailed = false
+        /// The worker's operations API port (0: none reported).
+        public var httpPort: UInt16 = 0
     }
 
     /// One epoch of one partition, by worker id (either copy may be unknown after a rebuild).
@@ -40,6 +42,8 @@ public struct MasterState: Sendable {
     /// Last heartbeat time per live application.
     public internal(set) var applications: [String: UInt64] = [:]
     var shuffles: [ShuffleKey: ShuffleRecord] = [:]
+    /// Workers an operator decommissioned (kept across their re-registrations; lost with a master restart).
+    public internal(set) var decommissioned: Set<String> = []
     /// Deleted shuffles and when they were deleted, kept for `deletedShuffleRetentionMs`.
     public internal(set) var deletedShuffles: [ShuffleKey: UInt64] = [:]
     /// Deleted applications and when, kept for `deletedShuffleRetentionMs`.

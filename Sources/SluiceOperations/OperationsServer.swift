@@ -59,6 +59,21 @@ public final class OperationsServer: Sendable {
         server = HTTPServer(config: config, router: router, logger: logger, system: system)
     }
 
+    /// `handler` behind the admin token: with a token configured, a request without `Authorization: Bearer TOKEN`
+    /// gets 401 and does nothing.
+    public static func admin(token: String, _ handler: @escaping HTTPHandler) -> HTTPHandler {
+        guard !token.isEmpty else { return handler }
+        let expected = "Bearer " + token
+        return { request in
+            guard request.header("authorization") == expected else {
+                return HTTPResponse(
+                    status: 401, headers: [HTTPHeader("www-authenticate", "Bearer")],
+                    body: Array("an admin request needs Authorization: Bearer <httpAdminToken>\n".utf8))
+            }
+            return handler(request)
+        }
+    }
+
     /// Starts listening; returns the bound port.
     public func start() throws(SystemCallError) -> Int { try server.start() }
 

@@ -98,14 +98,16 @@ final class MasterLink: Sendable {
     /// Carries out directives that need no master round trip; returns the wait they ask for.
     private func perform(_ directives: [WorkerState.Directive]) -> Int {
         var waitMs = 0
+        var beatNow = false
         for directive in directives {
             switch directive {
             case .deleteShuffle(let shuffle): worker.deleteShuffleFiles(shuffle)
             case .wait(let milliseconds): waitMs = milliseconds
-            case .register, .heartbeat, .heartbeatNow: break
+            case .heartbeatNow: beatNow = true
+            case .register, .heartbeat: break
             }
         }
-        return waitMs
+        return beatNow ? 0 : waitMs
     }
 
     private func register(_ client: FrameClient) throws -> Int {
@@ -116,7 +118,8 @@ final class MasterLink: Sendable {
         }
         let space = try? worker.store.diskSpace()
         let request = RegisterWorkerRequest(
-            address: address, capacityBytes: UInt64(space?.capacityBytes ?? 0),
+            address: address, httpPort: UInt16(clamping: worker.httpPort ?? 0),
+            capacityBytes: UInt64(space?.capacityBytes ?? 0),
             freeBytes: UInt64(space?.freeBytes ?? 0), held: held)
         let reply = try RegisterWorkerResponse.decode(
             body: try client.call(

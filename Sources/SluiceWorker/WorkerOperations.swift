@@ -14,6 +14,13 @@ extension WorkerServer {
         return Readiness(isReady: reasons.isEmpty, reasons: reasons)
     }
 
+    /// Drains (or resumes) on an operator's word through this worker's API, and tells the master at once.
+    func setLocallyDecommissioned(_ value: Bool) {
+        let directives = state.withLock { $0.setLocallyDecommissioned(value) }
+        logger.info(value ? "worker decommissioned" : "worker recommissioned", metadata: ["by": "operations API"])
+        if directives.contains(.heartbeatNow) { beatNow() }
+    }
+
     /// Sets the gauges from the worker's state.
     func refreshMetrics() {
         metrics.memoryUsedBytes.record(memoryBudget.usedBytes)
@@ -49,6 +56,14 @@ extension WorkerServer {
     func makeOperationsServer() -> OperationsServer {
         var router = HTTPRouter()
         router.add("GET", "/api/v1/worker") { [self] _ in JSONBody.response(report) }
+        for (action, value) in [("decommission", true), ("recommission", false)] {
+            router.add(
+                "POST", "/api/v1/\(action)",
+                OperationsServer.admin(token: config.http.adminToken) { [self] _ in
+                    setLocallyDecommissioned(value)
+                    return JSONBody.response(report)
+                })
+        }
         return OperationsServer(
             settings: config.http, host: config.host, serverName: "sluice-worker", registry: metrics.registry,
             refreshMetrics: { [self] in refreshMetrics() }, readiness: { [self] in readiness }, routes: router,

@@ -143,13 +143,17 @@ public final class WorkerServer: Sendable {
     /// and the master gives it no new slots: it is told at once, not at the next heartbeat. Reads keep being served.
     public func beginDraining() {
         let directives = state.withLock { $0.beginDraining() }
-        if directives.contains(.heartbeatNow) { lifecycle.withLock { $0.masterLink }?.beatNow() }
+        if directives.contains(.heartbeatNow) { beatNow() }
     }
+
+    /// Sends a heartbeat now rather than at the next interval.
+    func beatNow() { lifecycle.withLock { $0.masterLink }?.beatNow() }
 
     /// The shuffles this worker holds files of.
     public var heldShuffles: [ShuffleKey] { store.heldShuffles() }
 
-    var isDraining: Bool { state.withLock { $0.isDraining } }
+    /// True while draining (shutdown, or decommissioned by an operator).
+    public var isDraining: Bool { state.withLock { $0.isDraining } }
 
     /// Deletes a shuffle's files on the master's word (`WorkerState` already refuses later pushes to it).
     func deleteShuffleFiles(_ shuffle: ShuffleKey) {

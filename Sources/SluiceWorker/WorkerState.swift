@@ -36,8 +36,14 @@ public struct WorkerState: Sendable {
 
     /// True while the master has acknowledged a registration on the current connection.
     public private(set) var isRegistered = false
-    /// True once a drain began: new pushes are refused and the master gives no new slots.
-    public private(set) var isDraining = false
+    /// True once a shutdown drain began (SIGTERM): for good.
+    public private(set) var isShuttingDown = false
+    /// True while the master says an operator decommissioned this worker.
+    public private(set) var isDecommissionedByMaster = false
+    /// True while an operator decommissioned this worker through its own API.
+    public private(set) var isDecommissionedLocally = false
+    /// True while draining for any reason: new pushes are refused and the master gives no new slots; reads go on.
+    public var isDraining: Bool { isShuttingDown || isDecommissionedByMaster || isDecommissionedLocally }
     /// The heartbeat interval the master gave at registration.
     public private(set) var heartbeatIntervalMs: Int
     /// How long to wait before trying an unreachable master again (`worker.heartbeatRetryInterval`).
@@ -80,7 +86,11 @@ public struct WorkerState: Sendable {
             return [.register]
         }
         guard reply.head.status == .ok else { return masterUnreachable() }
-        return reply.shufflesToDelete.map { shuffleDeleted($0) } + [.wait(milliseconds: heartbeatIntervalMs)]
+        let wasDraining = isDraining
+        isDecommissionedByMaster = reply.decommissioned
+        // A changed drain is reported at once, so the master's view (and placement) follows without an interval.
+        let report: [Directive] = wasDraining != isDraining ? [.heartbeatNow] : []
+        return reply.shufflesToDelete.map { shuffleDeleted($0) } + report + [.wait(milliseconds: heartbeatIntervalMs)]
     }
 
     /// The master could not be reached or refused: drop the registration (the next connection registers again) and
@@ -92,9 +102,17 @@ public struct WorkerState: Sendable {
 
     /// A drain begins (SIGTERM): refuse new pushes, and tell the master at once, not at the next heartbeat.
     public mutating func beginDraining() -> [Directive] {
-        guard !isDraining else { return [] }
-        isDraining = true
-        return [.heartbeatNow]
+        let wasDraining = isDraining
+        isShuttingDown = true
+        return wasDraining ? [] : [.heartbeatNow]
+    }
+
+    /// An operator decommissioned (true) or recommissioned (false) this worker through its own API: drain or
+    /// resume, and tell the master at once. A shutdown drain is not undone.
+    public mutating func setLocallyDecommissioned(_ decommissioned: Bool) -> [Directive] {
+        let wasDraining = isDraining
+        isDecommissionedLocally = decommissioned
+        return wasDraining != isDraining ? [.heartbeatNow] : []
     }
 
     /// The master named a shuffle to delete: remember it so late pushes are refused, never stored again.

@@ -100,3 +100,89 @@ import Testing
         #expect(try curl([], port: port, path: "/nowhere").status == 404)
     }
 }
+
+/// Decommission through the operations API: behind the admin token, the worker gets no new partitions, drains
+/// (not ready, pushes refused, reads served), loses no data, and comes back when recommissioned.
+@Suite struct DecommissionTests {
+    static let winner: @Sendable (UInt32) -> UInt64 = { 70 + UInt64($0) }
+
+    @Test func decommissionedWorkerTakesNoNewDataServesWhatItHoldsAndComesBack() throws {
+        let cluster = try MiniCluster(workers: 0)
+        defer { cluster.shutdown() }
+        for index in 0..<3 { try cluster.addWorker(index: index, overrides: ["httpAdminToken": "s3cret"]) }
+        try waitUntil("workers registered") { cluster.workers.allSatisfy(\.isRegistered) }
+        let client = cluster.client(codec: .lz4)
+        defer { client.close() }
+        let data = ShuffleData(mappers: 6, partitions: 12)
+        let before = ShuffleKey(applicationId: "app-decommission", shuffleId: 0)
+        let handle = try client.registerShuffle(before, numMappers: data.mappers, numPartitions: data.partitions)
+        _ = try data.writeAll(client: client, handle: handle, attemptId: Self.winner)
+
+        // The master's admin API has no token here; the worker's does.
+        let workerPort = try #require(cluster.workers[0].httpPort)
+        #expect(try curl(["-X", "POST"], port: workerPort, path: "/api/v1/decommission").status == 401)
+        #expect(try curl(["-X", "GET"], port: workerPort, path: "/readyz").status == 200, "a refused POST did nothing")
+        let masterPort = try #require(cluster.master.httpPort)
+        #expect(try curl(["-X", "POST"], port: masterPort, path: "/api/v1/workers/nobody/decommission").status == 404)
+        #expect(
+            try curl(["-X", "POST"], port: masterPort, path: "/api/v1/workers/worker-0/decommission").status == 200)
+        try waitUntil("worker-0 hears it and drains") { cluster.workers[0].isDraining }
+        #expect(try curl([], port: workerPort, path: "/readyz").status == 503)
+
+        let after = ShuffleKey(applicationId: "app-decommission", shuffleId: 1)
+        let placed = try client.registerShuffle(after, numMappers: 1, numPartitions: 30)
+        #expect(
+            placed.locations.locations.allSatisfy {
+                $0.primary?.workerId != "worker-0" && $0.replica?.workerId != "worker-0"
+            })
+        #expect(try data.mismatches(reader: client.reader(before), attemptId: Self.winner).isEmpty)
+
+        #expect(
+            try curl(["-X", "POST"], port: masterPort, path: "/api/v1/workers/worker-0/recommission").status == 200)
+        try waitUntil("worker-0 resumes") { !cluster.workers[0].isDraining }
+        #expect(try curl([], port: workerPort, path: "/readyz").status == 200)
+        // Through the worker's own API, with the token.
+        let local = try curl(
+            ["-X", "POST", "-H", "Authorization: Bearer s3cret"], port: workerPort,
+            path: "/api/v1/decommission")
+        #expect(local.status == 200 && cluster.workers[0].isDraining)
+    }
+}
+
+/// The `sluice` command-line tool against a running cluster: tables, JSON, decommission and its exit statuses.
+@Suite struct CommandLineToolTests {
+    /// Runs `sluice ARGS`; returns its exit status and standard output.
+    static func sluice(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let directory = try #require(BuiltExecutables.directory).path
+        let scratch = try TempDirectory(prefix: "sluice-cli-")
+        defer { scratch.remove() }
+        let child = try ChildProcess(executable: directory + "/sluice", arguments: arguments, outputIn: scratch.path)
+        guard case .exited(let status) = child.waitForExit(timeoutMs: 30_000) else {
+            child.kill()
+            throw TestKitError("sluice \(arguments) did not exit")
+        }
+        return (status, (try? String(contentsOfFile: child.outputPath, encoding: .utf8)) ?? "")
+    }
+
+    @Test(.enabled(if: BuiltExecutables.directory != nil, "the executables are not built"))
+    func statusWorkersDecommissionAndExitStatuses() throws {
+        let cluster = try MiniCluster(workers: 2)
+        defer { cluster.shutdown() }
+        let master = "127.0.0.1:\(try #require(cluster.master.httpPort))"
+        let status = try Self.sluice(["status", "--master", master])
+        #expect(status.status == 0 && status.output.hasPrefix("ready"))
+        let workers = try Self.sluice(["workers", "--master", master])
+        #expect(workers.status == 0)
+        #expect(workers.output.split(separator: "\n").count == 3, "a header and two workers:\n\(workers.output)")
+        #expect(workers.output.contains("worker-0") && workers.output.contains("live"))
+
+        #expect(try Self.sluice(["decommission", "worker-0", "--master", master]).status == 0)
+        #expect(try Self.sluice(["decommission", "nobody", "--master", master]).status == 4)
+        let json = try Self.sluice(["workers", "--json", "--master", master])
+        let listed = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]] ?? []
+        #expect(listed.first { $0["workerId"] as? String == "worker-0" }?["state"] as? String == "decommissioned")
+        #expect(try Self.sluice(["decommission", "worker-1", "--master", master]).status == 0)
+        #expect(try Self.sluice(["status", "--master", master]).status == 3, "no worker left to place on")
+        #expect(try Self.sluice(["status", "--master", "127.0.0.1:1"]).status == 1, "unreachable")
+    }
+}

@@ -35,7 +35,11 @@ import Testing
                 ]))
         try roundTrip(RegisterWorkerResponse(heartbeatIntervalMs: 1000))
         try roundTrip(WorkerHeartbeatRequest(workerId: "w-a", freeBytes: 1, draining: true, shuffles: [Self.key]))
-        try roundTrip(WorkerHeartbeatResponse(resync: true, shufflesToDelete: [Self.key]))
+        // The trailing decommission flag is optional on the wire (older masters omit it): only a message that sets
+        // it has no prefix that decodes as itself.
+        try roundTrip(WorkerHeartbeatResponse(resync: true, shufflesToDelete: [Self.key], decommissioned: true))
+        let plain = WorkerHeartbeatResponse(resync: true, shufflesToDelete: [Self.key])
+        #expect(try WorkerHeartbeatResponse.decode(body: plain.encoded()) == plain)
         try roundTrip(WorkerHeartbeatResponse(head: ResponseHead(.unknownWorker, "who?")))
         try roundTrip(RegisterShuffleRequest(shuffle: Self.key, numMappers: 40, numPartitions: 300, replicate: true))
         try roundTrip(GetLocationsRequest(shuffle: Self.key))
@@ -135,5 +139,13 @@ import Testing
     @Test func headOnlyPushReplyAppliesToEveryEntry() throws {
         let reply = try PushResponse.decode(body: ErrorResponse(.malformed, "bad").encode())
         #expect(reply.statuses(count: 3) == [.malformed, .malformed, .malformed])
+    }
+
+    /// A heartbeat answer from a master that predates `decommissioned` (no trailing byte) reads as not decommissioned.
+    @Test func heartbeatAnswersWithoutTheDecommissionFlagStillDecode() throws {
+        var old = WorkerHeartbeatResponse(shufflesToDelete: [Self.key]).encoded()
+        old.removeLast()
+        let decoded = try WorkerHeartbeatResponse.decode(body: old)
+        #expect(decoded.shufflesToDelete == [Self.key] && !decoded.decommissioned)
     }
 }

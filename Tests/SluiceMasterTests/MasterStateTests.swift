@@ -233,3 +233,25 @@ import Testing
         #expect(overridden.settings.deletedShuffleRetentionMs == 60_000)
     }
 }
+
+extension MasterStateTests {
+    @Test func aDecommissionedWorkerGetsNoPartitionsAndIsToldToDrain() {
+        var s = state(workers: ["a", "b", "c"])
+        let known = s.setDecommissioned("b", true)
+        let unknown = s.setDecommissioned("nobody", true)
+        #expect(known && !unknown, "an unknown worker is refused")
+        #expect(register(&s).allSatisfy { $0.primary?.workerId != "b" && $0.replica?.workerId != "b" })
+        let told = s.workerHeartbeat(
+            WorkerHeartbeatRequest(workerId: "b", freeBytes: 1_000, shuffles: []), nowMs: 1)
+        #expect(told.decommissioned)
+        // It stays decommissioned across a re-registration, until recommissioned.
+        _ = s.registerWorker(Self.worker("b"), nowMs: 2)
+        #expect(s.slotCandidates.map(\.address.workerId).sorted() == ["a", "c"])
+        let lifted = s.setDecommissioned("b", false)
+        #expect(lifted)
+        #expect(s.slotCandidates.map(\.address.workerId).sorted() == ["a", "b", "c"])
+        let heartbeat = s.workerHeartbeat(
+            WorkerHeartbeatRequest(workerId: "b", freeBytes: 1_000, shuffles: []), nowMs: 3)
+        #expect(!heartbeat.decommissioned)
+    }
+}

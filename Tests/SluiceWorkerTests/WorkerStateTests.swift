@@ -81,4 +81,23 @@ import Testing
         #expect(!state.isDeleted(ShuffleKey(applicationId: "app", shuffleId: 0)), "started over at the bound")
         #expect(state.isDeleted(ShuffleKey(applicationId: "app", shuffleId: 3)))
     }
+
+    @Test func decommissioningByTheMasterOrLocallyDrainsUntilLifted() {
+        var state = registered()
+        let decommissioned = WorkerHeartbeatResponse(decommissioned: true)
+        #expect(state.heartbeatAnswered(decommissioned) == [.heartbeatNow, .wait(milliseconds: 10_000)])
+        #expect(state.isDraining && state.refusePush(to: Self.first) == .draining)
+        #expect(state.heartbeatAnswered(decommissioned) == [.wait(milliseconds: 10_000)], "reported once")
+        // A local decommission is independent of the master's: lifting one leaves the other.
+        #expect(state.setLocallyDecommissioned(true) == [])
+        #expect(state.heartbeatAnswered(WorkerHeartbeatResponse()) == [.wait(milliseconds: 10_000)])
+        #expect(state.isDraining)
+        #expect(state.setLocallyDecommissioned(false) == [.heartbeatNow])
+        #expect(!state.isDraining && state.refusePush(to: Self.first) == nil)
+        // A shutdown drain is for good: recommissioning does not undo it.
+        _ = state.setLocallyDecommissioned(true)
+        _ = state.beginDraining()
+        #expect(state.setLocallyDecommissioned(false) == [])
+        #expect(state.isDraining && state.isShuttingDown)
+    }
 }

@@ -136,7 +136,8 @@ public struct WorkerHeartbeatRequest: WireMessage, Equatable {
     }
 }
 
-/// Master → worker: `ResponseHead | resync bool | deleteCount u32 | ShuffleKey...`.
+/// Master → worker: `ResponseHead | resync bool | deleteCount u32 | ShuffleKey... | decommissioned bool`.
+/// `decommissioned` (absent from older masters: false) says an operator decommissioned the worker: it drains.
 /// Status `unknownWorker` (no body after the head) means: register again with everything you hold.
 /// `resync` asks for a fresh registration too (the worker holds shuffles the master has not heard of).
 /// The listed shuffles were unregistered or their application ended: delete their files.
@@ -145,11 +146,16 @@ public struct WorkerHeartbeatResponse: WireResponse, Equatable {
     public var head: ResponseHead
     public var resync: Bool
     public var shufflesToDelete: [ShuffleKey]
+    public var decommissioned: Bool
 
-    public init(head: ResponseHead = ResponseHead(), resync: Bool = false, shufflesToDelete: [ShuffleKey] = []) {
+    public init(
+        head: ResponseHead = ResponseHead(), resync: Bool = false, shufflesToDelete: [ShuffleKey] = [],
+        decommissioned: Bool = false
+    ) {
         self.head = head
         self.resync = resync
         self.shufflesToDelete = shufflesToDelete
+        self.decommissioned = decommissioned
     }
 
     public func encode(into writer: inout WireWriter) {
@@ -158,6 +164,7 @@ public struct WorkerHeartbeatResponse: WireResponse, Equatable {
         writer.writeBool(resync)
         writer.writeU32(UInt32(shufflesToDelete.count))
         for key in shufflesToDelete { key.encode(into: &writer) }
+        writer.writeBool(decommissioned)
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> WorkerHeartbeatResponse {
@@ -167,6 +174,8 @@ public struct WorkerHeartbeatResponse: WireResponse, Equatable {
         let count = try reader.readCount("shufflesToDelete", minimumElementBytes: 6)
         var keys: [ShuffleKey] = []
         for _ in 0..<count { keys.append(try ShuffleKey.decode(from: &reader)) }
-        return WorkerHeartbeatResponse(head: head, resync: resync, shufflesToDelete: keys)
+        let decommissioned = reader.remaining > 0 ? try reader.readBool("decommissioned") : false
+        return WorkerHeartbeatResponse(
+            head: head, resync: resync, shufflesToDelete: keys, decommissioned: decommissioned)
     }
 }
