@@ -56,7 +56,7 @@ extension SystemCalls {
 
     /// Writes every byte of `parts` in order with `writev`, looping on short writes.
     /// A send time-out (SO_SNDTIMEO) surfaces as a `NetError` with `ETIMEDOUT`.
-    func writeAll(_ fd: Int32, _ parts: [UnsafeRawBufferPointer]) throws {
+    public func writeAll(_ fd: Int32, _ parts: [UnsafeRawBufferPointer]) throws {
         var vectors = parts.filter { $0.count > 0 }.map {
             iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
         }

@@ -9,7 +9,7 @@ import SluiceSystem
 #endif
 
 /// Opening, binding, accepting and connecting IPv4 TCP sockets.
-enum Sockets {
+public enum Sockets {
     /// Resolves `host` ("127.0.0.1", "0.0.0.0" or a name) to an IPv4 address with `getaddrinfo`.
     static func resolve(host: String, port: Int, passive: Bool) throws -> sockaddr_in {
         guard (0...65535).contains(port) else {
@@ -81,7 +81,7 @@ enum Sockets {
     }
 
     /// Connects to `host:port`, waiting at most `timeoutMs`; the returned socket is blocking again.
-    static func connect(host: String, port: Int, timeoutMs: Int) throws -> Int32 {
+    public static func connect(host: String, port: Int, timeoutMs: Int) throws -> Int32 {
         var address = try resolve(host: host, port: port, passive: false)
         let fd = try makeSocket()
         do {

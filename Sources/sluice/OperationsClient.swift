@@ -1,5 +1,7 @@
 import Foundation
 import SluiceCore
+import SluiceNet
+import SluiceSystem
 
 #if canImport(Glibc)
     import Glibc
@@ -40,44 +42,22 @@ struct OperationsClient {
     }
 
     private func connect() throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
-            throw OperationsClientError(description: "cannot resolve \(host)")
+        do {
+            let fd = try Sockets.connect(host: host, port: port, timeoutMs: timeoutMs)
+            var limit = timeval(tv_sec: timeoutMs / 1000, tv_usec: Int((timeoutMs % 1000) * 1000))
+            _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+            return fd
+        } catch {
+            throw OperationsClientError(description: "cannot connect to \(host):\(port): \(error)")
         }
-        defer { freeaddrinfo(list) }
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        var lastError = "no address"
-        while let candidate = entry {
-            let fd = socket(candidate.pointee.ai_family, candidate.pointee.ai_socktype, candidate.pointee.ai_protocol)
-            if fd >= 0 {
-                var limit = timeval(tv_sec: timeoutMs / 1000, tv_usec: Int((timeoutMs % 1000) * 1000))
-                _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-                _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-                if Glibc.connect(fd, candidate.pointee.ai_addr, candidate.pointee.ai_addrlen) == 0 { return fd }
-                lastError = String(cString: strerror(errno))
-                close(fd)
-            }
-            entry = candidate.pointee.ai_next
-        }
-        throw OperationsClientError(description: "cannot connect to \(host):\(port): \(lastError)")
     }
 
     private func send(_ fd: Int32, _ bytes: [UInt8]) throws {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { buffer in
-                buffer.baseAddress.map { Glibc.send(fd, $0 + sent, buffer.count - sent, Int32(MSG_NOSIGNAL)) } ?? -1
-            }
-            if n > 0 {
-                sent += n
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                throw OperationsClientError(description: "send to \(host):\(port) failed")
-            }
+        do {
+            try bytes.withUnsafeBytes { try PosixSystem().writeAll(fd, [$0]) }
+        } catch {
+            throw OperationsClientError(description: "send to \(host):\(port) failed: \(error)")
         }
     }
 
