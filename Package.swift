@@ -33,7 +33,7 @@ let package = Package(
         // Every system call, threads, timers, the memory budget, signals and standard streams.
         .target(name: "SluiceSystem", dependencies: ["CSluiceShim", logging]),
         // Typed configuration keys, sources (file, environment, flags), generated docs; the only home of defaults.
-        .target(name: "SluiceConfig", dependencies: ["SluiceCore", "SluiceSystem"]),
+        .target(name: "SluiceConfig", dependencies: ["SluiceCore", "SluiceSystem", logging]),
         .target(name: "SluiceCompression", dependencies: ["SluiceCore", "CLZ4", "CZstd", "CSluiceShim"]),
 
         // I/O modules.

@@ -9,10 +9,11 @@ public struct ConfigKey<Value: ConfigReadable>: Sendable {
     /// Declares a key; `type` must be one `Value` can be read from (checked once, at declaration).
     public init(
         _ name: String, _ type: ConfigValueType, default defaultText: String, unit: String? = nil,
-        scope: ConfigScope, flag: String? = nil, doc: String
+        scope: ConfigScope, flag: String? = nil, secret: Bool = false, doc: String
     ) {
         precondition(Value.canRead(type), "\(name): a \(type.name) key cannot be read as \(Value.self)")
-        spec = ConfigKeySpec(name, type, default: defaultText, unit: unit, scope: scope, flag: flag, doc: doc)
+        spec = ConfigKeySpec(
+            name, type, default: defaultText, unit: unit, scope: scope, flag: flag, secret: secret, doc: doc)
     }
 
     /// The dotted key name.

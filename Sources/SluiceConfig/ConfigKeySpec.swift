@@ -19,12 +19,15 @@ public struct ConfigKeySpec: Sendable, Hashable, CustomStringConvertible {
     public let doc: String
     /// The flag when it differs from the mechanical one (e.g. `--master` for `worker.masterAddress`).
     let flagOverride: String?
+    /// True for a credential: its value is never printed or logged (the start-up summary shows it redacted).
+    public let isSecret: Bool
 
     /// Declares a key.
     public init(
         _ name: String, _ type: ConfigValueType, default defaultText: String, unit: String? = nil,
-        scope: ConfigScope, flag: String? = nil, doc: String
+        scope: ConfigScope, flag: String? = nil, secret: Bool = false, doc: String
     ) {
+        self.isSecret = secret
         self.name = name
         self.type = type
         self.defaultText = defaultText

@@ -1,16 +1,18 @@
 import Foundation
+import Logging
 import SluiceCore
 import SluiceSystem
 
 /// What reading a server's configuration from its command line decided.
 public enum ConfigurationStart<Config> {
-    /// Run the server with this configuration.
-    case run(Config)
+    /// Run the server with this configuration; `resolved` says where each value came from (log it with
+    /// `logSummary` once logging is set up).
+    case run(Config, resolved: ResolvedConfig)
     /// Exit now with this status: 0 after `--help`/`--print-*`, 2 after a configuration error (already printed).
     case exit(Int32)
 
-    /// Parses the command line and environment for `role`, prints help or docs when asked, prints warnings and the
-    /// resolved summary to standard error, and builds the typed configuration with `build`.
+    /// Parses the command line and environment for `role`, prints help or docs when asked, and builds the typed
+    /// configuration with `build`; errors go to standard error.
     public static func fromCommandLine(
         role: ConfigRole, processName: String,
         build: (ResolvedConfig) throws -> Config
@@ -24,14 +26,25 @@ public enum ConfigurationStart<Config> {
                 ProcessOutput.standardOutput(text)
                 return .exit(0)
             case .run(let resolved):
-                let config = try build(resolved)
-                for warning in resolved.warnings { ProcessOutput.standardError("warning: \(warning)\n") }
-                ProcessOutput.standardError(resolved.summary() + "\n")
-                return .run(config)
+                return .run(try build(resolved), resolved: resolved)
             }
         } catch {
             ProcessOutput.standardError("\(processName): \(error)\n")
             return .exit(2)
+        }
+    }
+}
+
+extension ResolvedConfig {
+    /// Logs every key's value (secrets redacted) and source, one `configuration` record each, and the warnings.
+    public func logSummary(to logger: Logger) {
+        for warning in warnings { logger.warning("configuration warning", metadata: ["warning": "\(warning)"]) }
+        for entry in summaryEntries() {
+            logger.info(
+                "configuration",
+                metadata: [
+                    "config.key": "\(entry.key)", "config.value": "\(entry.value)", "config.source": "\(entry.source)",
+                ])
         }
     }
 }

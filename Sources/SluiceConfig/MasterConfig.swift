@@ -26,6 +26,8 @@ public struct MasterConfig: Sendable, Equatable {
     public var deletedShuffleRetentionMs: Int
     /// Minimum log level.
     public var logLevel: LogLevel
+    /// `text` or `json` log lines.
+    public var logFormat: String
 
     /// Builds the typed view of a master configuration.
     public init(_ config: ResolvedConfig) throws(ConfigError) {
@@ -42,6 +44,7 @@ public struct MasterConfig: Sendable, Equatable {
         idleTimeoutMs = try config.value(MasterKeys.idleTimeout)
         deletedShuffleRetentionMs = try config.value(MasterKeys.deletedShuffleRetention)
         logLevel = try config.value(SharedKeys.logLevel)
+        logFormat = try config.value(SharedKeys.logFormat)
     }
 
     /// Loads and types a master configuration (see `ConfigLoader.load`).

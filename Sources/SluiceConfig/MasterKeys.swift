@@ -94,13 +94,19 @@ public enum SharedKeys {
 
     /// `httpAdminToken`.
     public static let httpAdminToken = ConfigKey<String>(
-        "httpAdminToken", .string(allowEmpty: true), default: "", scope: .both,
+        "httpAdminToken", .string(allowEmpty: true), default: "", scope: .both, secret: true,
         doc: "Bearer token the operations API's POST requests (decommission, recommission) must carry; empty: none "
             + "(set it, from a Kubernetes Secret through SLUICE_HTTP_ADMIN_TOKEN, wherever the port is reachable).")
 
+    /// `logFormat`.
+    public static let logFormat = ConfigKey<String>(
+        "logFormat", .choice(["text", "json"]), default: "text", scope: .both,
+        doc: "Log lines on standard error: text for people, json (one object per line) for Fluent Bit or CloudWatch.")
+
     /// Every shared key, in documentation order.
     public static let all: [ConfigKeySpec] = [
-        logLevel.spec, httpAdminToken.spec, httpMaxConnections.spec, httpMaxHeaderSize.spec, httpMaxBodySize.spec,
+        logLevel.spec, logFormat.spec, httpAdminToken.spec, httpMaxConnections.spec, httpMaxHeaderSize.spec,
+        httpMaxBodySize.spec,
         httpMaxConcurrentStreams.spec, httpIdleTimeout.spec, httpRequestTimeout.spec,
     ]
 }

@@ -34,9 +34,18 @@ public struct ResolvedConfig: Sendable {
 
     /// `key = value  # source` for every key of the process, for logging at start-up.
     public func summary() -> String {
+        summaryEntries().map { "\($0.key) = \($0.value)  # \($0.source)" }.joined(separator: "\n")
+    }
+
+    /// Every key of this process with its value as text (a secret's shown as `<redacted>` unless empty) and
+    /// source, in registry order: what the start-up summary prints and logs.
+    public func summaryEntries() -> [(key: String, value: String, source: String)] {
         ConfigRegistry.keys(for: role).compactMap { key in
-            entries[key.name].map { "\(key.name) = \($0.value)  # \($0.source)" }
-        }.joined(separator: "\n")
+            entries[key.name].map { entry in
+                let text = "\(entry.value)"
+                return (key.name, key.isSecret && !text.isEmpty ? "<redacted>" : text, "\(entry.source)")
+            }
+        }
     }
 
     /// The value of `key`, typed.

@@ -62,6 +62,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var shutdownGracePeriodMs: Int
     /// Minimum log level.
     public var logLevel: LogLevel
+    /// `text` or `json` log lines.
+    public var logFormat: String
 
     /// Builds the typed view of a worker configuration.
     public init(_ config: ResolvedConfig) throws(ConfigError) {
@@ -102,6 +104,7 @@ public struct WorkerConfig: Sendable, Equatable {
         heartbeatRetryIntervalMs = try config.value(K.heartbeatRetryInterval)
         shutdownGracePeriodMs = try config.value(K.shutdownGracePeriod)
         logLevel = try config.value(SharedKeys.logLevel)
+        logFormat = try config.value(SharedKeys.logFormat)
     }
 
     /// `workerId`, or `advertisedHost:boundPort` when none is configured.

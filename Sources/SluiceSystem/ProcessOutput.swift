@@ -17,13 +17,9 @@ public enum ProcessOutput {
         writeAll(STDERR_FILENO, text)
     }
 
-    /// Bootstraps swift-log once: every logger writes to standard error at `level` and above.
-    public static func bootstrapLogging(level swiftLogLevel: Logger.Level) {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = swiftLogLevel
-            return handler
-        }
+    /// Bootstraps swift-log once: every logger writes lines in `format` to standard error at `level` and above.
+    public static func bootstrapLogging(level: Logger.Level, format: LogFormat = .text) {
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, level: level, format: format) }
     }
 
     private static func writeAll(_ fd: Int32, _ text: String) {

@@ -64,6 +64,14 @@ import Testing
         #expect(resolved.summary().contains("worker.port = 3000  # command-line flag --port"))
     }
 
+    @Test func secretsAreRedactedInTheSummary() throws {
+        let resolved = try ConfigLoader.load(
+            role: .worker, fileText: nil, environment: ["SLUICE_HTTP_ADMIN_TOKEN": "hunter2"], overrides: [:])
+        #expect(try WorkerConfig(resolved).http.adminToken == "hunter2")
+        #expect(!resolved.summary().contains("hunter2"))
+        #expect(resolved.summary().contains("httpAdminToken = <redacted>"))
+    }
+
     @Test func otherProcessKeysInFileAreIgnoredButValidated() throws {
         let config = try MasterConfig.load(fileText: "worker.port = 1\nmaster.port = 2\n")
         #expect(config.port == 2)
