@@ -36,6 +36,17 @@ public enum ConfigurationStart<Config> {
 }
 
 extension ResolvedConfig {
+    /// Sets up the process's logging from `logLevel` and `logFormat`, logs the configuration summary, and returns
+    /// the process's logger named `label`.
+    public func startLogging(label: String) -> Logger {
+        let level = (try? value(SharedKeys.logLevel)).flatMap { Logger.Level(rawValue: $0.rawValue) } ?? .info
+        let format = (try? value(SharedKeys.logFormat)).flatMap { LogFormat(rawValue: $0) } ?? .text
+        ProcessOutput.bootstrapLogging(level: level, format: format)
+        let logger = Logger(label: label)
+        logSummary(to: logger)
+        return logger
+    }
+
     /// Logs every key's value (secrets redacted) and source, one `configuration` record each, and the warnings.
     public func logSummary(to logger: Logger) {
         for warning in warnings { logger.warning("configuration warning", metadata: ["warning": "\(warning)"]) }

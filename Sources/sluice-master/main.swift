@@ -13,21 +13,16 @@ enum MasterMain {
     /// Runs the process and returns its exit status.
     static func run() -> Int32 {
         let config: MasterConfig
-        let resolvedConfig: ResolvedConfig
+        let logger: Logger
         switch ConfigurationStart.fromCommandLine(
             role: .master, processName: "sluice-master", build: { try MasterConfig($0) })
         {
         case .exit(let status): return status
         case .run(let loaded, let resolved):
             config = loaded
-            resolvedConfig = resolved
+            logger = resolved.startLogging(label: "sluice.master")
         }
 
-        ProcessOutput.bootstrapLogging(
-            level: Logger.Level(rawValue: config.logLevel.rawValue) ?? .info,
-            format: LogFormat(rawValue: config.logFormat) ?? .text)
-        let logger = Logger(label: "sluice.master")
-        resolvedConfig.logSummary(to: logger)
         let requests = ShutdownRequests()
         let signals = installShutdownSignals(requests, terminate: .immediate, logger: logger)
 

@@ -14,21 +14,16 @@ enum WorkerMain {
     /// Runs the process and returns its exit status.
     static func run() -> Int32 {
         let config: WorkerConfig
-        let resolvedConfig: ResolvedConfig
+        let logger: Logger
         switch ConfigurationStart.fromCommandLine(
             role: .worker, processName: "sluice-worker", build: { try WorkerConfig($0) })
         {
         case .exit(let status): return status
         case .run(let loaded, let resolved):
             config = loaded
-            resolvedConfig = resolved
+            logger = resolved.startLogging(label: "sluice.worker")
         }
 
-        ProcessOutput.bootstrapLogging(
-            level: Logger.Level(rawValue: config.logLevel.rawValue) ?? .info,
-            format: LogFormat(rawValue: config.logFormat) ?? .text)
-        let logger = Logger(label: "sluice.worker")
-        resolvedConfig.logSummary(to: logger)
         let requests = ShutdownRequests()
         let signals = installShutdownSignals(requests, terminate: .graceful, logger: logger)
 
