@@ -73,10 +73,41 @@ extension MasterServer {
         }
     }
 
+    /// One shuffle as `GET /api/v1/applications/{id}/shuffles` lists it.
+    struct ShuffleReport: Encodable {
+        var shuffleId: UInt32
+        var mappers: UInt32
+        var partitions: UInt32
+        var replicate: Bool
+        /// Partition epochs placed (one per partition, plus one per revive or split).
+        var epochs: Int
+        /// Workers holding a copy of some epoch.
+        var workers: [String]
+    }
+
+    /// The shuffles of `applicationId`, or nil when the master does not know the application.
+    func shuffleReports(_ applicationId: String) -> [ShuffleReport]? {
+        let state = snapshot
+        guard state.applications[applicationId] != nil else { return nil }
+        return state.shuffles.filter { $0.key.applicationId == applicationId }.sorted { $0.key < $1.key }.map {
+            key, record in
+            let epochs = record.partitions.values.flatMap { $0 }
+            let workers = Set(epochs.flatMap { [$0.primaryWorkerId, $0.replicaWorkerId].compactMap { $0 } })
+            return ShuffleReport(
+                shuffleId: key.shuffleId, mappers: record.numMappers, partitions: record.numPartitions,
+                replicate: record.replicate, epochs: epochs.count, workers: workers.sorted())
+        }
+    }
+
     func makeOperationsServer(_ http: HTTPSettings) -> OperationsServer {
         var router = HTTPRouter()
         router.add("GET", "/api/v1/workers") { [self] _ in JSONBody.response(workerReports) }
         router.add("GET", "/api/v1/applications") { [self] _ in JSONBody.response(applicationReports) }
+        router.add("GET", "/api/v1/applications/{id}/shuffles") { [self] request in
+            let id = request.pathParameters["id"] ?? ""
+            guard let reports = shuffleReports(id) else { return .text(404, "unknown application \(id)\n") }
+            return JSONBody.response(reports)
+        }
         for (action, value) in [("decommission", true), ("recommission", false)] {
             router.add(
                 "POST", "/api/v1/workers/{id}/\(action)",

@@ -2,6 +2,7 @@ import SluiceCompression
 import SluiceCore
 import SluiceNet
 import SluiceStorage
+import SluiceSystem
 import Synchronization
 
 /// The streams open on one connection, kept in the connection's attachment. Bounded by
@@ -88,6 +89,8 @@ struct FetchHandler {
     }
 
     func fetch(request: Frame, on connection: ServerConnection) throws {
+        let startedNs = Monotonic.nowNs()
+        defer { worker.metrics.fetchDuration.recordNanoseconds(Int64(clamping: Monotonic.nowNs() &- startedNs)) }
         let message = try FetchChunkRequest.decode(body: request.body[...])
         guard let stream = table(of: connection).get(message.streamId) else {
             connection.respondError(to: request, status: .unknownStream, message: "unknown stream \(message.streamId)")

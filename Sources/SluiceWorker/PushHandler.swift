@@ -2,6 +2,7 @@ import SluiceCompression
 import SluiceCore
 import SluiceNet
 import SluiceStorage
+import SluiceSystem
 
 /// Handles one push: verifies every batch's checksum, forwards entries that name a replica to that worker,
 /// appends locally, and answers once both copies have answered. An entry is acknowledged (`ok`/`softSplit`)
@@ -60,7 +61,10 @@ struct PushHandler {
                 groups[replica.endpoint, default: (replica, [])].indexes.append(index)
             }
         }
+        let startedNs = Monotonic.nowNs()
+        let pushDuration = worker.metrics.pushDuration
         let completion = PushCompletion(statuses: statuses, parts: groups.count + 1) { final in
+            pushDuration.recordNanoseconds(Int64(clamping: Monotonic.nowNs() &- startedNs))
             let worst = final.max { severity($0) < severity($1) } ?? .ok
             connection.respond(
                 to: request, body: PushResponse(head: ResponseHead(worst, ""), entryStatuses: final).encoded())

@@ -21,6 +21,10 @@ final class WorkerMetrics: Sendable {
     let memoryCapacityBytes: Metrics.Gauge
     let connections: Metrics.Gauge
     let shufflesHeld: Metrics.Gauge
+    /// From a push's arrival to its answer (both copies stored, or refused): the latency a map task waits.
+    let pushDuration: Metrics.Timer
+    /// Time to produce one fetched chunk's answer (file range handed to sendfile, or bytes recompressed).
+    let fetchDuration: Metrics.Timer
     private let factory: PrometheusMetricsFactory
 
     init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -45,6 +49,8 @@ final class WorkerMetrics: Sendable {
         memoryCapacityBytes = gauge("memory_capacity_bytes")
         connections = gauge("connections")
         shufflesHeld = gauge("shuffles_held")
+        pushDuration = Metrics.Timer(label: "sluice_worker_push_duration_seconds", factory: factory)
+        fetchDuration = Metrics.Timer(label: "sluice_worker_fetch_duration_seconds", factory: factory)
     }
 
     /// Sets the per-directory gauges (labelled by directory, tier and kind).

@@ -12,7 +12,9 @@ struct SluiceCommand: ParsableCommand {
         commandName: "sluice",
         abstract: "Inspect and operate a Sluice cluster through its master's operations API.",
         version: SluiceVersion.current,
-        subcommands: [Status.self, Workers.self, Apps.self, Decommission.self, Recommission.self, Version.self])
+        subcommands: [
+            Status.self, Workers.self, Apps.self, Shuffles.self, Decommission.self, Recommission.self, Version.self,
+        ])
 }
 
 /// Where the master's operations API is, how to authenticate, and how to print.

@@ -67,6 +67,28 @@ struct Apps: ParsableCommand {
     }
 }
 
+/// `sluice shuffles APP`: one application's shuffles.
+struct Shuffles: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List an application's shuffles and where they live.")
+    @OptionGroup var cluster: ClusterOptions
+    @Argument(help: "The application id (see `sluice apps`).") var application: String
+
+    func run() throws {
+        let id = application.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? application
+        let reply = try cluster.fetch("/api/v1/applications/\(id)/shuffles")
+        if cluster.json { return print(reply.text, terminator: "") }
+        let shuffles = try JSONSerialization.jsonObject(with: Data(reply.body)) as? [[String: Any]] ?? []
+        let rows = shuffles.map { shuffle -> [String] in
+            [
+                "\(shuffle["shuffleId"] ?? "")", "\(shuffle["mappers"] ?? "")", "\(shuffle["partitions"] ?? "")",
+                "\(shuffle["epochs"] ?? "")", (shuffle["replicate"] as? Bool ?? false) ? "yes" : "no",
+                (shuffle["workers"] as? [String] ?? []).joined(separator: ","),
+            ]
+        }
+        print(table(["SHUFFLE", "MAPPERS", "PARTITIONS", "EPOCHS", "REPLICATED", "WORKERS"], rows), terminator: "")
+    }
+}
+
 /// `sluice decommission WORKER` and `sluice recommission WORKER`.
 struct Decommission: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -54,6 +54,10 @@ import Testing
             (after["sluice_worker_fetched_chunks_total"] ?? 0) > 0
                 || (after["sluice_worker_replicated_batches_total"] ?? 0) > 0)
         #expect(after["sluice_worker_shuffles_held"] == 1)
+        #expect((after["sluice_worker_push_duration_seconds_count"] ?? 0) > 0, "push latency is a histogram")
+        #expect(
+            (after["sluice_worker_fetch_duration_seconds_count"] ?? 0) > 0
+                || (after["sluice_worker_fetched_chunks_total"] ?? 0) == 0)
         #expect(after.keys.contains { $0.hasPrefix("sluice_worker_storage_used_bytes{") })
         let masterMetrics = Self.samples(try curl([], port: masterPort, path: "/metrics").text)
         #expect(masterMetrics["sluice_master_workers{state=\"live\"}"] == 2)
@@ -66,6 +70,12 @@ import Testing
         let apps = try #require(
             try Self.json(try curl([], port: masterPort, path: "/api/v1/applications")) as? [[String: Any]])
         #expect(apps.first?["applicationId"] as? String == "app-ops")
+        let shuffles = try #require(
+            try Self.json(try curl([], port: masterPort, path: "/api/v1/applications/app-ops/shuffles"))
+                as? [[String: Any]])
+        #expect(shuffles.count == 1 && shuffles[0]["partitions"] as? Int == 8 && shuffles[0]["epochs"] as? Int == 8)
+        #expect(shuffles[0]["workers"] as? [String] == ["worker-0", "worker-1"])
+        #expect(try curl([], port: masterPort, path: "/api/v1/applications/nobody/shuffles").status == 404)
         let worker = try #require(
             try Self.json(try curl([], port: workerPort, path: "/api/v1/worker")) as? [String: Any])
         #expect(worker["workerId"] as? String == "worker-0")
@@ -176,6 +186,13 @@ import Testing
         #expect(workers.output.split(separator: "\n").count == 3, "a header and two workers:\n\(workers.output)")
         #expect(workers.output.contains("worker-0") && workers.output.contains("live"))
 
+        let client = cluster.client()
+        defer { client.close() }
+        _ = try client.registerShuffle(
+            ShuffleKey(applicationId: "app-cli", shuffleId: 3), numMappers: 2, numPartitions: 5)
+        let shuffles = try Self.sluice(["shuffles", "app-cli", "--master", master])
+        #expect(shuffles.status == 0 && shuffles.output.contains("3") && shuffles.output.contains("PARTITIONS"))
+        #expect(try Self.sluice(["shuffles", "nobody", "--master", master]).status == 4)
         #expect(try Self.sluice(["decommission", "worker-0", "--master", master]).status == 0)
         #expect(try Self.sluice(["decommission", "nobody", "--master", master]).status == 4)
         let json = try Self.sluice(["workers", "--json", "--master", master])
