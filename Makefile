@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config curl
 BENCH_ARGS ?=
 
-.PHONY: format demo test swift-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench
+.PHONY: format demo test swift-test ops-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench
 
 # Installs the C libraries' -dev packages (and curl, which the operations API tests drive) when missing (needs root
 # or sudo).
@@ -25,9 +25,10 @@ release: setup
 demo: release
 	"$$($(SWIFT) build -c release --show-bin-path)/sluice-bench" $(BENCH_ARGS)
 
-# Every test: Swift suites (unit and in-process mini cluster), the Java client's JUnit tests, then real Spark jobs
+# Every test: Swift suites (unit and in-process mini cluster), the Java client's JUnit tests, the operations API with
+# third-party clients (prometheus_client, h2), then real Spark jobs
 # on pyspark 3.5.9 and 4.3.0 comparing Sluice with Spark's built-in shuffle.
-test: swift-test java-test spark-test
+test: swift-test java-test ops-test spark-test
 
 # Swift (swift-testing) suites, including the in-process mini cluster.
 swift-test: setup
@@ -52,6 +53,10 @@ java-test: setup spark-client
 	$(SWIFT) build --product sluice-master
 	$(SWIFT) build --product sluice-worker
 	JUNIT_CONSOLE_JAR=$(JUNIT_CONSOLE_JAR) clients/spark/run-tests.sh
+
+# The operations API against master and worker processes with Prometheus' parser and an HTTP/2 client (venv in .cache/).
+ops-test: build
+	scripts/ops-tests.sh
 
 # Spark suite (real pyspark 3.5.9 and 4.3.0, builtin vs Sluice shuffle); creates its venvs under .cache/.
 spark-test: build spark-client
