@@ -13,6 +13,7 @@ public final class MemoryBudget: Sendable {
         var usedBytes = 0
         var peakBytes = 0
         var paused = false
+        var pauseCount = 0
     }
 
     private let state = Mutex(State())
@@ -32,6 +33,8 @@ public final class MemoryBudget: Sendable {
     public var usedBytes: Int { state.withLock { $0.usedBytes } }
     public var peakBytes: Int { state.withLock { $0.peakBytes } }
     public var isPaused: Bool { state.withLock { $0.paused } }
+    /// How many times use crossed the high watermark and readers were paused (backpressure episodes).
+    public var pauseCount: Int { state.withLock { $0.pauseCount } }
 
     /// Accounts `bytes` as held.
     public func acquire(_ bytes: Int) {
@@ -39,7 +42,10 @@ public final class MemoryBudget: Sendable {
         state.withLock { s in
             s.usedBytes += bytes
             s.peakBytes = max(s.peakBytes, s.usedBytes)
-            if s.usedBytes >= highWatermarkBytes { s.paused = true }
+            if s.usedBytes >= highWatermarkBytes && !s.paused {
+                s.paused = true
+                s.pauseCount += 1
+            }
         }
     }
 

@@ -16,10 +16,34 @@ final class StreamTable: Sendable {
     private let streams = Mutex<[UInt64: OpenStream]>([:])
 
     var count: Int { streams.withLock { $0.count } }
-    func insert(_ id: UInt64, _ stream: OpenStream) { streams.withLock { $0[id] = stream } }
+    /// Counts every open stream of the worker, over all tables.
+    let open: OpenStreamCount
+
+    init(open: OpenStreamCount) { self.open = open }
+
+    func insert(_ id: UInt64, _ stream: OpenStream) {
+        let added = streams.withLock { $0.updateValue(stream, forKey: id) == nil }
+        if added { open.value.add(1, ordering: .relaxed) }
+    }
     func get(_ id: UInt64) -> OpenStream? { streams.withLock { $0[id] } }
-    func remove(_ id: UInt64) -> OpenStream? { streams.withLock { $0.removeValue(forKey: id) } }
-    func removeAll() { streams.withLock { $0.removeAll() } }
+    func remove(_ id: UInt64) -> OpenStream? {
+        let removed = streams.withLock { $0.removeValue(forKey: id) }
+        if removed != nil { open.value.subtract(1, ordering: .relaxed) }
+        return removed
+    }
+
+    func removeAll() {
+        let count = streams.withLock { streams in
+            defer { streams.removeAll() }
+            return streams.count
+        }
+        open.value.subtract(count, ordering: .relaxed)
+    }
+}
+
+/// The number of fetch streams open on a worker, over all its connections.
+final class OpenStreamCount: Sendable {
+    let value = Atomic<Int>(0)
 }
 
 /// Opens streams over partition files, serves their chunks (sendfile when stored bytes can go as they are,
@@ -30,7 +54,7 @@ struct FetchHandler {
     private func table(of connection: ServerConnection) -> StreamTable {
         connection.withAttachment { attachment in
             if let existing = attachment as? StreamTable { return existing }
-            let created = StreamTable()
+            let created = StreamTable(open: worker.openStreams)
             attachment = created
             return created
         }

@@ -21,7 +21,9 @@ struct Replicator {
         }
         let forwarded = PushRequest(shuffle: push.shuffle, role: .replica, entries: entries)
         let total = push.entries.count
+        let failures = metrics.replicationFailures
         let fail: @Sendable (StatusCode) -> Void = { status in
+            failures.increment()
             completion.merge(Self.statuses(indexes, status, total: total))
         }
         let client: FrameClient

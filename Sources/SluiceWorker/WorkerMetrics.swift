@@ -1,6 +1,7 @@
 import Metrics
 import Prometheus
 import SluiceStorage
+import Synchronization
 
 /// The worker's metrics, through swift-metrics into the worker's own Prometheus registry (scraped at `/metrics`).
 /// Counters move as work happens; gauges are set from the worker's state just before each scrape (`refresh`).
@@ -17,6 +18,14 @@ final class WorkerMetrics: Sendable {
     /// Streams refused because the partition file's writer failed (the reader fails over to another copy).
     let refusedFailedCopies: Metrics.Counter
     let shufflesDeleted: Metrics.Counter
+    /// Forwards to a replica that failed (unreachable, timed out, refused): the client revives elsewhere.
+    let replicationFailures: Metrics.Counter
+    /// Backpressure episodes: memory use crossed the high watermark and push connections stopped being read.
+    let backpressurePauses: Metrics.Counter
+    let memoryPeakBytes: Metrics.Gauge
+    let openStreams: Metrics.Gauge
+    /// The budget's pause count at the last scrape (the counter moves by the difference).
+    private let pausesSeen = Atomic<Int>(0)
     let memoryUsedBytes: Metrics.Gauge
     let memoryCapacityBytes: Metrics.Gauge
     let connections: Metrics.Gauge
@@ -45,12 +54,22 @@ final class WorkerMetrics: Sendable {
         recompressedChunks = counter("recompressed_chunks_total")
         refusedFailedCopies = counter("refused_failed_copies_total")
         shufflesDeleted = counter("shuffles_deleted_total")
+        replicationFailures = counter("replication_failures_total")
+        backpressurePauses = counter("backpressure_pauses_total")
+        memoryPeakBytes = gauge("memory_peak_bytes")
+        openStreams = gauge("open_streams")
         memoryUsedBytes = gauge("memory_used_bytes")
         memoryCapacityBytes = gauge("memory_capacity_bytes")
         connections = gauge("connections")
         shufflesHeld = gauge("shuffles_held")
         pushDuration = Metrics.Timer(label: "sluice_worker_push_duration_seconds", factory: factory)
         fetchDuration = Metrics.Timer(label: "sluice_worker_fetch_duration_seconds", factory: factory)
+    }
+
+    /// Moves the backpressure counter up to the budget's pause count.
+    func recordPauses(_ count: Int) {
+        let previous = pausesSeen.exchange(count, ordering: .relaxed)
+        if count > previous { backpressurePauses.increment(by: count - previous) }
     }
 
     /// Sets the per-directory gauges (labelled by directory, tier and kind).

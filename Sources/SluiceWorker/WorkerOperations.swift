@@ -25,6 +25,9 @@ extension WorkerServer {
     func refreshMetrics() {
         metrics.memoryUsedBytes.record(memoryBudget.usedBytes)
         metrics.memoryCapacityBytes.record(memoryBudget.capacityBytes)
+        metrics.memoryPeakBytes.record(memoryBudget.peakBytes)
+        metrics.recordPauses(memoryBudget.pauseCount)
+        metrics.openStreams.record(openStreams.value.load(ordering: .relaxed))
         metrics.connections.record(connectionCount)
         metrics.shufflesHeld.record(store.heldShuffles().count)
         metrics.recordDirectories(store.directories())

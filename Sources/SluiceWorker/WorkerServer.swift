@@ -20,6 +20,8 @@ public final class WorkerServer: Sendable {
     let system: any SystemCalls
     let metrics = WorkerMetrics()
     let streamIds = Atomic<UInt64>(1)
+    /// Fetch streams open over all connections (bounded per connection by `maxOpenStreamsPerConnection`).
+    let openStreams = OpenStreamCount()
     private let lifecycle = Mutex(Lifecycle())
 
     private struct Lifecycle: Sendable {

@@ -55,6 +55,13 @@ import Testing
                 || (after["sluice_worker_replicated_batches_total"] ?? 0) > 0)
         #expect(after["sluice_worker_shuffles_held"] == 1)
         #expect((after["sluice_worker_push_duration_seconds_count"] ?? 0) > 0, "push latency is a histogram")
+        for series in [
+            "sluice_worker_replication_failures_total", "sluice_worker_backpressure_pauses_total",
+            "sluice_worker_open_streams", "sluice_worker_memory_peak_bytes",
+        ] {
+            #expect(after[series] != nil, "\(series) is exposed")
+        }
+        #expect((after["sluice_worker_memory_peak_bytes"] ?? 0) > 0, "pushes held memory at some point")
         #expect(
             (after["sluice_worker_fetch_duration_seconds_count"] ?? 0) > 0
                 || (after["sluice_worker_fetched_chunks_total"] ?? 0) == 0)
