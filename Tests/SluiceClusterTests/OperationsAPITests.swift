@@ -210,3 +210,44 @@ import Testing
         #expect(try Self.sluice(["status", "--master", "127.0.0.1:1"]).status == 1, "unreachable")
     }
 }
+
+/// Hostile input on a worker's operations port does not crash it or stall its operations API or its data port.
+@Suite struct OperationsPortAbuseTests {
+    @Test func idleAndMalformedConnectionsLeaveTheWorkerServing() throws {
+        let cluster = try MiniCluster(workers: 2)
+        defer { cluster.shutdown() }
+        let port = try #require(cluster.workers[0].httpPort)
+        // 1,000 idle connections, none sending a byte.
+        let idle = try (0..<1_000).map { _ in try RawConnection(port: port) }
+        // Malformed input of every kind, each on its own connection.
+        let truncatedPreface = try RawConnection(port: port)
+        truncatedPreface.send(Array("PRI * HTTP/2.0\r\n\r\nSM".utf8))
+        truncatedPreface.shutdownWrite()
+        let garbage = try RawConnection(port: port)
+        garbage.send((0..<4_096).map { UInt8(truncatingIfNeeded: $0 &* 131) } + Array("\r\n\r\n".utf8))
+        let hugeHeader = try RawConnection(port: port)
+        hugeHeader.send(
+            Array(("GET /healthz HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 200_000) + "\r\n\r\n").utf8))
+        let badFrame = try RawConnection(port: port)
+        badFrame.send(Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + [0, 0, 4, 0xFF, 0, 0, 0, 0, 1, 1, 2, 3, 4])
+        let slow = try RawConnection(port: port)
+        slow.send(Array("GET /heal".utf8))
+
+        // Everyone else is served: the operations API over both protocols, and the data port.
+        #expect(try curl(["--http1.1"], port: port, path: "/healthz").status == 200)
+        #expect(try curl(["--http2-prior-knowledge"], port: port, path: "/metrics").status == 200)
+        let client = cluster.client(codec: .lz4)
+        defer { client.close() }
+        let data = ShuffleData(mappers: 3, partitions: 6)
+        let key = ShuffleKey(applicationId: "app-abuse", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: data.mappers, numPartitions: data.partitions)
+        _ = try data.writeAll(client: client, handle: handle, attemptId: { 5 + UInt64($0) })
+        #expect(try data.mismatches(reader: client.reader(key), attemptId: { 5 + UInt64($0) }).isEmpty)
+        // The malformed ones were answered or closed; the idle ones are still open and cost the server nothing.
+        #expect(garbage.read(timeoutMs: 5_000).closed)
+        #expect(String(decoding: hugeHeader.read(timeoutMs: 5_000).bytes, as: UTF8.self).contains("431"))
+        #expect(badFrame.read(timeoutMs: 5_000).closed)
+        #expect(truncatedPreface.read(timeoutMs: 5_000).closed)
+        #expect(idle.count == 1_000 && cluster.workers[0].isRegistered)
+    }
+}
