@@ -28,7 +28,7 @@ import Testing
         defer { cluster.shutdown() }
         let masterPort = try #require(cluster.master.httpPort)
         let workerPort = try #require(cluster.workers[0].httpPort)
-        for option in ["--http1.1", "--http2-prior-knowledge"] {
+        for option in ["--http1.1", "--http2-prior-knowledge", "--http2"] {
             #expect(try curl([option], port: masterPort, path: "/healthz").status == 200)
             #expect(try curl([option], port: workerPort, path: "/healthz").status == 200)
             #expect(try curl([option], port: masterPort, path: "/readyz").status == 200)
@@ -62,6 +62,9 @@ import Testing
             #expect(after[series] != nil, "\(series) is exposed")
         }
         #expect((after["sluice_worker_memory_peak_bytes"] ?? 0) > 0, "pushes held memory at some point")
+        #expect(
+            (after["sluice_worker_memory_used_bytes"] ?? 0) < (after["sluice_worker_memory_peak_bytes"] ?? 0),
+            "memory held under load is given back once the shuffle is written and read")
         #expect(
             (after["sluice_worker_fetch_duration_seconds_count"] ?? 0) > 0
                 || (after["sluice_worker_fetched_chunks_total"] ?? 0) == 0)
@@ -201,6 +204,14 @@ import Testing
         #expect(shuffles.status == 0 && shuffles.output.contains("3") && shuffles.output.contains("PARTITIONS"))
         #expect(try Self.sluice(["shuffles", "nobody", "--master", master]).status == 4)
         #expect(try Self.sluice(["decommission", "worker-0", "--master", master]).status == 0)
+        try waitUntil("worker-0 hears of its decommission") { cluster.workers[0].isDraining }
+        let workerPort = try #require(cluster.workers[0].httpPort)
+        #expect(try curl([], port: workerPort, path: "/readyz").status == 503)
+        let placed = try client.registerShuffle(
+            ShuffleKey(applicationId: "app-cli", shuffleId: 4), numMappers: 1, numPartitions: 20)
+        #expect(placed.locations.locations.allSatisfy {
+            $0.primary?.workerId != "worker-0" && $0.replica?.workerId != "worker-0"
+        })
         #expect(try Self.sluice(["decommission", "nobody", "--master", master]).status == 4)
         let json = try Self.sluice(["workers", "--json", "--master", master])
         let listed = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]] ?? []
