@@ -149,3 +149,31 @@ def test_metrics_parse_and_move_with_data(cluster):
     assert all(("sluice_worker_memory_capacity_bytes", ()) in a for a in after)
     master = samples(cluster["master_http"])
     assert master[("sluice_master_workers", (("state", "live"),))] == 2
+
+
+def test_a_closed_standard_error_does_not_kill_the_worker(cluster):
+    """`sluice-worker ... 2>&1 | head`: once the reader of its standard error is gone, the worker goes on serving."""
+    scratch = tempfile.mkdtemp(prefix="sluice-pipe-")
+    worker = subprocess.Popen(
+        [os.path.join(BIN, "sluice-worker"), "--host", "127.0.0.1", "--port", "0", "--http-port", "0",
+         "--master", f"127.0.0.1:{cluster['master_data']}", "--worker-id", "pipe-worker",
+         "--storage-dir", os.path.join(scratch, "w"), "--log-level", "debug"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = worker.stdout.readline().decode()
+        assert line.startswith("sluice-worker listening on "), line
+        http = int(re.search(r":(\d+)$", worker.stdout.readline().decode().strip()).group(1))
+        worker.stderr.close()  # nobody reads its logs any more: every later write gets EPIPE
+        deadline = time.time() + 30
+        while time.time() < deadline:  # heartbeats and debug logging go on meanwhile
+            workers = json.loads(get(cluster["master_http"], "/api/v1/workers")[1] or b"[]")
+            if any(w["workerId"] == "pipe-worker" for w in workers):
+                break
+            time.sleep(0.1)
+        for _ in range(20):
+            assert get(http, "/healthz") == (200, b"ok\n")
+            time.sleep(0.05)
+        assert worker.poll() is None, f"the worker died with {worker.returncode}"
+    finally:
+        worker.kill()
+        worker.wait()
