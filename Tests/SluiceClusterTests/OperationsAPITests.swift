@@ -209,9 +209,10 @@ import Testing
         #expect(try curl([], port: workerPort, path: "/readyz").status == 503)
         let placed = try client.registerShuffle(
             ShuffleKey(applicationId: "app-cli", shuffleId: 4), numMappers: 1, numPartitions: 20)
-        #expect(placed.locations.locations.allSatisfy {
-            $0.primary?.workerId != "worker-0" && $0.replica?.workerId != "worker-0"
-        })
+        #expect(
+            placed.locations.locations.allSatisfy {
+                $0.primary?.workerId != "worker-0" && $0.replica?.workerId != "worker-0"
+            })
         #expect(try Self.sluice(["decommission", "nobody", "--master", master]).status == 4)
         let json = try Self.sluice(["workers", "--json", "--master", master])
         let listed = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]] ?? []
