@@ -50,6 +50,7 @@ struct HTTP1Parser {
         if head == nil {
             guard let end = findHeadEnd(input) else {
                 scannedBytes = input.count
+                if let refusal = Self.refusalOfMethod(input) { return .refused(refusal) }
                 if input.count > maxHeaderBytes {
                     return .refused(HTTPRefusal(status: 431, reason: "request line and headers too large"))
                 }
@@ -75,6 +76,23 @@ struct HTTP1Parser {
         headBytes = 0
         scannedBytes = 0
         return .request(parsed, body: body, consumed: total)
+    }
+
+    /// Longest method accepted (the registered ones are at most 7 bytes; extensions get room).
+    static let maxMethodBytes = 32
+
+    /// A refusal as soon as the bytes so far cannot begin a request line: a method byte that is not a token
+    /// character, or a method longer than `maxMethodBytes`. Garbage is answered at once, not after the request
+    /// time-out.
+    static func refusalOfMethod(_ input: ArraySlice<UInt8>) -> HTTPRefusal? {
+        var length = 0
+        for byte in input {
+            if byte == 32 { return length == 0 ? HTTPRefusal(status: 400, reason: "malformed request line") : nil }
+            guard isTokenByte(byte) else { return HTTPRefusal(status: 400, reason: "malformed request line") }
+            length += 1
+            if length > maxMethodBytes { return HTTPRefusal(status: 400, reason: "malformed request line") }
+        }
+        return nil
     }
 
     /// The offset just past the first CRLFCRLF, resuming the search where the last call stopped.

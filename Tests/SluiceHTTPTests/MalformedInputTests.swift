@@ -14,6 +14,25 @@ import Testing
         #expect(closed)
     }
 
+    /// Bytes that cannot begin a request line are refused at once, not after the request time-out (a minute here).
+    @Test func garbageWithoutALineEndIsRefusedAtOnce() throws {
+        let (server, port) = try startServer(testConfig(requestTimeoutMs: 60_000))
+        defer { server.stop() }
+        for garbage in [
+            [UInt8]([0, 1, 2, 3, 0xFF]), Array(String(repeating: "A", count: 40).utf8), Array(" GET".utf8),
+        ] {
+            let socket = try RawSocket(port: port)
+            socket.send(garbage)
+            let (bytes, closed) = socket.read(timeoutMs: 5_000)
+            #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 400 "), "\(garbage)")
+            #expect(closed)
+        }
+        // A request arriving a byte at a time is not mistaken for garbage.
+        let slow = try RawSocket(port: port)
+        for byte in Array("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n".utf8) { slow.send([byte]) }
+        #expect(slow.readResponse().hasPrefix("HTTP/1.1 200 "))
+    }
+
     @Test func headersOverTheLimitGet431AndClose() throws {
         let (server, port) = try startServer(testConfig(maxHeaderBytes: 4_096))
         defer { server.stop() }
