@@ -6,6 +6,7 @@ let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let metrics = Target.Dependency.product(name: "Metrics", package: "swift-metrics")
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 let prometheus = Target.Dependency.product(name: "Prometheus", package: "swift-prometheus")
+let crypto = Target.Dependency.product(name: "Crypto", package: "swift-crypto")
 
 let package = Package(
     name: "Sluice",
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // C leaves: system libraries found by pkg-config, and a shim for what Glibc's module lacks.
@@ -33,42 +35,49 @@ let package = Package(
         // Every system call, threads, timers, the memory budget, signals and standard streams.
         .target(name: "SluiceSystem", dependencies: ["CSluiceShim", logging]),
         // Typed configuration keys, sources (file, environment, flags), generated docs; the only home of defaults.
-        .target(name: "SluiceConfig", dependencies: ["SluiceCore", "SluiceSystem", logging]),
+        .target(name: "SluiceConfig", dependencies: ["SluiceCore", "SluiceSystem", "SluiceAuth", logging]),
         .target(name: "SluiceCompression", dependencies: ["SluiceCore", "CLZ4", "CZstd", "CSluiceShim"]),
 
+        // The cluster secret, the keys derived from it, handshake proofs and signed HTTP requests (HMAC-SHA256).
+        .target(name: "SluiceAuth", dependencies: ["SluiceCore", crypto]),
+
         // I/O modules.
-        .target(name: "SluiceNet", dependencies: ["SluiceCore", "SluiceSystem", "CSluiceShim", logging]),
+        .target(name: "SluiceNet", dependencies: ["SluiceCore", "SluiceSystem", "SluiceAuth", "CSluiceShim", logging]),
         // HTTP/1.1 and HTTP/2 (libnghttp2) on Dispatch sources, with one router; for the operations API.
         .target(name: "SluiceHTTP", dependencies: ["SluiceCore", "SluiceSystem", "CNghttp2", "CSluiceShim", logging]),
         // The operations API every server has: health, readiness, Prometheus metrics, version, JSON helpers.
         .target(
             name: "SluiceOperations",
-            dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceHTTP", logging, prometheus]),
+            dependencies: [
+                "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceHTTP", "SluiceAuth", logging, prometheus,
+            ]),
         .target(
             name: "SluiceStorage",
             dependencies: ["SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceCompression", "CSluiceShim", logging]),
         .target(
             name: "SluiceMaster",
             dependencies: [
-                "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", "SluiceOperations", logging, metrics,
-                prometheus,
+                "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", "SluiceOperations", "SluiceAuth", logging,
+                metrics, prometheus,
             ]),
         .target(
             name: "SluiceWorker",
             dependencies: [
                 "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceNet", "SluiceStorage", "SluiceCompression",
-                "SluiceOperations", logging, metrics, prometheus,
+                "SluiceOperations", "SluiceAuth", logging, metrics, prometheus,
             ]),
         .target(
             name: "SluiceClient",
-            dependencies: ["SluiceCore", "SluiceSystem", "SluiceNet", "SluiceCompression", logging]),
+            dependencies: ["SluiceCore", "SluiceSystem", "SluiceNet", "SluiceCompression", "SluiceAuth", logging]),
 
         // Shared by Tests/ and Benchmarks/ only: cluster launchers (in-process and child processes), temporary
         // directories, raw connections, polling and seeded generators.
         .target(
             name: "SluiceTestKit",
             dependencies: [
-                "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem", logging,
+                "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem",
+                "SluiceAuth",
+                logging,
             ]),
 
         // Executables.
@@ -90,6 +99,7 @@ let package = Package(
 
         // Tests (swift-testing).
         .testTarget(name: "SluiceCoreTests", dependencies: ["SluiceCore"]),
+        .testTarget(name: "SluiceAuthTests", dependencies: ["SluiceAuth", "SluiceCore"]),
         .testTarget(name: "SluiceConfigTests", dependencies: ["SluiceConfig"]),
         .testTarget(name: "SluiceSystemTests", dependencies: ["SluiceSystem", "SluiceTestKit", logging]),
         .testTarget(
@@ -110,7 +120,7 @@ let package = Package(
             dependencies: [
                 "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceConfig",
                 "SluiceSystem",
-                "SluiceCompression", "SluiceTestKit", logging,
+                "SluiceCompression", "SluiceTestKit", "SluiceAuth", logging,
             ]),
     ]
 )

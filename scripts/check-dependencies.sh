@@ -27,6 +27,8 @@ forbid Sources/SluiceStorage 'SluiceNet|SluiceHTTP|SluiceWorker|SluiceMaster|Slu
 forbid Sources/SluiceHTTP 'SluiceStorage|SluiceNet|SluiceWorker|SluiceMaster|SluiceClient|SluiceConfig' \
   'SluiceHTTP sits on Core, System and nghttp2 only (the servers give it its config and routes)'
 forbid Sources/SluiceSystem 'Sluice[A-Za-z]*' 'SluiceSystem sits on the system only'
+forbid Sources/SluiceAuth 'Sluice(System|Config|Net|HTTP|Storage|Compression|Operations|Worker|Master|Client)|Foundation|Logging' \
+  'SluiceAuth sits on Core and swift-crypto only (keys and proofs, no I/O)'
 for dir in Sources/*/; do
   case "$dir" in Sources/SluiceTestKit/) continue ;; esac
   forbid "$dir" 'SluiceTestKit' 'only Tests/ and Benchmarks/ import the test kit'

@@ -1,3 +1,4 @@
+import SluiceAuth
 import SluiceCore
 
 /// Settings of the Swift client (the benchmark, tests and tools use it; the Java client has its own keys).
@@ -32,6 +33,9 @@ public struct ClientConfig: Sendable {
     /// Called once per push request with the nanoseconds from sending it to its answer (or failure), on a
     /// connection thread: keep it short and non-blocking. For benchmarks; nil (the default) costs nothing.
     public var pushLatencyRecorder: (@Sendable (UInt64) -> Void)?
+    /// What this client proves in its handshakes with a cluster that has a secret: an application's token (see
+    /// `SluiceClient.registerApplication`; the client's identity must then be that application), or nil.
+    public var credential: Credential?
 
     public init(
         masterEndpoint: String, codec: Codec = .lz4, pushBufferBytes: Int = 256 << 10,

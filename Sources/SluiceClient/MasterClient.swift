@@ -1,3 +1,4 @@
+import SluiceAuth
 import SluiceCore
 import SluiceNet
 import Synchronization
@@ -7,19 +8,23 @@ import Synchronization
 public final class MasterClient: Sendable {
     public let endpoint: String
     private let identity: String
+    private let credential: Credential?
     private let config: FrameClientConfig
     private let client = Mutex<FrameClient?>(nil)
 
-    public init(endpoint: String, identity: String, requestTimeoutMs: Int = 30_000) {
+    /// A master client announcing `identity` and proving `credential` (when the cluster has a secret).
+    public init(endpoint: String, identity: String, credential: Credential? = nil, requestTimeoutMs: Int = 30_000) {
         self.endpoint = endpoint
         self.identity = identity
+        self.credential = credential
         self.config = FrameClientConfig(requestTimeoutMs: requestTimeoutMs)
     }
 
     private func connected() throws -> FrameClient {
         if let existing = client.withLock({ $0 }), existing.isConnected { return existing }
         let (host, port) = try Endpoint.parse(endpoint)
-        let fresh = try FrameClient.connect(host: host, port: port, role: .client, identity: identity, config: config)
+        let fresh = try FrameClient.connect(
+            host: host, port: port, role: .client, identity: identity, credential: credential, config: config)
         client.withLock { $0 = fresh }
         return fresh
     }
@@ -42,6 +47,18 @@ public final class MasterClient: Sendable {
         let reply = try LocationsResponse.decode(body: try call(message).body)
         guard reply.head.status == .ok else { throw ClientError(reply.head.status, reply.head.message) }
         return reply.table
+    }
+
+    /// Registers `applicationId` and returns its token (empty when the cluster has no secret). A driver holding
+    /// the client credential calls it once, then proves the token (`Credential(kind: .application, ...)`).
+    public func registerApplication(_ applicationId: String) throws -> [UInt8] {
+        let reply = try RegisterApplicationResponse.decode(
+            body: try call(
+                RegisterApplicationRequest(
+                    applicationId: applicationId)
+            ).body)
+        guard reply.head.status == .ok else { throw ClientError(reply.head.status, reply.head.message) }
+        return reply.token
     }
 
     public func registerShuffle(

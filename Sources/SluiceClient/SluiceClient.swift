@@ -1,3 +1,4 @@
+import SluiceAuth
 import SluiceCore
 import SluiceNet
 
@@ -13,14 +14,29 @@ public final class SluiceClient: Sendable {
         self.config = config
         self.identity = identity
         master = MasterClient(
-            endpoint: config.masterEndpoint, identity: identity, requestTimeoutMs: config.requestTimeoutMs)
+            endpoint: config.masterEndpoint, identity: identity, credential: config.credential,
+            requestTimeoutMs: config.requestTimeoutMs)
         workers = FrameClientPool(
-            role: .client, identity: identity,
+            role: .client, identity: identity, credential: config.credential,
             config: FrameClientConfig(
                 requestTimeoutMs: config.requestTimeoutMs,
                 maxInFlightRequests: config.maxInFlightPushesPerWorker,
                 reusedBodies: config.reusedChunkBuffersPerConnection),
             clientsPerEndpoint: config.connectionsPerWorker)
+    }
+
+    /// Registers `applicationId` with the master at `masterEndpoint`, proving `clientCredential` (the client
+    /// secret), and returns the credential the application's clients prove from then on: its token, or nil when
+    /// the cluster has no secret (then `clientCredential` should be nil too).
+    public static func registerApplication(
+        _ applicationId: String, masterEndpoint: String, clientCredential: Credential?, requestTimeoutMs: Int = 30_000
+    ) throws -> Credential? {
+        let master = MasterClient(
+            endpoint: masterEndpoint, identity: applicationId, credential: clientCredential,
+            requestTimeoutMs: requestTimeoutMs)
+        defer { master.close() }
+        let token = try master.registerApplication(applicationId)
+        return token.isEmpty ? nil : Credential(kind: .application, keyBytes: token)
     }
 
     public func registerShuffle(_ shuffle: ShuffleKey, numMappers: UInt32, numPartitions: UInt32) throws

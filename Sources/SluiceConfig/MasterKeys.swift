@@ -98,6 +98,23 @@ public enum SharedKeys {
         doc: "Bearer token the operations API's POST requests (decommission, recommission) must carry; empty: none "
             + "(set it, from a Kubernetes Secret through SLUICE_HTTP_ADMIN_TOKEN, wherever the port is reachable).")
 
+    /// `clusterSecret`.
+    public static let clusterSecret = ConfigKey<String>(
+        "clusterSecret", .string(allowEmpty: true), default: "", scope: .both, secret: true,
+        doc: "The secret the master and workers share (at least 32 bytes); turns on authenticated handshakes on every "
+            + "port and per-application tokens. Give it through SLUICE_CLUSTER_SECRET from a Kubernetes Secret, or "
+            + "use clusterSecretFile; empty: no authentication (see docs/security.md).")
+    /// `clusterSecretFile`.
+    public static let clusterSecretFile = ConfigKey<String>(
+        "clusterSecretFile", .string(allowEmpty: true), default: "", scope: .both,
+        doc: "Path of a file holding the cluster secret (a mounted Kubernetes Secret); surrounding white space is "
+            + "ignored. Exclusive with clusterSecret.")
+    /// `authRequired`.
+    public static let authRequired = ConfigKey<Bool>(
+        "authRequired", .bool, default: "true", scope: .both,
+        doc: "With a cluster secret: refuse every peer that does not authenticate. Set false only while rolling a "
+            + "secret out (servers first, then clients, then true); unauthenticated peers are then unrestricted.")
+
     /// `logFormat`.
     public static let logFormat = ConfigKey<String>(
         "logFormat", .choice(["text", "json"]), default: "text", scope: .both,
@@ -105,7 +122,8 @@ public enum SharedKeys {
 
     /// Every shared key, in documentation order.
     public static let all: [ConfigKeySpec] = [
-        logLevel.spec, logFormat.spec, httpAdminToken.spec, httpMaxConnections.spec, httpMaxHeaderSize.spec,
+        logLevel.spec, logFormat.spec, clusterSecret.spec, clusterSecretFile.spec, authRequired.spec,
+        httpAdminToken.spec, httpMaxConnections.spec, httpMaxHeaderSize.spec,
         httpMaxBodySize.spec,
         httpMaxConcurrentStreams.spec, httpIdleTimeout.spec, httpRequestTimeout.spec,
     ]

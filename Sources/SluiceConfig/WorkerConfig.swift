@@ -60,6 +60,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var heartbeatRetryIntervalMs: Int
     /// Time given to in-flight work at shutdown.
     public var shutdownGracePeriodMs: Int
+    /// The cluster secret and whether peers must authenticate.
+    public var auth: AuthSettings
     /// Minimum log level.
     public var logLevel: LogLevel
     /// `text` or `json` log lines.
@@ -103,6 +105,7 @@ public struct WorkerConfig: Sendable, Equatable {
         fetchCompressionCodec = try config.value(K.fetchCompressionCodec)
         heartbeatRetryIntervalMs = try config.value(K.heartbeatRetryInterval)
         shutdownGracePeriodMs = try config.value(K.shutdownGracePeriod)
+        auth = try AuthSettings(config)
         logLevel = try config.value(SharedKeys.logLevel)
         logFormat = try config.value(SharedKeys.logFormat)
     }

@@ -104,6 +104,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     case hello = 0x0001
     /// Connection liveness probe; answered with an empty ok.
     case ping = 0x0002
+    /// Second frame of an authenticated handshake: the peer's proof (see `AuthenticateRequest`).
+    case authenticate = 0x0003
 
     // Master: workers.
     case registerWorker = 0x0010
@@ -116,6 +118,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     case unregisterApplication = 0x0023
     case revive = 0x0024
     case getLocations = 0x0025
+    /// Returns the application's token (see `RegisterApplicationRequest`).
+    case registerApplication = 0x0026
 
     // Worker: data path.
     case pushBatch = 0x0030

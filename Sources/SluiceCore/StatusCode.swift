@@ -22,6 +22,12 @@ public enum StatusCode: UInt16, Sendable, CaseIterable, CustomStringConvertible 
     case handshakeRequired = 13
     /// The message type is unknown to the receiver.
     case unknownMessage = 14
+    /// The peer did not prove a credential this server accepts (missing, wrong or for another cluster). The
+    /// connection is closed after this reply. Not retried: the configuration must change.
+    case unauthenticated = 15
+    /// The peer's proven credential does not allow this request (another application's data, a worker's
+    /// message from an application). Not retried.
+    case forbidden = 16
     /// The application or shuffle is unknown (never registered, or deleted).
     case unknownShuffle = 20
     /// The partition location (partition, epoch, role) is unknown on this worker.
@@ -58,6 +64,8 @@ public enum StatusCode: UInt16, Sendable, CaseIterable, CustomStringConvertible 
         case .unsupportedVersion: "unsupported-version"
         case .handshakeRequired: "handshake-required"
         case .unknownMessage: "unknown-message"
+        case .unauthenticated: "unauthenticated"
+        case .forbidden: "forbidden"
         case .unknownShuffle: "unknown-shuffle"
         case .unknownPartition: "unknown-partition"
         case .unknownStream: "unknown-stream"

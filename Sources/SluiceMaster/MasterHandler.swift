@@ -16,10 +16,12 @@ struct MasterHandler: FrameHandler {
         }
         let now = Monotonic.nowMs()
         let body = request.body[...]
+        let access = MasterAccess(logger: master.logger)
         let reply: [UInt8]
         switch type {
         case .registerWorker:
             let message = try RegisterWorkerRequest.decode(body: body)
+            guard access.permitsWorkerMessage(request, on: connection) else { return }
             reply = master.state.withLock { $0.registerWorker(message, nowMs: now) }.encoded()
             master.logger.info(
                 "worker registered",
@@ -29,36 +31,81 @@ struct MasterHandler: FrameHandler {
                 ])
         case .workerHeartbeat:
             let message = try WorkerHeartbeatRequest.decode(body: body)
+            guard access.permitsWorkerMessage(request, on: connection) else { return }
             reply = master.state.withLock { $0.workerHeartbeat(message, nowMs: now) }.encoded()
         case .registerShuffle:
             let message = try RegisterShuffleRequest.decode(body: body)
+            guard access.permits(request, on: connection, application: message.shuffle.applicationId) else { return }
             let response = master.state.withLock { $0.registerShuffle(message, nowMs: now) }
             if response.head.status == .ok { master.metrics.shufflesRegistered.increment() }
             reply = response.encoded()
         case .getLocations:
             let message = try GetLocationsRequest.decode(body: body)
+            guard access.permits(request, on: connection, application: message.shuffle.applicationId) else { return }
             reply = master.state.withLock { $0.locations(message) }.encoded()
         case .revive:
             let message = try ReviveRequest.decode(body: body)
+            guard access.permits(request, on: connection, application: message.shuffle.applicationId) else { return }
             master.metrics.revives.increment()
             reply = master.state.withLock { $0.revive(message, nowMs: now) }.encoded()
         case .applicationHeartbeat:
             let message = try ApplicationRequest.decode(body: body)
+            guard access.permits(request, on: connection, application: message.applicationId) else { return }
             master.state.withLock { $0.applicationHeartbeat(message.applicationId, nowMs: now) }
             reply = StatusResponse().encoded()
         case .unregisterShuffle:
             let message = try UnregisterShuffleRequest.decode(body: body)
+            guard access.permits(request, on: connection, application: message.shuffle.applicationId) else { return }
             master.state.withLock { $0.unregisterShuffle(message.shuffle, nowMs: now) }
             reply = StatusResponse().encoded()
         case .unregisterApplication:
             let message = try ApplicationRequest.decode(body: body)
+            guard access.permits(request, on: connection, application: message.applicationId) else { return }
             master.state.withLock { _ = $0.unregisterApplication(message.applicationId, nowMs: now) }
             reply = StatusResponse().encoded()
-        case .hello, .ping, .pushBatch, .pushBatches, .openStream, .fetchChunk, .closeStream:
+        case .registerApplication:
+            let message = try RegisterApplicationRequest.decode(body: body)
+            guard let token = registerApplication(message.applicationId, request, on: connection, access, nowMs: now)
+            else { return }
+            reply = RegisterApplicationResponse(token: token).encoded()
+        case .hello, .authenticate, .ping, .pushBatch, .pushBatches, .openStream, .fetchChunk, .closeStream:
             connection.respondError(
                 to: request, status: .unknownMessage, message: "\(type) is not served by the master")
             return
         }
         connection.respond(to: request, body: reply)
+    }
+
+    /// Registers `applicationId` and returns its token (empty without a cluster secret), or answers `forbidden` and
+    /// returns nil. A client-credential holder may register only an application nobody registered yet: the token
+    /// goes to the first driver alone. Its token holder may register it again (after a master restart).
+    private func registerApplication(
+        _ applicationId: String, _ request: Frame, on connection: ServerConnection, _ access: MasterAccess,
+        nowMs: UInt64
+    ) -> [UInt8]? {
+        let secret = master.options.auth.secret
+        switch connection.peerProof {
+        case .client:
+            let isNew = master.state.withLock { $0.registerApplication(applicationId, onlyIfNew: true, nowMs: nowMs) }
+            guard isNew else {
+                access.refuse(
+                    request, on: connection,
+                    "application \(applicationId) is already registered; only its token holder may register it again",
+                    application: applicationId)
+                return nil
+            }
+        case .application(let own) where own == applicationId:
+            _ = master.state.withLock { $0.registerApplication(applicationId, onlyIfNew: false, nowMs: nowMs) }
+        case .application, .worker:
+            access.refuse(
+                request, on: connection, "this credential may not register application \(applicationId)",
+                application: applicationId)
+            return nil
+        case .none:
+            _ = master.state.withLock { $0.registerApplication(applicationId, onlyIfNew: false, nowMs: nowMs) }
+            return []  // unauthenticated: nothing to prove later
+        }
+        master.logger.info("application registered", metadata: ["application.id": "\(applicationId)"])
+        return secret?.applicationToken(applicationId) ?? []
     }
 }

@@ -1,3 +1,4 @@
+import SluiceAuth
 import SluiceConfig
 import SluiceCore
 import SluiceHTTP
@@ -101,17 +102,23 @@ extension MasterServer {
 
     func makeOperationsServer(_ http: HTTPSettings) -> OperationsServer {
         var router = HTTPRouter()
-        router.add("GET", "/api/v1/workers") { [self] _ in JSONBody.response(workerReports) }
-        router.add("GET", "/api/v1/applications") { [self] _ in JSONBody.response(applicationReports) }
-        router.add("GET", "/api/v1/applications/{id}/shuffles") { [self] request in
-            let id = request.pathParameters["id"] ?? ""
-            guard let reports = shuffleReports(id) else { return .text(404, "unknown application \(id)\n") }
-            return JSONBody.response(reports)
+        let verifier = options.auth.secret.map { RequestVerifier(adminKey: $0.adminKey) }
+        let listing = { (handler: @escaping HTTPHandler) in
+            OperationsServer.admin(token: http.adminToken, verifier: verifier, readOnly: true, handler)
         }
+        router.add("GET", "/api/v1/workers", listing { [self] _ in JSONBody.response(workerReports) })
+        router.add("GET", "/api/v1/applications", listing { [self] _ in JSONBody.response(applicationReports) })
+        router.add(
+            "GET", "/api/v1/applications/{id}/shuffles",
+            listing { [self] request in
+                let id = request.pathParameters["id"] ?? ""
+                guard let reports = shuffleReports(id) else { return .text(404, "unknown application \(id)\n") }
+                return JSONBody.response(reports)
+            })
         for (action, value) in [("decommission", true), ("recommission", false)] {
             router.add(
                 "POST", "/api/v1/workers/{id}/\(action)",
-                OperationsServer.admin(token: http.adminToken) { [self] request in
+                OperationsServer.admin(token: http.adminToken, verifier: verifier) { [self] request in
                     let id = request.pathParameters["id"] ?? ""
                     guard state.withLock({ $0.setDecommissioned(id, value) }) else {
                         return .text(404, "unknown worker \(id)\n")

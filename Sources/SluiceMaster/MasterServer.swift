@@ -24,6 +24,8 @@ public final class MasterServer: Sendable {
         public var tickIntervalMs: Int
         /// The operations API (health, metrics, JSON); nil runs none.
         public var http: HTTPSettings?
+        /// The cluster secret and whether peers must authenticate (default: none).
+        public var auth = AuthSettings()
 
         /// Every field explicitly; `init(_ config: MasterConfig)` is what a deployed master runs.
         public init(
@@ -64,7 +66,10 @@ public final class MasterServer: Sendable {
             maxFrameBodyBytes: options.maxFrameBodyBytes,
             idleTimeoutMs: options.idleTimeoutMs,
             maxInFlightRequestsPerConnection: options.maxInFlightRequestsPerConnection)
-        let frameServer = FrameServer(config: config, handler: MasterHandler(master: self), logger: logger)
+        let frameServer = FrameServer(
+            config: config, handler: MasterHandler(master: self), logger: logger,
+            authenticator: ClusterAuthenticator.forCluster(
+                secret: options.auth.secret, isRequired: options.auth.isRequired))
         let port = try frameServer.start()
         server.withLock { $0 = frameServer }
         if let http = options.http {

@@ -49,5 +49,6 @@ extension MasterServer.Options {
             idleTimeoutMs: config.idleTimeoutMs,
             tickIntervalMs: max(1, min(config.applicationCheckIntervalMs, Self.maxTickIntervalMs)),
             http: config.http)
+        auth = config.auth
     }
 }

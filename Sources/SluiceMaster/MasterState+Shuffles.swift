@@ -80,6 +80,14 @@ extension MasterState {
     }
 
     /// Records a driver heartbeat.
+    /// Registers `applicationId` (or refreshes its heartbeat). With `onlyIfNew`, a known application is left alone
+    /// and false returned. True when it was not known.
+    public mutating func registerApplication(_ applicationId: String, onlyIfNew: Bool, nowMs: UInt64) -> Bool {
+        let isNew = applications[applicationId] == nil
+        if isNew || !onlyIfNew { applications[applicationId] = nowMs }
+        return isNew
+    }
+
     public mutating func applicationHeartbeat(_ applicationId: String, nowMs: UInt64) {
         applications[applicationId] = nowMs
         deletedApplications[applicationId] = nil

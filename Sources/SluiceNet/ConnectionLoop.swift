@@ -89,32 +89,103 @@ struct ConnectionLoop {
             refuse(type: header.type, requestId: header.requestId, body: reply.encode(), status: .unsupportedVersion)
             return nil
         }
-        let peer: AuthenticatedPeer
-        switch authenticator.authenticate(hello, peerAddress: socket.peerAddress) {
-        case .accepted(let proven):
-            peer = proven
-        case .refused(let status, let message):
-            logger.warning(
-                "handshake not authenticated",
-                metadata: [
-                    "peer.role": "\(hello.role)",
-                    "peer.identity": "\(hello.identity)",
-                ])
+        switch authenticator.start(hello, peerAddress: socket.peerAddress) {
+        case .decided(.accepted(let peer)):
+            let reply = HelloResponse(version: hello.version, serverId: config.serverId).encode()
+            guard sendHandshakeReply(header.requestId, type: .hello, reply) else { return nil }
+            return (peer, hello.version)
+        case .decided(.refused(let status, let message)):
+            logRefusal(hello, status: status, message)
             let reply = HelloResponse(
-                status: status, message: message, version: hello.version,
-                serverId: config.serverId)
+                status: status, message: message, version: hello.version, serverId: config.serverId)
             refuse(type: header.type, requestId: header.requestId, body: reply.encode(), status: status)
             return nil
+        case .challenge(let serverNonce):
+            let reply = HelloResponse(version: hello.version, serverId: config.serverId, serverNonce: serverNonce)
+            guard sendHandshakeReply(header.requestId, type: .hello, reply.encode()) else { return nil }
+            guard let peer = authenticate(hello, serverNonce: serverNonce, &idle) else { return nil }
+            return (peer, hello.version)
         }
-        let reply = HelloResponse(version: hello.version, serverId: config.serverId).encode()
+    }
+
+    /// Reads the peer's `authenticate` frame, checks its proof and answers with the server's proof. Nil when the
+    /// peer was refused or the connection lost (it is closed then). Any other frame is refused unread.
+    private func authenticate(_ hello: HelloRequest, serverNonce: [UInt8], _ idle: inout IdleClock)
+        -> AuthenticatedPeer?
+    {
+        let header: FrameHeader
+        let body: [UInt8]
         do {
-            try socket.write(Frame(type: .hello, flags: .response, requestId: header.requestId, body: reply))
+            guard let h = try socket.readHeader(maxBodyBytes: 4096, onTimeout: idle.check) else {
+                socket.close()
+                return nil
+            }
+            header = h
+            guard header.type == MessageType.authenticate.rawValue, !header.flags.contains(.response) else {
+                logRefusal(hello, status: .unauthenticated, "expected authenticate")
+                refuse(
+                    type: header.type, requestId: header.requestId, .unauthenticated,
+                    "the frame after an authenticated hello must be authenticate")
+                return nil
+            }
+            body = try socket.readBody(count: Int(header.bodyLength), onTimeout: idle.check)
+        } catch let bad as InvalidFrameHeader {
+            refuse(type: bad.type, requestId: bad.requestId, bad.error.status, bad.error.message)
+            return nil
         } catch {
-            logger.info("handshake reply failed", metadata: ["error": "\(error)"])
+            logger.info("handshake read failed", metadata: ["error": "\(error)"])
             socket.close()
             return nil
         }
-        return (peer, hello.version)
+        idle.frameCompleted()
+        let answer: AuthenticateRequest
+        switch Result(catching: { () throws(ProtocolError) -> AuthenticateRequest in
+            var reader = WireReader(body[...])
+            return try AuthenticateRequest.decode(from: &reader)
+        }) {
+        case .success(let decoded): answer = decoded
+        case .failure(let error):
+            refuse(type: header.type, requestId: header.requestId, error.status, error.message)
+            return nil
+        }
+        let (outcome, serverProof) = authenticator.finish(
+            hello, serverNonce: serverNonce, serverId: config.serverId, answer: answer,
+            peerAddress: socket.peerAddress)
+        switch outcome {
+        case .accepted(let peer):
+            let reply = AuthenticateResponse(serverProof: serverProof).encoded()
+            guard sendHandshakeReply(header.requestId, type: .authenticate, reply) else { return nil }
+            return peer
+        case .refused(let status, let message):
+            logRefusal(hello, status: status, message)
+            let reply = AuthenticateResponse(head: ResponseHead(status, message)).encoded()
+            refuse(type: header.type, requestId: header.requestId, body: reply, status: status)
+            return nil
+        }
+    }
+
+    /// Writes a handshake reply; false (connection closed) when it cannot be written.
+    private func sendHandshakeReply(_ requestId: UInt64, type: MessageType, _ body: [UInt8]) -> Bool {
+        do {
+            try socket.write(Frame(type: type, flags: .response, requestId: requestId, body: body))
+            return true
+        } catch {
+            logger.info("handshake reply failed", metadata: ["error": "\(error)"])
+            socket.close()
+            return false
+        }
+    }
+
+    private func logRefusal(_ hello: HelloRequest, status: StatusCode, _ message: String) {
+        logger.warning(
+            "handshake not authenticated",
+            metadata: [
+                "peer.address": "\(socket.peerAddress)",
+                "peer.role": "\(hello.role)",
+                "peer.identity": "\(hello.identity)",
+                "status": "\(status)",
+                "reason": "\(message)",
+            ])
     }
 
     private func refuse(type: UInt16, requestId: UInt64, _ status: StatusCode, _ message: String) {
@@ -194,7 +265,7 @@ struct ConnectionLoop {
             connection.respondError(to: frame, status: .malformed, message: "ping takes no body")
         case .ping:
             connection.respond(to: frame, body: ErrorResponse(.ok, "").encode())
-        case .hello:
+        case .hello, .authenticate:
             connection.respondError(to: frame, status: .invalidArgument, message: "handshake already done")
         default:
             invokeHandler(frame, on: connection)

@@ -1,6 +1,7 @@
 import CSluiceShim
 import Dispatch
 import Logging
+import SluiceAuth
 import SluiceCore
 import SluiceSystem
 import Synchronization
@@ -65,11 +66,12 @@ public final class FrameClient: Sendable, RequestExpiring {
         if let receiveBuffers { receiveBuffers.give(&body) } else { body = [] }
     }
 
-    /// Connects to `host:port` and performs the handshake announcing `role` and `identity`.
+    /// Connects to `host:port` and performs the handshake announcing `role` and `identity`, proving `credential`
+    /// when there is one (and then requiring the server to prove it too).
     /// Throws `NetError` when the connection fails or times out, and `ProtocolError` with the server's status
-    /// when the server refuses the handshake.
+    /// when the server refuses the handshake (or, with a credential, cannot prove it holds the same key).
     public static func connect(
-        host: String, port: Int, role: PeerRole, identity: String,
+        host: String, port: Int, role: PeerRole, identity: String, credential: Credential? = nil,
         config: FrameClientConfig = FrameClientConfig(),
         logger: Logger = Logger(label: "sluice.net.client"),
         system: any SystemCalls = PosixSystem()
@@ -80,7 +82,8 @@ public final class FrameClient: Sendable, RequestExpiring {
         let socket = FrameSocket(fd: fd, peerAddress: endpoint, system: system)
         do {
             try Sockets.configure(fd, sendTimeoutMs: config.sendTimeoutMs, socketBufferBytes: config.socketBufferBytes)
-            let serverId = try handshake(socket, role: role, identity: identity, timeoutMs: config.connectTimeoutMs)
+            let serverId = try handshake(
+                socket, role: role, identity: identity, credential: credential, timeoutMs: config.connectTimeoutMs)
             var logger = logger
             logger[metadataKey: "peer.address"] = "\(endpoint)"
             let client = FrameClient(
@@ -96,12 +99,46 @@ public final class FrameClient: Sendable, RequestExpiring {
     }
 
     private static func handshake(
-        _ socket: FrameSocket, role: PeerRole, identity: String,
+        _ socket: FrameSocket, role: PeerRole, identity: String, credential: Credential?,
         timeoutMs: Int
     ) throws -> String {
-        let hello = HelloRequest(role: role, identity: identity).encode()
+        let clientNonce = credential.map { _ in Nonce.random() }
+        let hello = HelloRequest(role: role, identity: identity, clientNonce: clientNonce).encode()
         try socket.write(Frame(type: .hello, requestId: 0, body: hello))
         _ = sluice_set_receive_timeout_ms(socket.fd, UInt32(clamping: max(timeoutMs, 1)))
+        let body = try readHandshakeReply(socket, type: .hello, timeoutMs: timeoutMs)
+        let reply = try HelloResponse.decode(body[...])
+        guard reply.status == .ok else { throw ProtocolError(reply.status, reply.message) }
+        guard reply.version == ProtocolVersion.current else {
+            throw ProtocolError(.unsupportedVersion, "server speaks protocol version \(reply.version)")
+        }
+        if let credential, let clientNonce {
+            guard let serverNonce = reply.serverNonce else {
+                throw ProtocolError(
+                    .unauthenticated,
+                    "server \(socket.peerAddress) does not authenticate peers; a client holding a secret only talks to "
+                        + "servers that prove the same cluster secret")
+            }
+            let transcript = HandshakeTranscript(
+                role: role, identity: identity, kind: credential.kind, clientNonce: clientNonce,
+                serverNonce: serverNonce, serverId: reply.serverId)
+            let answer = AuthenticateRequest(kind: credential.kind, proof: credential.peerProof(transcript))
+            try socket.write(Frame(type: .authenticate, requestId: 1, body: answer.encoded()))
+            let proofBody = try readHandshakeReply(socket, type: .authenticate, timeoutMs: timeoutMs)
+            var reader = WireReader(proofBody[...])
+            let accepted = try AuthenticateResponse.decode(from: &reader)
+            try accepted.head.requireOK()
+            guard credential.isValidServerProof(accepted.serverProof, transcript) else {
+                throw ProtocolError(
+                    .unauthenticated, "server \(socket.peerAddress) could not prove the cluster secret")
+            }
+        }
+        _ = sluice_set_receive_timeout_ms(socket.fd, 0)
+        return reply.serverId
+    }
+
+    /// Reads one handshake reply of `type` (within `timeoutMs`) and returns its body.
+    private static func readHandshakeReply(_ socket: FrameSocket, type: MessageType, timeoutMs: Int) throws -> [UInt8] {
         let giveUp: () throws -> Void = {
             throw NetError.timedOut("handshake", "no handshake reply within \(timeoutMs) ms")
         }
@@ -109,16 +146,15 @@ public final class FrameClient: Sendable, RequestExpiring {
             throw NetError.connectionClosed("handshake", "server closed the connection during the handshake")
         }
         let body = try socket.readBody(count: Int(header.bodyLength), onTimeout: giveUp)
-        _ = sluice_set_receive_timeout_ms(socket.fd, 0)
         guard header.flags.contains(.response) else {
             throw ProtocolError(.malformed, "handshake reply is not a response")
         }
-        let reply = try HelloResponse.decode(body[...])
-        guard reply.status == .ok else { throw ProtocolError(reply.status, reply.message) }
-        guard header.type == MessageType.hello.rawValue, reply.version == ProtocolVersion.current else {
-            throw ProtocolError(.unsupportedVersion, "server speaks protocol version \(reply.version)")
+        guard header.type == type.rawValue else {
+            // A refusal may come as an error reply of another type: its body still starts with the status.
+            let refusal = try ErrorResponse.decode(body[...])
+            throw ProtocolError(refusal.status == .ok ? .malformed : refusal.status, refusal.message)
         }
-        return reply.serverId
+        return body
     }
 
     /// True until the connection is lost or closed.

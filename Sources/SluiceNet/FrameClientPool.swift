@@ -1,4 +1,5 @@
 import Logging
+import SluiceAuth
 import SluiceCore
 import Synchronization
 
@@ -13,6 +14,7 @@ import Synchronization
 public final class FrameClientPool: Sendable {
     private let role: PeerRole
     private let identity: String
+    private let credential: Credential?
     private let config: FrameClientConfig
     private let clientsPerEndpoint: Int
     private let logger: Logger
@@ -27,13 +29,16 @@ public final class FrameClientPool: Sendable {
     }
     private let state = Mutex(State())
 
-    /// Creates an empty pool whose clients announce `role` and `identity` in their handshakes.
+    /// Creates an empty pool whose clients announce `role` and `identity` in their handshakes and prove
+    /// `credential` when there is one.
     public init(
-        role: PeerRole, identity: String, config: FrameClientConfig = FrameClientConfig(),
+        role: PeerRole, identity: String, credential: Credential? = nil,
+        config: FrameClientConfig = FrameClientConfig(),
         clientsPerEndpoint: Int = 1, logger: Logger = Logger(label: "sluice.net.pool")
     ) {
         self.role = role
         self.identity = identity
+        self.credential = credential
         self.config = config
         self.clientsPerEndpoint = max(clientsPerEndpoint, 1)
         self.logger = logger
@@ -54,7 +59,7 @@ public final class FrameClientPool: Sendable {
         }
         if let live = pick.live { return live }
         let fresh = try FrameClient.connect(
-            host: host, port: port, role: role, identity: identity, config: config,
+            host: host, port: port, role: role, identity: identity, credential: credential, config: config,
             logger: logger)
         let (chosen, replaced) = state.withLock { s -> (FrameClient?, FrameClient?) in
             guard !s.closed, var slots = s.endpoints[key] else { return (nil, nil) }

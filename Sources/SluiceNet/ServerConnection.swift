@@ -14,8 +14,10 @@ public final class ServerConnection: Sendable {
     public let peerAddress: String
     /// The role the peer proved in its handshake (see `PeerAuthenticator`).
     public let peerRole: PeerRole
-    /// The identity the peer proved in its handshake (application id, worker id...).
+    /// The identity the peer declared in its handshake (application id, worker id...); proven with `peerProof`.
     public let peerIdentity: String
+    /// What the peer proved in its handshake; access checks key on it.
+    public let peerProof: PeerProof
     /// The protocol version agreed in the handshake.
     public let protocolVersion: UInt16
 
@@ -39,6 +41,7 @@ public final class ServerConnection: Sendable {
         self.peerAddress = socket.peerAddress
         self.peerRole = peer.role
         self.peerIdentity = peer.identity
+        self.peerProof = peer.proof
         self.protocolVersion = protocolVersion
         self.socket = socket
         self.budget = budget
@@ -46,6 +49,25 @@ public final class ServerConnection: Sendable {
         logger[metadataKey: "peer.role"] = "\(peer.role)"
         logger[metadataKey: "peer.identity"] = "\(peer.identity)"
         self.logger = logger
+    }
+
+    /// Whether this peer may read, write, list or delete `applicationId`'s shuffles: a worker, an unauthenticated
+    /// peer of a server that does not require authentication, or the holder of that application's token.
+    public func mayAccess(application applicationId: String) -> Bool {
+        switch peerProof {
+        case .none, .worker: true
+        case .client: false
+        case .application(let own): own == applicationId
+        }
+    }
+
+    /// Whether this peer may act as a worker (register, heartbeat, replicate): one that proved the worker
+    /// credential, or an unauthenticated peer of a server that does not require authentication.
+    public var mayActAsWorker: Bool {
+        switch peerProof {
+        case .none, .worker: true
+        case .client, .application: false
+        }
     }
 
     /// True until the connection is closed (by either side, or by the server stopping).

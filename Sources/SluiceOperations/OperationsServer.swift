@@ -1,9 +1,14 @@
 import Logging
 import Prometheus
+import SluiceAuth
 import SluiceConfig
 import SluiceCore
 import SluiceHTTP
 import SluiceSystem
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Whether a server should get traffic, and if not, why (the body of `/readyz`).
 public struct Readiness: Sendable, Equatable {
@@ -59,19 +64,34 @@ public final class OperationsServer: Sendable {
         server = HTTPServer(config: config, router: router, logger: logger, system: system)
     }
 
-    /// `handler` behind the admin token: with a token configured, a request without `Authorization: Bearer TOKEN`
-    /// gets 401 and does nothing.
-    public static func admin(token: String, _ handler: @escaping HTTPHandler) -> HTTPHandler {
-        guard !token.isEmpty else { return handler }
-        let expected = "Bearer " + token
+    /// `handler` behind the admin checks. With a cluster secret (`verifier`), the request must be signed with the
+    /// admin key (see `RequestSigner`); with `httpAdminToken`, a mutating request may instead carry
+    /// `Authorization: Bearer TOKEN`. A read-only request needs only the signature, and only with a secret. Anything
+    /// else gets 401 and does nothing.
+    public static func admin(
+        token: String, verifier: RequestVerifier?, readOnly: Bool = false, _ handler: @escaping HTTPHandler
+    ) -> HTTPHandler {
+        let bearer = token.isEmpty || readOnly ? nil : "Bearer " + token
+        guard verifier != nil || bearer != nil else { return handler }
         return { request in
-            guard request.header("authorization") == expected else {
-                return HTTPResponse(
-                    status: 401, headers: [HTTPHeader("www-authenticate", "Bearer")],
-                    body: Array("an admin request needs Authorization: Bearer <httpAdminToken>\n".utf8))
+            let authorization = request.header("authorization")
+            if let bearer, authorization == bearer { return handler(request) }
+            guard let verifier else {
+                return unauthorized("an admin request needs Authorization: Bearer <httpAdminToken>\n", "Bearer")
+            }
+            let target = request.query.isEmpty ? request.path : request.path + "?" + request.query
+            if let refusal = verifier.refusal(
+                authorization: authorization, method: request.method, path: target, body: request.body,
+                unixSeconds: Int64(time(nil)))
+            {
+                return unauthorized(refusal + "\n", RequestSigner.scheme)
             }
             return handler(request)
         }
+    }
+
+    private static func unauthorized(_ message: String, _ scheme: String) -> HTTPResponse {
+        HTTPResponse(status: 401, headers: [HTTPHeader("www-authenticate", scheme)], body: Array(message.utf8))
     }
 
     /// Starts listening; returns the bound port.

@@ -1,4 +1,5 @@
 import Logging
+import SluiceAuth
 import SluiceClient
 import SluiceConfig
 import SluiceCore
@@ -39,11 +40,14 @@ public final class MiniCluster: @unchecked Sendable {
     ///   - heartbeatIntervalMs: what the master tells workers; the heartbeat time-out is 20 times it.
     ///   - logs: where the servers' log records go (else warnings and errors go to standard error).
     ///   - workerSystems: the system-call layer of worker `index` (a fault-injecting one), else the real one.
+    ///   - clusterSecret: the master's and workers' cluster secret (nil: no authentication); with
+    ///     `authRequired`, peers that do not authenticate are refused.
     /// - Throws: a config, start or `TimedOut` error when the workers do not register within 10 s.
     public convenience init(
         workers count: Int, workerOverrides: [String: String] = [:],
         applicationTimeoutMs: UInt64 = 60_000, heartbeatIntervalMs: UInt64 = 100,
-        logs: CapturedLogs? = nil, workerSystems: [Int: any SystemCalls] = [:]
+        logs: CapturedLogs? = nil, workerSystems: [Int: any SystemCalls] = [:],
+        clusterSecret: String? = nil, authRequired: Bool = true
     ) throws {
         let settings = MasterSettings(
             workerHeartbeatIntervalMs: heartbeatIntervalMs,
@@ -53,9 +57,16 @@ public final class MiniCluster: @unchecked Sendable {
             logs.map { logs in Logger(label: "sluice.test") { _ in logs.handler() } }
             ?? Logger(label: "sluice.test")
         logger.logLevel = .warning
+        var options = try Self.masterOptions(settings: settings, port: 0)
+        var overrides = workerOverrides
+        if let clusterSecret {
+            options.auth = AuthSettings(secret: try ClusterSecret(text: clusterSecret), isRequired: authRequired)
+            overrides["clusterSecret", default: clusterSecret] = clusterSecret
+            overrides["authRequired", default: "\(authRequired)"] = "\(authRequired)"
+        }
         try self.init(
-            workers: count, workerOverrides: workerOverrides,
-            masterOptions: try Self.masterOptions(settings: settings, port: 0), logger: logger,
+            workers: count, workerOverrides: overrides,
+            masterOptions: options, logger: logger,
             scratch: try TempDirectory(prefix: "sluice-mini-"), workerSystems: workerSystems)
     }
 
@@ -154,12 +165,17 @@ public final class MiniCluster: @unchecked Sendable {
         masterPort = try master.start()
     }
 
-    /// A client of this cluster with a 10 s request time-out.
-    public func client(codec: Codec = .lz4, replicate: Bool = true) -> SluiceClient {
-        SluiceClient(
-            config: ClientConfig(
-                masterEndpoint: masterEndpoint, codec: codec, requestTimeoutMs: 10_000,
-                replicate: replicate))
+    /// A client of this cluster with a 10 s request time-out, announcing `identity` and proving `credential` (an
+    /// application's token, with the application as identity) when there is one.
+    public func client(
+        codec: Codec = .lz4, replicate: Bool = true, credential: Credential? = nil,
+        identity: String = "sluice-swift-client"
+    ) -> SluiceClient {
+        var config = ClientConfig(
+            masterEndpoint: masterEndpoint, codec: codec, requestTimeoutMs: 10_000,
+            replicate: replicate)
+        config.credential = credential
+        return SluiceClient(config: config, identity: identity)
     }
 
     /// Stops every worker and the master and removes the storage.

@@ -62,6 +62,9 @@ struct FetchHandler {
 
     func open(request: Frame, on connection: ServerConnection) throws {
         let message = try OpenStreamRequest.decode(body: request.body[...])
+        guard WorkerAccess(logger: worker.logger).permits(request, on: connection, shuffles: [message.shuffle]) else {
+            return
+        }
         let streams = table(of: connection)
         guard streams.count < worker.config.maxOpenStreamsPerConnection else {
             connection.respond(

@@ -62,7 +62,7 @@ final class MasterLink: Sendable {
         let master = worker.config.masterAddress
         let client = try FrameClient.connect(
             host: master.host, port: master.port, role: .worker,
-            identity: address.workerId,
+            identity: address.workerId, credential: worker.config.auth.secret?.workerCredential,
             config: FrameClientConfig(requestTimeoutMs: 30_000))
         connection.withLock { $0 = client }
         worker.state.withLock { $0.connectionOpened() }

@@ -16,6 +16,12 @@ struct PushHandler {
         guard request.type != MessageType.pushBatch.rawValue || count == 1 else {
             throw ProtocolError(.malformed, "pushBatch carries exactly one entry, got \(count)")
         }
+        let access = WorkerAccess(logger: worker.logger)
+        guard access.permits(request, on: connection, shuffles: [push.shuffle], replicating: push.role == .replica)
+        else {
+            worker.metrics.refusedBatches.increment(by: count)
+            return
+        }
         if let refusal = refusal(of: push, from: connection) {
             worker.metrics.refusedBatches.increment(by: count)
             connection.respond(

@@ -1,3 +1,4 @@
+import SluiceAuth
 import SluiceCore
 import SluiceHTTP
 import SluiceOperations
@@ -58,11 +59,16 @@ extension WorkerServer {
     /// The worker's operations server on `config.http`.
     func makeOperationsServer() -> OperationsServer {
         var router = HTTPRouter()
-        router.add("GET", "/api/v1/worker") { [self] _ in JSONBody.response(report) }
+        let verifier = config.auth.secret.map { RequestVerifier(adminKey: $0.adminKey) }
+        router.add(
+            "GET", "/api/v1/worker",
+            OperationsServer.admin(token: config.http.adminToken, verifier: verifier, readOnly: true) { [self] _ in
+                JSONBody.response(report)
+            })
         for (action, value) in [("decommission", true), ("recommission", false)] {
             router.add(
                 "POST", "/api/v1/\(action)",
-                OperationsServer.admin(token: config.http.adminToken) { [self] _ in
+                OperationsServer.admin(token: config.http.adminToken, verifier: verifier) { [self] _ in
                     setLocallyDecommissioned(value)
                     return JSONBody.response(report)
                 })

@@ -62,7 +62,7 @@ public final class WorkerServer: Sendable {
                 "corrupt.files": "\(report.corruptFiles.count)",
             ])
         replicaClients = FrameClientPool(
-            role: .worker, identity: "replication",
+            role: .worker, identity: "replication", credential: config.auth.secret?.workerCredential,
             config: FrameClientConfig(replicationOf: config),
             clientsPerEndpoint: max(config.replicaConnectionsPerPeer, 1), logger: logger)
     }
@@ -72,7 +72,9 @@ public final class WorkerServer: Sendable {
     public func start() throws -> Int {
         let server = FrameServer(
             config: FrameServerConfig(worker: config, memoryBudget: memoryBudget),
-            handler: WorkerHandler(worker: self), logger: logger, system: system)
+            handler: WorkerHandler(worker: self), logger: logger, system: system,
+            authenticator: ClusterAuthenticator.forCluster(
+                secret: config.auth.secret, isRequired: config.auth.isRequired))
         let port = try server.start()
         let operations = makeOperationsServer()
         let httpPort: Int

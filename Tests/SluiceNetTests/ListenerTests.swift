@@ -91,10 +91,17 @@ import Testing
 
     /// Proves only clients; refuses peers that claim to be workers.
     struct ClientsOnly: PeerAuthenticator {
-        func authenticate(_ hello: HelloRequest, peerAddress: String) -> PeerAuthentication {
+        func start(_ hello: HelloRequest, peerAddress: String) -> HandshakeStart {
             hello.role == .worker
-                ? .refused(.invalidArgument, "workers must prove it")
-                : .accepted(AuthenticatedPeer(role: .client, identity: "proven-\(hello.identity)"))
+                ? .decided(.refused(.invalidArgument, "workers must prove it"))
+                : .decided(.accepted(AuthenticatedPeer(role: .client, identity: "proven-\(hello.identity)")))
+        }
+
+        func finish(
+            _ hello: HelloRequest, serverNonce: [UInt8], serverId: String, answer: AuthenticateRequest,
+            peerAddress: String
+        ) -> (PeerAuthentication, serverProof: [UInt8]) {
+            (.refused(.unauthenticated, "no challenge sent"), [])
         }
     }
 
