@@ -24,6 +24,8 @@ public struct MasterConfig: Sendable, Equatable {
     public var idleTimeoutMs: Int
     /// How long tombstones of unregistered shuffles are kept.
     public var deletedShuffleRetentionMs: Int
+    /// Connections one remote IP address may hold open at once.
+    public var maxConnectionsPerPeer: Int
     /// Minimum log level.
     public var logLevel: LogLevel
     /// `text` or `json` log lines.
@@ -43,6 +45,7 @@ public struct MasterConfig: Sendable, Equatable {
         maxInFlightRequestsPerConnection = try config.value(MasterKeys.maxInFlightRequestsPerConnection)
         idleTimeoutMs = try config.value(MasterKeys.idleTimeout)
         deletedShuffleRetentionMs = try config.value(MasterKeys.deletedShuffleRetention)
+        maxConnectionsPerPeer = try config.value(MasterKeys.maxConnectionsPerPeer)
         logLevel = try config.value(SharedKeys.logLevel)
         logFormat = try config.value(SharedKeys.logFormat)
     }

@@ -51,12 +51,20 @@ public enum MasterKeys {
         "master.deletedShuffleRetention", .milliseconds(min: 0, max: 7 * day), default: "10m", unit: "ms",
         scope: .master, doc: "How long tombstones of unregistered shuffles are kept so late requests fail clearly.")
 
+    /// `master.maxConnectionsPerPeer`.
+    public static let maxConnectionsPerPeer = ConfigKey<Int>(
+        "master.maxConnectionsPerPeer", .int(min: 1, max: 65536), default: "512", unit: "connections",
+        scope: .master,
+        doc: "Connections one remote IP address may hold open at once; an extra one is closed at accept. Executors "
+            + "sharing a host (or a NAT) share this.")
+
     /// Every master key, in documentation order.
     public static let all: [ConfigKeySpec] = [
         host.spec, port.spec, httpPort.spec, workerHeartbeatTimeout.spec, workerHeartbeatInterval.spec,
         applicationTimeout.spec,
         applicationCheckInterval.spec, maxConnections.spec, maxFrameBodySize.spec,
         maxInFlightRequestsPerConnection.spec, idleTimeout.spec, deletedShuffleRetention.spec,
+        maxConnectionsPerPeer.spec,
     ]
 }
 

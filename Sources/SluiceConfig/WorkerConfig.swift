@@ -60,6 +60,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var heartbeatRetryIntervalMs: Int
     /// Time given to in-flight work at shutdown.
     public var shutdownGracePeriodMs: Int
+    /// Connections one remote IP address may hold open at once.
+    public var maxConnectionsPerPeer: Int
     /// Minimum log level.
     public var logLevel: LogLevel
     /// `text` or `json` log lines.
@@ -103,6 +105,7 @@ public struct WorkerConfig: Sendable, Equatable {
         fetchCompressionCodec = try config.value(K.fetchCompressionCodec)
         heartbeatRetryIntervalMs = try config.value(K.heartbeatRetryInterval)
         shutdownGracePeriodMs = try config.value(K.shutdownGracePeriod)
+        maxConnectionsPerPeer = try config.value(K.maxConnectionsPerPeer)
         logLevel = try config.value(SharedKeys.logLevel)
         logFormat = try config.value(SharedKeys.logFormat)
     }

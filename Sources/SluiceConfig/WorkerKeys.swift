@@ -125,6 +125,12 @@ public enum WorkerKeys {
     public static let maxConnections = ConfigKey<Int>(
         "worker.maxConnections", .int(min: 1, max: 65536), default: "1024", unit: "connections",
         scope: .worker, doc: "Connections beyond this many are refused at accept.")
+    /// `worker.maxConnectionsPerPeer`.
+    public static let maxConnectionsPerPeer = ConfigKey<Int>(
+        "worker.maxConnectionsPerPeer", .int(min: 1, max: 65536), default: "512", unit: "connections",
+        scope: .worker,
+        doc: "Connections one remote IP address may hold open at once; an extra one is closed at accept. Executors "
+            + "sharing a host (or a NAT) share this.")
     /// `worker.maxFrameBodySize`.
     public static let maxFrameBodySize = ConfigKey<Int>(
         "worker.maxFrameBodySize", .bytes(min: 4 * kib, max: gib), default: "72MiB", unit: "bytes",
@@ -174,6 +180,6 @@ public enum WorkerKeys {
         partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec,
         maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec,
         replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec,
-        heartbeatRetryInterval.spec, shutdownGracePeriod.spec,
+        heartbeatRetryInterval.spec, shutdownGracePeriod.spec, maxConnectionsPerPeer.spec,
     ]
 }

@@ -44,7 +44,8 @@ extension MasterServer.Options {
     public init(_ config: MasterConfig) {
         self.init(
             host: config.host, port: config.port, settings: MasterSettings(config),
-            maxConnections: config.maxConnections, maxFrameBodyBytes: config.maxFrameBodyBytes,
+            maxConnections: config.maxConnections, maxConnectionsPerPeer: config.maxConnectionsPerPeer,
+            maxFrameBodyBytes: config.maxFrameBodyBytes,
             maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
             idleTimeoutMs: config.idleTimeoutMs,
             tickIntervalMs: max(1, min(config.applicationCheckIntervalMs, Self.maxTickIntervalMs)),
