@@ -62,6 +62,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var shutdownGracePeriodMs: Int
     /// Connections one remote IP address may hold open at once.
     public var maxConnectionsPerPeer: Int
+    /// Held partitions per registration message.
+    public var registrationPageSize: Int
     /// Minimum log level.
     public var logLevel: LogLevel
     /// `text` or `json` log lines.
@@ -106,6 +108,7 @@ public struct WorkerConfig: Sendable, Equatable {
         heartbeatRetryIntervalMs = try config.value(K.heartbeatRetryInterval)
         shutdownGracePeriodMs = try config.value(K.shutdownGracePeriod)
         maxConnectionsPerPeer = try config.value(K.maxConnectionsPerPeer)
+        registrationPageSize = try config.value(K.registrationPageSize)
         logLevel = try config.value(SharedKeys.logLevel)
         logFormat = try config.value(SharedKeys.logFormat)
     }

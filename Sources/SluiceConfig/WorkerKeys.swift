@@ -131,6 +131,12 @@ public enum WorkerKeys {
         scope: .worker,
         doc: "Connections one remote IP address may hold open at once; an extra one is closed at accept. Executors "
             + "sharing a host (or a NAT) share this.")
+    /// `worker.registrationPageSize`.
+    public static let registrationPageSize = ConfigKey<Int>(
+        "worker.registrationPageSize", .int(min: 1, max: 500_000), default: "100000", unit: "partitions",
+        scope: .worker,
+        doc: "Held partitions reported to the master per registration message (about 6 MB with 30-byte application "
+            + "ids), so a worker holding millions of files re-registers within the master's frame limit.")
     /// `worker.maxFrameBodySize`.
     public static let maxFrameBodySize = ConfigKey<Int>(
         "worker.maxFrameBodySize", .bytes(min: 4 * kib, max: gib), default: "72MiB", unit: "bytes",
@@ -180,6 +186,6 @@ public enum WorkerKeys {
         partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec,
         maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec,
         replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec,
-        heartbeatRetryInterval.spec, shutdownGracePeriod.spec, maxConnectionsPerPeer.spec,
+        heartbeatRetryInterval.spec, shutdownGracePeriod.spec, maxConnectionsPerPeer.spec, registrationPageSize.spec,
     ]
 }
