@@ -80,6 +80,11 @@ public final class ShuffleWriter {
         guard partitionId < handle.numPartitions else {
             throw ClientError(.invalidArgument, "partition \(partitionId) of \(handle.numPartitions)")
         }
+        // Workers cannot check it (they never hear numMappers); readers drop the batches of maps the driver did not
+        // list, so a writer out of range would lose its output silently.
+        guard mapIndex < handle.numMappers else {
+            throw ClientError(.invalidArgument, "map index \(mapIndex) of a shuffle of \(handle.numMappers) mappers")
+        }
         let index = Int(partitionId)
         if buffers[index].capacity == 0 && nextSequence[index] > 0 {
             // A partition that already filled a batch will fill this one too: start from a full-size buffer.

@@ -26,6 +26,18 @@ public struct MasterConfig: Sendable, Equatable {
     public var deletedShuffleRetentionMs: Int
     /// The cluster secret and whether peers must authenticate.
     public var auth: AuthSettings
+    /// Connections one remote IP address may hold open at once.
+    public var maxConnectionsPerPeer: Int
+    /// Largest numPartitions of a registered shuffle.
+    public var maxPartitionsPerShuffle: Int
+    /// Largest numMappers of a registered shuffle.
+    public var maxMappersPerShuffle: Int
+    /// Live applications tracked at once.
+    public var maxApplications: Int
+    /// Registered shuffles of one application at once.
+    public var maxShufflesPerApplication: Int
+    /// Workers known at once (lost ones included).
+    public var maxWorkers: Int
     /// Minimum log level.
     public var logLevel: LogLevel
     /// `text` or `json` log lines.
@@ -46,6 +58,12 @@ public struct MasterConfig: Sendable, Equatable {
         idleTimeoutMs = try config.value(MasterKeys.idleTimeout)
         deletedShuffleRetentionMs = try config.value(MasterKeys.deletedShuffleRetention)
         auth = try AuthSettings(config)
+        maxConnectionsPerPeer = try config.value(MasterKeys.maxConnectionsPerPeer)
+        maxPartitionsPerShuffle = try config.value(MasterKeys.maxPartitionsPerShuffle)
+        maxMappersPerShuffle = try config.value(MasterKeys.maxMappersPerShuffle)
+        maxApplications = try config.value(MasterKeys.maxApplications)
+        maxShufflesPerApplication = try config.value(MasterKeys.maxShufflesPerApplication)
+        maxWorkers = try config.value(MasterKeys.maxWorkers)
         logLevel = try config.value(SharedKeys.logLevel)
         logFormat = try config.value(SharedKeys.logFormat)
     }

@@ -51,12 +51,49 @@ public enum MasterKeys {
         "master.deletedShuffleRetention", .milliseconds(min: 0, max: 7 * day), default: "10m", unit: "ms",
         scope: .master, doc: "How long tombstones of unregistered shuffles are kept so late requests fail clearly.")
 
+    /// `master.maxConnectionsPerPeer`.
+    public static let maxConnectionsPerPeer = ConfigKey<Int>(
+        "master.maxConnectionsPerPeer", .int(min: 1, max: 65536), default: "512", unit: "connections",
+        scope: .master,
+        doc: "Connections one remote IP address may hold open at once; an extra one is closed at accept. Executors "
+            + "sharing a host (or a NAT) share this.")
+    /// `master.maxPartitionsPerShuffle`.
+    public static let maxPartitionsPerShuffle = ConfigKey<Int>(
+        "master.maxPartitionsPerShuffle", .int(min: 1, max: 1 << 24), default: "200000", unit: "partitions",
+        scope: .master,
+        doc: "Largest numPartitions a shuffle may register with (invalidArgument beyond): a shuffle's table is "
+            + "12 bytes and its master record about 100 bytes per partition, placed in one request.")
+    /// `master.maxMappersPerShuffle`.
+    public static let maxMappersPerShuffle = ConfigKey<Int>(
+        "master.maxMappersPerShuffle", .int(min: 1, max: Int(Int32.max)), default: "1000000", unit: "mappers",
+        scope: .master, doc: "Largest numMappers a shuffle may register with (invalidArgument beyond).")
+    /// `master.maxApplications`.
+    public static let maxApplications = ConfigKey<Int>(
+        "master.maxApplications", .int(min: 1, max: 10_000_000), default: "10000", unit: "applications",
+        scope: .master,
+        doc: "Live applications the master tracks; a new one beyond is refused with limitExceeded until others end "
+            + "(applications relearned from workers' reports are never refused).")
+    /// `master.maxShufflesPerApplication`.
+    public static let maxShufflesPerApplication = ConfigKey<Int>(
+        "master.maxShufflesPerApplication", .int(min: 1, max: 10_000_000), default: "10000", unit: "shuffles",
+        scope: .master,
+        doc: "Registered (not yet unregistered) shuffles of one application; a new one beyond is refused with "
+            + "limitExceeded.")
+    /// `master.maxWorkers`.
+    public static let maxWorkers = ConfigKey<Int>(
+        "master.maxWorkers", .int(min: 1, max: 65_534), default: "10000", unit: "workers",
+        scope: .master,
+        doc: "Workers the master knows, lost ones included (a new one replaces the longest-lost); a new worker beyond "
+            + "is refused with limitExceeded. At most 65,534: location tables index workers with 16 bits.")
+
     /// Every master key, in documentation order.
     public static let all: [ConfigKeySpec] = [
         host.spec, port.spec, httpPort.spec, workerHeartbeatTimeout.spec, workerHeartbeatInterval.spec,
         applicationTimeout.spec,
         applicationCheckInterval.spec, maxConnections.spec, maxFrameBodySize.spec,
         maxInFlightRequestsPerConnection.spec, idleTimeout.spec, deletedShuffleRetention.spec,
+        maxConnectionsPerPeer.spec, maxPartitionsPerShuffle.spec, maxMappersPerShuffle.spec, maxApplications.spec,
+        maxShufflesPerApplication.spec, maxWorkers.spec,
     ]
 }
 

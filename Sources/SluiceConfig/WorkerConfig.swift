@@ -62,6 +62,10 @@ public struct WorkerConfig: Sendable, Equatable {
     public var shutdownGracePeriodMs: Int
     /// The cluster secret and whether peers must authenticate.
     public var auth: AuthSettings
+    /// Connections one remote IP address may hold open at once.
+    public var maxConnectionsPerPeer: Int
+    /// Held partitions per registration message.
+    public var registrationPageSize: Int
     /// Minimum log level.
     public var logLevel: LogLevel
     /// `text` or `json` log lines.
@@ -106,6 +110,8 @@ public struct WorkerConfig: Sendable, Equatable {
         heartbeatRetryIntervalMs = try config.value(K.heartbeatRetryInterval)
         shutdownGracePeriodMs = try config.value(K.shutdownGracePeriod)
         auth = try AuthSettings(config)
+        maxConnectionsPerPeer = try config.value(K.maxConnectionsPerPeer)
+        registrationPageSize = try config.value(K.registrationPageSize)
         logLevel = try config.value(SharedKeys.logLevel)
         logFormat = try config.value(SharedKeys.logFormat)
     }

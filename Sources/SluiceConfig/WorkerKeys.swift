@@ -125,6 +125,18 @@ public enum WorkerKeys {
     public static let maxConnections = ConfigKey<Int>(
         "worker.maxConnections", .int(min: 1, max: 65536), default: "1024", unit: "connections",
         scope: .worker, doc: "Connections beyond this many are refused at accept.")
+    /// `worker.maxConnectionsPerPeer`.
+    public static let maxConnectionsPerPeer = ConfigKey<Int>(
+        "worker.maxConnectionsPerPeer", .int(min: 1, max: 65536), default: "512", unit: "connections",
+        scope: .worker,
+        doc: "Connections one remote IP address may hold open at once; an extra one is closed at accept. Executors "
+            + "sharing a host (or a NAT) share this.")
+    /// `worker.registrationPageSize`.
+    public static let registrationPageSize = ConfigKey<Int>(
+        "worker.registrationPageSize", .int(min: 1, max: 500_000), default: "100000", unit: "partitions",
+        scope: .worker,
+        doc: "Held partitions reported to the master per registration message (about 6 MB with 30-byte application "
+            + "ids), so a worker holding millions of files re-registers within the master's frame limit.")
     /// `worker.maxFrameBodySize`.
     public static let maxFrameBodySize = ConfigKey<Int>(
         "worker.maxFrameBodySize", .bytes(min: 4 * kib, max: gib), default: "72MiB", unit: "bytes",
@@ -174,6 +186,6 @@ public enum WorkerKeys {
         partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec,
         maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec,
         replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec,
-        heartbeatRetryInterval.spec, shutdownGracePeriod.spec,
+        heartbeatRetryInterval.spec, shutdownGracePeriod.spec, maxConnectionsPerPeer.spec, registrationPageSize.spec,
     ]
 }

@@ -110,6 +110,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     // Master: workers.
     case registerWorker = 0x0010
     case workerHeartbeat = 0x0011
+    case reportHeldPartitions = 0x0012
 
     // Master: applications and shuffles.
     case registerShuffle = 0x0020

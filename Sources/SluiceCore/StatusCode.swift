@@ -50,6 +50,9 @@ public enum StatusCode: UInt16, Sendable, CaseIterable, CustomStringConvertible 
     case shuttingDown = 33
     /// An invalid argument (e.g. a negative count or an out-of-range partition).
     case invalidArgument = 34
+    /// A server limit on how many of something it holds (applications, shuffles of one application, workers) was
+    /// reached: the request may succeed once others end. Clients do not retry it on their own.
+    case limitExceeded = 35
     /// Any other failure; the message says what.
     case internalError = 99
 
@@ -77,6 +80,7 @@ public enum StatusCode: UInt16, Sendable, CaseIterable, CustomStringConvertible 
         case .ioError: "io-error"
         case .shuttingDown: "shutting-down"
         case .invalidArgument: "invalid-argument"
+        case .limitExceeded: "limit-exceeded"
         case .internalError: "internal-error"
         }
     }

@@ -22,13 +22,19 @@ struct MasterHandler: FrameHandler {
         case .registerWorker:
             let message = try RegisterWorkerRequest.decode(body: body)
             guard access.permitsWorkerMessage(request, on: connection) else { return }
-            reply = master.state.withLock { $0.registerWorker(message, nowMs: now) }.encoded()
-            master.logger.info(
-                "worker registered",
-                metadata: [
-                    "worker.id": "\(message.address.workerId)", "worker.endpoint": "\(message.address.endpoint)",
-                    "held.count": "\(message.held.count)",
-                ])
+            let response = master.state.withLock { $0.registerWorker(message, nowMs: now) }
+            reply = response.encoded()
+            master.logRegistration(message, response.head)
+        case .reportHeldPartitions:
+            let message = try ReportHeldPartitionsRequest.decode(body: body)
+            guard access.permitsWorkerMessage(request, on: connection) else { return }
+            let response = master.state.withLock { $0.reportHeldPartitions(message, nowMs: now) }
+            reply = response.encoded()
+            if message.last && response.head.status == .ok {
+                master.logger.info(
+                    "worker registration complete",
+                    metadata: ["worker.id": "\(message.workerId)", "held.count": "\(message.held.count)"])
+            }
         case .workerHeartbeat:
             let message = try WorkerHeartbeatRequest.decode(body: body)
             guard access.permitsWorkerMessage(request, on: connection) else { return }
@@ -36,9 +42,7 @@ struct MasterHandler: FrameHandler {
         case .registerShuffle:
             let message = try RegisterShuffleRequest.decode(body: body)
             guard access.permits(request, on: connection, application: message.shuffle.applicationId) else { return }
-            let response = master.state.withLock { $0.registerShuffle(message, nowMs: now) }
-            if response.head.status == .ok { master.metrics.shufflesRegistered.increment() }
-            reply = response.encoded()
+            reply = master.registerShuffle(message, nowMs: now).encoded()
         case .getLocations:
             let message = try GetLocationsRequest.decode(body: body)
             guard access.permits(request, on: connection, application: message.shuffle.applicationId) else { return }
@@ -47,12 +51,30 @@ struct MasterHandler: FrameHandler {
             let message = try ReviveRequest.decode(body: body)
             guard access.permits(request, on: connection, application: message.shuffle.applicationId) else { return }
             master.metrics.revives.increment()
-            reply = master.state.withLock { $0.revive(message, nowMs: now) }.encoded()
+            let response = master.state.withLock { $0.revive(message, nowMs: now) }
+            if response.head.status == .invalidArgument {
+                master.logger.warning(
+                    "revive refused",
+                    metadata: [
+                        "application.id": "\(message.shuffle.applicationId)",
+                        "shuffle.id": "\(message.shuffle.shuffleId)",
+                        "reason": "\(response.head.message)",
+                    ])
+            }
+            reply = response.encoded()
         case .applicationHeartbeat:
             let message = try ApplicationRequest.decode(body: body)
             guard access.permits(request, on: connection, application: message.applicationId) else { return }
-            master.state.withLock { $0.applicationHeartbeat(message.applicationId, nowMs: now) }
-            reply = StatusResponse().encoded()
+            let response = master.state.withLock { $0.applicationHeartbeat(message.applicationId, nowMs: now) }
+            if response.head.status != .ok {
+                master.logger.warning(
+                    "application refused at a limit",
+                    metadata: [
+                        "application.id": "\(message.applicationId)", "status": "\(response.head.status)",
+                        "reason": "\(response.head.message)",
+                    ])
+            }
+            reply = response.encoded()
         case .unregisterShuffle:
             let message = try UnregisterShuffleRequest.decode(body: body)
             guard access.permits(request, on: connection, application: message.shuffle.applicationId) else { return }
@@ -86,26 +108,85 @@ struct MasterHandler: FrameHandler {
         let secret = master.options.auth.secret
         switch connection.peerProof {
         case .client:
-            let isNew = master.state.withLock { $0.registerApplication(applicationId, onlyIfNew: true, nowMs: nowMs) }
-            guard isNew else {
+            switch master.state.withLock({ $0.registerApplication(applicationId, onlyIfNew: true, nowMs: nowMs) }) {
+            case .registered: break
+            case .alreadyKnown:
                 access.refuse(
                     request, on: connection,
                     "application \(applicationId) is already registered; only its token holder may register it again",
                     application: applicationId)
                 return nil
+            case .refused(let head):
+                connection.respond(to: request, body: RegisterApplicationResponse(head: head).encoded())
+                return nil
             }
         case .application(let own) where own == applicationId:
-            _ = master.state.withLock { $0.registerApplication(applicationId, onlyIfNew: false, nowMs: nowMs) }
+            if case .refused(let head) = master.state.withLock({
+                $0.registerApplication(applicationId, onlyIfNew: false, nowMs: nowMs)
+            }) {
+                connection.respond(to: request, body: RegisterApplicationResponse(head: head).encoded())
+                return nil
+            }
         case .application, .worker:
             access.refuse(
                 request, on: connection, "this credential may not register application \(applicationId)",
                 application: applicationId)
             return nil
         case .none:
-            _ = master.state.withLock { $0.registerApplication(applicationId, onlyIfNew: false, nowMs: nowMs) }
+            if case .refused(let head) = master.state.withLock({
+                $0.registerApplication(applicationId, onlyIfNew: false, nowMs: nowMs)
+            }) {
+                connection.respond(to: request, body: RegisterApplicationResponse(head: head).encoded())
+                return nil
+            }
             return []  // unauthenticated: nothing to prove later
         }
         master.logger.info("application registered", metadata: ["application.id": "\(applicationId)"])
         return secret?.applicationToken(applicationId) ?? []
+    }
+}
+
+extension MasterServer {
+    /// Registers a shuffle: the state is consulted and updated under the lock, but a new shuffle's partitions are
+    /// placed between the two, outside it, so a large shuffle does not stall every other request.
+    func registerShuffle(_ request: RegisterShuffleRequest, nowMs: UInt64) -> LocationsResponse {
+        let response: LocationsResponse
+        switch state.withLock({ $0.admitShuffle(request, nowMs: nowMs) }) {
+        case .answered(let answer):
+            response = answer
+        case .place(let candidates):
+            let placement = MasterState.place(request, on: candidates)
+            response = state.withLock { $0.commitShuffle(request, placement, nowMs: nowMs) }
+        }
+        switch response.head.status {
+        case .ok:
+            metrics.shufflesRegistered.increment()
+        case .invalidArgument, .limitExceeded, .internalError:
+            logger.warning(
+                "shuffle registration refused",
+                metadata: [
+                    "application.id": "\(request.shuffle.applicationId)", "shuffle.id": "\(request.shuffle.shuffleId)",
+                    "num.partitions": "\(request.numPartitions)", "num.mappers": "\(request.numMappers)",
+                    "status": "\(response.head.status)", "reason": "\(response.head.message)",
+                ])
+        default:
+            break
+        }
+        return response
+    }
+
+    /// Logs a worker's registration, or its refusal.
+    func logRegistration(_ request: RegisterWorkerRequest, _ head: ResponseHead) {
+        let metadata: Logger.Metadata = [
+            "worker.id": "\(request.address.workerId)", "worker.endpoint": "\(request.address.endpoint)",
+            "held.count": "\(request.held.count)", "more.pages": "\(request.morePages)",
+        ]
+        if head.status == .ok {
+            logger.info("worker registered", metadata: metadata)
+        } else {
+            logger.warning(
+                "worker registration refused",
+                metadata: metadata.merging(["status": "\(head.status)", "reason": "\(head.message)"]) { $1 })
+        }
     }
 }

@@ -17,6 +17,8 @@ public final class MasterServer: Sendable {
         public var port: Int
         public var settings: MasterSettings
         public var maxConnections: Int
+        /// Connections one remote IP address may hold open at once.
+        public var maxConnectionsPerPeer: Int
         public var maxFrameBodyBytes: Int
         public var maxInFlightRequestsPerConnection: Int
         public var idleTimeoutMs: Int
@@ -29,13 +31,15 @@ public final class MasterServer: Sendable {
 
         /// Every field explicitly; `init(_ config: MasterConfig)` is what a deployed master runs.
         public init(
-            host: String, port: Int, settings: MasterSettings, maxConnections: Int, maxFrameBodyBytes: Int,
-            maxInFlightRequestsPerConnection: Int, idleTimeoutMs: Int, tickIntervalMs: Int, http: HTTPSettings?
+            host: String, port: Int, settings: MasterSettings, maxConnections: Int, maxConnectionsPerPeer: Int,
+            maxFrameBodyBytes: Int, maxInFlightRequestsPerConnection: Int, idleTimeoutMs: Int, tickIntervalMs: Int,
+            http: HTTPSettings?
         ) {
             self.host = host
             self.port = port
             self.settings = settings
             self.maxConnections = maxConnections
+            self.maxConnectionsPerPeer = maxConnectionsPerPeer
             self.maxFrameBodyBytes = maxFrameBodyBytes
             self.maxInFlightRequestsPerConnection = maxInFlightRequestsPerConnection
             self.idleTimeoutMs = idleTimeoutMs
@@ -62,7 +66,7 @@ public final class MasterServer: Sendable {
     public func start() throws -> Int {
         let config = FrameServerConfig(
             host: options.host, port: options.port, serverId: "sluice-master",
-            maxConnections: options.maxConnections,
+            maxConnections: options.maxConnections, maxConnectionsPerPeer: options.maxConnectionsPerPeer,
             maxFrameBodyBytes: options.maxFrameBodyBytes,
             idleTimeoutMs: options.idleTimeoutMs,
             maxInFlightRequestsPerConnection: options.maxInFlightRequestsPerConnection)

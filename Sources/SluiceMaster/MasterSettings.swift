@@ -12,15 +12,55 @@ public struct MasterSettings: Sendable, Equatable {
     public var applicationTimeoutMs: UInt64
     /// How long the master remembers deleted shuffles so every worker hears to delete them.
     public var deletedShuffleRetentionMs: UInt64
+    /// Bounds on what peers make the master hold.
+    public var limits: MasterLimits
 
     public init(
         workerHeartbeatIntervalMs: UInt64, workerHeartbeatTimeoutMs: UInt64, applicationTimeoutMs: UInt64,
-        deletedShuffleRetentionMs: UInt64
+        deletedShuffleRetentionMs: UInt64, limits: MasterLimits
     ) {
         self.workerHeartbeatIntervalMs = workerHeartbeatIntervalMs
         self.workerHeartbeatTimeoutMs = workerHeartbeatTimeoutMs
         self.applicationTimeoutMs = applicationTimeoutMs
         self.deletedShuffleRetentionMs = deletedShuffleRetentionMs
+        self.limits = limits
+    }
+}
+
+/// Bounds on what peers make the master hold (the `master.max*` keys): beyond them a request is refused with
+/// `invalidArgument` (a shuffle too large ever to place) or `limitExceeded` (too many of something at once).
+public struct MasterLimits: Sendable, Equatable {
+    /// Largest numPartitions of a registered shuffle.
+    public var maxPartitionsPerShuffle: UInt32
+    /// Largest numMappers of a registered shuffle.
+    public var maxMappersPerShuffle: UInt32
+    /// Live applications tracked at once (ones relearned from worker reports are never refused).
+    public var maxApplications: Int
+    /// Registered shuffles of one application at once.
+    public var maxShufflesPerApplication: Int
+    /// Workers known at once, lost ones included; at most `LocationTable.maxWorkers`.
+    public var maxWorkers: Int
+
+    public init(
+        maxPartitionsPerShuffle: UInt32, maxMappersPerShuffle: UInt32, maxApplications: Int,
+        maxShufflesPerApplication: Int, maxWorkers: Int
+    ) {
+        self.maxPartitionsPerShuffle = maxPartitionsPerShuffle
+        self.maxMappersPerShuffle = maxMappersPerShuffle
+        self.maxApplications = maxApplications
+        self.maxShufflesPerApplication = maxShufflesPerApplication
+        self.maxWorkers = min(maxWorkers, LocationTable.maxWorkers)
+    }
+}
+
+extension MasterLimits {
+    /// The limits a deployed master runs with `config`.
+    public init(_ config: MasterConfig) {
+        self.init(
+            maxPartitionsPerShuffle: UInt32(clamping: config.maxPartitionsPerShuffle),
+            maxMappersPerShuffle: UInt32(clamping: config.maxMappersPerShuffle),
+            maxApplications: config.maxApplications, maxShufflesPerApplication: config.maxShufflesPerApplication,
+            maxWorkers: config.maxWorkers)
     }
 }
 
@@ -31,7 +71,8 @@ extension MasterSettings {
             workerHeartbeatIntervalMs: UInt64(clamping: config.workerHeartbeatIntervalMs),
             workerHeartbeatTimeoutMs: UInt64(clamping: config.workerHeartbeatTimeoutMs),
             applicationTimeoutMs: UInt64(clamping: config.applicationTimeoutMs),
-            deletedShuffleRetentionMs: UInt64(clamping: config.deletedShuffleRetentionMs))
+            deletedShuffleRetentionMs: UInt64(clamping: config.deletedShuffleRetentionMs),
+            limits: MasterLimits(config))
     }
 }
 
@@ -44,7 +85,8 @@ extension MasterServer.Options {
     public init(_ config: MasterConfig) {
         self.init(
             host: config.host, port: config.port, settings: MasterSettings(config),
-            maxConnections: config.maxConnections, maxFrameBodyBytes: config.maxFrameBodyBytes,
+            maxConnections: config.maxConnections, maxConnectionsPerPeer: config.maxConnectionsPerPeer,
+            maxFrameBodyBytes: config.maxFrameBodyBytes,
             maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
             idleTimeoutMs: config.idleTimeoutMs,
             tickIntervalMs: max(1, min(config.applicationCheckIntervalMs, Self.maxTickIntervalMs)),

@@ -2,27 +2,65 @@ import SluiceCore
 
 extension MasterState {
     /// A worker (re)registers: it becomes alive, and every partition it reports is adopted into the tables
-    /// unless its shuffle was deleted (the next heartbeat tells the worker to delete it).
+    /// unless its shuffle was deleted (the next heartbeat tells the worker to delete it). With `morePages` the rest of
+    /// its report follows (`reportHeldPartitions`), and it gets no slots until the last page. A new worker beyond
+    /// `maxWorkers` replaces the longest-lost one, or is refused (`limitExceeded`) when none is lost.
     public mutating func registerWorker(_ request: RegisterWorkerRequest, nowMs: UInt64) -> RegisterWorkerResponse {
         let id = request.address.workerId
         guard !id.isEmpty else {
             return RegisterWorkerResponse(
                 head: ResponseHead(.invalidArgument, "empty worker id"), heartbeatIntervalMs: 0)
         }
+        if workers[id] == nil, workers.count >= settings.limits.maxWorkers {
+            guard let lost = longestLostWorker else {
+                return RegisterWorkerResponse(
+                    head: ResponseHead(
+                        .limitExceeded, "the master knows master.maxWorkers (\(settings.limits.maxWorkers)) workers"),
+                    heartbeatIntervalMs: 0)
+            }
+            workers[lost] = nil
+            decommissioned.remove(lost)
+        }
         workers[id] = WorkerRecord(
             address: request.address, capacityBytes: request.capacityBytes,
             freeBytes: request.freeBytes, lastHeartbeatMs: nowMs, draining: false, alive: true,
-            httpPort: request.httpPort)
+            httpPort: request.httpPort, registrationComplete: !request.morePages)
         for held in request.held where !isDeleted(held.shuffle) {
             adopt(held, workerId: id, nowMs: nowMs)
         }
         return RegisterWorkerResponse(heartbeatIntervalMs: UInt32(clamping: settings.workerHeartbeatIntervalMs))
     }
 
+    /// A further page of a worker's registration report: adopted like the first (twice changes nothing); the last
+    /// page completes the registration. A worker the master does not know (or lost) is told to register again.
+    public mutating func reportHeldPartitions(_ request: ReportHeldPartitionsRequest, nowMs: UInt64)
+        -> StatusResponse
+    {
+        guard var record = workers[request.workerId], record.alive else {
+            return StatusResponse(ResponseHead(.unknownWorker, "register again"))
+        }
+        record.lastHeartbeatMs = nowMs
+        if request.last { record.registrationComplete = true }
+        workers[request.workerId] = record
+        for held in request.held where !isDeleted(held.shuffle) {
+            adopt(held, workerId: request.workerId, nowMs: nowMs)
+        }
+        return StatusResponse()
+    }
+
+    /// The lost worker silent the longest, if any.
+    var longestLostWorker: String? {
+        workers.filter { !$0.value.alive }.min {
+            ($0.value.lastHeartbeatMs, $0.key) < ($1.value.lastHeartbeatMs, $1.key)
+        }?
+        .key
+    }
+
     /// A worker heartbeat: refreshes liveness and answers which of its shuffles to delete.
     /// An unknown or lost worker is told to register again (that is how a restarted master relearns).
     public mutating func workerHeartbeat(_ request: WorkerHeartbeatRequest, nowMs: UInt64) -> WorkerHeartbeatResponse {
-        guard var record = workers[request.workerId], record.alive else {
+        // A worker whose paged registration never completed registers again: pages of its report were lost.
+        guard var record = workers[request.workerId], record.alive, record.registrationComplete else {
             return WorkerHeartbeatResponse(head: ResponseHead(.unknownWorker, "register again"))
         }
         record.lastHeartbeatMs = nowMs
@@ -67,7 +105,7 @@ extension MasterState {
         case .replica: epochs[index].replicaWorkerId = workerId
         }
         record.partitions[held.partitionId] = epochs
-        shuffles[held.shuffle] = record
+        setShuffle(held.shuffle, record)
     }
 
     /// Marks workers silent past the time-out as lost, expires silent applications and purges old tombstones.
@@ -89,12 +127,13 @@ extension MasterState {
         return events
     }
 
-    /// Workers that may receive new slots: alive, not draining and not reported failed since their last heartbeat.
+    /// Workers that may receive new slots: alive, fully registered, not draining and not reported failed since their
+    /// last heartbeat.
     /// When every such worker was reported, the reports are ignored: a burst of client errors must not leave a
     /// cluster of live workers with nowhere to place.
     public var slotCandidates: [SlotAllocator.Candidate] {
         let placeable = workers.values.filter {
-            $0.alive && !$0.draining && !decommissioned.contains($0.address.workerId)
+            $0.alive && $0.registrationComplete && !$0.draining && !decommissioned.contains($0.address.workerId)
         }
         let trusted = placeable.filter { !$0.reportedFailed }
         return (trusted.isEmpty ? placeable : trusted)

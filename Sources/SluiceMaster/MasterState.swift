@@ -20,6 +20,8 @@ public struct MasterState: Sendable {
         public var reportedFailed = false
         /// The worker's operations API port (0: none reported).
         public var httpPort: UInt16 = 0
+        /// False while a paged registration report is still arriving: the worker gets no slots until its last page.
+        public var registrationComplete = true
     }
 
     /// One epoch of one partition, by worker id (either copy may be unknown after a rebuild).
@@ -41,7 +43,10 @@ public struct MasterState: Sendable {
     public internal(set) var workers: [String: WorkerRecord] = [:]
     /// Last heartbeat time per live application.
     public internal(set) var applications: [String: UInt64] = [:]
-    var shuffles: [ShuffleKey: ShuffleRecord] = [:]
+    /// Changed only through `setShuffle`, which keeps `shuffleCounts` with it.
+    private(set) var shuffles: [ShuffleKey: ShuffleRecord] = [:]
+    /// Registered (or rebuilt) shuffles per application, for `maxShufflesPerApplication`.
+    private(set) var shuffleCounts: [String: Int] = [:]
     /// Workers an operator decommissioned (kept across their re-registrations; lost with a master restart).
     public internal(set) var decommissioned: Set<String> = []
     /// Deleted shuffles and when they were deleted, kept for `deletedShuffleRetentionMs`.
@@ -64,6 +69,20 @@ public struct MasterState: Sendable {
         let replica = address(of: record.replicaWorkerId)
         guard primary != nil || replica != nil else { return nil }
         return PartitionLocation(partitionId: partitionId, epoch: record.epoch, primary: primary, replica: replica)
+    }
+
+    /// Stores (or, with nil, forgets) a shuffle's record, counting the application's shuffles.
+    mutating func setShuffle(_ key: ShuffleKey, _ record: ShuffleRecord?) {
+        let existed: Bool
+        if let record {
+            existed = shuffles.updateValue(record, forKey: key) != nil
+            if !existed { shuffleCounts[key.applicationId, default: 0] += 1 }
+        } else {
+            existed = shuffles.removeValue(forKey: key) != nil
+            guard existed else { return }
+            let left = shuffleCounts[key.applicationId, default: 1] - 1
+            shuffleCounts[key.applicationId] = left > 0 ? left : nil
+        }
     }
 
     func isDeleted(_ key: ShuffleKey) -> Bool {

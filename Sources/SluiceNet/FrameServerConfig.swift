@@ -11,6 +11,8 @@ public struct FrameServerConfig: Sendable {
     public var serverId: String
     /// Open connections allowed at once; an extra one is accepted and closed at once.
     public var maxConnections: Int
+    /// Open connections one remote IP address may hold at once; an extra one is closed at once.
+    public var maxConnectionsPerPeer: Int
     /// Largest frame body accepted; a longer frame gets a `frameTooLarge` reply and the connection closes.
     public var maxFrameBodyBytes: Int
     /// A connection that completes no frame for this long is closed (0: never).
@@ -40,7 +42,8 @@ public struct FrameServerConfig: Sendable {
     /// Creates a configuration. The limits that are configuration keys (connections, frame size, idle time-out,
     /// requests in flight) have no default here: the servers take them from the config registry, tests name them.
     public init(
-        host: String, port: Int, serverId: String, maxConnections: Int, maxFrameBodyBytes: Int,
+        host: String, port: Int, serverId: String, maxConnections: Int, maxConnectionsPerPeer: Int,
+        maxFrameBodyBytes: Int,
         idleTimeoutMs: Int, maxInFlightRequestsPerConnection: Int, memoryBudget: MemoryBudget? = nil,
         sendTimeoutMs: Int = 60_000, socketBufferBytes: Int = 0, threadStackBytes: Int = 512 * 1024,
         stopTimeoutMs: Int = 5_000, listenBacklog: Int = 512
@@ -49,6 +52,7 @@ public struct FrameServerConfig: Sendable {
         self.port = port
         self.serverId = serverId
         self.maxConnections = maxConnections
+        self.maxConnectionsPerPeer = maxConnectionsPerPeer
         self.maxFrameBodyBytes = maxFrameBodyBytes
         self.idleTimeoutMs = idleTimeoutMs
         self.maxInFlightRequestsPerConnection = maxInFlightRequestsPerConnection
@@ -65,7 +69,8 @@ extension FrameServerConfig {
     /// The listener's part of these settings.
     var listener: ListenerConfig {
         ListenerConfig(
-            host: host, port: port, maxConnections: maxConnections, sendTimeoutMs: sendTimeoutMs,
+            host: host, port: port, maxConnections: maxConnections, maxConnectionsPerPeer: maxConnectionsPerPeer,
+            sendTimeoutMs: sendTimeoutMs,
             socketBufferBytes: socketBufferBytes, stopTimeoutMs: stopTimeoutMs,
             listenBacklog: listenBacklog, threadStackBytes: threadStackBytes)
     }

@@ -17,6 +17,8 @@ public struct ListenerConfig: Sendable {
     public var port: Int
     /// Open connections allowed at once; an extra one is accepted and closed at once.
     public var maxConnections: Int
+    /// Open connections one remote IP address may hold at once; an extra one is accepted and closed at once.
+    public var maxConnectionsPerPeer: Int
     /// A write blocked this long (peer not reading) fails (0: never).
     public var sendTimeoutMs: Int
     /// SO_SNDBUF/SO_RCVBUF for each connection (0: kernel default).
@@ -30,12 +32,13 @@ public struct ListenerConfig: Sendable {
 
     /// Creates listener settings.
     public init(
-        host: String, port: Int, maxConnections: Int, sendTimeoutMs: Int, socketBufferBytes: Int,
-        stopTimeoutMs: Int, listenBacklog: Int, threadStackBytes: Int
+        host: String, port: Int, maxConnections: Int, maxConnectionsPerPeer: Int, sendTimeoutMs: Int,
+        socketBufferBytes: Int, stopTimeoutMs: Int, listenBacklog: Int, threadStackBytes: Int
     ) {
         self.host = host
         self.port = port
         self.maxConnections = maxConnections
+        self.maxConnectionsPerPeer = maxConnectionsPerPeer
         self.sendTimeoutMs = sendTimeoutMs
         self.socketBufferBytes = socketBufferBytes
         self.stopTimeoutMs = stopTimeoutMs
@@ -79,8 +82,8 @@ public final class AcceptedConnection: Sendable {
     func shutDown() { shutdownHook.withLock { $0 }?() }
 }
 
-/// A TCP listener apart from any protocol: binds, accepts on one thread, admits up to `maxConnections`
-/// (refusing the rest by closing them), configures each socket, and hands it to its `ConnectionAcceptor`.
+/// A TCP listener apart from any protocol: binds, accepts on one thread, admits up to `maxConnections`, and up to
+/// `maxConnectionsPerPeer` from one remote IP address (refusing the rest by closing them), configures each socket, and hands it to its `ConnectionAcceptor`.
 /// `stop()` stops accepting, wakes every connection and waits for them to finish.
 public final class Listener: Sendable {
     /// The settings given at creation.
@@ -96,6 +99,8 @@ public final class Listener: Sendable {
         var acceptRunning = false
         var nextConnectionId: UInt64 = 1
         var connections: [UInt64: AcceptedConnection] = [:]
+        /// Open connections per remote IP address.
+        var connectionsPerHost: [String: Int] = [:]
     }
     private let state = Mutex(State())
     /// Broadcast when the accept thread ends or a connection finishes.
@@ -198,19 +203,40 @@ public final class Listener: Sendable {
         }
     }
 
-    /// Takes ownership of an accepted descriptor: refuses it when stopping or full, else hands it over.
+    /// Why an accepted connection is refused.
+    private enum Refusal: Error {
+        case fullOrStopping
+        case peerFull
+    }
+
+    /// Takes ownership of an accepted descriptor: refuses it when stopping, full or its peer holds too many
+    /// connections, else hands it over.
     private func admit(_ fd: Int32) {
         let peer = Sockets.peerDescription(fd)
-        let admitted = state.withLock { s -> UInt64? in
-            guard !s.stopping, s.connections.count < config.maxConnections else { return nil }
+        let host = Self.host(of: peer)
+        let admitted = state.withLock { s -> Result<UInt64, Refusal> in
+            guard !s.stopping, s.connections.count < config.maxConnections else { return .failure(.fullOrStopping) }
+            let fromHost = s.connectionsPerHost[host, default: 0]
+            guard fromHost < config.maxConnectionsPerPeer else { return .failure(.peerFull) }
+            s.connectionsPerHost[host] = fromHost + 1
             let id = s.nextConnectionId
             s.nextConnectionId += 1
-            return id
+            return .success(id)
         }
-        guard let id = admitted else {
+        let id: UInt64
+        switch admitted {
+        case .success(let admittedId):
+            id = admittedId
+        case .failure(.fullOrStopping):
             logger.warning(
                 "connection refused: server full or stopping",
                 metadata: ["peer.address": "\(peer)", "max.connections": "\(config.maxConnections)"])
+            _ = close(fd)
+            return
+        case .failure(.peerFull):
+            logger.warning(
+                "connection refused: too many connections from the peer's address",
+                metadata: ["peer.address": "\(peer)", "max.connectionsPerPeer": "\(config.maxConnectionsPerPeer)"])
             _ = close(fd)
             return
         }
@@ -219,13 +245,32 @@ public final class Listener: Sendable {
         } catch {
             logger.warning("socket setup failed", metadata: ["peer.address": "\(peer)", "error": "\(error)"])
             _ = close(fd)
+            release(host: host)
             return
         }
         let connection = AcceptedConnection(id: id, fd: fd, peerAddress: peer) { [self] id in
-            state.withLock { _ = $0.connections.removeValue(forKey: id) }
+            state.withLock { s in
+                guard s.connections.removeValue(forKey: id) != nil else { return }
+                Self.release(host: host, in: &s)
+            }
             changed.broadcast()
         }
         state.withLock { $0.connections[id] = connection }
         acceptor.accepted(connection)
+    }
+
+    private func release(host: String) {
+        state.withLock { Self.release(host: host, in: &$0) }
+    }
+
+    private static func release(host: String, in s: inout State) {
+        let left = s.connectionsPerHost[host, default: 1] - 1
+        s.connectionsPerHost[host] = left > 0 ? left : nil
+    }
+
+    /// The IP address part of an "ip:port" peer description (the whole text when it has no port).
+    static func host(of peer: String) -> String {
+        guard let colon = peer.lastIndex(of: ":") else { return peer }
+        return String(peer[..<colon])
     }
 }

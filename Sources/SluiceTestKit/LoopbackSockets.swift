@@ -49,6 +49,31 @@ public enum LoopbackSockets {
         return fd
     }
 
+    /// A socket bound to `127.0.0.sourceHost` and connected to `127.0.0.1:port`: to a server, a peer with another
+    /// IP address than the usual 127.0.0.1 (Linux routes all of 127/8 to the loopback interface).
+    /// - Throws: `TestKitError` when `socket`, `bind` or `connect` fails.
+    public static func connect(port: Int, sourceHost: UInt8) throws -> Int32 {
+        let fd = try newSocket()
+        var source = loopback(port: 0)
+        source.sin_addr.s_addr = (UInt32(0x7F00_0000) | UInt32(sourceHost)).bigEndian
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &source) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        var address = loopback(port: UInt16(truncatingIfNeeded: port))
+        let connected =
+            bound == 0
+            && withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, length) }
+            } == 0
+        guard connected else {
+            let error = TestKitError.system("connect 127.0.0.1:\(port) from 127.0.0.\(sourceHost)")
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
     private static func loopback(port: UInt16) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)

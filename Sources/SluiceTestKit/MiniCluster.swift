@@ -37,6 +37,7 @@ public final class MiniCluster: @unchecked Sendable {
     /// A cluster with test timing: the config registry's defaults apart from the heartbeat and expiry times.
     /// - Parameters:
     ///   - workerOverrides: worker config keys over the defaults (`worker.memoryBudget` is 512m).
+    ///   - masterOverrides: master config keys over the defaults (the limits, say; the timing is set here).
     ///   - heartbeatIntervalMs: what the master tells workers; the heartbeat time-out is 20 times it.
     ///   - logs: where the servers' log records go (else warnings and errors go to standard error).
     ///   - workerSystems: the system-call layer of worker `index` (a fault-injecting one), else the real one.
@@ -44,20 +45,20 @@ public final class MiniCluster: @unchecked Sendable {
     ///     `authRequired`, peers that do not authenticate are refused.
     /// - Throws: a config, start or `TimedOut` error when the workers do not register within 10 s.
     public convenience init(
-        workers count: Int, workerOverrides: [String: String] = [:],
+        workers count: Int, workerOverrides: [String: String] = [:], masterOverrides: [String: String] = [:],
         applicationTimeoutMs: UInt64 = 60_000, heartbeatIntervalMs: UInt64 = 100,
         logs: CapturedLogs? = nil, workerSystems: [Int: any SystemCalls] = [:],
         clusterSecret: String? = nil, authRequired: Bool = true
     ) throws {
-        let settings = MasterSettings(
-            workerHeartbeatIntervalMs: heartbeatIntervalMs,
-            workerHeartbeatTimeoutMs: heartbeatIntervalMs * 20,
-            applicationTimeoutMs: applicationTimeoutMs, deletedShuffleRetentionMs: 60_000)
+        var options = try Self.masterOptions(port: 0, overrides: masterOverrides)
+        options.settings.workerHeartbeatIntervalMs = heartbeatIntervalMs
+        options.settings.workerHeartbeatTimeoutMs = heartbeatIntervalMs * 20
+        options.settings.applicationTimeoutMs = applicationTimeoutMs
+        options.settings.deletedShuffleRetentionMs = 60_000
         var logger =
             logs.map { logs in Logger(label: "sluice.test") { _ in logs.handler() } }
             ?? Logger(label: "sluice.test")
         logger.logLevel = .warning
-        var options = try Self.masterOptions(settings: settings, port: 0)
         var overrides = workerOverrides
         if let clusterSecret {
             options.auth = AuthSettings(secret: try ClusterSecret(text: clusterSecret), isRequired: authRequired)
@@ -111,14 +112,12 @@ public final class MiniCluster: @unchecked Sendable {
         }
     }
 
-    /// What a deployed master runs (the config registry's defaults), with this cluster's faster timing.
-    public static func masterOptions(settings: MasterSettings, port: Int) throws -> MasterServer.Options {
-        var options = MasterServer.Options(
-            try MasterConfig.load(overrides: [
-                "master.host": "127.0.0.1",
-                "master.port": "\(port)", "master.httpPort": "0",
-            ]))
-        options.settings = settings
+    /// What a deployed master runs (the config registry's defaults, with `overrides` over them) on 127.0.0.1,
+    /// ticking every 50 ms.
+    public static func masterOptions(port: Int, overrides: [String: String] = [:]) throws -> MasterServer.Options {
+        var all = ["master.host": "127.0.0.1", "master.port": "\(port)", "master.httpPort": "0"]
+        all.merge(overrides) { _, new in new }
+        var options = MasterServer.Options(try MasterConfig.load(overrides: all))
         options.tickIntervalMs = 50
         return options
     }

@@ -30,6 +30,14 @@ public final class RawConnection {
         _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// Connects to `127.0.0.1:port` from `127.0.0.sourceHost` with TCP_NODELAY: another peer address to a server.
+    /// - Throws: `TestKitError` when `socket`, `bind` or `connect` fails.
+    public init(port: Int, sourceHost: UInt8) throws {
+        fd = try LoopbackSockets.connect(port: port, sourceHost: sourceHost)
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     deinit { _ = close(fd) }
 
     /// Writes all of `bytes`. Returns false when the peer already closed (EPIPE, reset): not an error for

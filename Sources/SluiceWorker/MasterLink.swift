@@ -110,29 +110,44 @@ final class MasterLink: Sendable {
         return beatNow ? 0 : waitMs
     }
 
+    /// Registers, reporting what the worker holds in pages of `worker.registrationPageSize` partitions: the first
+    /// in `registerWorker`, the rest in `reportHeldPartitions`, in order on this connection. The registration counts
+    /// only once the last page is answered; a failure midway starts over on a new connection.
     private func register(_ client: FrameClient) throws -> Int {
         let held = worker.store.heldPartitions().map { file in
             HeldPartition(
                 shuffle: file.key.shuffle, partitionId: file.key.partitionId, epoch: file.key.epoch,
                 role: file.key.role, bytes: UInt64(file.fileBytes))
         }
+        let pageSize = max(worker.config.registrationPageSize, 1)
+        let pageStarts = Array(stride(from: 0, to: max(held.count, 1), by: pageSize))
         let space = try? worker.store.diskSpace()
         let request = RegisterWorkerRequest(
             address: address, httpPort: UInt16(clamping: worker.httpPort ?? 0),
             capacityBytes: UInt64(space?.capacityBytes ?? 0),
-            freeBytes: UInt64(space?.freeBytes ?? 0), held: held)
+            freeBytes: UInt64(space?.freeBytes ?? 0), held: Array(held.prefix(pageSize)),
+            morePages: pageStarts.count > 1)
         let reply = try RegisterWorkerResponse.decode(
             body: try client.call(
                 type: .registerWorker,
                 body: request.encoded()
             ).body)
         try reply.head.requireOK()
+        for (index, start) in pageStarts.enumerated().dropFirst() {
+            let page = ReportHeldPartitionsRequest(
+                workerId: address.workerId, last: index == pageStarts.count - 1,
+                held: Array(held[start..<min(start + pageSize, held.count)]))
+            let pageReply = try StatusResponse.decode(
+                body: try client.call(type: .reportHeldPartitions, body: page.encoded()).body)
+            try pageReply.head.requireOK()
+        }
         let next = worker.state.withLock { $0.registrationAccepted(heartbeatIntervalMs: reply.heartbeatIntervalMs) }
         worker.logger.info(
             "registered with master",
             metadata: [
                 "worker.id": "\(address.workerId)",
                 "held.count": "\(held.count)",
+                "pages": "\(pageStarts.count)",
             ])
         return perform([next])
     }

@@ -26,6 +26,7 @@ extension FrameServerConfig {
     init(worker config: WorkerConfig, memoryBudget: MemoryBudget) {
         self.init(
             host: config.host, port: config.port, serverId: "sluice-worker", maxConnections: config.maxConnections,
+            maxConnectionsPerPeer: config.maxConnectionsPerPeer,
             maxFrameBodyBytes: config.maxFrameBodyBytes, idleTimeoutMs: config.idleTimeoutMs,
             maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
             memoryBudget: memoryBudget)

@@ -23,6 +23,21 @@ import Testing
         #expect(idle.count == 200)
     }
 
+    @Test func headersOverTheLimitGet431WhileOtherClientsAreServed() throws {
+        let (server, port) = try startServer(testConfig(maxHeaderBytes: 4_096))
+        defer { server.stop() }
+        let waiting = try RawSocket(port: port)
+        let oversized = try RawSocket(port: port)
+        oversized.send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 10_000))\r\n\r\n")
+        #expect(oversized.readResponse().hasPrefix("HTTP/1.1 431 "))
+        #expect(oversized.seesClose())
+        waiting.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(waiting.readResponse().hasSuffix("hello\n"), "a client connected before is served")
+        let later = try RawSocket(port: port)
+        later.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(later.readResponse().hasSuffix("hello\n"), "and so is one connecting after")
+    }
+
     @Test func slowClientIsClosedAfterTheRequestTimeout() throws {
         let (server, port) = try startServer(testConfig(idleTimeoutMs: 60_000, requestTimeoutMs: 300))
         defer { server.stop() }

@@ -7,7 +7,10 @@ import Testing
 @Suite struct MasterStateTests {
     static let settings = MasterSettings(
         workerHeartbeatIntervalMs: 100, workerHeartbeatTimeoutMs: 1_000,
-        applicationTimeoutMs: 5_000, deletedShuffleRetentionMs: 10_000)
+        applicationTimeoutMs: 5_000, deletedShuffleRetentionMs: 10_000,
+        limits: MasterLimits(
+            maxPartitionsPerShuffle: 10_000, maxMappersPerShuffle: 10_000, maxApplications: 100,
+            maxShufflesPerApplication: 100, maxWorkers: 100))
     static let key = ShuffleKey(applicationId: "app", shuffleId: 1)
 
     static func worker(_ id: String, free: UInt64 = 1_000) -> RegisterWorkerRequest {

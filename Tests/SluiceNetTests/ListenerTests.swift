@@ -44,7 +44,8 @@ import Testing
 
     static func config(maxConnections: Int = 8) -> ListenerConfig {
         ListenerConfig(
-            host: "127.0.0.1", port: 0, maxConnections: maxConnections, sendTimeoutMs: 5_000,
+            host: "127.0.0.1", port: 0, maxConnections: maxConnections, maxConnectionsPerPeer: maxConnections,
+            sendTimeoutMs: 5_000,
             socketBufferBytes: 0, stopTimeoutMs: 3_000, listenBacklog: 16, threadStackBytes: 256 * 1024)
     }
 

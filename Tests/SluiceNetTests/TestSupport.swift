@@ -13,7 +13,7 @@ func startServer(
     configure: (inout FrameServerConfig) -> Void = { _ in }
 ) throws -> (FrameServer, Int) {
     var config = FrameServerConfig(
-        host: "127.0.0.1", port: 0, serverId: "test-server", maxConnections: 1024,
+        host: "127.0.0.1", port: 0, serverId: "test-server", maxConnections: 1024, maxConnectionsPerPeer: 1024,
         maxFrameBodyBytes: 64 << 20, idleTimeoutMs: 600_000,
         maxInFlightRequestsPerConnection: 64, stopTimeoutMs: 3_000)
     configure(&config)

@@ -122,20 +122,29 @@ public struct LocationTable: Sendable, Equatable {
         lhs.locations == rhs.locations
     }
 
-    /// Adds one location (a worker already in the table is not repeated).
-    public mutating func append(_ location: PartitionLocation) {
+    /// Adds one location (a worker already in the table is not repeated). Returns false, adding nothing, when the
+    /// location names a worker the table has no index left for (past `maxWorkers`).
+    @discardableResult
+    public mutating func append(_ location: PartitionLocation) -> Bool {
+        let primaryIsNew = location.primary.map { workerIndexById[$0.workerId] == nil } ?? false
+        let replicaIsNew =
+            location.replica.map {
+                workerIndexById[$0.workerId] == nil && $0.workerId != location.primary?.workerId
+            } ?? false
+        guard workers.count + (primaryIsNew ? 1 : 0) + (replicaIsNew ? 1 : 0) <= Self.maxWorkers else { return false }
         let primaryIndex = location.primary.map { index(of: $0) } ?? Self.noReplica
         let replicaIndex = location.replica.map { index(of: $0) } ?? Self.noReplica
         entries.append(
             Entry(
                 partitionId: location.partitionId, epoch: location.epoch,
                 primaryIndex: primaryIndex, replicaIndex: replicaIndex))
+        return true
     }
 
+    /// The index of `worker`, added when new; the caller checked there is room.
     private mutating func index(of worker: WorkerAddress) -> UInt16 {
         if let existing = workerIndexById[worker.workerId] { return existing }
-        precondition(workers.count < Self.maxWorkers, "location table over \(Self.maxWorkers) workers")
-        let index = UInt16(workers.count)
+        let index = UInt16(truncatingIfNeeded: workers.count)
         workers.append(worker)
         workerIndexById[worker.workerId] = index
         return index

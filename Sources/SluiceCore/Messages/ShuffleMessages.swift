@@ -1,9 +1,8 @@
 /// Driver → master: `ShuffleKey | numMappers u32 | numPartitions u32 | replicate bool`.
-/// Idempotent: registering a known shuffle returns its current table. Counts as an application heartbeat.
+/// Idempotent: registering a known shuffle returns its current table. Counts as an application heartbeat. The
+/// master bounds numPartitions and numMappers (`master.maxPartitionsPerShuffle`, `master.maxMappersPerShuffle`).
 public struct RegisterShuffleRequest: WireMessage, Equatable {
     public static let messageType = MessageType.registerShuffle
-    /// The most partitions one shuffle may have.
-    public static let maxPartitions: UInt32 = 1 << 24
 
     public var shuffle: ShuffleKey
     public var numMappers: UInt32
@@ -25,15 +24,11 @@ public struct RegisterShuffleRequest: WireMessage, Equatable {
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> RegisterShuffleRequest {
-        let request = RegisterShuffleRequest(
+        RegisterShuffleRequest(
             shuffle: try ShuffleKey.decode(from: &reader),
             numMappers: try reader.readU32("numMappers"),
             numPartitions: try reader.readU32("numPartitions"),
             replicate: try reader.readBool("replicate"))
-        guard request.numPartitions <= maxPartitions else {
-            throw ProtocolError(.invalidArgument, "numPartitions \(request.numPartitions) exceeds \(maxPartitions)")
-        }
-        return request
     }
 }
 

@@ -32,7 +32,9 @@ public struct HeldPartition: Sendable, Hashable {
 }
 
 /// Worker → master, on start and whenever the master asks for a resync:
-/// `WorkerAddress | httpPort u16 | capacityBytes u64 | freeBytes u64 | heldCount u32 | HeldPartition...`.
+/// `WorkerAddress | httpPort u16 | capacityBytes u64 | freeBytes u64 | heldCount u32 | HeldPartition... |
+/// [morePages bool]`. `held` is the first page of what the worker holds; with `morePages` (absent: false) the rest
+/// follows in `reportHeldPartitions` pages, and the master places nothing on the worker until the last one.
 public struct RegisterWorkerRequest: WireMessage, Equatable {
     public static let messageType = MessageType.registerWorker
     public var address: WorkerAddress
@@ -40,16 +42,19 @@ public struct RegisterWorkerRequest: WireMessage, Equatable {
     public var capacityBytes: UInt64
     public var freeBytes: UInt64
     public var held: [HeldPartition]
+    /// True when `reportHeldPartitions` pages follow.
+    public var morePages: Bool
 
     public init(
         address: WorkerAddress, httpPort: UInt16 = 0, capacityBytes: UInt64, freeBytes: UInt64,
-        held: [HeldPartition]
+        held: [HeldPartition], morePages: Bool = false
     ) {
         self.address = address
         self.httpPort = httpPort
         self.capacityBytes = capacityBytes
         self.freeBytes = freeBytes
         self.held = held
+        self.morePages = morePages
     }
 
     public func encode(into writer: inout WireWriter) {
@@ -59,6 +64,8 @@ public struct RegisterWorkerRequest: WireMessage, Equatable {
         writer.writeU64(freeBytes)
         writer.writeU32(UInt32(held.count))
         for partition in held { partition.encode(into: &writer) }
+        // Written only when true, so a one-page registration is what masters before paging read.
+        if morePages { writer.writeBool(true) }
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> RegisterWorkerRequest {
@@ -66,13 +73,52 @@ public struct RegisterWorkerRequest: WireMessage, Equatable {
         let httpPort = try reader.readU16("httpPort")
         let capacity = try reader.readU64("capacityBytes")
         let free = try reader.readU64("freeBytes")
+        let held = try HeldPartition.decodeList(from: &reader)
+        let morePages = reader.remaining > 0 ? try reader.readBool("morePages") : false
+        return RegisterWorkerRequest(
+            address: address, httpPort: httpPort, capacityBytes: capacity, freeBytes: free,
+            held: held, morePages: morePages)
+    }
+}
+
+/// Worker → master, after a `registerWorker` with `morePages`: `workerId string | last bool | heldCount u32 |
+/// HeldPartition...`, in order on the same connection; answered with a `StatusResponse`. Applying a page twice
+/// changes nothing. `unknownWorker` means the registration was lost (master restart): register again.
+public struct ReportHeldPartitionsRequest: WireMessage, Equatable {
+    public static let messageType = MessageType.reportHeldPartitions
+    public var workerId: String
+    /// True on the registration's last page.
+    public var last: Bool
+    public var held: [HeldPartition]
+
+    public init(workerId: String, last: Bool, held: [HeldPartition]) {
+        self.workerId = workerId
+        self.last = last
+        self.held = held
+    }
+
+    public func encode(into writer: inout WireWriter) {
+        writer.writeString(workerId)
+        writer.writeBool(last)
+        writer.writeU32(UInt32(held.count))
+        for partition in held { partition.encode(into: &writer) }
+    }
+
+    public static func decode(from reader: inout WireReader) throws(ProtocolError) -> ReportHeldPartitionsRequest {
+        ReportHeldPartitionsRequest(
+            workerId: try reader.readString("workerId"), last: try reader.readBool("last"),
+            held: try HeldPartition.decodeList(from: &reader))
+    }
+}
+
+extension HeldPartition {
+    /// `heldCount u32 | HeldPartition...`.
+    static func decodeList(from reader: inout WireReader) throws(ProtocolError) -> [HeldPartition] {
         let count = try reader.readCount("held", minimumElementBytes: 23)
         var held: [HeldPartition] = []
         held.reserveCapacity(count)
         for _ in 0..<count { held.append(try HeldPartition.decode(from: &reader)) }
-        return RegisterWorkerRequest(
-            address: address, httpPort: httpPort, capacityBytes: capacity, freeBytes: free,
-            held: held)
+        return held
     }
 }
 

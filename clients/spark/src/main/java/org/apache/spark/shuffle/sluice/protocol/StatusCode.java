@@ -22,6 +22,7 @@ public final class StatusCode {
     public static final int IO_ERROR = 32;
     public static final int SHUTTING_DOWN = 33;
     public static final int INVALID_ARGUMENT = 34;
+    public static final int LIMIT_EXCEEDED = 35;
     public static final int INTERNAL_ERROR = 99;
 
     private StatusCode() {
@@ -34,7 +35,8 @@ public final class StatusCode {
             case UNSUPPORTED_VERSION: case HANDSHAKE_REQUIRED: case UNKNOWN_MESSAGE: case UNKNOWN_SHUFFLE:
             case UNKNOWN_PARTITION: case UNKNOWN_STREAM: case UNKNOWN_WORKER: case NO_WORKERS: case SHUFFLE_DELETED:
             case CORRUPT:
-            case REPLICATION_FAILED: case IO_ERROR: case SHUTTING_DOWN: case INVALID_ARGUMENT: case INTERNAL_ERROR:
+            case REPLICATION_FAILED: case IO_ERROR: case SHUTTING_DOWN: case INVALID_ARGUMENT: case LIMIT_EXCEEDED:
+            case INTERNAL_ERROR:
                 return raw;
             default:
                 return INTERNAL_ERROR;
@@ -69,6 +71,7 @@ public final class StatusCode {
             case IO_ERROR: return "ioError";
             case SHUTTING_DOWN: return "shuttingDown";
             case INVALID_ARGUMENT: return "invalidArgument";
+            case LIMIT_EXCEEDED: return "limitExceeded";
             case INTERNAL_ERROR: return "internalError";
             default: return "status" + status;
         }
