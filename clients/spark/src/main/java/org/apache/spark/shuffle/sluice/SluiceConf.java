@@ -1,5 +1,10 @@
 package org.apache.spark.shuffle.sluice;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Paths;
+import org.apache.spark.shuffle.sluice.auth.Credential;
+
 import org.apache.spark.SparkConf;
 import org.apache.spark.shuffle.sluice.client.ClientSettings;
 import org.apache.spark.shuffle.sluice.client.Codec;
@@ -48,6 +53,11 @@ public final class SluiceConf {
     public static final String HEARTBEAT_INTERVAL_DEFAULT = "10s";
 
     /** Spark's setting naming the ShuffleDataIO plugin; see {@link SluiceShuffleDataIO}. */
+    /** The client secret (64 hex digits, from `sluice auth client-secret`); Spark redacts "secret" keys in its UI. */
+    public static final String AUTH_CLIENT_SECRET = "spark.sluice.auth.clientSecret";
+    /** A file holding the client secret (a mounted Kubernetes Secret); read on the driver only. */
+    public static final String AUTH_CLIENT_SECRET_FILE = "spark.sluice.auth.clientSecretFile";
+
     public static final String SPARK_SHUFFLE_IO_PLUGIN = "spark.shuffle.sort.io.plugin.class";
 
     public final String masterHost;
@@ -63,6 +73,10 @@ public final class SluiceConf {
     public final int fetchWindowChunks;
     public final boolean replicate;
     public final long heartbeatIntervalMs;
+    /** The inline client secret, or null. */
+    private final String clientSecretText;
+    /** The client secret's file, or null. */
+    private final String clientSecretFile;
 
     /** Parses and checks every setting; throws {@link IllegalArgumentException} naming the key on a bad value. */
     public SluiceConf(SparkConf conf) {
@@ -100,6 +114,32 @@ public final class SluiceConf {
         heartbeatIntervalMs = conf.getTimeAsMs(HEARTBEAT_INTERVAL, HEARTBEAT_INTERVAL_DEFAULT);
         if (heartbeatIntervalMs <= 0) {
             throw new IllegalArgumentException(HEARTBEAT_INTERVAL + " must be positive");
+        }
+        String secret = conf.get(AUTH_CLIENT_SECRET, "").trim();
+        String secretFile = conf.get(AUTH_CLIENT_SECRET_FILE, "").trim();
+        if (!secret.isEmpty() && !secretFile.isEmpty()) {
+            throw new IllegalArgumentException(AUTH_CLIENT_SECRET + " and " + AUTH_CLIENT_SECRET_FILE
+                    + " are both set; give the client secret one way");
+        }
+        if (!secret.isEmpty()) {
+            Credential.clientSecret(secret); // fails now, naming the format, rather than at the first shuffle
+        }
+        clientSecretText = secret.isEmpty() ? null : secret;
+        clientSecretFile = secretFile.isEmpty() ? null : secretFile;
+    }
+
+    /** The client secret the driver registers its application with, or null when none is configured. */
+    public Credential clientCredential() {
+        if (clientSecretText != null) {
+            return Credential.clientSecret(clientSecretText);
+        }
+        if (clientSecretFile == null) {
+            return null;
+        }
+        try {
+            return Credential.clientSecretFile(Paths.get(clientSecretFile));
+        } catch (IOException e) {
+            throw new UncheckedIOException(AUTH_CLIENT_SECRET_FILE + ": cannot read " + clientSecretFile, e);
         }
     }
 

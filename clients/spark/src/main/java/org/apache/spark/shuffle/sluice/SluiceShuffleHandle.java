@@ -17,14 +17,23 @@ public final class SluiceShuffleHandle<K, V, C> extends BaseShuffleHandle<K, V, 
     private final int numPartitions;
     /** {@code LocationTable.encode()}; empty when the shuffle has no reduce partitions. */
     private final byte[] encodedLocationTable;
+    /** The application's token with a secured cluster (executors prove it to the workers), else empty. */
+    private final byte[] applicationToken;
 
     public SluiceShuffleHandle(int shuffleId, ShuffleDependency<K, V, C> dependency, String applicationId,
-                               int numMappers, int numPartitions, byte[] encodedLocationTable) {
+                               int numMappers, int numPartitions, byte[] encodedLocationTable,
+                               byte[] applicationToken) {
         super(shuffleId, dependency);
         this.applicationId = applicationId;
         this.numMappers = numMappers;
         this.numPartitions = numPartitions;
         this.encodedLocationTable = encodedLocationTable.clone();
+        this.applicationToken = applicationToken == null ? new byte[0] : applicationToken.clone();
+    }
+
+    /** The application's token; empty when the cluster has no secret. */
+    public byte[] applicationToken() {
+        return applicationToken.clone();
     }
 
     public String applicationId() {
@@ -46,6 +55,7 @@ public final class SluiceShuffleHandle<K, V, C> extends BaseShuffleHandle<K, V, 
     @Override
     public String toString() {
         return "SluiceShuffleHandle(shuffle " + shuffleId() + " of " + applicationId + ", " + numMappers + " maps, "
-                + numPartitions + " partitions, table " + encodedLocationTable.length + " bytes)";
+                + numPartitions + " partitions, table " + encodedLocationTable.length + " bytes"
+                + (applicationToken.length > 0 ? ", token redacted)" : ")");
     }
 }

@@ -18,7 +18,9 @@ import org.apache.spark.shuffle.ShuffleReadMetricsReporter;
 import org.apache.spark.shuffle.ShuffleReader;
 import org.apache.spark.shuffle.ShuffleWriteMetricsReporter;
 import org.apache.spark.shuffle.ShuffleWriter;
+import org.apache.spark.shuffle.sluice.auth.Credential;
 import org.apache.spark.shuffle.sluice.client.LocationTable;
+import org.apache.spark.shuffle.sluice.client.MasterClient;
 import org.apache.spark.shuffle.sluice.client.PushSession;
 import org.apache.spark.shuffle.sluice.client.SluiceClient;
 import org.apache.spark.shuffle.sort.SortShuffleManager;
@@ -45,6 +47,8 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
     private final Set<Integer> registeredShuffleIds = ConcurrentHashMap.newKeySet();
 
     private SluiceClient client;
+    /** The application's token once the driver registered it (empty without a cluster secret). */
+    private byte[] applicationToken = new byte[0];
     private SortShuffleManager sortShuffleManager;
     private ScheduledExecutorService heartbeats;
     /** Application id the driver registered shuffles under; null until the first registerShuffle. */
@@ -68,16 +72,51 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
         return conf;
     }
 
-    /** The JVM's client, created on first use. */
+    /** The JVM's client, created on first use (on the driver; executors pass their handle's token). */
     protected synchronized SluiceClient client() {
+        return client(null);
+    }
+
+    /**
+     * The JVM's client, created on first use. With a client secret, the driver registers the application first and
+     * proves its token from then on; executors prove the token the handle carries ({@code handleToken}).
+     */
+    protected synchronized SluiceClient client(byte[] handleToken) {
         if (stopped) {
             throw new IllegalStateException("Sluice shuffle manager is stopped");
         }
         if (client == null) {
-            String role = isDriver ? "driver" : "executor-" + (SparkEnv.get() == null ? "?" : SparkEnv.get().executorId());
-            client = new SluiceClient(conf.clientSettings(), "spark-" + role + "@" + sparkConf.get(SPARK_APP_ID, "unknown-app"));
+            String applicationId = sparkConf.get(SPARK_APP_ID, "unknown-app");
+            byte[] token = isDriver ? registerApplication(applicationId) : handleToken;
+            if (token != null && token.length > 0) {
+                applicationToken = token;
+                client = new SluiceClient(conf.clientSettings(), applicationId, Credential.applicationToken(token));
+            } else {
+                String role = isDriver ? "driver"
+                        : "executor-" + (SparkEnv.get() == null ? "?" : SparkEnv.get().executorId());
+                client = new SluiceClient(conf.clientSettings(), "spark-" + role + "@" + applicationId);
+            }
         }
         return client;
+    }
+
+    /** Driver: the application's token from the master when a client secret is configured, else null. */
+    private byte[] registerApplication(String applicationId) {
+        Credential clientSecret = conf.clientCredential();
+        if (clientSecret == null) {
+            return null;
+        }
+        MasterClient master = new MasterClient(conf.clientSettings(), applicationId, clientSecret);
+        try {
+            byte[] token = master.registerApplication(applicationId);
+            LOG.info("Sluice: registered application {} with the master (authenticated)", applicationId);
+            return token;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Sluice master " + conf.masterHost + ":" + conf.masterPort
+                    + " refused to register application " + applicationId + " with the client secret", e);
+        } finally {
+            master.close();
+        }
     }
 
     @Override
@@ -89,9 +128,10 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
         int numMappers = dependency.rdd().getNumPartitions();
         int numPartitions = dependency.partitioner().numPartitions();
         byte[] encodedTable = new byte[0];
+        SluiceClient driverClient = client();
         if (numPartitions > 0) {
             try {
-                LocationTable table = client().master().registerShuffle(
+                LocationTable table = driverClient.master().registerShuffle(
                         applicationId, shuffleId, numMappers, numPartitions, conf.replicate);
                 encodedTable = table.encode();
             } catch (IOException e) {
@@ -101,7 +141,12 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
         }
         registeredShuffleIds.add(shuffleId);
         startHeartbeats(applicationId);
-        return new SluiceShuffleHandle<>(shuffleId, dependency, applicationId, numMappers, numPartitions, encodedTable);
+        byte[] token;
+        synchronized (this) {
+            token = applicationToken;
+        }
+        return new SluiceShuffleHandle<>(shuffleId, dependency, applicationId, numMappers, numPartitions, encodedTable,
+                token);
     }
 
     private synchronized void startHeartbeats(String applicationId) {
@@ -143,7 +188,7 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
             }
             // Spark 3+: mapId is the task attempt id, which Sluice uses as the attempt id; the map index is the
             // partition of the map stage.
-            session = client().newPushSession(sluiceHandle.applicationId(), sluiceHandle.shuffleId(), table,
+            session = client(sluiceHandle.applicationToken()).newPushSession(sluiceHandle.applicationId(), sluiceHandle.shuffleId(), table,
                     context.partitionId(), mapId);
         }
         return new SluiceShuffleWriter<>(sluiceHandle, mapId, context, metrics, session, conf);
@@ -156,7 +201,7 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
                                                 ShuffleReadMetricsReporter metrics) {
         SluiceShuffleHandle<K, ?, C> sluiceHandle = (SluiceShuffleHandle<K, ?, C>) handle;
         return new SluiceShuffleReader<>(sluiceHandle, startMapIndex, endMapIndex, startPartition, endPartition,
-                context, metrics, client());
+                context, metrics, client(sluiceHandle.applicationToken()));
     }
 
     /** On the driver, releases the shuffle's partitions on the master (which deletes them on the workers). */

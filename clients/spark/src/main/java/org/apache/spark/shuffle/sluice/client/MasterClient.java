@@ -2,6 +2,7 @@ package org.apache.spark.shuffle.sluice.client;
 
 import java.io.IOException;
 import java.util.List;
+import org.apache.spark.shuffle.sluice.auth.Credential;
 import org.apache.spark.shuffle.sluice.net.Connection;
 import org.apache.spark.shuffle.sluice.net.ConnectionException;
 import org.apache.spark.shuffle.sluice.net.ConnectionSettings;
@@ -23,20 +24,23 @@ public final class MasterClient {
     private final String host;
     private final int port;
     private final String identity;
+    private final Credential credential;
     private final ConnectionSettings settings;
     private Connection connection;
 
-    MasterClient(ClientSettings settings, String identity) {
+    /** A master client announcing {@code identity} and proving {@code credential} (null: none). */
+    public MasterClient(ClientSettings settings, String identity, Credential credential) {
         this.host = settings.masterHost;
         this.port = settings.masterPort;
         this.identity = identity;
+        this.credential = credential;
         this.settings = new ConnectionSettings(settings.connectTimeoutMs, settings.requestTimeoutMs, 64,
                 settings.maxResponseBodyBytes);
     }
 
     private synchronized Connection connected() throws IOException {
         if (connection == null || !connection.isOpen()) {
-            connection = Connection.open(host, port, settings, identity);
+            connection = Connection.open(host, port, settings, identity, credential);
         }
         return connection;
     }
@@ -116,12 +120,24 @@ public final class MasterClient {
         status(MessageType.UNREGISTER_SHUFFLE, Messages.shuffleKey(key), "unregisterShuffle " + key);
     }
 
+    /**
+     * Registers the application and returns its token (empty when the cluster has no secret). With a cluster secret,
+     * a client holding the client secret gets the token of an application nobody registered yet.
+     */
+    public byte[] registerApplication(String applicationId) throws IOException {
+        Frame reply = call(MessageType.REGISTER_APPLICATION, Messages.application(applicationId));
+        WireReader reader = new WireReader(reply.body);
+        ResponseHead head = ResponseHead.decode(reader);
+        head.requireOk("registerApplication " + applicationId);
+        return reader.readBlob("token");
+    }
+
     public void unregisterApplication(String applicationId) throws IOException {
         status(MessageType.UNREGISTER_APPLICATION, Messages.application(applicationId),
                 "unregisterApplication " + applicationId);
     }
 
-    synchronized void close() {
+    public synchronized void close() {
         if (connection != null) {
             connection.close();
             connection = null;

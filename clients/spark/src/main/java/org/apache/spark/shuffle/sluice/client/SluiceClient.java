@@ -1,6 +1,7 @@
 package org.apache.spark.shuffle.sluice.client;
 
 import java.io.Closeable;
+import org.apache.spark.shuffle.sluice.auth.Credential;
 import org.apache.spark.shuffle.sluice.net.ConnectionPool;
 import org.apache.spark.shuffle.sluice.net.ConnectionSettings;
 import org.apache.spark.shuffle.sluice.protocol.BatchHeader;
@@ -16,6 +17,14 @@ public final class SluiceClient implements Closeable {
     private final ConnectionPool workers;
 
     public SluiceClient(ClientSettings settings, String identity) {
+        this(settings, identity, null);
+    }
+
+    /**
+     * A client announcing {@code identity} and proving {@code credential} (null: none) to the master and the
+     * workers. With an application token, {@code identity} must be that application's id.
+     */
+    public SluiceClient(ClientSettings settings, String identity, Credential credential) {
         if (settings.codec < BatchHeader.CODEC_NONE || settings.codec > BatchHeader.CODEC_ZSTD) {
             throw new IllegalArgumentException("unknown codec " + settings.codec);
         }
@@ -26,9 +35,9 @@ public final class SluiceClient implements Closeable {
         }
         this.settings = settings;
         this.identity = identity;
-        this.master = new MasterClient(settings, identity);
+        this.master = new MasterClient(settings, identity, credential);
         this.workers = new ConnectionPool(new ConnectionSettings(settings.connectTimeoutMs, settings.requestTimeoutMs,
-                settings.maxInFlightPushesPerWorker, settings.maxResponseBodyBytes), identity);
+                settings.maxInFlightPushesPerWorker, settings.maxResponseBodyBytes), identity, credential);
     }
 
     public MasterClient master() {

@@ -19,12 +19,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import org.apache.spark.shuffle.sluice.auth.Credential;
 import org.apache.spark.shuffle.sluice.protocol.Frame;
 import org.apache.spark.shuffle.sluice.protocol.FrameHeader;
 import org.apache.spark.shuffle.sluice.protocol.Hello;
 import org.apache.spark.shuffle.sluice.protocol.MessageType;
 import org.apache.spark.shuffle.sluice.protocol.ProtocolException;
+import org.apache.spark.shuffle.sluice.protocol.ResponseHead;
 import org.apache.spark.shuffle.sluice.protocol.StatusCode;
+import org.apache.spark.shuffle.sluice.protocol.WireReader;
 
 /**
  * One client connection to a Sluice server: a blocking socket with TCP_NODELAY, the hello handshake (role client),
@@ -46,7 +49,8 @@ public final class Connection implements AutoCloseable {
     private final String serverId;
     private volatile String closeReason;
 
-    private Connection(String host, int port, ConnectionSettings settings, String identity) throws IOException {
+    private Connection(String host, int port, ConnectionSettings settings, String identity, Credential credential)
+            throws IOException {
         this.endpoint = host + ":" + port;
         this.settings = settings;
         this.inFlightPermits = new Semaphore(settings.maxInFlightRequests);
@@ -59,7 +63,7 @@ public final class Connection implements AutoCloseable {
             this.socket = opened;
             this.output = new BufferedOutputStream(opened.getOutputStream(), 64 << 10);
             this.input = new DataInputStream(new BufferedInputStream(opened.getInputStream(), 64 << 10));
-            this.serverId = handshake(identity);
+            this.serverId = handshake(identity, credential);
             opened.setSoTimeout(0);
         } catch (IOException | RuntimeException e) {
             closeQuietly(opened, e);
@@ -73,25 +77,66 @@ public final class Connection implements AutoCloseable {
     /** Connects, performs the handshake and starts the reader thread. */
     public static Connection open(String host, int port, ConnectionSettings settings, String identity)
             throws IOException {
-        Connection connection = new Connection(host, port, settings, identity);
+        return open(host, port, settings, identity, null);
+    }
+
+    /**
+     * Connects, performs the handshake proving {@code credential} (when not null; the server must then prove the same
+     * key back) and starts the reader thread.
+     */
+    public static Connection open(String host, int port, ConnectionSettings settings, String identity,
+                                  Credential credential) throws IOException {
+        Connection connection = new Connection(host, port, settings, identity, credential);
         Thread reader = new Thread(connection::readLoop, "sluice-conn-" + connection.endpoint);
         reader.setDaemon(true);
         reader.start();
         return connection;
     }
 
-    private String handshake(String identity) throws IOException {
+    private String handshake(String identity, Credential credential) throws IOException {
         long requestId = nextRequestId.getAndIncrement();
-        byte[] helloBody = Hello.encodeRequest(Hello.ROLE_CLIENT, identity);
+        byte[] clientNonce = credential == null ? null : Credential.newNonce();
+        byte[] helloBody = Hello.encodeRequest(Hello.ROLE_CLIENT, identity, clientNonce);
         writeFrame(MessageType.HELLO, requestId, helloBody, helloBody.length);
+        Frame reply = readHandshakeReply(MessageType.HELLO, requestId);
+        Hello.Response hello = Hello.decodeResponse(reply.body);
+        hello.head.requireOk("handshake with " + endpoint + " (server version " + hello.version + ")");
+        if (credential == null) {
+            return hello.serverId;
+        }
+        if (hello.serverNonce == null) {
+            throw new ProtocolException(StatusCode.UNAUTHENTICATED, "server " + endpoint + " does not authenticate"
+                    + " peers; a client holding a Sluice secret only talks to servers that prove the cluster secret");
+        }
+        byte[] proof = credential.peerProof(Hello.ROLE_CLIENT, identity, clientNonce, hello.serverNonce,
+                hello.serverId);
+        long authRequestId = nextRequestId.getAndIncrement();
+        byte[] authBody = Hello.encodeAuthenticate(credential.kind(), proof);
+        writeFrame(MessageType.AUTHENTICATE, authRequestId, authBody, authBody.length);
+        Frame answer = readHandshakeReply(MessageType.AUTHENTICATE, authRequestId);
+        byte[] serverProof = Hello.decodeAuthenticateResponse(answer.body, "authentication with " + endpoint);
+        if (!credential.isValidServerProof(serverProof, Hello.ROLE_CLIENT, identity, clientNonce, hello.serverNonce,
+                hello.serverId)) {
+            throw new ProtocolException(StatusCode.UNAUTHENTICATED,
+                    "server " + endpoint + " could not prove the cluster secret");
+        }
+        return hello.serverId;
+    }
+
+    /** The handshake reply to {@code requestId}; a refusal of another type is thrown with its status. */
+    private Frame readHandshakeReply(int type, long requestId) throws IOException {
         Frame reply = readFrame();
-        if (reply.type != MessageType.HELLO || !reply.isResponse() || reply.requestId != requestId) {
+        if (!reply.isResponse() || reply.requestId != requestId) {
             throw new ProtocolException(StatusCode.MALFORMED, "unexpected handshake reply type 0x"
                     + Integer.toHexString(reply.type) + " from " + endpoint);
         }
-        Hello.Response hello = Hello.decodeResponse(reply.body);
-        hello.head.requireOk("handshake with " + endpoint + " (server version " + hello.version + ")");
-        return hello.serverId;
+        if (reply.type != type) {
+            ResponseHead head = ResponseHead.decode(new WireReader(reply.body));
+            head.requireOk("handshake with " + endpoint);
+            throw new ProtocolException(StatusCode.MALFORMED, "unexpected handshake reply type 0x"
+                    + Integer.toHexString(reply.type) + " from " + endpoint);
+        }
+        return reply;
     }
 
     private static void closeQuietly(Socket socket, Exception primary) {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.shuffle.sluice.auth.Credential;
 
 /**
  * One shared {@link Connection} per {@code host:port}; a connection found dead is replaced by a new one on the next
@@ -13,13 +14,20 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class ConnectionPool implements AutoCloseable {
     private final ConnectionSettings settings;
     private final String identity;
+    private final Credential credential;
     private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     private final Map<String, Object> connectLocks = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public ConnectionPool(ConnectionSettings settings, String identity) {
+        this(settings, identity, null);
+    }
+
+    /** A pool whose connections prove {@code credential} (null: none). */
+    public ConnectionPool(ConnectionSettings settings, String identity, Credential credential) {
         this.settings = settings;
         this.identity = identity;
+        this.credential = credential;
     }
 
     /** A live connection to {@code host:port}, connecting (and handshaking) when there is none. */
@@ -38,7 +46,7 @@ public final class ConnectionPool implements AutoCloseable {
             if (existing != null && existing.isOpen()) {
                 return existing;
             }
-            Connection fresh = Connection.open(host, port, settings, identity);
+            Connection fresh = Connection.open(host, port, settings, identity, credential);
             connections.put(endpoint, fresh);
             return fresh;
         }

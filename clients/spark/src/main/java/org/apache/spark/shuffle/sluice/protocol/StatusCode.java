@@ -11,6 +11,8 @@ public final class StatusCode {
     public static final int UNSUPPORTED_VERSION = 12;
     public static final int HANDSHAKE_REQUIRED = 13;
     public static final int UNKNOWN_MESSAGE = 14;
+    public static final int UNAUTHENTICATED = 15;
+    public static final int FORBIDDEN = 16;
     public static final int UNKNOWN_SHUFFLE = 20;
     public static final int UNKNOWN_PARTITION = 21;
     public static final int UNKNOWN_STREAM = 22;
@@ -32,7 +34,8 @@ public final class StatusCode {
     public static int decode(int raw) {
         switch (raw) {
             case OK: case SOFT_SPLIT: case HARD_SPLIT: case CONGESTED: case MALFORMED: case FRAME_TOO_LARGE:
-            case UNSUPPORTED_VERSION: case HANDSHAKE_REQUIRED: case UNKNOWN_MESSAGE: case UNKNOWN_SHUFFLE:
+            case UNSUPPORTED_VERSION: case HANDSHAKE_REQUIRED: case UNKNOWN_MESSAGE: case UNAUTHENTICATED:
+            case FORBIDDEN: case UNKNOWN_SHUFFLE:
             case UNKNOWN_PARTITION: case UNKNOWN_STREAM: case UNKNOWN_WORKER: case NO_WORKERS: case SHUFFLE_DELETED:
             case CORRUPT:
             case REPLICATION_FAILED: case IO_ERROR: case SHUTTING_DOWN: case INVALID_ARGUMENT: case LIMIT_EXCEEDED:
@@ -60,6 +63,8 @@ public final class StatusCode {
             case UNSUPPORTED_VERSION: return "unsupportedVersion";
             case HANDSHAKE_REQUIRED: return "handshakeRequired";
             case UNKNOWN_MESSAGE: return "unknownMessage";
+            case UNAUTHENTICATED: return "unauthenticated";
+            case FORBIDDEN: return "forbidden";
             case UNKNOWN_SHUFFLE: return "unknownShuffle";
             case UNKNOWN_PARTITION: return "unknownPartition";
             case UNKNOWN_STREAM: return "unknownStream";

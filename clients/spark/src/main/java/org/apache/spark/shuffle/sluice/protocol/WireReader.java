@@ -108,6 +108,17 @@ public final class WireReader {
         }
     }
 
+    /** A byte field: u32 length, then the bytes (copied). */
+    public byte[] readBlob(String field) throws MalformedMessageException {
+        long length = readU32(field);
+        if (length > remaining()) {
+            throw new MalformedMessageException("field " + field + " claims " + length + " bytes, only "
+                    + remaining() + " left");
+        }
+        int at = take((int) length, field);
+        return java.util.Arrays.copyOfRange(bytes, at, at + (int) length);
+    }
+
     /** Skips {@code count} bytes and returns the absolute index where they start. */
     public int skip(int count, String field) throws MalformedMessageException {
         return take(count, field);

@@ -22,6 +22,8 @@ final class SwiftCluster implements AutoCloseable {
     final List<Process> processes = new ArrayList<>();
     final List<Process> workers = new ArrayList<>();
     final List<Integer> workerPorts = new ArrayList<>();
+    /** Environment variables every server starts with (e.g. SLUICE_CLUSTER_SECRET). */
+    final java.util.Map<String, String> environment = new java.util.HashMap<>();
     int masterPort;
 
     SwiftCluster(Path binDir) throws IOException {
@@ -73,6 +75,7 @@ final class SwiftCluster implements AutoCloseable {
         command.add(binDir.resolve(executable).toString());
         command.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().putAll(environment);
         builder.redirectError(scratch.resolve(name + ".log").toFile());
         Process process = builder.start();
         processes.add(process);
