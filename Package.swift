@@ -88,7 +88,8 @@ let package = Package(
             name: "sluice-worker",
             dependencies: ["SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem", logging]),
         // The operator's command-line tool: speaks the master's operations API.
-        .executableTarget(name: "sluice", dependencies: ["SluiceCore", "SluiceSystem", "SluiceNet", argumentParser]),
+        .executableTarget(
+            name: "sluice", dependencies: ["SluiceCore", "SluiceSystem", "SluiceNet", "SluiceAuth", argumentParser]),
         .executableTarget(
             name: "sluice-bench",
             dependencies: [

@@ -133,9 +133,10 @@ class SluiceServers:
     (`child`, `kill`, `restart_master`)."""
 
     def __init__(self, bin_dir: Path, workers: int = 2, deadline_s: float = 30.0, extra_worker_args=(),
-                 master_args=(), grace_period: str = "200ms"):
+                 master_args=(), grace_period: str = "200ms", env=None):
         self.scratch = Path(tempfile.mkdtemp(prefix="sluice-spark-"))
         self.bin_dir = bin_dir
+        self.env = None if env is None else {**os.environ, **env}  # e.g. SLUICE_CLUSTER_SECRET
         self.deadline_s = deadline_s
         self.master_args = list(master_args)
         self.children: list[_Child] = []
@@ -150,7 +151,7 @@ class SluiceServers:
                 w = _Child(f"sluice-worker-{i}",
                            [str(bin_dir / "sluice-worker"), "--host", "127.0.0.1", "--port", "0", "--http-port", "0",
                             "--storage-dir", str(storage), "--master", self.master_address,
-                            "--shutdown-grace-period", grace_period, *extra_worker_args], self.scratch)
+                            "--shutdown-grace-period", grace_period, *extra_worker_args], self.scratch, env=self.env)
                 self.children.append(w)
                 self.storage_dirs.append(storage)
                 self.worker_addresses.append(_address(w.wait_for_line("sluice-worker listening on ", deadline_s)))
@@ -161,7 +162,7 @@ class SluiceServers:
     def _start_master(self, port: str) -> _Child:
         name = "sluice-master" if not self.master_restarts else f"sluice-master-{self.master_restarts}"
         master = _Child(name, [str(self.bin_dir / "sluice-master"), "--host", "127.0.0.1", "--port", port, "--http-port", "0",
-                               *self.master_args], self.scratch)
+                               *self.master_args], self.scratch, env=self.env)
         self.children.insert(0, master)
         return master
 

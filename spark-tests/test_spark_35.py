@@ -2,6 +2,8 @@
 and local-cluster[2,1,1024] (two executor JVMs); results must be equal. Run with the 3.5 venv:
     .cache/pyspark-3.5/bin/python -m pytest spark-tests/test_spark_35.py
 """
+import hashlib
+import hmac
 import sys
 
 import pytest
@@ -115,3 +117,32 @@ def test_dynamic_allocation_without_external_shuffle_service(sluice_servers, slu
         assert entry["ok"], f"{job} failed with dynamic allocation on Sluice:\n{entry['error']}\n" \
                             f"{report.get('runner_tail', '')}"
         assert entry["result"] == reference[job]["result"], f"{job}: result differs from the builtin shuffle's"
+
+
+# A secured cluster: servers started with a cluster secret (as a Kubernetes Secret provides it, through the
+# environment); the driver reads the client secret from a file (spark.sluice.auth.clientSecretFile), registers its
+# application and hands the token to executors in the shuffle handle. Same results as the builtin shuffle.
+SECURED_JOBS = ["rdd_reduce_by_key", "df_join"]
+CLUSTER_SECRET = "spark-tests-cluster-secret-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def secured(sluice_jar, tmp_path_factory):
+    bin_dir = harness.find_binaries()
+    servers = harness.SluiceServers(bin_dir, workers=2, env={"SLUICE_CLUSTER_SECRET": CLUSTER_SECRET})
+    client_secret = hmac.new(CLUSTER_SECRET.encode(), b"sluice/v1/client", hashlib.sha256).hexdigest()
+    secret_file = tmp_path_factory.mktemp("secret") / "client-secret"
+    secret_file.write_text(client_secret + "\n")
+    try:
+        yield servers, Comparison("3.5-cluster-secured", "cluster", SECURED_JOBS, servers, sluice_jar,
+                                  extra_conf={"spark.sluice.auth.clientSecretFile": str(secret_file)})
+    finally:
+        servers.stop()
+
+
+@pytest.mark.parametrize("job", SECURED_JOBS)
+def test_same_result_on_a_secured_cluster(secured, job):
+    servers, comparison = secured
+    comparison.check(job)
+    registered = harness.tail(servers.master.stderr_path, 400)
+    assert "application registered" in registered, registered

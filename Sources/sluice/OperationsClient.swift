@@ -1,4 +1,5 @@
 import Foundation
+import SluiceAuth
 import SluiceCore
 import SluiceNet
 import SluiceSystem
@@ -25,6 +26,8 @@ struct OperationsClient {
     let host: String
     let port: Int
     let token: String?
+    /// Signs every request with the admin key when the cluster has a secret.
+    let signer: RequestSigner?
     let timeoutMs: Int
 
     func get(_ path: String) throws -> OperationsReply { try request("GET", path) }
@@ -35,7 +38,13 @@ struct OperationsClient {
         defer { close(fd) }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
         head += "User-Agent: sluice/\(SluiceVersion.current)\r\nContent-Length: 0\r\n"
-        if let token, !token.isEmpty { head += "Authorization: Bearer \(token)\r\n" }
+        if let signer {
+            let authorization = signer.authorization(
+                method: method, path: path, body: [], unixSeconds: Int64(time(nil)))
+            head += "Authorization: \(authorization)\r\n"
+        } else if let token, !token.isEmpty {
+            head += "Authorization: Bearer \(token)\r\n"
+        }
         head += "\r\n"
         try send(fd, Array(head.utf8))
         return try parse(try receiveAll(fd))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SluiceAuth
 import SluiceCore
 
 /// `sluice`: what a Sluice cluster is doing, through the master's operations API.
@@ -13,7 +14,8 @@ struct SluiceCommand: ParsableCommand {
         abstract: "Inspect and operate a Sluice cluster through its master's operations API.",
         version: SluiceVersion.current,
         subcommands: [
-            Status.self, Workers.self, Apps.self, Shuffles.self, Decommission.self, Recommission.self, Version.self,
+            Status.self, Workers.self, Apps.self, Shuffles.self, Decommission.self, Recommission.self, Auth.self,
+            Version.self,
         ])
 }
 
@@ -24,6 +26,13 @@ struct ClusterOptions: ParsableArguments {
 
     @Option(help: "Bearer token for admin requests (default: $SLUICE_HTTP_ADMIN_TOKEN).")
     var token: String?
+
+    @Option(
+        help: """
+            File holding the cluster secret: every /api/v1 request is signed with the admin key derived from it \
+            (default: $SLUICE_CLUSTER_SECRET_FILE, else $SLUICE_CLUSTER_SECRET).
+            """)
+    var secretFile: String?
 
     @Flag(help: "Print the API's JSON instead of a table.")
     var json = false
@@ -37,8 +46,13 @@ struct ClusterOptions: ParsableArguments {
                 throw ValidationError("--master must be HOST:PORT, got '\(master)'")
             }
             let host = String(master[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-            let token = token ?? ProcessInfo.processInfo.environment["SLUICE_HTTP_ADMIN_TOKEN"]
-            return OperationsClient(host: host, port: port, token: token, timeoutMs: timeoutMs)
+            let environment = ProcessInfo.processInfo.environment
+            let token = token ?? environment["SLUICE_HTTP_ADMIN_TOKEN"]
+            let secret = try ClusterSecretSource.load(
+                file: secretFile ?? environment["SLUICE_CLUSTER_SECRET_FILE"],
+                text: environment["SLUICE_CLUSTER_SECRET"])
+            let signer = secret.map { RequestSigner(adminKey: $0.adminKey) }
+            return OperationsClient(host: host, port: port, token: token, signer: signer, timeoutMs: timeoutMs)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceAuth
 import SluiceClient
 import SluiceCore
 import SluiceTestKit
@@ -220,6 +221,36 @@ import Testing
         #expect(try Self.sluice(["decommission", "worker-1", "--master", master]).status == 0)
         #expect(try Self.sluice(["status", "--master", master]).status == 3, "no worker left to place on")
         #expect(try Self.sluice(["status", "--master", "127.0.0.1:1"]).status == 1, "unreachable")
+    }
+
+    @Test(.enabled(if: BuiltExecutables.directory != nil, "the executables are not built"))
+    func withAClusterSecretTheToolSignsItsRequestsAndPrintsTheClientSecret() throws {
+        let secretText = "cli-tests-cluster-secret-0123456789abcdef"
+        let cluster = try MiniCluster(workers: 2, clusterSecret: secretText)
+        defer { cluster.shutdown() }
+        let secretFile = cluster.scratch.file("cluster-secret")
+        try (secretText + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
+        let master = "127.0.0.1:\(try #require(cluster.master.httpPort))"
+        #expect(try Self.sluice(["workers", "--master", master]).status == 1, "unsigned: 401")
+        let workers = try Self.sluice(["workers", "--master", master, "--secret-file", secretFile])
+        #expect(workers.status == 0 && workers.output.contains("worker-1"), "\(workers.output)")
+        #expect(
+            try Self.sluice(["decommission", "worker-1", "--master", master, "--secret-file", secretFile]).status == 0)
+        #expect(cluster.master.snapshot.decommissioned.contains("worker-1"))
+
+        let printed = try Self.sluice(["auth", "client-secret", "--secret-file", secretFile])
+        let expected = try ClusterSecret(text: secretText).clientCredential.hex
+        #expect(printed.status == 0 && printed.output == expected + "\n")
+        let fresh = try Self.sluice(["auth", "new-secret"])
+        #expect(fresh.status == 0 && fresh.output.count == 65 && (try? ClusterSecret(text: fresh.output)) != nil)
+        // The printed client secret registers an application and nothing else.
+        let clientSecret = try Credential.client(hex: printed.output)
+        let token = try SluiceClient.registerApplication(
+            "app-cli-secured", masterEndpoint: cluster.masterEndpoint, clientCredential: clientSecret)
+        #expect(token != nil)
+        let tooShort = cluster.scratch.file("short-secret")
+        try "short".write(toFile: tooShort, atomically: true, encoding: .utf8)
+        #expect(try Self.sluice(["workers", "--master", master, "--secret-file", tooShort]).status == 64)
     }
 }
 
