@@ -274,6 +274,13 @@ public final class ShuffleWriter {
                         + "batch \(outgoing.batch.header.sequence) of map \(mapIndex) for partition "
                         + "\(outgoing.partitionId)")
             }
+            // A credential problem does not heal by retrying elsewhere: fail now, naming it.
+            guard failure.status != .forbidden && failure.status != .unauthenticated else {
+                throw ClientError(
+                    failure.status,
+                    "worker \(failure.workerId) refused map \(mapIndex)'s pushes to \(handle.shuffle) "
+                        + "(\(failure.status)): this client's credential does not allow them")
+            }
             guard outgoing.attempts <= config.maxPushRetries else {
                 throw ClientError(
                     failure.status,

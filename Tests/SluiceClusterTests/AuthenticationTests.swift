@@ -233,6 +233,13 @@ struct AuthenticationTests {
         // app-a's data is whole, and app-b's own shuffle works with its token.
         let clientA = secured.cluster.client(credential: secured.tokenA, identity: "app-a")
         defer { clientA.close() }
+        // A writer holding app-b's token, given app-a's handle, fails at once with forbidden (no revive loop).
+        let handleA = try clientA.registerShuffle(secured.shuffleA, numMappers: 1, numPartitions: 4)
+        let clientBWriter = secured.cluster.client(credential: tokenB, identity: "app-b")
+        defer { clientBWriter.close() }
+        let intruder = clientBWriter.writer(handleA, mapIndex: 0, attemptId: 99)
+        try intruder.write(partitionId: 0, bytes: Array("overwrite".utf8))
+        #expect(Self.refusal { _ = try intruder.close() } == .forbidden)
         #expect(try secured.readA(clientA).joined().count == secured.records.joined().count)
         let clientB = secured.cluster.client(credential: tokenB, identity: "app-b")
         defer { clientB.close() }

@@ -301,6 +301,12 @@ public final class PushSession implements Closeable {
                         + outgoing.location.primary + " refused batch " + outgoing.batch.header.sequence + " of map "
                         + mapIndex + " attempt " + attemptId + " for partition " + outgoing.partitionId);
             }
+            if (failure.status == StatusCode.FORBIDDEN || failure.status == StatusCode.UNAUTHENTICATED) {
+                // A credential problem does not heal by retrying elsewhere: fail now, naming it.
+                throw new ProtocolException(failure.status, outgoing.location.primary + " refused map " + mapIndex
+                        + "'s pushes to " + key + " (" + StatusCode.name(failure.status)
+                        + "): this client's credential does not allow them");
+            }
             if (attempts > settings.maxPushRetries) {
                 throw new ProtocolException(failure.status, "batch " + outgoing.batch.header.sequence + " of map "
                         + mapIndex + " attempt " + attemptId + " for partition " + outgoing.partitionId + " of " + key
