@@ -4,7 +4,9 @@ and local-cluster[2,1,1024] (two executor JVMs); results must be equal. Run with
 """
 import hashlib
 import hmac
+import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -146,3 +148,78 @@ def test_same_result_on_a_secured_cluster(secured, job):
     comparison.check(job)
     registered = harness.tail(servers.master.stderr_path, 400)
     assert "application registered" in registered, registered
+
+
+# Fallback (spark.sluice.fallback=auto): a shuffle Sluice cannot take (master unreachable, no live worker) uses Spark's
+# sort shuffle, gives the builtin shuffle's results, and the driver log says why. With the default (never), the same
+# situation fails the job with a clear error instead.
+FALLBACK_JOBS = ["rdd_reduce_by_key", "df_join"]
+FALLBACK_LINE = "uses Spark's sort shuffle (spark.sluice.fallback=auto)"
+
+
+class _NoServers:
+    """Stands for SluiceServers when the Sluice side must not reach a master: a closed port."""
+
+    def __init__(self):
+        import socket
+        with socket.socket() as probe:  # a port nobody listens on once the probe closes
+            probe.bind(("127.0.0.1", 0))
+            self.master_address = f"127.0.0.1:{probe.getsockname()[1]}"
+
+    def check_alive(self):
+        pass
+
+    def stderr_tails(self, lines=15):
+        return "(no Sluice servers in this test)"
+
+
+def _driver_log(report) -> str:
+    return (Path(report["work_dir"]) / "runner.log").read_text(errors="replace")
+
+
+@pytest.fixture(scope="module")
+def fallback_unreachable(sluice_jar):
+    previous = os.environ.get("SLUICE_KEEP_SPARK_WORK")
+    os.environ["SLUICE_KEEP_SPARK_WORK"] = "1"
+    try:
+        comparison = Comparison("3.5-cluster-fallback", "cluster", FALLBACK_JOBS, _NoServers(), sluice_jar,
+                                extra_conf={"spark.sluice.fallback": "auto", "spark.sluice.network.timeout": "5s"})
+        comparison.reports()
+        yield comparison
+    finally:
+        if previous is None:
+            os.environ.pop("SLUICE_KEEP_SPARK_WORK", None)
+        else:
+            os.environ["SLUICE_KEEP_SPARK_WORK"] = previous
+
+
+@pytest.mark.parametrize("job", FALLBACK_JOBS)
+def test_fallback_to_sort_shuffle_when_the_master_is_unreachable(fallback_unreachable, job):
+    fallback_unreachable.check(job)
+    log = _driver_log(fallback_unreachable.reports()["sluice"])
+    assert FALLBACK_LINE in log and "cannot be reached" in log, log[-3000:]
+
+
+def test_fallback_when_the_master_has_no_worker_and_never_by_default(sluice_jar):
+    bin_dir = harness.find_binaries()
+    servers = harness.SluiceServers(bin_dir, workers=0)
+    previous = os.environ.get("SLUICE_KEEP_SPARK_WORK")
+    os.environ["SLUICE_KEEP_SPARK_WORK"] = "1"
+    try:
+        comparison = Comparison("3.5-local-fallback-no-workers", "local", ["rdd_reduce_by_key"], servers, sluice_jar,
+                                extra_conf={"spark.sluice.fallback": "auto"})
+        comparison.check("rdd_reduce_by_key")
+        log = _driver_log(comparison.reports()["sluice"])
+        assert FALLBACK_LINE in log and "noWorkers" in log, log[-3000:]
+        conf = harness.spark_conf("local", "sluice", sluice_jar, servers.master_address, {})
+        report = harness.run_batch(sys.executable, "local", "sluice", ["rdd_reduce_by_key"], conf, BATCH_TIMEOUT,
+                                   label="3.5-local-no-fallback")
+        entry = report["jobs"]["rdd_reduce_by_key"]
+        assert not entry["ok"], "without fallback a shuffle the master cannot place must fail the job"
+        assert "could not register shuffle" in entry["error"] or "noWorkers" in entry["error"], entry["error"]
+    finally:
+        servers.stop()
+        if previous is None:
+            os.environ.pop("SLUICE_KEEP_SPARK_WORK", None)
+        else:
+            os.environ["SLUICE_KEEP_SPARK_WORK"] = previous

@@ -58,6 +58,18 @@ public final class SluiceConf {
     /** A file holding the client secret (a mounted Kubernetes Secret); read on the driver only. */
     public static final String AUTH_CLIENT_SECRET_FILE = "spark.sluice.auth.clientSecretFile";
 
+    /** {@code never} (default): a shuffle Sluice cannot take fails the job; {@code auto}: it uses Spark's sort shuffle. */
+    public static final String FALLBACK = "spark.sluice.fallback";
+    public static final String FALLBACK_DEFAULT = "never";
+    /** With fallback on, shuffles with more reduce partitions than this use Spark's sort shuffle. */
+    public static final String FALLBACK_MAX_PARTITIONS = "spark.sluice.fallback.maxPartitions";
+    public static final int FALLBACK_MAX_PARTITIONS_DEFAULT = 200_000;
+    /**
+     * Whether to tell Spark's dynamic allocation that shuffle data survives executor removal: {@code auto} (default)
+     * claims it unless fallback is on (a fallen-back shuffle lives on executors); {@code true} or {@code false} force it.
+     */
+    public static final String RELIABLE_STORAGE = "spark.sluice.reliableStorage";
+
     public static final String SPARK_SHUFFLE_IO_PLUGIN = "spark.shuffle.sort.io.plugin.class";
 
     public final String masterHost;
@@ -73,6 +85,12 @@ public final class SluiceConf {
     public final int fetchWindowChunks;
     public final boolean replicate;
     public final long heartbeatIntervalMs;
+    /** Shuffles Sluice cannot take use Spark's sort shuffle (spark.sluice.fallback=auto). */
+    public final boolean fallback;
+    /** With fallback, the most reduce partitions a Sluice shuffle may have. */
+    public final int fallbackMaxPartitions;
+    /** Whether the driver reports reliable shuffle storage to Spark. */
+    public final boolean reliableStorage;
     /** The inline client secret, or null. */
     private final String clientSecretText;
     /** The client secret's file, or null. */
@@ -114,6 +132,25 @@ public final class SluiceConf {
         heartbeatIntervalMs = conf.getTimeAsMs(HEARTBEAT_INTERVAL, HEARTBEAT_INTERVAL_DEFAULT);
         if (heartbeatIntervalMs <= 0) {
             throw new IllegalArgumentException(HEARTBEAT_INTERVAL + " must be positive");
+        }
+        String fallbackMode = conf.get(FALLBACK, FALLBACK_DEFAULT).trim();
+        if (!fallbackMode.equals("never") && !fallbackMode.equals("auto")) {
+            throw new IllegalArgumentException(FALLBACK + " must be never or auto (got '" + fallbackMode + "')");
+        }
+        fallback = fallbackMode.equals("auto");
+        fallbackMaxPartitions = positiveInt(conf, FALLBACK_MAX_PARTITIONS, FALLBACK_MAX_PARTITIONS_DEFAULT);
+        String reliable = conf.get(RELIABLE_STORAGE, "auto").trim();
+        switch (reliable) {
+            case "auto":
+                reliableStorage = !fallback;
+                break;
+            case "true":
+            case "false":
+                reliableStorage = Boolean.parseBoolean(reliable);
+                break;
+            default:
+                throw new IllegalArgumentException(RELIABLE_STORAGE + " must be auto, true or false (got '" + reliable
+                        + "')");
         }
         String secret = conf.get(AUTH_CLIENT_SECRET, "").trim();
         String secretFile = conf.get(AUTH_CLIENT_SECRET_FILE, "").trim();

@@ -45,6 +45,7 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
     private final SluiceConf conf;
     /** Shuffles this driver registered with the master and has not unregistered yet. */
     private final Set<Integer> registeredShuffleIds = ConcurrentHashMap.newKeySet();
+    private final FallbackPolicy fallback;
 
     private SluiceClient client;
     /** The application's token once the driver registered it (empty without a cluster secret). */
@@ -59,7 +60,8 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
         this.sparkConf = sparkConf;
         this.isDriver = isDriver;
         this.conf = new SluiceConf(sparkConf);
-        if (isDriver && !sparkConf.contains(SluiceConf.SPARK_SHUFFLE_IO_PLUGIN)) {
+        this.fallback = new FallbackPolicy(conf.fallback, conf.fallbackMaxPartitions);
+        if (isDriver && conf.reliableStorage && !sparkConf.contains(SluiceConf.SPARK_SHUFFLE_IO_PLUGIN)) {
             // Spark loads the plugin from this same SparkConf after creating the shuffle manager; executors receive it.
             sparkConf.set(SluiceConf.SPARK_SHUFFLE_IO_PLUGIN, SluiceShuffleDataIO.class.getName());
             LOG.info("Sluice: set {} to {} (reliable shuffle storage for dynamic allocation)",
@@ -125,6 +127,24 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
         if (applicationId == null) {
             throw new IllegalStateException(SPARK_APP_ID + " is not set when registering shuffle " + shuffleId);
         }
+        int numPartitions = dependency.partitioner().numPartitions();
+        String skip = fallback.reasonBeforeRegistering(numPartitions);
+        if (skip != null) {
+            return fallBack(shuffleId, dependency, applicationId, skip);
+        }
+        try {
+            return registerWithSluice(shuffleId, dependency, applicationId);
+        } catch (RuntimeException e) {
+            String reason = fallback.reasonAfterFailure(e);
+            if (reason == null) {
+                throw e;
+            }
+            return fallBack(shuffleId, dependency, applicationId, reason);
+        }
+    }
+
+    private <K, V, C> ShuffleHandle registerWithSluice(int shuffleId, ShuffleDependency<K, V, C> dependency,
+                                                       String applicationId) {
         int numMappers = dependency.rdd().getNumPartitions();
         int numPartitions = dependency.partitioner().numPartitions();
         byte[] encodedTable = new byte[0];
@@ -147,6 +167,14 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
         }
         return new SluiceShuffleHandle<>(shuffleId, dependency, applicationId, numMappers, numPartitions, encodedTable,
                 token);
+    }
+
+    /** Registers the shuffle with Spark's sort shuffle instead, and says why in the driver log. */
+    private <K, V, C> ShuffleHandle fallBack(int shuffleId, ShuffleDependency<K, V, C> dependency,
+                                             String applicationId, String reason) {
+        LOG.warn("Sluice: shuffle {} of {} uses Spark's sort shuffle (spark.sluice.fallback=auto): {}", shuffleId,
+                applicationId, reason);
+        return sortShuffleManager().registerShuffle(shuffleId, dependency);
     }
 
     private synchronized void startHeartbeats(String applicationId) {
@@ -177,6 +205,9 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
     @SuppressWarnings("unchecked")
     public <K, V> ShuffleWriter<K, V> getWriter(ShuffleHandle handle, long mapId, TaskContext context,
                                                 ShuffleWriteMetricsReporter metrics) {
+        if (!(handle instanceof SluiceShuffleHandle)) {
+            return sortShuffleManager().getWriter(handle, mapId, context, metrics);
+        }
         SluiceShuffleHandle<K, V, Object> sluiceHandle = (SluiceShuffleHandle<K, V, Object>) handle;
         PushSession session = null;
         if (sluiceHandle.numPartitions() > 0) {
@@ -199,14 +230,24 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
     public <K, C> ShuffleReader<K, C> getReader(ShuffleHandle handle, int startMapIndex, int endMapIndex,
                                                 int startPartition, int endPartition, TaskContext context,
                                                 ShuffleReadMetricsReporter metrics) {
+        if (!(handle instanceof SluiceShuffleHandle)) {
+            return sortShuffleManager().getReader(handle, startMapIndex, endMapIndex, startPartition, endPartition,
+                    context, metrics);
+        }
         SluiceShuffleHandle<K, ?, C> sluiceHandle = (SluiceShuffleHandle<K, ?, C>) handle;
         return new SluiceShuffleReader<>(sluiceHandle, startMapIndex, endMapIndex, startPartition, endPartition,
                 context, metrics, client(sluiceHandle.applicationToken()));
     }
 
-    /** On the driver, releases the shuffle's partitions on the master (which deletes them on the workers). */
+    /**
+     * On the driver, releases the shuffle's partitions on the master (which deletes them on the workers). Everywhere,
+     * removes the local files of a shuffle that fell back to Spark's sort shuffle.
+     */
     @Override
     public boolean unregisterShuffle(int shuffleId) {
+        if (conf.fallback) {
+            sortShuffleManager().unregisterShuffle(shuffleId);
+        }
         String applicationId = driverApplicationId;
         if (!isDriver || applicationId == null || !registeredShuffleIds.remove(shuffleId)) {
             return true;
