@@ -69,6 +69,7 @@ public final class SluiceConf {
      * claims it unless fallback is on (a fallen-back shuffle lives on executors); {@code true} or {@code false} force it.
      */
     public static final String RELIABLE_STORAGE = "spark.sluice.reliableStorage";
+    public static final String RELIABLE_STORAGE_DEFAULT = "auto";
 
     public static final String SPARK_SHUFFLE_IO_PLUGIN = "spark.shuffle.sort.io.plugin.class";
 
@@ -139,7 +140,7 @@ public final class SluiceConf {
         }
         fallback = fallbackMode.equals("auto");
         fallbackMaxPartitions = positiveInt(conf, FALLBACK_MAX_PARTITIONS, FALLBACK_MAX_PARTITIONS_DEFAULT);
-        String reliable = conf.get(RELIABLE_STORAGE, "auto").trim();
+        String reliable = conf.get(RELIABLE_STORAGE, RELIABLE_STORAGE_DEFAULT).trim();
         switch (reliable) {
             case "auto":
                 reliableStorage = !fallback;
