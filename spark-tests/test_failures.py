@@ -526,3 +526,35 @@ def test_application_expiry(make_servers, jar, listener_jar):
     assert not [s for s in maps if events.tasks(s)], \
         "the live application's map stage ran again (its shuffle files were lost):\n" + events.describe(maps + results)
     assert not events.failed_tasks(results), events.describe(results)
+
+
+# ------------------------------------------------------------------------------------------------------- task metrics
+METRIC_JOBS = ["rdd_group_by_key", "rdd_repartition"]  # no map-side combine: record counts are the same either way
+
+
+def test_task_metrics_are_reported_as_with_the_builtin_shuffle(make_servers, jar, listener_jar):
+    """Spark's task metrics (what its UI and event log show) for Sluice shuffles: records written and read equal the
+    builtin shuffle's on the same jobs, and bytes and write time are reported (non-zero)."""
+    servers = make_servers(workers=2)
+    totals = {}
+    for side in ("builtin", "sluice"):
+        events = Path(tempfile.mkdtemp(prefix=f"sluice-metrics-{side}-")) / "events.jsonl"
+        conf = harness.spark_conf("cluster", side, jar, servers.master_address, BASE_CONF)
+        classpath = conf.get("spark.driver.extraClassPath")
+        conf["spark.driver.extraClassPath"] = (classpath + os.pathsep if classpath else "") + str(listener_jar)
+        conf["spark.extraListeners"] = "SluiceTestListener"
+        conf["spark.sluicetest.events"] = str(events)
+        report = harness.run_batch(sys.executable, "cluster", side, METRIC_JOBS, conf, TIMEOUT,
+                                   label=f"metrics-{side}")
+        failed = {n: r["error"] for n, r in report["jobs"].items() if not r["ok"]}
+        assert not failed, f"{side}: {failed}\n{report.get('runner_tail', '')}"
+        tasks = [e for e in Events(events).items if e["ev"] == "task" and e["reason"] == "Success"]
+        totals[side] = {key: sum(t.get(key, 0) for t in tasks)
+                        for key in ("writeBytes", "writeRecords", "writeTimeNs", "readBytes", "readRecords")}
+        shutil.rmtree(events.parent, ignore_errors=True)
+    builtin, sluice = totals["builtin"], totals["sluice"]
+    print(f"\ntask metrics: builtin {builtin}\n              sluice  {sluice}")
+    assert builtin["writeRecords"] > 0 and builtin["readRecords"] > 0, builtin
+    assert sluice["writeRecords"] == builtin["writeRecords"], (builtin, sluice)
+    assert sluice["readRecords"] == builtin["readRecords"], (builtin, sluice)
+    assert sluice["writeBytes"] > 0 and sluice["readBytes"] > 0 and sluice["writeTimeNs"] > 0, sluice

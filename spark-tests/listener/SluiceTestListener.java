@@ -4,6 +4,7 @@ import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import org.apache.spark.SparkConf;
+import org.apache.spark.executor.TaskMetrics;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 import org.apache.spark.scheduler.SparkListenerStageCompleted;
@@ -65,7 +66,21 @@ public class SluiceTestListener extends SparkListener {
     public void onTaskEnd(SparkListenerTaskEnd e) {
         write("{\"ev\":\"task\",\"stage\":" + e.stageId() + ",\"stageAttempt\":" + e.stageAttemptId()
                 + ",\"index\":" + e.taskInfo().index() + ",\"attempt\":" + e.taskInfo().attemptNumber()
-                + ",\"executor\":" + q(e.taskInfo().executorId()) + ",\"reason\":" + q(e.reason()) + "}");
+                + ",\"executor\":" + q(e.taskInfo().executorId()) + ",\"reason\":" + q(e.reason())
+                + shuffleMetrics(e.taskMetrics()) + "}");
+    }
+
+    /** The task's shuffle write and read metrics as JSON fields (none when Spark gave no metrics). */
+    private static String shuffleMetrics(TaskMetrics metrics) {
+        if (metrics == null) {
+            return "";
+        }
+        return ",\"writeBytes\":" + metrics.shuffleWriteMetrics().bytesWritten()
+                + ",\"writeRecords\":" + metrics.shuffleWriteMetrics().recordsWritten()
+                + ",\"writeTimeNs\":" + metrics.shuffleWriteMetrics().writeTime()
+                + ",\"readBytes\":" + metrics.shuffleReadMetrics().totalBytesRead()
+                + ",\"readRecords\":" + metrics.shuffleReadMetrics().recordsRead()
+                + ",\"fetchWaitMs\":" + metrics.shuffleReadMetrics().fetchWaitTime();
     }
 
     @Override
