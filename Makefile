@@ -37,7 +37,8 @@ swift-test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# The Java client jar for Spark 3.5 to 4.3: clients/spark/build/sluice-spark-client.jar (installs pyspark into .cache/).
+# The Java client, one jar per Spark line: clients/spark/build/sluice-spark-3.5_2.12-VERSION.jar and
+# sluice-spark-4_2.13-VERSION.jar (installs pyspark into .cache/).
 spark-client:
 	clients/spark/build.sh
 

@@ -6,7 +6,7 @@
 # Creates or repairs the two venvs under .cache/ when needed, runs both under one global timeout, and ends with a plain
 # line "N passed, N failed" (sum of both); exits non-zero on any failure.
 #
-# Environment: SLUICE_SPARK_JAR (default clients/spark/build/sluice-spark-client.jar; Sluice comparisons skip without
+# Environment: SLUICE_SPARK_JAR (default: the Spark line's jar in clients/spark/build/; Sluice comparisons skip without
 # it), SLUICE_BIN_DIR (default .build/debug; built with `swift build` when missing), SLUICE_SPARK_TESTS_TIMEOUT
 # (seconds, default 3000), SLUICE_SPARK_DRY_RUN=1 (the Sluice side uses the builtin shuffle: harness self-test),
 # PYTEST_ARGS (extra pytest arguments, e.g. "-k local"), SLUICE_SPARK_SUITES (space-separated subset of
@@ -35,8 +35,8 @@ if [ -z "${SLUICE_BIN_DIR:-}" ] && [ ! -x .build/debug/sluice-master -o ! -x .bu
   echo "spark-tests: building sluice-master and sluice-worker (debug)"
   swift build --product sluice-master >/dev/null && swift build --product sluice-worker >/dev/null || exit 1
 fi
-if [ -z "${SLUICE_SPARK_JAR:-}" ] && [ ! -f clients/spark/build/sluice-spark-client.jar ] && [ "${SLUICE_SPARK_DRY_RUN:-}" != 1 ]; then
-  echo "spark-tests: no Sluice client jar (clients/spark/build/sluice-spark-client.jar or SLUICE_SPARK_JAR): the comparisons will be skipped"
+if [ -z "${SLUICE_SPARK_JAR:-}" ] && ! ls clients/spark/build/sluice-spark-*.jar >/dev/null 2>&1 && [ "${SLUICE_SPARK_DRY_RUN:-}" != 1 ]; then
+  echo "spark-tests: no Sluice client jar (clients/spark/build/sluice-spark-*.jar or SLUICE_SPARK_JAR): the comparisons will be skipped"
 fi
 
 passed=0 failed=0 skipped=0

@@ -5,7 +5,7 @@ whole list of jobs in one subprocess (runner.py, under a timeout); tests compare
 
 Environment:
   SLUICE_BIN_DIR        directory with sluice-master / sluice-worker (default <repo>/.build/debug)
-  SLUICE_SPARK_JAR      client jar (default <repo>/clients/spark/build/sluice-spark-client.jar)
+  SLUICE_SPARK_JAR      client jar (default: the Spark line's jar in <repo>/clients/spark/build/)
   SLUICE_SPARK_DRY_RUN  =1: the "sluice" side runs Spark's builtin shuffle too (harness self-test, no jar needed)
   SLUICE_SPARK_BATCH_TIMEOUT  seconds per batch subprocess (default 480)
 """
@@ -42,7 +42,7 @@ def sluice_jar():
     """The client jar; Sluice comparisons skip (with the reason) when it is not built, unless this is a dry run."""
     jar = harness.find_jar()
     if jar is None and not DRY_RUN:
-        pytest.skip("Sluice Spark client jar not found: build clients/spark/build/sluice-spark-client.jar "
+        pytest.skip("Sluice Spark client jar not found: build clients/spark/build/sluice-spark-*.jar "
                     "or set SLUICE_SPARK_JAR (SLUICE_SPARK_DRY_RUN=1 runs the harness builtin-vs-builtin)")
     return jar
 

@@ -50,9 +50,18 @@ def find_binaries(prefer_release: bool = False) -> Path | None:
 
 
 def find_jar() -> Path | None:
-    """$SLUICE_SPARK_JAR, else <repo>/clients/spark/build/sluice-spark-client.jar."""
-    p = Path(os.environ.get("SLUICE_SPARK_JAR") or REPO / "clients/spark/build/sluice-spark-client.jar")
-    return p if p.is_file() else None
+    """$SLUICE_SPARK_JAR, else the jar of this interpreter's Spark line in <repo>/clients/spark/build/
+    (sluice-spark-3.5_2.12-VERSION.jar or sluice-spark-4_2.13-VERSION.jar)."""
+    if os.environ.get("SLUICE_SPARK_JAR"):
+        p = Path(os.environ["SLUICE_SPARK_JAR"])
+        return p if p.is_file() else None
+    try:
+        import pyspark
+        line = "3.5_2.12" if pyspark.__version__.startswith("3.") else "4_2.13"
+    except ImportError:
+        line = "3.5_2.12"
+    found = sorted((REPO / "clients/spark/build").glob(f"sluice-spark-{line}-*.jar"))
+    return found[-1] if found else None
 
 
 # ------------------------------------------------------------------------------------------------------------ servers
@@ -252,17 +261,8 @@ def spark_conf(mode: str, shuffle: str, jar: Path | None, master_address: str | 
 
 
 def sluice_classpath(jar: Path) -> str:
-    """The client jar, plus sluice-spark35-compat.jar from the same folder on Spark 3.x (classes 3.5 lacks, e.g.
-    BlockingShuffleManager), plus $SLUICE_SPARK_EXTRA_CLASSPATH."""
+    """The client jar (one jar per Spark line, nothing else), plus $SLUICE_SPARK_EXTRA_CLASSPATH."""
     parts = [str(jar)]
-    compat = Path(jar).parent / "sluice-spark35-compat.jar"
-    try:
-        import pyspark
-        spark3 = pyspark.__version__.startswith("3.")
-    except ImportError:
-        spark3 = False
-    if spark3 and compat.is_file():
-        parts.append(str(compat))
     if os.environ.get("SLUICE_SPARK_EXTRA_CLASSPATH"):
         parts.append(os.environ["SLUICE_SPARK_EXTRA_CLASSPATH"])
     return os.pathsep.join(parts)

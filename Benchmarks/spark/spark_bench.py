@@ -175,7 +175,7 @@ def main() -> int:
     jar = harness.find_jar()
     dry = args.builtin_only or jar is None
     if jar is None and not args.builtin_only:
-        print("no Sluice client jar (clients/spark/build/sluice-spark-client.jar or SLUICE_SPARK_JAR): "
+        print("no Sluice client jar (clients/spark/build/sluice-spark-*.jar or SLUICE_SPARK_JAR): "
               "running builtin against builtin")
     bin_dir = harness.find_binaries(prefer_release=True)
     if bin_dir is None:

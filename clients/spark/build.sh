@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Builds clients/spark/build/sluice-spark-client.jar with plain javac + jar against pip's pyspark jars (no Maven):
+# Builds one jar per Spark line with plain javac + jar against pip's pyspark jars (no Maven):
+#   clients/spark/build/sluice-spark-3.5_2.12-VERSION.jar and clients/spark/build/sluice-spark-4_2.13-VERSION.jar.
 #   src/main/java   (every package) with javac --release 17 against pyspark 3.5.9's jars,
 #   src/shim43/java (if it has .java files) against pyspark 4.3.0's jars plus the first output;
-#   src/compat35/java (if it has .java files) against pyspark 3.5.9's jars into build/sluice-spark35-compat.jar.
+#   src/compat35/java (if it has .java files) against pyspark 3.5.9's jars, into the 3.5 jar only.
 # Installs pyspark 3.5.9 and 4.3.0 into <repo>/.cache/pyspark-3.5 and .cache/pyspark-4.3 virtual environments
-# when they are missing. Prints the jar path on success.
+# when they are missing. Prints the jars' paths on success.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -48,24 +49,35 @@ if [ "${#shim_sources[@]}" -gt 0 ]; then
         -cp "$build/classes:$jars43/*" -d "$build/classes43" "${shim_sources[@]}"
 fi
 
-rm -f "$build/sluice-spark-client.jar"
-jar --create --file "$build/sluice-spark-client.jar" -C "$build/classes" .
-if [ "${#shim_sources[@]}" -gt 0 ]; then
-    jar --update --file "$build/sluice-spark-client.jar" -C "$build/classes43" .
-fi
-echo "$build/sluice-spark-client.jar"
-
-# Optional: src/compat35/java (classes only Spark 3.5 lacks) as a separate jar for Spark 3.5 class paths only.
+# One self-contained jar per Spark line, the version in its name and manifest:
+#   sluice-spark-3.5_2.12-VERSION.jar: everything, plus the one interface Spark 3.5 lacks (src/compat35);
+#   sluice-spark-4_2.13-VERSION.jar:   everything (Spark 4.3 has that interface itself).
+version="$(sed -nE 's/.*current = "([^"]+)".*/\1/p' "$repo/Sources/SluiceCore/SluiceVersion.swift")"
+[ -n "$version" ] || { echo "no version in Sources/SluiceCore/SluiceVersion.swift" >&2; exit 1; }
 compat_sources=()
 if [ -d "$here/src/compat35/java" ]; then
     mapfile -t compat_sources < <(find "$here/src/compat35/java" -name '*.java' | sort)
 fi
 rm -rf "$build/classes35compat"
-rm -f "$build/sluice-spark35-compat.jar"
+mkdir -p "$build/classes35compat"
 if [ "${#compat_sources[@]}" -gt 0 ]; then
-    mkdir -p "$build/classes35compat"
     javac --release 17 -encoding UTF-8 -Xlint:all,-path,-serial,-options -g \
         -cp "$jars35/*" -d "$build/classes35compat" "${compat_sources[@]}"
-    jar --create --file "$build/sluice-spark35-compat.jar" -C "$build/classes35compat" .
-    echo "$build/sluice-spark35-compat.jar"
 fi
+rm -f "$build"/sluice-spark-*.jar "$build/sluice-spark35-compat.jar"
+# make_jar NAME LINE CLASS_DIRS...: a jar of the class directories with a manifest naming the version and the line.
+make_jar() {
+    local name="$1" line="$2"
+    shift 2
+    local manifest="$build/MANIFEST-$line.MF"
+    printf 'Implementation-Title: Sluice Spark client\nImplementation-Version: %s\nSluice-Spark-Line: %s\n' \
+        "$version" "$line" > "$manifest"
+    local args=()
+    for dir in "$@"; do
+        [ -n "$(ls -A "$dir")" ] && args+=(-C "$dir" .)
+    done
+    jar --create --file "$build/$name" --manifest "$manifest" "${args[@]}"
+    echo "$build/$name"
+}
+make_jar "sluice-spark-3.5_2.12-$version.jar" 3.5 "$build/classes" "$build/classes43" "$build/classes35compat"
+make_jar "sluice-spark-4_2.13-$version.jar" 4 "$build/classes" "$build/classes43"

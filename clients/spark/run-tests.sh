@@ -11,13 +11,14 @@ build="$here/build"
 junit="${JUNIT_CONSOLE_JAR:-/usr/share/java/junit-platform-console-standalone.jar}"
 jars35="$repo/.cache/pyspark-3.5/lib/python3.11/site-packages/pyspark/jars"
 
-[ -f "$build/sluice-spark-client.jar" ] || { echo "missing $build/sluice-spark-client.jar: run build.sh" >&2; exit 1; }
+client_jar="$(ls "$build"/sluice-spark-3.5_2.12-*.jar 2>/dev/null | head -1)"
+[ -n "$client_jar" ] || { echo "missing $build/sluice-spark-3.5_2.12-*.jar: run build.sh" >&2; exit 1; }
 [ -f "$junit" ] || { echo "missing $junit (apt-get install junit5)" >&2; exit 1; }
 
 rm -rf "$build/test-classes"
 mkdir -p "$build/test-classes"
 mapfile -t test_sources < <(find "$here/src/test/java" -name '*.java' | sort)
-classpath="$build/sluice-spark-client.jar:$jars35/*"
+classpath="$client_jar:$jars35/*"
 javac --release 17 -encoding UTF-8 -Xlint:all,-path,-serial,-options,-processing -g \
     -cp "$junit:$classpath" -d "$build/test-classes" "${test_sources[@]}"
 
