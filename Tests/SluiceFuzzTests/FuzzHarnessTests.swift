@@ -1,0 +1,28 @@
+import SluiceCore
+import Testing
+
+/// The harness itself: mutants replay from their seed, failures are reported with their input, and the targets
+/// reach the code they are meant to (a fuzz run that never got past a checksum would pass vacuously).
+@Suite struct FuzzHarnessTests {
+    @Test func theSameSeedGivesTheSameMutants() {
+        let corpus = MessageTargets.helloRequest.seeds()
+        var first = FuzzMutator(seed: 7)
+        var second = FuzzMutator(seed: 7)
+        var other = FuzzMutator(seed: 8)
+        let firstMutants = (0..<200).map { first.mutate(corpus[$0 % corpus.count], corpus: corpus) }
+        let secondMutants = (0..<200).map { second.mutate(corpus[$0 % corpus.count], corpus: corpus) }
+        let otherMutants = (0..<200).map { other.mutate(corpus[$0 % corpus.count], corpus: corpus) }
+        #expect(firstMutants == secondMutants)
+        #expect(firstMutants != otherMutants)
+    }
+
+    @Test func aViolationIsReportedWithItsInputInHex() {
+        let target = FuzzTarget(
+            name: "Planted", covers: [], seeds: { [[0x01, 0x02]] },
+            makeCheck: { { input in input.contains(0x42) ? .violation("planted bug") : .accepted } })
+        let report = FuzzRunner.run(
+            target, settings: FuzzSettings(seed: 1, timeBudgetMs: 2_000), corpus: [("has-0x42.bin", [0x00, 0x42])])
+        #expect(report.failures.first?.contains("corpus file has-0x42.bin: planted bug\n  input: 0042") == true)
+        #expect(report.failures.count == FuzzRunner.maxFailures, "the run stops at the failure limit")
+    }
+}
