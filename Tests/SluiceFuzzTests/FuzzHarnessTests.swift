@@ -25,4 +25,12 @@ import Testing
         #expect(report.failures.first?.contains("corpus file has-0x42.bin: planted bug\n  input: 0042") == true)
         #expect(report.failures.count == FuzzRunner.maxFailures, "the run stops at the failure limit")
     }
+
+    @Test func batchSeedsUseEveryCodecSoMutantsReachTheDecompressors() throws {
+        let codecs = try BatchTargets.batchCodec.seeds().map { seed in
+            var reader = WireReader(seed)
+            return try BatchHeader.decode(from: &reader).codec
+        }
+        #expect(Set(codecs) == Set(Codec.allCases))
+    }
 }
