@@ -23,7 +23,7 @@ import Testing
     /// Every `decode`, `decompress`, `splitBatches`, `verify`, `parse...` and `receive` function in the modules
     /// that read untrusted bytes is driven by a target (which names its type, or type and function, in `covers`).
     @Test func everyDecoderFunctionInTheSourcesIsCovered() throws {
-        let decoders = try ["SluiceCore", "SluiceCompression"].flatMap {
+        let decoders = try ["SluiceCore", "SluiceCompression", "SluiceHTTP"].flatMap {
             try Self.decoderFunctions(in: $0)
         }
         #expect(decoders.count > 20, "the source scan found only \(decoders)")

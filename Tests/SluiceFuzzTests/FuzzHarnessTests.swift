@@ -33,4 +33,11 @@ import Testing
         }
         #expect(Set(codecs) == Set(Codec.allCases))
     }
+
+    @Test func http2SeedsReachTheRouterAndGetAnswers() {
+        let seeds = HTTPTargets.http2.seeds()
+        let driven = seeds.map { HTTPTargets.driveHTTP2($0[...]) }
+        #expect(driven.allSatisfy { $0.outcome == .accepted && $0.outputBytes > 0 })
+        #expect(driven.map(\.requests).reduce(0, +) >= 5, "requests routed per seed: \(driven.map(\.requests))")
+    }
 }

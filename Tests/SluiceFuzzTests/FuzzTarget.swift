@@ -39,7 +39,7 @@ struct FuzzTarget: Sendable {
     }
 
     /// Every target, in the order `DecoderFuzzTests` runs them.
-    static let all = MessageTargets.all + BatchTargets.all
+    static let all = MessageTargets.all + BatchTargets.all + HTTPTargets.all
 
     /// A decoder paired with its encoder: `reencode` decodes bytes and encodes the value again.
     ///
