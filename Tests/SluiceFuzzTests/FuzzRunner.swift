@@ -12,10 +12,10 @@ struct FuzzSettings: Sendable {
     static let defaultSeed: UInt64 = 0xDEC0_DE5E_ED00
     /// About 30 targets run one after the other: 1 s each keeps the decoder fuzz near 30 s of wall time.
     static let defaultTimeBudgetMs = 1_000
-    /// One input taking longer than this is reported as a hang.
+    /// One input taking more CPU time than this is reported as a hang.
     static let hangLimitMs = 2_000
-    /// One input taking longer than this aborts the test process (after printing it): an endless loop would
-    /// otherwise hold `swift test` forever.
+    /// One input taking this much CPU time, or ten times as long in wall-clock time (a deadlock uses no CPU), aborts
+    /// the test process after printing it: an endless loop would otherwise hold `swift test` forever.
     static let abortAfterMs = 30_000
 
     var seed: UInt64
@@ -73,16 +73,17 @@ enum FuzzRunner {
     {
         var report = FuzzReport(target: target.name)
         let startedNs = Monotonic.nowNs()
-        let watchdog = FuzzWatchdog(target: target.name)
+        let cpuClock = ThreadCPUClock.current()
+        let watchdog = FuzzWatchdog(target: target.name, cpuClock: cpuClock)
         let timer = RepeatingTimer(intervalMs: 500) { watchdog.check() }
         defer { timer.cancel() }
         let check = target.makeCheck()
 
         func attempt(_ input: [UInt8], _ what: String) -> FuzzOutcome {
             watchdog.begin(input)
-            let inputStartedNs = Monotonic.nowNs()
+            let inputStartedNs = cpuClock?.nowNs() ?? Monotonic.nowNs()
             let outcome = check(input[...])
-            let elapsedMs = (Monotonic.nowNs() - inputStartedNs) / 1_000_000
+            let elapsedMs = ((cpuClock?.nowNs() ?? Monotonic.nowNs()) - inputStartedNs) / 1_000_000
             watchdog.end()
             report.inputs += 1
             switch outcome {
@@ -91,7 +92,7 @@ enum FuzzRunner {
             case .violation(let problem): report.failures.append("\(what): \(problem)\n  input: \(hex(input))")
             }
             if elapsedMs > FuzzSettings.hangLimitMs {
-                report.failures.append("\(what): hang, \(elapsedMs) ms on one input\n  input: \(hex(input))")
+                report.failures.append("\(what): hang, \(elapsedMs) ms of CPU on one input\n  input: \(hex(input))")
             }
             return outcome
         }
@@ -130,25 +131,36 @@ enum FuzzRunner {
 }
 
 /// Watches the input being checked and aborts the process, printing the target and the input in hex, when one
-/// runs for `FuzzSettings.abortAfterMs`: a hang found by the fuzzer then ends the run with its input.
+/// runs for `FuzzSettings.abortAfterMs` of CPU time (or ten times that on the wall clock): a hang found by the fuzzer
+/// then ends the run with its input.
 final class FuzzWatchdog: Sendable {
     private struct Current {
         var input: [UInt8]
         var startedMs: UInt64
+        var startedCPUNs: UInt64
     }
 
     private let target: String
+    private let cpuClock: ThreadCPUClock?
     private let current = Mutex<Current?>(nil)
 
-    init(target: String) { self.target = target }
+    init(target: String, cpuClock: ThreadCPUClock?) {
+        self.target = target
+        self.cpuClock = cpuClock
+    }
 
-    func begin(_ input: [UInt8]) { current.withLock { $0 = Current(input: input, startedMs: Monotonic.nowMs()) } }
+    func begin(_ input: [UInt8]) {
+        let current = Current(input: input, startedMs: Monotonic.nowMs(), startedCPUNs: cpuClock?.nowNs() ?? 0)
+        self.current.withLock { $0 = current }
+    }
 
     func end() { current.withLock { $0 = nil } }
 
     func check() {
-        guard let stuck = current.withLock({ $0 }), Monotonic.nowMs() - stuck.startedMs > FuzzSettings.abortAfterMs
-        else { return }
+        guard let stuck = current.withLock({ $0 }) else { return }
+        let limitMs = UInt64(FuzzSettings.abortAfterMs)
+        let cpuMs = cpuClock.map { ($0.nowNs() &- stuck.startedCPUNs) / 1_000_000 } ?? 0
+        guard cpuMs > limitMs || Monotonic.nowMs() - stuck.startedMs > limitMs * 10 else { return }
         FileHandle.standardError.write(
             Data("fuzz target \(target) hangs on input \(FuzzRunner.hex(stuck.input))\n".utf8))
         abort()
