@@ -109,6 +109,12 @@ let package = Package(
         .testTarget(
             name: "SluiceNetTests", dependencies: ["SluiceNet", "SluiceCore", "SluiceSystem", "SluiceTestKit", logging]),
         .testTarget(name: "SluiceHTTPTests", dependencies: ["SluiceHTTP", "SluiceSystem", "SluiceTestKit", logging]),
+        // In-process fuzzing of every decoder (frames, messages, batches, codecs, HTTP/1.1, HTTP/2) for a bounded
+        // time; Corpus/ holds checked-in inputs, read from the source tree.
+        .testTarget(
+            name: "SluiceFuzzTests",
+            dependencies: ["SluiceCore", "SluiceCompression", "SluiceHTTP", "SluiceSystem", "SluiceTestKit"],
+            exclude: ["Corpus"]),
         .testTarget(
             name: "SluiceStorageTests",
             dependencies: [

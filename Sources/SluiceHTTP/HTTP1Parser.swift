@@ -56,6 +56,9 @@ struct HTTP1Parser {
                 }
                 return .needMore(head: nil)
             }
+            // The method first, as while the head is still arriving: the outcome must not depend on how the
+            // bytes were split into reads (a 33-byte method was refused in pieces but served when read whole).
+            if let refusal = Self.refusalOfMethod(input.prefix(end)) { return .refused(refusal) }
             guard end <= maxHeaderBytes else {
                 return .refused(HTTPRefusal(status: 431, reason: "request line and headers too large"))
             }

@@ -28,6 +28,9 @@ import Testing
         ("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n", 501),
         ("GET /a HTTP/1.1\r\nHost: x\r\nX: \(String(repeating: "y", count: 300))\r\n\r\n", 431),
         ("GET /a HTTP/1.1\r\nHost: x\r\nX: \(String(repeating: "y", count: 300))", 431),
+        // As when the head arrives in pieces: a method over 32 bytes, and a bad method before a size over the limit.
+        ("\(String(repeating: "A", count: 33)) /a HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        ("G(T /\(String(repeating: "a", count: 300)) HTTP/1.1\r\nHost: x\r\n\r\n", 400),
     ])
     func malformedRequestsAreRefused(input: String, expected: Int) {
         #expect(status(input) == expected)
