@@ -2,6 +2,9 @@
 #include "CSluiceShim.h"
 
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -43,3 +46,12 @@ int sluice_set_socket_buffers(int fd, int bytes) {
 }
 
 void sluice_ignore_sigpipe(void) { signal(SIGPIPE, SIG_IGN); }
+
+int sluice_set_malloc_mmap_threshold(int bytes) {
+#ifdef __GLIBC__
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+#else
+    (void)bytes;
+    return 0;
+#endif
+}

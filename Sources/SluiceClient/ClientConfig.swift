@@ -33,6 +33,10 @@ public struct ClientConfig: Sendable {
     /// Called once per push request with the nanoseconds from sending it to its answer (or failure), on a
     /// connection thread: keep it short and non-blocking. For benchmarks; nil (the default) costs nothing.
     public var pushLatencyRecorder: (@Sendable (UInt64) -> Void)?
+    /// Called once per push request with the status of each of its batches as the worker answered them (`ioError`
+    /// for every batch when the worker did not answer), on a connection thread, before the writer acts on them:
+    /// keep it short and non-blocking. For tests that check which statuses writers rode out; nil costs nothing.
+    public var pushStatusRecorder: (@Sendable ([StatusCode]) -> Void)?
     /// What this client proves in its handshakes with a cluster that has a secret: an application's token (see
     /// `SluiceClient.registerApplication`; the client's identity must then be that application), or nil.
     public var credential: Credential?
@@ -43,7 +47,8 @@ public struct ClientConfig: Sendable {
         maxPushRetries: Int = 5, requestTimeoutMs: Int = 60_000, fetchWindowChunks: Int = 4,
         acceptedCodecs: UInt8 = Codec.none.maskBit | Codec.lz4.maskBit | Codec.zstd.maskBit,
         replicate: Bool = true, connectionsPerWorker: Int = 2, reusedChunkBuffersPerConnection: Int = 2,
-        pushLatencyRecorder: (@Sendable (UInt64) -> Void)? = nil
+        pushLatencyRecorder: (@Sendable (UInt64) -> Void)? = nil,
+        pushStatusRecorder: (@Sendable ([StatusCode]) -> Void)? = nil
     ) {
         self.masterEndpoint = masterEndpoint
         self.codec = codec
@@ -59,6 +64,7 @@ public struct ClientConfig: Sendable {
         self.connectionsPerWorker = max(connectionsPerWorker, 1)
         self.reusedChunkBuffersPerConnection = max(reusedChunkBuffersPerConnection, 0)
         self.pushLatencyRecorder = pushLatencyRecorder
+        self.pushStatusRecorder = pushStatusRecorder
     }
 }
 

@@ -222,13 +222,14 @@ public final class ShuffleWriter {
                 }
             }
         }
+        let recordStatuses = config.pushStatusRecorder
         let client: FrameClient
         do {
             client = try workers.client(host: group.worker.host, port: Int(group.worker.port))
         } catch {
-            tracker.complete(
-                batches, epochs: epochs, suspects: primaryOnly,
-                statuses: Array(repeating: .ioError, count: batches.count))
+            let statuses = [StatusCode](repeating: .ioError, count: batches.count)
+            recordStatuses?(statuses)
+            tracker.complete(batches, epochs: epochs, suspects: primaryOnly, statuses: statuses)
             return
         }
         let pool = workers
@@ -242,14 +243,15 @@ public final class ShuffleWriter {
                 let statuses =
                     (try? PushResponse.decode(body: frame.body))?.statuses(count: sentBatches.count)
                     ?? Array(repeating: .internalError, count: sentBatches.count)
+                recordStatuses?(statuses)
                 tracker.complete(
                     sentBatches, epochs: sentEpochs, suspects: suspectsByStatus(statuses), statuses: statuses)
             case .failure:
                 // The primary itself did not answer: avoid it.
                 pool.remove(endpoint: endpoint)
-                tracker.complete(
-                    sentBatches, epochs: sentEpochs, suspects: primaryOnly,
-                    statuses: Array(repeating: .ioError, count: sentBatches.count))
+                let statuses = [StatusCode](repeating: .ioError, count: sentBatches.count)
+                recordStatuses?(statuses)
+                tracker.complete(sentBatches, epochs: sentEpochs, suspects: primaryOnly, statuses: statuses)
             }
         }
     }

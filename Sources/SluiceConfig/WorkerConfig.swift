@@ -40,6 +40,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var storageProbeIntervalMs: Int
     /// Capacity of emptied flush buffers kept for reuse.
     public var flushBufferPoolBytes: Int
+    /// glibc's M_MMAP_THRESHOLD, set by the worker process at start (0: leave glibc's adaptive threshold).
+    public var mallocMmapThresholdBytes: Int
     /// Maximum concurrent connections.
     public var maxConnections: Int
     /// Maximum frame body accepted.
@@ -99,6 +101,7 @@ public struct WorkerConfig: Sendable, Equatable {
         recycledFilesMax = try config.value(K.recycledFilesMax)
         storageProbeIntervalMs = try config.value(K.storageProbeInterval)
         flushBufferPoolBytes = try config.value(K.flushBufferPoolSize)
+        mallocMmapThresholdBytes = try config.value(K.mallocMmapThreshold)
         maxConnections = try config.value(K.maxConnections)
         maxFrameBodyBytes = try config.value(K.maxFrameBodySize)
         maxInFlightRequestsPerConnection = try config.value(K.maxInFlightRequestsPerConnection)

@@ -98,6 +98,15 @@ public enum WorkerKeys {
         doc: "Emptied flush buffers kept for reuse, outside the memory budget (0: none; at most an eighth of "
             + "worker.memoryBudget is used). Resident memory can exceed the budget by this much; reuse spares small "
             + "batches the buffer's regrowth copies and page faults.")
+    /// `worker.mallocMmapThreshold`.
+    public static let mallocMmapThreshold = ConfigKey<Int>(
+        "worker.mallocMmapThreshold", .bytes(min: 0, max: 32 * mib), default: "128KiB", unit: "bytes",
+        scope: .worker,
+        doc:
+            "sluice-worker sets glibc's M_MMAP_THRESHOLD to this at start: allocations this large (frame bodies, flush "
+            + "buffers) get their own mapping, returned to the kernel when freed, so resident memory follows the "
+            + "memory budget (0: glibc's adaptive threshold, whose freed buffers stay in per-thread arenas; "
+            + "OverloadTests measured 1.5x the budget with it).")
     /// `worker.chunkTargetSize`.
     public static let chunkTargetSize = ConfigKey<Int>(
         "worker.chunkTargetSize", .bytes(min: 64 * kib, max: gib), default: "8MiB", unit: "bytes",
@@ -182,7 +191,8 @@ public enum WorkerKeys {
         host.spec, advertisedHost.spec, port.spec, httpPort.spec, masterAddress.spec, workerId.spec, storageDir.spec,
         tiers.spec,
         storageProbeInterval.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec, memoryLowWatermarkFraction.spec,
-        flushBufferSize.spec, flushBufferPoolSize.spec, chunkTargetSize.spec, partitionSoftLimit.spec,
+        flushBufferSize.spec, flushBufferPoolSize.spec, mallocMmapThreshold.spec, chunkTargetSize.spec,
+        partitionSoftLimit.spec,
         partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec,
         maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec,
         replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec,

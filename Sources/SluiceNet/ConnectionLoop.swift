@@ -221,33 +221,42 @@ struct ConnectionLoop {
                 logReadFailure(error)
                 return .close
             }
-            if let budget, header.bodyLength > 0 {
-                while budget.isPaused && socket.isOpen { budget.waitUntilBelowHighWatermark(timeoutMs: 50) }
+            // The body is accounted before it is read: a paused budget stops this reader here, and readers woken
+            // together reserve one at a time, so they cannot all read a frame past the high watermark.
+            let heldBytes = Int(header.bodyLength)
+            if let budget, heldBytes > 0 {
+                while !budget.acquireUnlessPaused(heldBytes) {
+                    guard socket.isOpen else { return .close }
+                    budget.waitUntilBelowHighWatermark(timeoutMs: 50)
+                }
                 idle.frameCompleted()
+            } else {
+                config.memoryBudget?.acquire(heldBytes)  // exempt peers are counted, never paused
             }
             let body: [UInt8]
             do {
-                body = try socket.readBody(count: Int(header.bodyLength), onTimeout: idle.check)
+                body = try socket.readBody(count: heldBytes, onTimeout: idle.check)
             } catch {
+                config.memoryBudget?.release(heldBytes)
                 logReadFailure(error)
                 return .close
             }
             idle.frameCompleted()
             let frame = Frame(type: header.type, flags: header.flags, requestId: header.requestId, body: body)
-            if let ending = dispatch(frame, on: connection) { return ending }
+            if let ending = dispatch(frame, heldBytes: heldBytes, on: connection) { return ending }
         }
     }
 
-    /// Routes one complete frame. Returns an ending when the connection must close.
-    private func dispatch(_ frame: Frame, on connection: ServerConnection) -> Ending? {
+    /// Routes one complete frame whose body holds `heldBytes` of the memory budget (released here, or when the
+    /// request is answered). Returns an ending when the connection must close.
+    private func dispatch(_ frame: Frame, heldBytes: Int, on connection: ServerConnection) -> Ending? {
         if frame.isResponse {
+            config.memoryBudget?.release(heldBytes)
             logger.info("response frame from a client; closing connection")
             let reply = ErrorResponse(.malformed, "unexpected response frame").encode()
             try? socket.write(Frame(type: frame.type, flags: .response, requestId: frame.requestId, body: reply))
             return .closeAfterReply
         }
-        let heldBytes = frame.body.count
-        config.memoryBudget?.acquire(heldBytes)
         if frame.flags.contains(.oneWay) {
             invokeHandler(frame, on: connection)
             config.memoryBudget?.release(heldBytes)

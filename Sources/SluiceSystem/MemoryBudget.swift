@@ -1,9 +1,10 @@
 import Synchronization
 
 /// One process-wide account of buffered bytes (network, flush, replication) with hysteresis:
-/// above `highWatermarkBytes` callers of `waitUntilBelowHighWatermark` block (readers stop reading
-/// their sockets) until usage falls below `lowWatermarkBytes`. `acquire` never blocks: data already
-/// read must be accounted, so usage can exceed the high watermark by at most one frame per reader.
+/// above `highWatermarkBytes` readers stop reading their sockets (`acquireUnlessPaused` refuses,
+/// `waitUntilBelowHighWatermark` blocks) until usage falls below `lowWatermarkBytes`. `acquire` never blocks nor
+/// refuses: data already read (or copied into a flush buffer) must be accounted. Readers that reserve a frame's body
+/// with `acquireUnlessPaused` before reading it take the high watermark past by at most one frame between them.
 public final class MemoryBudget: Sendable {
     public let capacityBytes: Int
     public let highWatermarkBytes: Int
@@ -46,6 +47,23 @@ public final class MemoryBudget: Sendable {
                 s.paused = true
                 s.pauseCount += 1
             }
+        }
+    }
+
+    /// Accounts `bytes` as held unless the budget is paused, in one step: readers woken together when use falls
+    /// below the low watermark cannot all see "not paused" before any of them is counted, so together they pass
+    /// the high watermark by at most one reservation. False (nothing accounted) while paused.
+    public func acquireUnlessPaused(_ bytes: Int) -> Bool {
+        precondition(bytes >= 0)
+        return state.withLock { s in
+            guard !s.paused else { return false }
+            s.usedBytes += bytes
+            s.peakBytes = max(s.peakBytes, s.usedBytes)
+            if s.usedBytes >= highWatermarkBytes {
+                s.paused = true
+                s.pauseCount += 1
+            }
+            return true
         }
     }
 

@@ -24,6 +24,12 @@ enum WorkerMain {
             logger = resolved.startLogging(label: "sluice.worker")
         }
 
+        // Early, before connections allocate: freed frame bodies and flush buffers then leave resident memory.
+        if config.mallocMmapThresholdBytes > 0 && !MallocTuning.setMmapThreshold(bytes: config.mallocMmapThresholdBytes)
+        {
+            logger.warning(
+                "malloc mmap threshold not set", metadata: ["bytes": "\(config.mallocMmapThresholdBytes)"])
+        }
         let requests = ShutdownRequests()
         let signals = installShutdownSignals(requests, terminate: .graceful, logger: logger)
 

@@ -115,4 +115,36 @@ import Testing
             })
         #expect(budget.usedBytes == 0)
     }
+
+    /// Sixteen connections whose readers wait on a paused budget are all woken when it resumes. Each reserves its
+    /// body before reading it, so together they pass the high watermark by at most one body; readers that only
+    /// checked "not paused" before reading would all read theirs (16 bodies, 3.2 times the high watermark).
+    @Test func readersWokenTogetherPassTheHighWatermarkByOneBodyAtMost() throws {
+        let body = 10_000
+        let budget = MemoryBudget(capacityBytes: 100_000, highFraction: 0.5, lowFraction: 0.2)
+        budget.acquire(budget.highWatermarkBytes)  // paused before any body arrives
+        let handler = HoldingHandler()
+        let (server, port) = try startServer(handler) { $0.memoryBudget = budget }
+        defer { server.stop() }
+        let clients = try (0..<16).map { _ in try connectClient(port) }
+        defer { for client in clients { client.close() } }
+        let answered = Counter()
+        for client in clients {
+            client.send(type: .pushBatch, body: [UInt8](repeating: 7, count: body)) { result in
+                if case .success = result { answered.increment() }
+            }
+        }
+        #expect(waitUntil(timeoutMs: 5_000) { server.connectionCount == 16 })
+        #expect(handler.heldCount == 0 && budget.isPaused)
+        budget.release(budget.highWatermarkBytes)
+        #expect(waitUntil(timeoutMs: 5_000) { handler.heldCount == 5 && budget.isPaused })
+        #expect(budget.peakBytes <= budget.highWatermarkBytes + body)
+        #expect(
+            waitUntil(timeoutMs: 5_000) {
+                handler.release()
+                return answered.value == 16
+            })
+        #expect(budget.peakBytes <= budget.highWatermarkBytes + body)
+        #expect(budget.usedBytes == 0)
+    }
 }

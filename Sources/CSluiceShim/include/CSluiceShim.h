@@ -25,6 +25,9 @@ int sluice_set_send_timeout_ms(int fd, uint32_t milliseconds);
 int sluice_set_socket_buffers(int fd, int bytes);
 /// Ignores SIGPIPE for the whole process: a reset peer must not kill a server.
 void sluice_ignore_sigpipe(void);
+/// mallopt(M_MMAP_THRESHOLD, bytes) on glibc: allocations of at least `bytes` get their own mapping, returned to the
+/// kernel when freed, and the threshold no longer adapts. Returns 1 when set, 0 when refused or not on glibc.
+int sluice_set_malloc_mmap_threshold(int bytes);
 
 /// CRC32C (Castagnoli) of `length` bytes, continuing from `crc` (0 to start). Uses SSE4.2 when the CPU has it.
 uint32_t sluice_crc32c(uint32_t crc, const void *data, size_t length);
