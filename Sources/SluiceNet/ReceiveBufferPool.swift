@@ -1,5 +1,9 @@
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Large response bodies handed back for reuse by one connection's reader. A fetched chunk is megabytes; reading each
 /// into a new array made the kernel fault in and zero every page of it (about a fifth of a reader's CPU). The
 /// consumer of a body returns it once it holds no slice of it; the reader reads the next large body into it.
@@ -35,7 +39,15 @@ public final class ReceiveBufferPool: Sendable {
         if buffer.count > count {
             buffer.removeLast(buffer.count - count)
         } else if buffer.count < count {
-            buffer.append(contentsOf: repeatElement(0, count: count - buffer.count))
+            // memcpy and memset: an element-wise append runs byte by byte in debug builds (91 s for 384 MiB).
+            let kept = buffer
+            buffer = [UInt8](unsafeUninitializedCapacity: count) { target, initialized in
+                kept.withUnsafeBytes { source in
+                    if let from = source.baseAddress, let to = target.baseAddress { memcpy(to, from, source.count) }
+                }
+                if let tail = target.baseAddress?.advanced(by: kept.count) { memset(tail, 0, count - kept.count) }
+                initialized = count
+            }
         }
         return buffer
     }

@@ -38,6 +38,8 @@ public final class MiniCluster: @unchecked Sendable {
     /// - Parameters:
     ///   - workerOverrides: worker config keys over the defaults (`worker.memoryBudget` is 512m).
     ///   - masterOverrides: master config keys over the defaults (the limits, say; the timing is set here).
+    ///   - applicationTimeoutMs: how long an application without heartbeats lives. The Swift client sends none, so
+    ///     the default (10 min) outlasts any test on a loaded machine; expiry tests set it short.
     ///   - heartbeatIntervalMs: what the master tells workers; the heartbeat time-out is 20 times it.
     ///   - logs: where the servers' log records go (else warnings and errors go to standard error).
     ///   - workerSystems: the system-call layer of worker `index` (a fault-injecting one), else the real one.
@@ -46,7 +48,7 @@ public final class MiniCluster: @unchecked Sendable {
     /// - Throws: a config, start or `TimedOut` error when the workers do not register within 10 s.
     public convenience init(
         workers count: Int, workerOverrides: [String: String] = [:], masterOverrides: [String: String] = [:],
-        applicationTimeoutMs: UInt64 = 60_000, heartbeatIntervalMs: UInt64 = 100,
+        applicationTimeoutMs: UInt64 = 600_000, heartbeatIntervalMs: UInt64 = 100,
         logs: CapturedLogs? = nil, workerSystems: [Int: any SystemCalls] = [:],
         clusterSecret: String? = nil, authRequired: Bool = true
     ) throws {

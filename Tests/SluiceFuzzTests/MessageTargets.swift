@@ -11,6 +11,9 @@ enum MessageTargets {
         switch type {
         case .hello: ("HelloRequest", "HelloResponse")
         case .ping: (nil, "StatusResponse")
+        case .authenticate: ("AuthenticateRequest", "AuthenticateResponse")
+        case .registerApplication: ("RegisterApplicationRequest", "RegisterApplicationResponse")
+        case .reportHeldPartitions: ("ReportHeldPartitionsRequest", "StatusResponse")
         case .registerWorker: ("RegisterWorkerRequest", "RegisterWorkerResponse")
         case .workerHeartbeat: ("WorkerHeartbeatRequest", "WorkerHeartbeatResponse")
         case .registerShuffle: ("RegisterShuffleRequest", "LocationsResponse")
@@ -121,6 +124,34 @@ enum MessageTargets {
             ] + MessageSamples.heads.dropFirst().map { FetchChunkResponse(head: $0) }
         },
         message(CloseStreamRequest.self) { [CloseStreamRequest(streamId: 0), CloseStreamRequest(streamId: .max)] },
+        message(AuthenticateRequest.self, covers: ["CredentialKind"]) {
+            CredentialKind.allCases.map {
+                AuthenticateRequest(kind: $0, proof: (0..<32).map { UInt8($0) })
+            }
+        },
+        message(AuthenticateResponse.self) {
+            [AuthenticateResponse(serverProof: [UInt8](repeating: 0xA5, count: 32))]
+                + MessageSamples.heads.dropFirst().map { AuthenticateResponse(head: $0) }
+        },
+        message(RegisterApplicationRequest.self) {
+            [
+                RegisterApplicationRequest(applicationId: "app-1"),
+                RegisterApplicationRequest(applicationId: "spark-\u{1F600}"),
+            ]
+        },
+        message(RegisterApplicationResponse.self) {
+            [
+                RegisterApplicationResponse(token: []),
+                RegisterApplicationResponse(token: [UInt8](repeating: 7, count: 32)),
+            ]
+                + MessageSamples.heads.dropFirst().map { RegisterApplicationResponse(head: $0) }
+        },
+        message(ReportHeldPartitionsRequest.self) {
+            [
+                ReportHeldPartitionsRequest(workerId: "worker-1", last: false, held: MessageSamples.held),
+                ReportHeldPartitionsRequest(workerId: "worker-2", last: true, held: []),
+            ]
+        },
     ]
 
     /// A `WireMessage` decoded from a whole body (trailing bytes are malformed) and encoded again.
@@ -138,6 +169,7 @@ enum MessageTargets {
         seeds: {
             PeerRole.allCases.map { HelloRequest(role: $0, identity: "\($0)-identity").encode() }
                 + [HelloRequest(version: .max, role: .client, identity: "").encode()]
+                + [HelloRequest(role: .worker, identity: "w", clientNonce: [UInt8](repeating: 1, count: 32)).encode()]
         },
         reencode: { (input) throws(ProtocolError) -> [UInt8] in try HelloRequest.decode(input).encode() })
 
@@ -146,6 +178,7 @@ enum MessageTargets {
         seeds: {
             [
                 HelloResponse(serverId: "master-1").encode(),
+                HelloResponse(serverId: "worker-1", serverNonce: [UInt8](repeating: 2, count: 32)).encode(),
                 HelloResponse(status: .unsupportedVersion, message: "version 9 not in 1...1", serverId: "").encode(),
             ]
         },
