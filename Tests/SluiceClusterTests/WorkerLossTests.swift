@@ -28,8 +28,8 @@ import Testing
         }
     }
 
-    static func workload(_ seed: UInt64) -> LossWorkload {
-        LossWorkload(seed: seed, mappers: 6, partitions: 8, recordsPerMap: 800)
+    static func workload(_ seed: UInt64) -> SeededShuffle {
+        SeededShuffle(seed: seed, mappers: 6, partitions: 8, recordsPerMap: 800)
     }
 
     @Test(
