@@ -40,10 +40,10 @@ struct SoakCommand: ParsableCommand {
     var readThreads = 2
 
     @Option(help: "Shortest seconds from a worker's restart to the next kill.")
-    var killIntervalMin = 30
+    var killIntervalMin = 60
 
     @Option(help: "Longest seconds from a worker's restart to the next kill.")
-    var killIntervalMax = 120
+    var killIntervalMax = 180
 
     @Option(help: "Shortest seconds a killed worker stays down.")
     var restartDelayMin = 1
@@ -52,7 +52,7 @@ struct SoakCommand: ParsableCommand {
     var restartDelayMax = 5
 
     @Option(help: "Seconds between readings of the servers' RSS, fds and files.")
-    var sampleSeconds = 60
+    var sampleSeconds = 30
 
     @Option(help: "Allowed growth of a server's median RSS from the first window to the last, in percent.")
     var rssTolerance: Double = 20
@@ -96,7 +96,7 @@ struct SoakCommand: ParsableCommand {
 
     var settings: SoakSettings {
         let loadSeconds = minutes * 60
-        let warmup = min(60, loadSeconds / 4)
+        let warmup = min(120, loadSeconds / 4)
         return SoakSettings(
             seed: seed, loadSeconds: loadSeconds, workers: workers, jobs: jobs, mapThreads: mapThreads,
             readThreads: readThreads, killIntervalSeconds: killIntervalMin...killIntervalMax,
@@ -140,6 +140,8 @@ struct SoakSettings: Codable, Sendable {
     var fdTolerance: Int
     var memoryBudgetBytes: Int
     var jobTimeoutSeconds: Int
-    /// A worker's readings count once it has run this long since its (re)start.
-    var steadyAgeSeconds: Double = 30
+    /// A worker's readings count once it has run this long since its (re)start: a new worker's RSS climbs for a
+    /// minute or two while its memory budget and flush-buffer pool fill (2-minute runs: about 100 MiB after a
+    /// restart, 200-280 MiB a minute or two later with a 256 MiB budget).
+    var steadyAgeSeconds: Double = 120
 }
