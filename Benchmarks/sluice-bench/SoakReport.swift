@@ -6,6 +6,9 @@ struct SoakReport: Codable, Sendable {
     var settings: SoakSettings
     var startedAt: Date
     var elapsedSeconds: Double = 0
+    /// The glibc allocator settings (`MALLOC_*`) the servers inherited: they change worker RSS by a factor of 2-3
+    /// (docs/performance.md, Soak run).
+    var allocatorEnvironment = ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("MALLOC_") }
     var totals = SoakLedger.Totals()
     var events: [SoakEvent] = []
     /// Readings with the cluster idle before the first job and after the last (every shuffle unregistered).
@@ -64,7 +67,8 @@ struct SoakReport: Codable, Sendable {
         lines.append(
             "soak summary: seed \(settings.seed), \(String(format: "%.1f", settings.loadSeconds / 60)) minutes of "
                 + "load (\(String(format: "%.1f", elapsedSeconds / 60)) in all), \(settings.workers) workers, "
-                + "\(settings.jobs) jobs at a time, started \(ISO8601DateFormatter().string(from: startedAt))")
+                + "\(settings.jobs) jobs at a time, started \(ISO8601DateFormatter().string(from: startedAt)), "
+                + "allocator \(allocatorText)")
         lines.append(
             "jobs: \(totals.jobsCompleted) completed, \(totals.jobsRetried) with retried tasks, "
                 + "\(totals.jobsFailed) failed; map tasks retried \(totals.mapRetries), partition reads retried "
@@ -89,6 +93,13 @@ struct SoakReport: Codable, Sendable {
         for problem in totals.problems.prefix(20) { lines.append("problem: \(problem)") }
         lines.append(passed ? "RESULT: PASS" : "RESULT: FAIL\n  " + failures.joined(separator: "\n  "))
         return lines.joined(separator: "\n")
+    }
+
+    private var allocatorText: String {
+        allocatorEnvironment.isEmpty
+            ? "glibc defaults"
+            : allocatorEnvironment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                .joined(separator: " ")
     }
 
     static let tableHeader =
