@@ -76,7 +76,7 @@ let package = Package(
             name: "SluiceTestKit",
             dependencies: [
                 "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceCore", "SluiceConfig", "SluiceSystem",
-                "SluiceAuth",
+                "SluiceAuth", "SluiceCompression",
                 logging,
             ]),
 

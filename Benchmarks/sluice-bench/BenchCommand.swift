@@ -4,10 +4,10 @@ import Foundation
 import SluiceCore
 import SluiceTestKit
 
-/// `sluice-bench`: Sluice throughput against same-run hardware baselines on loopback.
+/// `sluice-bench [throughput]`: Sluice throughput against same-run hardware baselines on loopback.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sluice-bench",
+        commandName: "throughput",
         abstract: "Push and fetch shuffle data through Sluice and compare with same-run hardware baselines.",
         discussion: """
             Without --master, starts the sluice-master and sluice-worker executables found next to sluice-bench as \
@@ -17,8 +17,7 @@ struct BenchCommand: ParsableCommand {
             are measured separately. Absolute numbers swing 30-50% on shared machines: compare the ratio column, \
             which divides by a baseline measured in the same round (push by receive+append, fetch by sendfile of \
             a cached file, small-partitions push by the large-batches push). See docs/performance.md.
-            """,
-        version: SluiceVersion.current)
+            """)
 
     @Option(help: "Total body bytes per scenario (suffixes k, m, g).")
     var bytes = ByteSize(bytes: 512 << 20)

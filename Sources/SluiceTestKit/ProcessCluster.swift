@@ -24,6 +24,8 @@ public final class ProcessCluster: @unchecked Sendable {
     private let workerIdPrefix: String
     private let memoryBudget: String
     private let workerArguments: @Sendable (_ index: Int, _ storageDirectory: String) -> [String]
+    /// Restarts so far, by worker index (names the restarted runs' logs).
+    private var restarts: [Int: Int] = [:]
 
     /// Starts a master and `count` workers and waits until the master places partitions on every worker.
     /// - Parameters:
@@ -78,20 +80,41 @@ public final class ProcessCluster: @unchecked Sendable {
     /// Starts `sluice-worker` number `index` and waits until it announces its port.
     /// - Throws: `TestKitError` or `TimedOut` (with its standard error) when it does not start.
     public func addWorker(index: Int) throws {
-        let id = "\(workerIdPrefix)\(index)"
-        let worker = try ChildProcess(
+        let worker = try launchWorker(index: index, logSuffix: "")
+        workers.append(worker)
+        workerIds.append("\(workerIdPrefix)\(index)")
+        try awaitPort(of: worker, index: index)
+    }
+
+    /// Starts worker `index` again (after `kill(worker:)`) with the same id, storage directory and flags, as an
+    /// operator restarting a crashed worker would, and waits until it announces its port (it has recovered its
+    /// files by then; it registers with the master right after). Its log goes to `worker-INDEX.rN.log` for the
+    /// Nth restart, so the killed run's log is kept. Call it from the cluster's owner only, like `addWorker`.
+    /// - Throws: `TestKitError` or `TimedOut` (with its standard error) when it does not start.
+    public func restartWorker(index: Int) throws {
+        workers[index].kill()
+        restarts[index, default: 0] += 1
+        let worker = try launchWorker(index: index, logSuffix: ".r\(restarts[index, default: 0])")
+        workers[index] = worker
+        try awaitPort(of: worker, index: index)
+    }
+
+    private func launchWorker(index: Int, logSuffix: String) throws -> ChildProcess {
+        try ChildProcess(
             executable: binDirectory + "/sluice-worker",
             arguments: [
                 "--host", "127.0.0.1", "--advertised-host", "127.0.0.1", "--port", "0", "--http-port", "0",
                 "--master", masterEndpoint,
-                "--worker-id", id, "--storage-dir", storageDirectory(worker: index), "--memory-budget", memoryBudget,
-                "--heartbeat-retry-interval", "100ms", "--log-level", "warning",
+                "--worker-id", "\(workerIdPrefix)\(index)", "--storage-dir", storageDirectory(worker: index),
+                "--memory-budget", memoryBudget, "--heartbeat-retry-interval", "100ms", "--log-level", "warning",
             ] + workerArguments(index, storageDirectory(worker: index)),
-            outputPath: scratch.file("worker-\(index).stdout"), errorPath: scratch.file("worker-\(index).log"))
-        workers.append(worker)
-        workerIds.append(id)
+            outputPath: scratch.file("worker-\(index)\(logSuffix).stdout"),
+            errorPath: scratch.file("worker-\(index)\(logSuffix).log"))
+    }
+
+    private func awaitPort(of worker: ChildProcess, index: Int) throws {
         guard worker.announcedPort(prefix: "sluice-worker listening on ", timeoutMs: Self.startTimeoutMs) != nil else {
-            throw TimedOut(what: "\(id) port; stderr:\n\(worker.standardErrorTail())")
+            throw TimedOut(what: "\(workerIdPrefix)\(index) port; stderr:\n\(worker.standardErrorTail())")
         }
     }
 

@@ -28,8 +28,8 @@ import Testing
         }
     }
 
-    static func workload(_ seed: UInt64) -> LossWorkload {
-        LossWorkload(seed: seed, mappers: 6, partitions: 8, recordsPerMap: 800)
+    static func workload(_ seed: UInt64) -> SeededShuffle {
+        SeededShuffle(seed: seed, mappers: 6, partitions: 8, recordsPerMap: 800)
     }
 
     @Test(
@@ -89,5 +89,36 @@ import Testing
         #expect(killed, "seed \(seed): the kill point was never reached")
         #expect(wrong.isEmpty, "seed \(seed), worker-\(victim) killed after \(killAt) batches: \(wrong.prefix(5))")
         #expect(reader.failovers > 0, "seed \(seed): the last partition's primary was dead, so its replica was read")
+    }
+
+    /// A worker killed and started again with the same id and storage (`ProcessCluster.restartWorker`, as the soak
+    /// in sluice-bench does) registers again and gets new partitions, and what was written before the kill reads
+    /// back whole (from its recovered files or the replicas).
+    @Test(.enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"))
+    func restartedWorkerRejoinsAndNothingIsLost() throws {
+        let cluster = try ProcessCluster(workers: 3)
+        defer { cluster.shutdown() }
+        let workload = SeededShuffle(seed: 99, mappers: 4, partitions: 12, recordsPerMap: 300)
+        let client = SluiceClient(config: Self.clientConfig(cluster.masterEndpoint))
+        defer { client.close() }
+        let key = ShuffleKey(applicationId: "restart", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: workload.mappers, numPartitions: workload.partitions)
+        try workload.writeAll(client: client, handle: handle) { _ in }
+        let oldPid = cluster.workers[0].pid
+        cluster.kill(worker: 0)
+        try cluster.restartWorker(index: 0)
+        #expect(cluster.workers.count == 3 && cluster.workers[0].pid != oldPid)
+        var probe: UInt32 = 0
+        try waitUntil("the restarted worker gets partitions again", timeoutMs: 20_000, pollIntervalMs: 50) {
+            probe += 1
+            let probeKey = ShuffleKey(applicationId: "restart-probe", shuffleId: probe)
+            guard let placed = try? client.registerShuffle(probeKey, numMappers: 1, numPartitions: 12) else {
+                return false
+            }
+            try? client.master.unregisterShuffle(probeKey)
+            return placed.locations.locations.contains { $0.primary?.workerId == cluster.workerIds[0] }
+        }
+        let wrong = try workload.mismatches(reader: client.reader(key), expected: workload.expected())
+        #expect(wrong.isEmpty, "after a restart: \(wrong.prefix(5))")
     }
 }
