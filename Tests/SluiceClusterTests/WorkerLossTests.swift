@@ -121,4 +121,50 @@ import Testing
         let wrong = try workload.mismatches(reader: client.reader(key), expected: workload.expected())
         #expect(wrong.isEmpty, "after a restart: \(wrong.prefix(5))")
     }
+
+    /// Without replication the restarted worker's recovered files are the only copy: a worker killed with SIGKILL
+    /// after its shuffle was written and read (a read writes a file's buffered bytes out first: what is still buffered
+    /// in the worker's memory dies with the process, which is why replication exists), then started again with the
+    /// same id and directories (two tiers, the first small, so files sit in both), serves every finished partition
+    /// from its recovered files, and the master points readers back at it.
+    @Test(.enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"))
+    func restartedWorkerServesItsRecoveredFilesWithoutReplicas() throws {
+        let cluster = try ProcessCluster(
+            workers: 2,
+            workerArguments: { _, storage in
+                [
+                    "--tiers",
+                    "kind=nvme dirs=\(storage)/nvme capacity=256k high=0.5 low=0.25; kind=ebs dirs=\(storage)/ebs",
+                ]
+            })
+        defer { cluster.shutdown() }
+        let workload = SeededShuffle(seed: 7, mappers: 4, partitions: 16, recordsPerMap: 400)
+        var config = Self.clientConfig(cluster.masterEndpoint)
+        config.replicate = false
+        let client = SluiceClient(config: config)
+        defer { client.close() }
+        let key = ShuffleKey(applicationId: "restart-alone", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: workload.mappers, numPartitions: workload.partitions)
+        try workload.writeAll(client: client, handle: handle) { _ in }
+        let locations = try client.master.allLocations(key)
+        #expect(locations.allSatisfy { $0.replica == nil })
+        #expect(locations.contains { $0.primary?.workerId == cluster.workerIds[0] }, "worker-0 holds some partitions")
+        let before = try workload.mismatches(reader: client.reader(key), expected: workload.expected())
+        #expect(before.isEmpty, "before the kill: \(before.prefix(5))")
+
+        cluster.kill(worker: 0)
+        try cluster.restartWorker(index: 0)
+        // The master has the restarted worker back (live) once its registration lands; readers then reach it.
+        let restartedId = cluster.workerIds[0]
+        try waitUntil("worker-0 registered again", timeoutMs: 20_000, pollIntervalMs: 50) {
+            let probe = MasterClient(endpoint: cluster.masterEndpoint, identity: "probe", requestTimeoutMs: 2_000)
+            defer { probe.close() }
+            let placed = try? probe.registerShuffle(
+                ShuffleKey(applicationId: "restart-alone-probe", shuffleId: 0), numMappers: 1, numPartitions: 8,
+                replicate: false)
+            return placed?.locations.locations.contains { $0.primary?.workerId == restartedId } ?? false
+        }
+        let wrong = try workload.mismatches(reader: client.reader(key), expected: workload.expected())
+        #expect(wrong.isEmpty, "after a SIGKILL and restart without replicas: \(wrong.prefix(5))")
+    }
 }
