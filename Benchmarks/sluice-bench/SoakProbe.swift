@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SluiceTestKit
 
 /// One reading of one server process from /proc (Linux) and, for a worker, of its storage directory.
 struct SoakReading: Codable, Sendable {
@@ -21,6 +22,11 @@ struct SoakReading: Codable, Sendable {
     var partitionFiles: Int?
     /// Files in the recycled-file pool (`.recycle`, bounded by the worker); nil for the master.
     var recycledFiles: Int?
+    /// Threads of the process.
+    var threads: Int?
+    /// A worker's memory budget in use (`sluice_worker_memory_used_bytes`), read when idle only: what is still
+    /// charged once every shuffle is gone.
+    var budgetUsedBytes: Int?
 
     /// The fds a leak would show in: every fd but those on live partition files.
     var judgedFds: Int { fds - storageFds }
@@ -49,6 +55,7 @@ enum SoakProbe {
         var reading = SoakReading(
             atSeconds: atSeconds, ageSeconds: ageSeconds, rssBytes: rss, fds: entries.count, storageFds: storageFds,
             deletedFds: deletedFds)
+        reading.threads = statusField("Threads:", pid: pid)
         if let storageDirectory {
             let files = storageFiles(storageDirectory)
             reading.partitionFiles = files.partition
@@ -65,13 +72,30 @@ enum SoakProbe {
     }
 
     /// VmRSS of `pid` in bytes, or nil.
-    static func rssBytes(pid: Int32) -> Int? {
+    static func rssBytes(pid: Int32) -> Int? { statusField("VmRSS:", pid: pid).map { $0 * 1024 } }
+
+    /// The number after `name` in /proc/PID/status (kB for sizes), or nil.
+    static func statusField(_ name: String, pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let number = line.dropFirst("VmRSS:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first
-            return number.flatMap { Int($0) }.map { $0 * 1024 }
+        for line in text.split(separator: "\n") where line.hasPrefix(name) {
+            let number = line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first
+            return number.flatMap { Int($0) }
         }
         return nil
+    }
+
+    /// `sluice_worker_memory_used_bytes` from the operations API of the worker whose standard output is
+    /// `outputPath` (it announces the port there), or nil.
+    static func budgetUsedBytes(workerOutput outputPath: String) -> Int? {
+        let prefix = "sluice-worker operations API on "
+        guard let text = try? String(contentsOfFile: outputPath, encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }),
+            let colon = line.lastIndex(of: ":"), let port = Int(line[line.index(after: colon)...]),
+            let metrics = try? curl(["-s", "--max-time", "5"], port: port, path: "/metrics")
+        else { return nil }
+        let name = "sluice_worker_memory_used_bytes "
+        return metrics.text.split(separator: "\n").first(where: { $0.hasPrefix(name) })
+            .flatMap { Double($0.dropFirst(name.count)) }.map { Int($0) }
     }
 
     /// Files under `root`: partition files, and those in the recycled-file pool (`root/.recycle`).

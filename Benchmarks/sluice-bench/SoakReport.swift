@@ -87,6 +87,13 @@ struct SoakReport: Codable, Sendable {
                 + "files not counted); idle = before the first job / after the last")
         lines.append(Self.tableHeader)
         for process in flatness { lines.append(Self.row(process)) }
+        let idle = (["master"] + (0..<settings.workers).map { "worker-\($0)" }).map { name in
+            let threads =
+                "\(idleStart[name]?.threads.map(String.init) ?? "-")/\(idleEnd[name]?.threads.map(String.init) ?? "-")"
+            let budget = idleEnd[name]?.budgetUsedBytes.map { ", budget in use \(SoakFlatness.mebibytes($0))" } ?? ""
+            return "\(name) threads \(threads)\(budget)"
+        }
+        lines.append("idle start/end: " + idle.joined(separator: "; "))
         for process in flatness where !process.notes.isEmpty {
             lines.append("note: \(process.process): " + process.notes.joined(separator: "; "))
         }

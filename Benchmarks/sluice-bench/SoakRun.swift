@@ -85,6 +85,10 @@ struct SoakRun {
         if !cleaned { say("soak: partition files still present 60 s after the last job") }
         usleep(2_000_000)  // connections of the last jobs' clients close
         report.idleEnd = readAll()
+        for index in 0..<settings.workers {
+            report.idleEnd["worker-\(index)"]?.budgetUsedBytes = SoakProbe.budgetUsedBytes(
+                workerOutput: cluster.workers[index].outputPath)
+        }
         try? driver.unregisterApplication(applicationId)
         report.finish(totals: shared.ledger.snapshot, samples: samples, elapsedSeconds: now())
         if !report.passed { keepLogs(cluster) }
