@@ -1,4 +1,5 @@
 import Foundation
+import SluiceAuth
 import SluiceClient
 import SluiceCore
 
@@ -24,6 +25,8 @@ public final class ProcessCluster: @unchecked Sendable {
     private let workerIdPrefix: String
     private let memoryBudget: String
     private let workerArguments: @Sendable (_ index: Int, _ storageDirectory: String) -> [String]
+    /// The cluster secret the servers run with, if any.
+    private let clusterSecret: String?
     /// Restarts so far, by worker index (names the restarted runs' logs).
     private var restarts: [Int: Int] = [:]
 
@@ -36,12 +39,14 @@ public final class ProcessCluster: @unchecked Sendable {
     ///     under it, say).
     ///   - binDirectory: where sluice-master and sluice-worker are; `BuiltExecutables.directory` by default.
     ///   - scratch: the directory to use (and remove at shutdown); a fresh one under /tmp by default.
+    ///   - clusterSecret: the master's and workers' cluster secret (nil: no authentication); clients then need
+    ///     `applicationCredential(_:)`.
     /// - Throws: `TestKitError` or `TimedOut` (with the child's standard error) when a server does not start.
     public init(
         workers count: Int, masterArguments: [String] = [], memoryBudget: String = "256m",
         workerIdPrefix: String = "worker-",
         workerArguments: @escaping @Sendable (_ index: Int, _ storageDirectory: String) -> [String] = { _, _ in [] },
-        binDirectory: URL? = nil, scratch: TempDirectory? = nil
+        binDirectory: URL? = nil, scratch: TempDirectory? = nil, clusterSecret: String? = nil
     ) throws {
         guard let directory = binDirectory ?? BuiltExecutables.directory else {
             throw TestKitError("sluice-master/sluice-worker not found next to the test bundle (run `swift build`)")
@@ -50,13 +55,15 @@ public final class ProcessCluster: @unchecked Sendable {
         self.workerIdPrefix = workerIdPrefix
         self.memoryBudget = memoryBudget
         self.workerArguments = workerArguments
+        self.clusterSecret = clusterSecret
         self.scratch = try scratch ?? TempDirectory(prefix: "sluice-proc-")
         master = try ChildProcess(
             executable: self.binDirectory + "/sluice-master",
             arguments: [
                 "--host", "127.0.0.1", "--port", "0", "--http-port", "0", "--worker-heartbeat-interval", "200ms",
                 "--log-level", "warning",
-            ] + masterArguments, outputPath: self.scratch.file("master.stdout"),
+            ] + (clusterSecret.map { ["--cluster-secret", $0] } ?? []) + masterArguments,
+            outputPath: self.scratch.file("master.stdout"),
             errorPath: self.scratch.file("master.log"))
         guard let port = master.announcedPort(prefix: "sluice-master listening on ", timeoutMs: Self.startTimeoutMs)
         else {
@@ -107,7 +114,7 @@ public final class ProcessCluster: @unchecked Sendable {
                 "--master", masterEndpoint,
                 "--worker-id", "\(workerIdPrefix)\(index)", "--storage-dir", storageDirectory(worker: index),
                 "--memory-budget", memoryBudget, "--heartbeat-retry-interval", "100ms", "--log-level", "warning",
-            ] + workerArguments(index, storageDirectory(worker: index)),
+            ] + secretArguments + workerArguments(index, storageDirectory(worker: index)),
             outputPath: scratch.file("worker-\(index)\(logSuffix).stdout"),
             errorPath: scratch.file("worker-\(index)\(logSuffix).log"))
     }
@@ -135,9 +142,23 @@ public final class ProcessCluster: @unchecked Sendable {
         scratch.remove()
     }
 
+    /// `--cluster-secret S` when the cluster has a secret.
+    private var secretArguments: [String] { clusterSecret.map { ["--cluster-secret", $0] } ?? [] }
+
+    /// Registers `applicationId` with the client secret and returns its token, as a driver does; nil when the
+    /// cluster has no secret. A client announcing `applicationId` and proving the token may then use the cluster.
+    public func applicationCredential(_ applicationId: String) throws -> Credential? {
+        guard let clusterSecret else { return nil }
+        return try SluiceClient.registerApplication(
+            applicationId, masterEndpoint: masterEndpoint,
+            clientCredential: try ClusterSecret(text: clusterSecret).clientCredential)
+    }
+
     /// Asks the master to place probe shuffles until every worker in `expected` gets a partition.
     private func waitForPlacement(on expected: Set<String>) throws {
-        let probe = MasterClient(endpoint: masterEndpoint, identity: "probe", requestTimeoutMs: 5_000)
+        let probe = MasterClient(
+            endpoint: masterEndpoint, identity: "probe", credential: try applicationCredential("probe"),
+            requestTimeoutMs: 5_000)
         defer { probe.close() }
         var attempt: UInt32 = 0
         try waitUntil(

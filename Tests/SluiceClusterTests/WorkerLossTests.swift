@@ -18,14 +18,26 @@ import Testing
 
     /// Odd seeds run workers with two tiers whose first one is small, so the kill also lands while full files
     /// answer hard splits and partitions move to files in the second tier.
+    /// Seeds 2 and 3 modulo 4 run the cluster with a cluster secret: every connection (client, replication,
+    /// worker to master, the reconnections after the kill) goes through the authenticated handshake.
     static func cluster(_ seed: UInt64) throws -> ProcessCluster {
-        guard seed % 2 == 1 else { return try ProcessCluster(workers: 3) }
-        return try ProcessCluster(workers: 3) { _, directory in
-            [
-                "--tiers",
-                "kind=nvme dirs=\(directory)/nvme capacity=64k high=0.5 low=0.25; kind=ebs dirs=\(directory)/ebs",
-            ]
-        }
+        let secret = seed % 4 >= 2 ? "loss-tests-cluster-secret-0123456789abcdef" : nil
+        guard seed % 2 == 1 else { return try ProcessCluster(workers: 3, clusterSecret: secret) }
+        return try ProcessCluster(
+            workers: 3,
+            workerArguments: { _, directory in
+                [
+                    "--tiers",
+                    "kind=nvme dirs=\(directory)/nvme capacity=64k high=0.5 low=0.25; kind=ebs dirs=\(directory)/ebs",
+                ]
+            }, clusterSecret: secret)
+    }
+
+    /// A client of `applicationId` on `cluster`, proving the application's token when the cluster has a secret.
+    static func client(_ cluster: ProcessCluster, _ applicationId: String) throws -> SluiceClient {
+        var config = clientConfig(cluster.masterEndpoint)
+        config.credential = try cluster.applicationCredential(applicationId)
+        return SluiceClient(config: config, identity: applicationId)
     }
 
     static func workload(_ seed: UInt64) -> SeededShuffle {
@@ -42,9 +54,9 @@ import Testing
         let workload = Self.workload(seed)
         let victim = Int.random(in: 0..<3, using: &generator)
         let killAt = Int.random(in: workload.totalRecords / 20...workload.totalRecords * 9 / 10, using: &generator)
-        let client = SluiceClient(config: Self.clientConfig(cluster.masterEndpoint))
-        defer { client.close() }
         let key = ShuffleKey(applicationId: "loss-push-\(seed)", shuffleId: 0)
+        let client = try Self.client(cluster, key.applicationId)
+        defer { client.close() }
         let handle = try client.registerShuffle(key, numMappers: workload.mappers, numPartitions: workload.partitions)
         let killed = Mutex(false)
         try workload.writeAll(client: client, handle: handle) { written in
@@ -54,7 +66,9 @@ import Testing
         }
         let wasKilled = killed.withLock { $0 }
         #expect(wasKilled, "seed \(seed): the kill point was never reached")
-        let reader = SluiceClient(config: Self.clientConfig(cluster.masterEndpoint))
+        var readerConfig = Self.clientConfig(cluster.masterEndpoint)
+        readerConfig.credential = client.config.credential
+        let reader = SluiceClient(config: readerConfig, identity: key.applicationId)
         defer { reader.close() }
         let wrong = try workload.mismatches(reader: reader.reader(key), expected: workload.expected())
         #expect(wrong.isEmpty, "seed \(seed), worker-\(victim) killed after \(killAt) records: \(wrong.prefix(5))")
@@ -68,9 +82,9 @@ import Testing
         defer { cluster.shutdown() }
         var generator = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15)
         let workload = Self.workload(seed)
-        let client = SluiceClient(config: Self.clientConfig(cluster.masterEndpoint))
-        defer { client.close() }
         let key = ShuffleKey(applicationId: "loss-fetch-\(seed)", shuffleId: 0)
+        let client = try Self.client(cluster, key.applicationId)
+        defer { client.close() }
         let handle = try client.registerShuffle(key, numMappers: workload.mappers, numPartitions: workload.partitions)
         try workload.writeAll(client: client, handle: handle) { _ in }
         let expected = workload.expected()
