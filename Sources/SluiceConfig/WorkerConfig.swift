@@ -38,6 +38,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var recycledFilesMax: Int
     /// How often an unhealthy storage directory is probed before it gets new files again.
     public var storageProbeIntervalMs: Int
+    /// A storage call in flight this long marks its directory stalled (unhealthy).
+    public var storageStallTimeoutMs: Int
     /// Capacity of emptied flush buffers kept for reuse.
     public var flushBufferPoolBytes: Int
     /// glibc's M_MMAP_THRESHOLD, set by the worker process at start (0: leave glibc's adaptive threshold).
@@ -100,6 +102,7 @@ public struct WorkerConfig: Sendable, Equatable {
         fsyncOnFlush = try config.value(K.fsyncOnFlush)
         recycledFilesMax = try config.value(K.recycledFilesMax)
         storageProbeIntervalMs = try config.value(K.storageProbeInterval)
+        storageStallTimeoutMs = try config.value(K.storageStallTimeout)
         flushBufferPoolBytes = try config.value(K.flushBufferPoolSize)
         mallocMmapThresholdBytes = try config.value(K.mallocMmapThreshold)
         maxConnections = try config.value(K.maxConnections)

@@ -76,6 +76,12 @@ public enum WorkerKeys {
         "worker.storageProbeInterval", .milliseconds(min: 0, max: hour), default: "30s", unit: "ms", scope: .worker,
         doc: "How often a storage directory marked unhealthy (ENOSPC, EIO) is probed with a test write before it "
             + "gets new files again (0: at every new file).")
+    /// `worker.storageStallTimeout`.
+    public static let storageStallTimeout = ConfigKey<Int>(
+        "worker.storageStallTimeout", .milliseconds(min: 10, max: hour), default: "10s", unit: "ms", scope: .worker,
+        doc: "A write, fsync or open in a storage directory that has not returned after this long marks the "
+            + "directory unhealthy (stalled): no new files, its files' pushes split away and its reads go to "
+            + "the replica.")
     /// `worker.memoryBudget`.
     public static let memoryBudget = ConfigKey<Int>(
         "worker.memoryBudget", .bytes(min: 16 * mib, max: tib), default: "1GiB", unit: "bytes", scope: .worker,
@@ -190,7 +196,8 @@ public enum WorkerKeys {
     public static let all: [ConfigKeySpec] = [
         host.spec, advertisedHost.spec, port.spec, httpPort.spec, masterAddress.spec, workerId.spec, storageDir.spec,
         tiers.spec,
-        storageProbeInterval.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec, memoryLowWatermarkFraction.spec,
+        storageProbeInterval.spec, storageStallTimeout.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec,
+        memoryLowWatermarkFraction.spec,
         flushBufferSize.spec, flushBufferPoolSize.spec, mallocMmapThreshold.spec, chunkTargetSize.spec,
         partitionSoftLimit.spec,
         partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec,

@@ -74,7 +74,8 @@ public final class DirectoryPartitionStore: PartitionStore {
                     volumes.append(
                         try Volume(
                             path: directory, tierIndex: tierIndex, tier: tier,
-                            recycledFilesMax: config.recycledFilesMax, fileSystem: fileSystem,
+                            recycledFilesMax: config.recycledFilesMax, stallTimeoutMs: config.stallTimeoutMs,
+                            fileSystem: fileSystem,
                             logger: logger))
                 } catch {
                     logger.error(
@@ -159,6 +160,12 @@ public final class DirectoryPartitionStore: PartitionStore {
         endMapIndex: UInt32 = .max
     ) throws(StorageError) -> ReadableFile {
         let writer = try writer(for: key, create: false)
+        // The flush below would wait behind the stalled call: send the reader to the other copy at once.
+        if writer.volume.isStalled {
+            writer.volume.markUnhealthy(writer.volume.stallError())
+            throw StorageError(
+                .ioError, errno: ETIMEDOUT, message: "storage directory stalled; read another copy", path: writer.path)
+        }
         // Counted before the descriptor exists: a delete that closes the writer after this point sees the reader
         // and unlinks the file instead of recycling it (a recycled file would be emptied and reused under it).
         let readers = writer.volume.openReaders

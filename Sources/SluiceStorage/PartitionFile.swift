@@ -125,7 +125,9 @@ public final class PartitionFile: Sendable {
             }
             let fd: Int32
             do throws(SystemCallError) {
-                fd = try fileSystem.open(path: path, flags: O_RDONLY, mode: 0)
+                fd = try volume.watched { () throws(SystemCallError) in
+                    try fileSystem.open(path: path, flags: O_RDONLY, mode: 0)
+                }
             } catch {
                 throw StorageError.system(error, operation: "open for read", path: path)
             }
@@ -170,7 +172,12 @@ public final class PartitionFile: Sendable {
     private func writeOut(_ s: inout WriterState) throws(StorageError) {
         guard !s.buffer.isEmpty else { return }
         do throws(SystemCallError) {
-            try fileSystem.writeFully(fd: s.fd, slice: s.buffer[...], offsetBytes: s.bufferStartBytes)
+            let fd = s.fd
+            let start = s.bufferStartBytes
+            let buffer = s.buffer
+            try volume.watched { () throws(SystemCallError) in
+                try fileSystem.writeFully(fd: fd, slice: buffer[...], offsetBytes: start)
+            }
         } catch {
             throw fail(&s, StorageError.system(error, operation: "pwrite", path: path))
         }
@@ -204,8 +211,11 @@ public final class PartitionFile: Sendable {
         let header = batch.header.encoded
         let offsetBytes = s.bufferStartBytes
         do throws(SystemCallError) {
-            try fileSystem.writeFully(fd: s.fd, slice: header[...], offsetBytes: offsetBytes)
-            try fileSystem.writeFully(fd: s.fd, slice: batch.payload, offsetBytes: offsetBytes + header.count)
+            let fd = s.fd
+            try volume.watched { () throws(SystemCallError) in
+                try fileSystem.writeFully(fd: fd, slice: header[...], offsetBytes: offsetBytes)
+                try fileSystem.writeFully(fd: fd, slice: batch.payload, offsetBytes: offsetBytes + header.count)
+            }
         } catch {
             throw fail(&s, StorageError.system(error, operation: "pwrite", path: path))
         }
@@ -218,7 +228,8 @@ public final class PartitionFile: Sendable {
 
     private func sync(_ s: inout WriterState) throws(StorageError) {
         do throws(SystemCallError) {
-            try fileSystem.fsync(fd: s.fd)
+            let fd = s.fd
+            try volume.watched { () throws(SystemCallError) in try fileSystem.fsync(fd: fd) }
         } catch {
             throw fail(&s, StorageError.system(error, operation: "fdatasync", path: path))
         }

@@ -19,6 +19,8 @@ public struct StoreConfig: Sendable, Equatable {
     public var flushBufferPoolBytes: Int
     /// How often a directory marked unhealthy is probed with a test write before it gets new files again.
     public var healthProbeIntervalMs: Int
+    /// A write, fsync or open that has not returned after this long marks its directory stalled (unhealthy).
+    public var stallTimeoutMs: Int
 
     /// Batches at least this large bypass the flush buffer and are written out at once (after what the buffer holds):
     /// that saves copying every byte of the batch for at most two extra write calls. Half the flush buffer.
@@ -33,7 +35,8 @@ public struct StoreConfig: Sendable, Equatable {
         fsyncOnFlush: Bool = WorkerKeys.fsyncOnFlush.defaultValue,
         recycledFilesMax: Int = WorkerKeys.recycledFilesMax.defaultValue,
         flushBufferPoolBytes: Int = WorkerKeys.flushBufferPoolSize.defaultValue,
-        healthProbeIntervalMs: Int = WorkerKeys.storageProbeInterval.defaultValue
+        healthProbeIntervalMs: Int = WorkerKeys.storageProbeInterval.defaultValue,
+        stallTimeoutMs: Int = WorkerKeys.storageStallTimeout.defaultValue
     ) {
         self.flushBufferBytes = max(flushBufferBytes, 1)
         self.chunkTargetBytes = max(chunkTargetBytes, 1)
@@ -43,6 +46,7 @@ public struct StoreConfig: Sendable, Equatable {
         self.recycledFilesMax = max(recycledFilesMax, 0)
         self.flushBufferPoolBytes = max(flushBufferPoolBytes, 0)
         self.healthProbeIntervalMs = max(healthProbeIntervalMs, 0)
+        self.stallTimeoutMs = max(stallTimeoutMs, 1)
     }
 }
 

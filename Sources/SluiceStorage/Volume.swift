@@ -30,6 +30,10 @@ final class Volume: Sendable {
     private let used = Atomic<Int>(0)
     /// Why the directory is unhealthy and when it was last probed; nil while healthy.
     private let unhealthy = Mutex<(reason: StorageError, lastProbeMs: UInt64)?>(nil)
+    /// File-system calls running in the directory now (writes, fsyncs, opens), for stall detection.
+    private let inFlight = InFlightCalls()
+    /// A call in flight this long marks the directory stalled.
+    let stallTimeoutMs: Int
 
     /// Opens (creating when missing) the directory, proves it writable, and opens its recycled-file pool.
     /// - Parameters:
@@ -37,8 +41,8 @@ final class Volume: Sendable {
     /// - Throws: `StorageError` naming the directory when it cannot be created or written (a root-owned volume
     ///   without fsGroup, a read-only mount), or its file system cannot be measured.
     init(
-        path: String, tierIndex: Int, tier: StorageTierConfig, recycledFilesMax: Int, fileSystem: any SystemCalls,
-        logger: Logger
+        path: String, tierIndex: Int, tier: StorageTierConfig, recycledFilesMax: Int, stallTimeoutMs: Int,
+        fileSystem: any SystemCalls, logger: Logger
     ) throws(StorageError) {
         var root = path
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
@@ -46,6 +50,7 @@ final class Volume: Sendable {
         self.path = root
         self.tierIndex = tierIndex
         kind = tier.kind
+        self.stallTimeoutMs = stallTimeoutMs
         self.fileSystem = fileSystem
         self.logger = logger
         try Self.makeDirectories(root, fileSystem: fileSystem)
@@ -80,8 +85,29 @@ final class Volume: Sendable {
         max(0, min(capacityBytes - usedBytes, try diskSpace().freeBytes))
     }
 
-    /// False once a write on it failed with ENOSPC or EIO, until a probe write succeeds.
-    var isHealthy: Bool { unhealthy.withLock { $0 == nil } }
+    /// False once a write on it failed with ENOSPC or EIO, or a call in it stalled, until a probe write succeeds.
+    var isHealthy: Bool {
+        if isStalled { markUnhealthy(stallError()) }
+        return unhealthy.withLock { $0 == nil }
+    }
+
+    /// True while a call in the directory has been running for `stallTimeoutMs` or longer.
+    var isStalled: Bool { (inFlight.oldestAgeMs() ?? 0) >= UInt64(stallTimeoutMs) }
+
+    /// Runs one file-system call of this directory, recording it as in flight so a call that never returns is seen
+    /// by other threads (`isStalled`).
+    func watched<T, E: Error>(_ call: () throws(E) -> T) throws(E) -> T {
+        let token = inFlight.begin()
+        defer { inFlight.end(token) }
+        return try call()
+    }
+
+    /// What a stalled directory is marked with (an errno, so it counts as a file-system failure).
+    func stallError() -> StorageError {
+        StorageError(
+            .ioError, errno: ETIMEDOUT,
+            message: "a file-system call has not returned for \(stallTimeoutMs) ms (stalled directory)", path: path)
+    }
 
     /// Stops placing new files here (logged once per episode); appends to its files answer a hard split.
     func markUnhealthy(_ reason: StorageError) {
@@ -100,6 +126,11 @@ final class Volume: Sendable {
     /// Whether new files may go here: healthy, or unhealthy and a probe write, due every `probeIntervalMs`,
     /// succeeds now (the directory is healthy again).
     func acceptsNewFiles(probeIntervalMs: Int) -> Bool {
+        // A probe would hang behind the stalled call: wait until it returns.
+        if isStalled {
+            markUnhealthy(stallError())
+            return false
+        }
         let due = unhealthy.withLock { state -> Bool? in
             guard let current = state else { return nil }
             let nowMs = Monotonic.nowMs()
@@ -149,7 +180,10 @@ final class Volume: Sendable {
         let filePath = filePath(key)
         if let fd = recycler.take(path: filePath) { return (filePath, fd) }
         do throws(SystemCallError) {
-            return (filePath, try fileSystem.open(path: filePath, flags: O_RDWR | O_CREAT | O_EXCL, mode: 0o644))
+            let fd = try watched { () throws(SystemCallError) in
+                try fileSystem.open(path: filePath, flags: O_RDWR | O_CREAT | O_EXCL, mode: 0o644)
+            }
+            return (filePath, fd)
         } catch  where error.errno == EEXIST {
             throw StorageError(
                 .alreadyExists, errno: EEXIST,

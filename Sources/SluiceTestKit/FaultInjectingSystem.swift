@@ -29,17 +29,29 @@ public final class FaultInjectingSystem: SystemCalls {
         var interruptEvery: Int?
         var interruptibleCalls = 0
         var counts: [Call: Int] = [:]
-        /// Directories whose every file call fails, with the errno.
-        var directoryFailures: [String: Int32] = [:]
+        /// Directories whose file calls fail, with the errno and the calls it applies to (nil: every call).
+        var directoryFailures: [String: (errno: Int32, calls: Set<Call>?)] = [:]
+        /// Directories whose file calls block until healed: a disk that stops answering.
+        var stalledDirectories: Set<String> = []
+        /// Calls blocked in a stalled directory now.
+        var stalledCalls = 0
         /// The path each open descriptor was opened at (for directory faults).
         var openPaths: [Int32: String] = [:]
 
-        func directoryFailure(_ path: String) -> Int32? {
-            directoryFailures.first { path == $0.key || path.hasPrefix($0.key + "/") }?.value
+        func directoryFailure(_ path: String, _ call: Call) -> Int32? {
+            directoryFailures.first { entry in
+                (path == entry.key || path.hasPrefix(entry.key + "/")) && (entry.value.calls?.contains(call) ?? true)
+            }?.value.errno
+        }
+
+        func isStalled(_ path: String) -> Bool {
+            stalledDirectories.contains { path == $0 || path.hasPrefix($0 + "/") }
         }
     }
 
     private let state = Mutex(State())
+    /// Wakes calls blocked in a stalled directory when it is healed.
+    private let stallEnded = ConditionVariable()
     private let real = PosixSystem()
 
     /// Creates a layer that passes every call through until told otherwise.
@@ -77,28 +89,58 @@ public final class FaultInjectingSystem: SystemCalls {
     /// Makes every file call on a path under `directory`, or on a descriptor opened there (open, pwrite, pread,
     /// sendfile from it, fsync, ftruncate, mkdir, statvfs, unlink, listing), fail with `errno` until `heal(under:)`: one failing disk
     /// among several.
-    public func fail(under directory: String, errno: Int32) {
-        state.withLock { $0.directoryFailures[directory] = errno }
+    /// Only `calls` fail when given: e.g. writes refused with EACCES while reads work (a volume turned read-only), or
+    /// reads failing with EIO while writes work.
+    public func fail(under directory: String, errno: Int32, calls: Set<Call>? = nil) {
+        state.withLock { $0.directoryFailures[directory] = (errno, calls) }
     }
 
-    /// Lets calls under `directory` succeed again.
+    /// Makes every file call on a path under `directory`, or on a descriptor opened there, block until
+    /// `heal(under:)`: a disk that stops answering (a hung NFS or Lustre mount, a dying device).
+    public func stall(under directory: String) {
+        state.withLock { _ = $0.stalledDirectories.insert(directory) }
+    }
+
+    /// Lets calls under `directory` succeed again (failing or stalled), waking the blocked ones.
     public func heal(under directory: String) {
-        state.withLock { $0.directoryFailures[directory] = nil }
+        state.withLock { s in
+            s.directoryFailures[directory] = nil
+            s.stalledDirectories.remove(directory)
+        }
+        stallEnded.broadcast()
     }
 
-    /// Throws the directory fault for `path`, if one applies.
+    /// File calls blocked in a stalled directory now.
+    public var stalledCallCount: Int { state.withLock { $0.stalledCalls } }
+
+    /// Blocks while `path` is under a stalled directory, then throws the directory fault for it, if one applies.
     private func check(_ call: Call, path: String) throws(SystemCallError) {
-        if let errno = state.withLock({ $0.directoryFailure(path) }) {
+        waitWhileStalled { _ in path }
+        if let errno = state.withLock({ $0.directoryFailure(path, call) }) {
             throw SystemCallError(errno: errno, call: call.rawValue, cause: "injected for \(path)")
         }
     }
 
-    /// Throws the directory fault for the file `fd` was opened at, if one applies.
+    /// The same for the file `fd` was opened at.
     private func check(_ call: Call, fd: Int32) throws(SystemCallError) {
-        let errno = state.withLock { s in s.openPaths[fd].flatMap { s.directoryFailure($0) } }
+        waitWhileStalled { $0.openPaths[fd] }
+        let errno = state.withLock { s in s.openPaths[fd].flatMap { s.directoryFailure($0, call) } }
         if let errno {
             throw SystemCallError(errno: errno, call: call.rawValue, cause: "injected for descriptor \(fd)")
         }
+    }
+
+    /// Blocks the calling thread while the path `pathOf` names is in a stalled directory.
+    private func waitWhileStalled(_ pathOf: (State) -> String?) {
+        let stalled = state.withLock { s -> Bool in
+            guard let path = pathOf(s), s.isStalled(path) else { return false }
+            s.stalledCalls += 1
+            return true
+        }
+        guard stalled else { return }
+        stallEnded.wait(
+            until: { state.withLock { s in pathOf(s).map { !s.isStalled($0) } ?? true } }, timeoutMs: -1)
+        state.withLock { $0.stalledCalls -= 1 }
     }
 
     /// How many times `call` was made (failed attempts included).

@@ -170,10 +170,10 @@ public final class MiniCluster: @unchecked Sendable {
     /// application's token, with the application as identity) when there is one.
     public func client(
         codec: Codec = .lz4, replicate: Bool = true, credential: Credential? = nil,
-        identity: String = "sluice-swift-client"
+        identity: String = "sluice-swift-client", requestTimeoutMs: Int = 10_000
     ) -> SluiceClient {
         var config = ClientConfig(
-            masterEndpoint: masterEndpoint, codec: codec, requestTimeoutMs: 10_000,
+            masterEndpoint: masterEndpoint, codec: codec, requestTimeoutMs: requestTimeoutMs,
             replicate: replicate)
         config.credential = credential
         return SluiceClient(config: config, identity: identity)

@@ -16,7 +16,8 @@ extension StoreConfig {
             softLimitBytes: config.partitionSoftLimitBytes, hardLimitBytes: config.partitionHardLimitBytes,
             fsyncOnFlush: config.fsyncOnFlush, recycledFilesMax: config.recycledFilesMax,
             flushBufferPoolBytes: min(config.flushBufferPoolBytes, config.memoryBudgetBytes / 8),
-            healthProbeIntervalMs: config.storageProbeIntervalMs)
+            healthProbeIntervalMs: config.storageProbeIntervalMs,
+            stallTimeoutMs: config.storageStallTimeoutMs)
     }
 }
 

@@ -72,15 +72,41 @@ import Testing
     }
 }
 
-/// A disk of a worker fails in the middle of a shuffle (EIO or ENOSPC on everything under one of its directories):
-/// pushes move to healthy directories and workers, reads of the failed directory's files fail over to the replica,
-/// and no acknowledged batch is lost.
+/// A disk of a worker fails in the middle of a shuffle, in each way a disk fails (every call failing with EIO or
+/// ENOSPC, writes refused as on a volume remounted read-only, ENOSPC in the middle of a write, reads failing with
+/// EIO, calls that stop returning): pushes move to healthy directories and workers, reads of the failed directory's
+/// files fail over to the replica, and no acknowledged batch is lost.
 @Suite struct DirectoryFailureTests {
     static let winner: @Sendable (UInt32) -> UInt64 = { 900 + UInt64($0) }
 
-    @Test(arguments: [EIO, ENOSPC])
-    func aDiskFailingMidShuffleLosesNothing(errno: Int32) throws {
+    /// How worker-0's first disk fails.
+    enum Fault: Sendable, CustomTestStringConvertible {
+        /// Every file call under it fails with the errno.
+        case everyCall(Int32)
+        /// Writes, fsyncs and mkdirs fail with EROFS; opening and reading work.
+        case readOnly
+        /// Writes go through 4 KiB at a time, then fail with ENOSPC part-way through a batch.
+        case noSpaceMidWrite
+        /// Reads (pread, sendfile) fail with EIO once the data is written; writes work.
+        case readErrors
+        /// Calls under it block until the end of the test.
+        case stall
+
+        var testDescription: String {
+            switch self {
+            case .everyCall(let errno): "every call fails with errno \(errno)"
+            case .readOnly: "read-only"
+            case .noSpaceMidWrite: "ENOSPC mid-write"
+            case .readErrors: "EIO on read"
+            case .stall: "stalled"
+            }
+        }
+    }
+
+    @Test(arguments: [Fault.everyCall(EIO), .everyCall(ENOSPC), .readOnly, .noSpaceMidWrite, .readErrors, .stall])
+    func aDiskFailingMidShuffleLosesNothing(fault: Fault) throws {
         let disk = FaultInjectingSystem()
+        if case .noSpaceMidWrite = fault { disk.limitTransfer(.pwrite, toBytes: 4096) }
         let cluster = try MiniCluster(workers: 0)
         defer { cluster.shutdown() }
         for index in 0..<3 {
@@ -90,24 +116,37 @@ import Testing
                 overrides: [
                     "worker.tiers": "kind=nvme dirs=\(dirs)",
                     "worker.storageProbeInterval": "1h",
+                    "worker.storageStallTimeout": "200ms",
                 ],
                 system: index == 0 ? disk : PosixSystem())
         }
         try waitUntil("workers registered") { cluster.workers.allSatisfy(\.isRegistered) }
-        let client = cluster.client(codec: .lz4)
+        // A push stuck behind a stalled write is abandoned by the client after this and moved elsewhere.
+        let client = cluster.client(codec: .lz4, requestTimeoutMs: 3_000)
         defer { client.close() }
         var data = ShuffleData(mappers: 12, partitions: 24)
         data.bigRecordBytes = 100_000
-        let key = ShuffleKey(applicationId: "app-disk-\(errno)", shuffleId: 0)
+        let key = ShuffleKey(applicationId: "app-disk-\(abs(fault.testDescription.hashValue) % 100_000)", shuffleId: 0)
         let handle = try client.registerShuffle(key, numMappers: data.mappers, numPartitions: data.partitions)
         _ = try data.writeAll(client: client, handle: handle, maps: Array(0..<6), attemptId: Self.winner)
         let failing = cluster.scratch.file("w0-a")
         try #require(TieredStorageTests.dataFiles(under: failing) > 0, "worker-0's first disk holds files")
-        disk.fail(under: failing, errno: errno)
+        switch fault {
+        case .everyCall(let errno): disk.fail(under: failing, errno: errno)
+        case .readOnly: disk.fail(under: failing, errno: EROFS, calls: [.pwrite, .fsync, .mkdir, .truncate])
+        case .noSpaceMidWrite: disk.fail(under: failing, errno: ENOSPC, calls: [.pwrite])
+        case .readErrors: break
+        case .stall: disk.stall(under: failing)
+        }
+        defer { disk.heal(under: failing) }
         _ = try data.writeAll(client: client, handle: handle, maps: Array(6..<12), attemptId: Self.winner)
+        if case .readErrors = fault { disk.fail(under: failing, errno: EIO, calls: [.pread, .sendfile]) }
         let reader = client.reader(key)
         let wrong = try data.mismatches(reader: reader, attemptId: Self.winner)
         #expect(wrong.isEmpty, "\(wrong.prefix(5))")
         #expect(reader.failovers > 0, "files on the failed disk were read from their other copy")
+        if case .stall = fault {
+            #expect(disk.stalledCallCount > 0, "calls were still stuck in the stalled directory")
+        }
     }
 }

@@ -2,6 +2,7 @@ import SluiceConfig
 import SluiceCore
 import SluiceSystem
 import SluiceTestKit
+import Synchronization
 import Testing
 
 @testable import SluiceStorage
@@ -20,7 +21,7 @@ import Testing
         var first: String { temp.file("disk0") }
         var second: String { temp.file("disk1") }
 
-        init(probeIntervalMs: Int = 0) throws {
+        init(probeIntervalMs: Int = 0, stallTimeoutMs: Int = 10_000) throws {
             temp = try TempDirectory()
             let tier = StorageTierConfig(
                 kind: .nvme, directories: [temp.file("disk0"), temp.file("disk1")],
@@ -30,7 +31,7 @@ import Testing
                 tiers: [tier],
                 config: StoreConfig(
                     flushBufferBytes: 64 << 10, chunkTargetBytes: 1 << 20,
-                    healthProbeIntervalMs: probeIntervalMs),
+                    healthProbeIntervalMs: probeIntervalMs, stallTimeoutMs: stallTimeoutMs),
                 memoryBudget: MemoryBudget(capacityBytes: 64 << 20), fileSystem: disk,
                 logger: quietLogger)
         }
@@ -113,6 +114,47 @@ import Testing
         setup.disk.heal(under: setup.second)
         // Healed, but not probed again within the hour: still no new files.
         #expect(storageError { _ = try setup.append(try key(partition: 31), sequence: 0) }?.status == .hardSplit)
+        try? setup.store.close()
+    }
+
+    @Test func aStalledDirectoryIsNoticedWhileItsCallHangsAndComesBackWhenItReturns() throws {
+        let setup = try Setup(stallTimeoutMs: 200)
+        defer { setup.temp.remove() }
+        let onFirst = try Self.fileKey(in: setup.first, of: setup, from: 0)
+        setup.disk.stall(under: setup.first)
+        // A batch large enough to be written at once hangs in pwrite, holding its file's lock.
+        let stuckAppend = Mutex<Result<AppendOutcome, any Error>?>(nil)
+        let store = setup.store
+        try SystemThread.spawn {
+            let outcome = Result { () throws -> AppendOutcome in
+                try store.append(onFirst, batch: makeBatch(mapIndex: 0, sequence: 1, payloadBytes: 40_000))
+            }
+            stuckAppend.withLock { $0 = outcome }
+        }
+        try waitUntil("the write is stuck in the stalled directory") { setup.disk.stalledCallCount == 1 }
+        try waitUntil("the stall is noticed") {
+            setup.store.directories().first { $0.path == setup.first }?.healthy == false
+        }
+        // Other threads are not held up: new files go to the healthy directory, the stalled file's pushes split
+        // away and its readers are sent to the other copy at once.
+        for partition in UInt32(100)..<104 {
+            let k = try key(partition: partition)
+            #expect(try setup.append(k, sequence: 0) == .stored)
+            #expect(setup.directory(of: k) == setup.second)
+        }
+        #expect(try setup.append(onFirst, sequence: 2) == .refusedHardSplit)
+        let readError = storageError { _ = try setup.store.openForRead(onFirst) }
+        #expect(readError?.status == .ioError && readError?.errno == ETIMEDOUT, "\(String(describing: readError))")
+        #expect(stuckAppend.withLock { $0 == nil }, "the stuck append is still waiting")
+        // The disk answers again: the stuck write completes, and the next new file's probe brings the directory back.
+        setup.disk.heal(under: setup.first)
+        try waitUntil("the stuck append returns") { stuckAppend.withLock { $0 != nil } }
+        #expect(try stuckAppend.withLock { try $0?.get() } == .stored)
+        #expect(setup.store.volumes[0].isHealthy == false, "healthy again only after a probe")
+        #expect(try setup.append(try key(partition: 200), sequence: 0) == .stored)
+        #expect(setup.store.volumes[0].isHealthy, "the new file's placement probed the directory")
+        let reader = try setup.store.openForRead(onFirst)
+        #expect(reader.fileBytes > 40_000, "the stalled batch was written once the disk answered")
         try? setup.store.close()
     }
 }
