@@ -42,6 +42,15 @@ extension MasterServer {
         var capacityBytes: UInt64
         var freeBytes: UInt64
         var msSinceHeartbeat: UInt64
+        /// Room per storage tier, fastest first, from the worker's last heartbeat.
+        var tiers: [TierReport]
+    }
+
+    /// One storage tier of a worker in `GET /api/v1/workers`.
+    struct TierReport: Encodable {
+        var kind: String
+        var freeBytes: UInt64
+        var capacityBytes: UInt64
     }
 
     var workerReports: [WorkerReport] {
@@ -56,7 +65,10 @@ extension MasterServer {
                     : state.decommissioned.contains(worker.address.workerId)
                         ? "decommissioned" : worker.draining ? "draining" : "live",
                 capacityBytes: worker.capacityBytes, freeBytes: worker.freeBytes,
-                msSinceHeartbeat: now >= worker.lastHeartbeatMs ? now - worker.lastHeartbeatMs : 0)
+                msSinceHeartbeat: now >= worker.lastHeartbeatMs ? now - worker.lastHeartbeatMs : 0,
+                tiers: worker.tiers.map {
+                    TierReport(kind: $0.kind, freeBytes: $0.freeBytes, capacityBytes: $0.capacityBytes)
+                })
         }
     }
 

@@ -66,6 +66,7 @@ extension MasterState {
         record.lastHeartbeatMs = nowMs
         record.reportedFailed = false
         record.freeBytes = request.freeBytes
+        record.tiers = request.tiers
         record.draining = request.draining
         workers[request.workerId] = record
         var toDelete: [ShuffleKey] = []
@@ -137,7 +138,7 @@ extension MasterState {
         }
         let trusted = placeable.filter { !$0.reportedFailed }
         return (trusted.isEmpty ? placeable : trusted)
-            .map { SlotAllocator.Candidate(address: $0.address, freeBytes: $0.freeBytes) }
+            .map { SlotAllocator.Candidate(address: $0.address, freeBytes: $0.freeBytes, tiers: $0.tiers) }
     }
 
     /// An operator decommissions (true) or recommissions (false) a worker: it gets no new partitions at once, and

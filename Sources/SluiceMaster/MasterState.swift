@@ -22,6 +22,8 @@ public struct MasterState: Sendable {
         public var httpPort: UInt16 = 0
         /// False while a paged registration report is still arriving: the worker gets no slots until its last page.
         public var registrationComplete = true
+        /// Room per storage tier, fastest first, from its last heartbeat (empty until then, or from older workers).
+        public var tiers: [TierSpace] = []
     }
 
     /// One epoch of one partition, by worker id (either copy may be unknown after a rebuild).

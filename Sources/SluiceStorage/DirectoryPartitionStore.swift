@@ -245,21 +245,42 @@ public final class DirectoryPartitionStore: PartitionStore {
 
     /// Room for shuffle data over every directory: each one's capacity, and what it can still take (under its
     /// capacity and within its file system's free space). What the worker reports and the master places by.
+    /// An unhealthy directory counts its capacity but no free bytes: it takes no new files.
     public func diskSpace() throws(StorageError) -> DiskSpace {
         var space = DiskSpace(freeBytes: 0, capacityBytes: 0)
         for volume in volumes {
-            space.freeBytes += try volume.roomBytes()
+            if volume.isHealthy { space.freeBytes += try volume.roomBytes() }
             space.capacityBytes += volume.capacityBytes
         }
         return space
     }
 
-    /// Every directory, fastest tier first.
+    /// Room per tier, fastest first: over each tier's healthy directories, what they can still take; a directory
+    /// whose free space cannot be measured counts none. What the worker's heartbeat reports.
+    public func tierSpace() -> [TierSpace] {
+        var tiers: [TierSpace] = []
+        var lastTierIndex = -1
+        for volume in volumes {
+            if volume.tierIndex != lastTierIndex {
+                tiers.append(TierSpace(kind: volume.kind.rawValue, freeBytes: 0, capacityBytes: 0))
+                lastTierIndex = volume.tierIndex
+            }
+            let roomBytes = volume.isHealthy ? ((try? volume.roomBytes()) ?? 0) : 0
+            tiers[tiers.count - 1].freeBytes += UInt64(roomBytes)
+            tiers[tiers.count - 1].capacityBytes += UInt64(max(volume.capacityBytes, 0))
+        }
+        return tiers
+    }
+
+    /// Every directory, fastest tier first, with the files it holds now.
     public func directories() -> [StorageDirectoryStatus] {
-        volumes.map {
+        var fileCounts: [ObjectIdentifier: Int] = [:]
+        for file in files.all() { fileCounts[ObjectIdentifier(file.volume), default: 0] += 1 }
+        return volumes.map {
             StorageDirectoryStatus(
                 path: $0.path, tier: $0.tierIndex, kind: $0.kind.rawValue,
-                capacityBytes: $0.capacityBytes, usedBytes: $0.usedBytes, healthy: $0.isHealthy)
+                capacityBytes: $0.capacityBytes, usedBytes: $0.usedBytes, healthy: $0.isHealthy,
+                files: fileCounts[ObjectIdentifier($0)] ?? 0, failures: $0.failureCount)
         }
     }
 

@@ -32,6 +32,8 @@ public protocol PartitionStore: Sendable {
     func heldShuffles() -> [ShuffleKey]
     /// Free and total bytes of the file system holding the store.
     func diskSpace() throws(StorageError) -> DiskSpace
+    /// Room per storage tier, fastest first (for heartbeats: the master places by the fastest tier with room).
+    func tierSpace() -> [TierSpace]
     /// Each storage directory: its tier, capacity, use and health (for the operations API and metrics).
     func directories() -> [StorageDirectoryStatus]
     /// Writes out buffered bytes, largest buffers first, until the memory budget's use is at most
@@ -154,6 +156,10 @@ public struct StorageDirectoryStatus: Sendable, Equatable, Encodable {
     public var usedBytes: Int
     /// False while a file-system failure keeps new files away.
     public var healthy: Bool
+    /// Partition files it holds.
+    public var files: Int
+    /// File-system failures (and stalls) seen in it since start.
+    public var failures: Int
 }
 
 /// Space on the file system holding a store.

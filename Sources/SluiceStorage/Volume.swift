@@ -28,6 +28,8 @@ final class Volume: Sendable {
     /// Read descriptors open per file: a file a reader holds is unlinked on delete, never recycled.
     let openReaders = OpenReaderCounts()
     private let used = Atomic<Int>(0)
+    /// File-system failures (and stalls) seen in the directory since start.
+    private let failures = Atomic<Int>(0)
     /// Why the directory is unhealthy and when it was last probed; nil while healthy.
     private let unhealthy = Mutex<(reason: StorageError, lastProbeMs: UInt64)?>(nil)
     /// File-system calls running in the directory now (writes, fsyncs, opens), for stall detection.
@@ -74,6 +76,9 @@ final class Volume: Sendable {
     /// Bytes its held partition files take (counted as they are written, recovered and deleted).
     var usedBytes: Int { used.load(ordering: .relaxed) }
 
+    /// File-system failures (and stalls) seen in the directory since start.
+    var failureCount: Int { failures.load(ordering: .relaxed) }
+
     /// Counts bytes written to (positive) or deleted from (negative) one of its files.
     func account(_ bytes: Int) { used.add(bytes, ordering: .relaxed) }
 
@@ -111,6 +116,7 @@ final class Volume: Sendable {
 
     /// Stops placing new files here (logged once per episode); appends to its files answer a hard split.
     func markUnhealthy(_ reason: StorageError) {
+        failures.add(1, ordering: .relaxed)
         let changed = unhealthy.withLock { state -> Bool in
             guard state == nil else { return false }
             state = (reason, Monotonic.nowMs())

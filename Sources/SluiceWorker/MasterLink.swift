@@ -75,7 +75,7 @@ final class MasterLink: Sendable {
         guard worker.state.withLock({ $0.nextRound }) == .heartbeat else { return try register(client) }
         let request = WorkerHeartbeatRequest(
             workerId: address.workerId, freeBytes: freeBytes(),
-            draining: worker.isDraining, shuffles: worker.store.heldShuffles())
+            draining: worker.isDraining, shuffles: worker.store.heldShuffles(), tiers: worker.store.tierSpace())
         let reply = try WorkerHeartbeatResponse.decode(
             body: try client.call(
                 type: .workerHeartbeat,

@@ -82,6 +82,10 @@ final class WorkerMetrics: Sendable {
                 .record(directory.capacityBytes)
             Metrics.Gauge(label: "sluice_worker_storage_healthy", dimensions: labels, factory: factory)
                 .record(directory.healthy ? 1 : 0)
+            Metrics.Gauge(label: "sluice_worker_storage_files", dimensions: labels, factory: factory)
+                .record(directory.files)
+            Metrics.Gauge(label: "sluice_worker_storage_failures", dimensions: labels, factory: factory)
+                .record(directory.failures)
         }
     }
 }

@@ -70,6 +70,9 @@ import Testing
             (after["sluice_worker_fetch_duration_seconds_count"] ?? 0) > 0
                 || (after["sluice_worker_fetched_chunks_total"] ?? 0) == 0)
         #expect(after.keys.contains { $0.hasPrefix("sluice_worker_storage_used_bytes{") })
+        let fileSeries = after.filter { $0.key.hasPrefix("sluice_worker_storage_files{") }
+        #expect(!fileSeries.isEmpty && fileSeries.values.contains { $0 > 0 }, "files per directory: \(fileSeries)")
+        #expect(after.keys.contains { $0.hasPrefix("sluice_worker_storage_failures{") })
         let masterMetrics = Self.samples(try curl([], port: masterPort, path: "/metrics").text)
         #expect(masterMetrics["sluice_master_workers{state=\"live\"}"] == 2)
         #expect(masterMetrics["sluice_master_shuffles"] == 1)
@@ -94,6 +97,16 @@ import Testing
         let directories = try #require(worker["directories"] as? [[String: Any]])
         #expect(directories.count == 1 && directories[0]["healthy"] as? Bool == true)
         #expect((directories[0]["usedBytes"] as? Int ?? 0) > 0)
+        #expect((directories[0]["files"] as? Int ?? 0) > 0 && directories[0]["failures"] as? Int == 0)
+        try waitUntil("the master lists each worker's tier from its heartbeats") {
+            let view = (try? Self.json(try curl([], port: masterPort, path: "/api/v1/workers"))) as? [[String: Any]]
+            return view?.count == 2
+                && view?.allSatisfy { worker in
+                    let tiers = worker["tiers"] as? [[String: Any]]
+                    return tiers?.count == 1 && tiers?[0]["kind"] as? String == "nvme"
+                        && (tiers?[0]["capacityBytes"] as? Int ?? 0) > 0
+                } == true
+        }
     }
 
     @Test func aDrainingWorkerIsNotReadyAndTheMasterSaysSo() throws {

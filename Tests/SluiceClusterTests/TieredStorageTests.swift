@@ -55,6 +55,17 @@ import Testing
         }
         let wrong = try data.mismatches(reader: client.reader(key), attemptId: Self.winner)
         #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+        // Heartbeats carry room per tier, which the master places by.
+        try waitUntil("heartbeats report each tier's room after the writes") {
+            cluster.master.snapshot.workers.values.allSatisfy { worker in
+                worker.tiers.map(\.kind) == ["nvme", "ebs"] && worker.tiers[0].freeBytes < worker.tiers[0].capacityBytes
+                    && worker.tiers[1].freeBytes < worker.tiers[1].capacityBytes
+            }
+        }
+        #expect(
+            cluster.master.snapshot.workers.values.allSatisfy {
+                $0.tiers.map(\.capacityBytes) == [32 << 10, 256 << 20]
+            })
     }
 
     @Test func aWorkerWithNoWritableTierDoesNotStart() throws {

@@ -35,6 +35,13 @@ import Testing
                 ]))
         try roundTrip(RegisterWorkerResponse(heartbeatIntervalMs: 1000))
         try roundTrip(WorkerHeartbeatRequest(workerId: "w-a", freeBytes: 1, draining: true, shuffles: [Self.key]))
+        try roundTrip(
+            WorkerHeartbeatRequest(
+                workerId: "w-a", freeBytes: 3, shuffles: [Self.key],
+                tiers: [
+                    TierSpace(kind: "nvme", freeBytes: 1, capacityBytes: 10),
+                    TierSpace(kind: "fsx", freeBytes: 2, capacityBytes: 1 << 40),
+                ]))
         // The trailing decommission flag is optional on the wire (older masters omit it): only a message that sets
         // it has no prefix that decodes as itself.
         try roundTrip(WorkerHeartbeatResponse(resync: true, shufflesToDelete: [Self.key], decommissioned: true))
@@ -139,6 +146,16 @@ import Testing
     @Test func headOnlyPushReplyAppliesToEveryEntry() throws {
         let reply = try PushResponse.decode(body: ErrorResponse(.malformed, "bad").encode())
         #expect(reply.statuses(count: 3) == [.malformed, .malformed, .malformed])
+    }
+
+    /// A heartbeat from a worker that predates tier reports (nothing after its shuffles) reads as no tiers, and a
+    /// tier count past the limit is refused.
+    @Test func heartbeatsWithoutTiersDecodeAndTooManyTiersAreRefused() throws {
+        let old = WorkerHeartbeatRequest(workerId: "w", freeBytes: 5, shuffles: [Self.key]).encoded()
+        #expect(try WorkerHeartbeatRequest.decode(body: old).tiers.isEmpty)
+        var tooMany = old
+        tooMany.append(UInt8(TierSpace.maxCount + 1))
+        #expect(throws: ProtocolError.self) { _ = try WorkerHeartbeatRequest.decode(body: tooMany) }
     }
 
     /// A heartbeat answer from a master that predates `decommissioned` (no trailing byte) reads as not decommissioned.

@@ -58,6 +58,40 @@ import Testing
         #expect(primaries["big", default: 0] >= 290 && primaries["big", default: 0] <= 310, "\(primaries)")
     }
 
+    /// Two workers with the same total room: the one whose NVMe tier has room takes the partitions while the other
+    /// has room only on EBS; once both report NVMe room, NVMe free bytes set the spread.
+    @Test func placementFollowsTheFastestTierWithRoom() {
+        var s = MasterState(settings: Self.settings)
+        _ = s.registerWorker(Self.worker("nvme-full", free: 2_000), nowMs: 0)
+        _ = s.registerWorker(Self.worker("nvme-room", free: 2_000), nowMs: 0)
+        func beat(_ id: String, nvmeFree: UInt64, ebsFree: UInt64) {
+            let tiers = [
+                TierSpace(kind: "nvme", freeBytes: nvmeFree, capacityBytes: 1_000),
+                TierSpace(kind: "ebs", freeBytes: ebsFree, capacityBytes: 2_000),
+            ]
+            _ = s.workerHeartbeat(
+                WorkerHeartbeatRequest(workerId: id, freeBytes: nvmeFree + ebsFree, shuffles: [], tiers: tiers),
+                nowMs: 1)
+        }
+        beat("nvme-full", nvmeFree: 0, ebsFree: 2_000)
+        beat("nvme-room", nvmeFree: 500, ebsFree: 1_500)
+        let primaries = Dictionary(
+            grouping: register(&s, partitions: 404, replicate: false), by: { $0.primary?.workerId ?? "" }
+        ).mapValues(\.count)
+        // Weights 100 against 1.
+        #expect(primaries["nvme-room", default: 0] == 400, "\(primaries)")
+        beat("nvme-full", nvmeFree: 1_000, ebsFree: 1_000)
+        var other = s
+        let spread = Dictionary(
+            grouping: other.registerShuffle(
+                RegisterShuffleRequest(
+                    shuffle: ShuffleKey(applicationId: "app", shuffleId: 2), numMappers: 40, numPartitions: 300,
+                    replicate: false), nowMs: 2
+            ).table.locations, by: { $0.primary?.workerId ?? "" }
+        ).mapValues(\.count)
+        #expect(spread["nvme-full", default: 0] == 200, "NVMe free 1000 against 500: \(spread)")
+    }
+
     @Test func oneWorkerMeansNoReplicaAndNoWorkersIsAnError() {
         var one = state(workers: ["a"])
         #expect(register(&one).allSatisfy { $0.replica == nil && $0.primary?.workerId == "a" })

@@ -146,7 +146,8 @@ public struct RegisterWorkerResponse: WireResponse, Equatable {
 }
 
 /// Worker → master, every heartbeat interval:
-/// `workerId string | freeBytes u64 | draining bool | shuffleCount u32 | ShuffleKey...` (the shuffles it holds).
+/// `workerId string | freeBytes u64 | draining bool | shuffleCount u32 | ShuffleKey... | [tierCount u8 | TierSpace...]`
+/// (the shuffles it holds, then room per storage tier, fastest first; absent from older workers: none).
 public struct WorkerHeartbeatRequest: WireMessage, Equatable {
     public static let messageType = MessageType.workerHeartbeat
     public var workerId: String
@@ -154,12 +155,17 @@ public struct WorkerHeartbeatRequest: WireMessage, Equatable {
     /// True while the worker shuts down gracefully: it gets no new slots.
     public var draining: Bool
     public var shuffles: [ShuffleKey]
+    /// Room in each storage tier, fastest first (the master places by the fastest tier with room).
+    public var tiers: [TierSpace]
 
-    public init(workerId: String, freeBytes: UInt64, draining: Bool = false, shuffles: [ShuffleKey]) {
+    public init(
+        workerId: String, freeBytes: UInt64, draining: Bool = false, shuffles: [ShuffleKey], tiers: [TierSpace] = []
+    ) {
         self.workerId = workerId
         self.freeBytes = freeBytes
         self.draining = draining
         self.shuffles = shuffles
+        self.tiers = Array(tiers.prefix(TierSpace.maxCount))
     }
 
     public func encode(into writer: inout WireWriter) {
@@ -168,6 +174,9 @@ public struct WorkerHeartbeatRequest: WireMessage, Equatable {
         writer.writeBool(draining)
         writer.writeU32(UInt32(shuffles.count))
         for key in shuffles { key.encode(into: &writer) }
+        guard !tiers.isEmpty else { return }
+        writer.writeU8(UInt8(tiers.count))
+        for tier in tiers { tier.encode(into: &writer) }
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> WorkerHeartbeatRequest {
@@ -178,7 +187,16 @@ public struct WorkerHeartbeatRequest: WireMessage, Equatable {
         var shuffles: [ShuffleKey] = []
         shuffles.reserveCapacity(count)
         for _ in 0..<count { shuffles.append(try ShuffleKey.decode(from: &reader)) }
-        return WorkerHeartbeatRequest(workerId: workerId, freeBytes: free, draining: draining, shuffles: shuffles)
+        var tiers: [TierSpace] = []
+        if reader.remaining > 0 {
+            let tierCount = Int(try reader.readU8("tierCount"))
+            guard tierCount <= TierSpace.maxCount else {
+                throw ProtocolError(.malformed, "\(tierCount) tiers, at most \(TierSpace.maxCount)")
+            }
+            for _ in 0..<tierCount { tiers.append(try TierSpace.decode(from: &reader)) }
+        }
+        return WorkerHeartbeatRequest(
+            workerId: workerId, freeBytes: free, draining: draining, shuffles: shuffles, tiers: tiers)
     }
 }
 
