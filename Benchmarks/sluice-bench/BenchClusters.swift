@@ -10,16 +10,19 @@ import SluiceTestKit
 enum BenchClusters {
     /// Starts 1 master and `workerCount` workers as child processes (sluice-master and sluice-worker next to
     /// sluice-bench), storage under `directory`; the SIGINT/SIGTERM handler removes the storage too.
-    static func startChildProcesses(workerCount: Int, directory: String, memoryBudgetBytes: Int) throws
-        -> ProcessCluster
-    {
+    /// - Parameter tiers: the workers' storage tiers; nil for one directory each.
+    static func startChildProcesses(
+        workerCount: Int, directory: String, memoryBudgetBytes: Int, tiers: TieredWorkers? = nil
+    ) throws -> ProcessCluster {
         let binDirectory = try serverDirectory()
         let scratch = try TempDirectory(in: directory, prefix: "sluice-bench-")
         ChildRegistry.shared.addDirectory(scratch.path)
         do {
             return try ProcessCluster(
                 workers: workerCount, memoryBudget: "\(memoryBudgetBytes)",
-                workerIdPrefix: "bench-worker-", binDirectory: binDirectory, scratch: scratch)
+                workerIdPrefix: tiers == nil ? "bench-worker-" : "bench-tiered-worker-",
+                workerArguments: { _, storage in tiers.map { ["--tiers", $0.tiersValue(storage: storage)] } ?? [] },
+                binDirectory: binDirectory, scratch: scratch)
         } catch {
             ChildRegistry.shared.removeDirectory(scratch.path)
             throw error
@@ -63,10 +66,30 @@ extension ProcessCluster {
         ChildRegistry.shared.removeDirectory(scratch.path)
     }
 
-    /// Measures the worker processes phase by phase.
-    func meter(memoryBudgetBytes: Int) -> WorkerMeter {
+    /// Measures the worker processes phase by phase (`tiers`: the layout their storage was started with).
+    func meter(memoryBudgetBytes: Int, tiers: TieredWorkers? = nil) -> WorkerMeter {
         WorkerMeter(
             pids: workers.map(\.pid), memoryBudgetBytes: memoryBudgetBytes,
-            storageDirectories: workers.indices.map { storageDirectory(worker: $0) })
+            storageDirectories: workers.indices.flatMap { index in
+                let storage = storageDirectory(worker: index)
+                return tiers?.directories(storage: storage) ?? [storage]
+            })
     }
+}
+
+/// The storage of the workers that run tiered scenarios: three tiers in one worker's storage directory, an `nvme`
+/// and an `ebs` tier of `tierCapacityBytes` each (new files move on at half of it) and an `fsx` tier that takes the
+/// rest, so a scenario overflows from the first tier into the next ones as on a worker whose NVMe fills up.
+struct TieredWorkers: Sendable {
+    let tierCapacityBytes: Int
+
+    /// The worker's `--tiers` value for its storage directory.
+    func tiersValue(storage: String) -> String {
+        "kind=nvme dirs=\(storage)/nvme capacity=\(tierCapacityBytes) high=0.5 low=0.25; "
+            + "kind=ebs dirs=\(storage)/ebs capacity=\(tierCapacityBytes) high=0.5 low=0.25; "
+            + "kind=fsx dirs=\(storage)/fsx"
+    }
+
+    /// The tier directories in a worker's storage directory.
+    func directories(storage: String) -> [String] { ["nvme", "ebs", "fsx"].map { storage + "/" + $0 } }
 }

@@ -108,6 +108,15 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds one scenario (all its phases) may take before the run is aborted with exit status 3.")
     var scenarioTimeout = 900
 
+    @Option(
+        help: ArgumentHelp(
+            "Capacity of the nvme and of the ebs tier of each worker in tiered scenarios (suffixes k, m, g); 0: an "
+                + "eighth of --bytes per worker.",
+            discussion: "Tiered scenarios (tiered-SHAPE-rN-CODEC, --suite tiers) run on a second cluster whose "
+                + "workers have three tiers on this machine's disk: nvme and ebs of this capacity, fsx for the "
+                + "rest. They are compared with the same scenario on one-tier workers in the same round."))
+    var tierCapacity = ByteSize(bytes: 0)
+
     static let maxMessageBytes = 64 << 20
     static let maxTotalBytes = 32 << 30
 
@@ -148,6 +157,9 @@ struct BenchCommand: ParsableCommand {
         guard (1...16).contains(workers) else { throw ValidationError("--workers must be 1...16") }
         guard memoryBudget.bytes >= 16 << 20 else { throw ValidationError("--memory-budget must be at least 16m") }
         let selected = try selectedScenarios()
+        if selected.contains(where: \.tiered), master != nil || inProcess {
+            throw ValidationError("tiered scenarios need the started child-process cluster (no --master, --in-process)")
+        }
         if master == nil, !baselinesOnly, let scenario = selected.first(where: { $0.replicas > workers }) {
             throw ValidationError("scenario \(scenario) needs at least \(scenario.replicas) workers (--workers)")
         }
@@ -220,6 +232,10 @@ struct BenchCommand: ParsableCommand {
         }
         var children: ProcessCluster?
         defer { children?.stopForBench() }
+        var tieredChildren: ProcessCluster?
+        defer { tieredChildren?.stopForBench() }
+        let tiers = TieredWorkers(
+            tierCapacityBytes: tierCapacity.bytes > 0 ? tierCapacity.bytes : max(bytes.bytes / 8 / workers, 1 << 20))
         var embedded: MiniCluster?
         defer { embedded?.shutdown() }
         var endpoint = master
@@ -247,6 +263,14 @@ struct BenchCommand: ParsableCommand {
                         + "--memory-budget \(memoryBudget) each; worker CPU is summed over workers, "
                         + "RSS is the largest worker's peak (VmHWM, reset per phase).")
             }
+            if selected.contains(where: \.tiered) {
+                tieredChildren = try BenchClusters.startChildProcesses(
+                    workerCount: workers, directory: directory, memoryBudgetBytes: memoryBudget.bytes, tiers: tiers)
+                report.notes.append(
+                    "Tiered scenarios: a second cluster of \(workers) workers, each with --tiers "
+                        + "'\(tiers.tiersValue(storage: "STORAGE"))' on the same disk; their ratios divide by the same "
+                        + "scenario on one-tier workers in the same round.")
+            }
             report.parameters.memoryBudgetBytes = memoryBudget.bytes
             report.notes.append(
                 "Every pushed byte is read back and verified (length and CRC32C per map and "
@@ -262,25 +286,29 @@ struct BenchCommand: ParsableCommand {
             for (index, scenario) in selected.enumerated() {
                 let shape = scenario.shape == .largeBatches ? largeShape : smallShape
                 let large = scenario.shape == .largeBatches
+                let cluster = scenario.tiered ? tieredChildren : children
                 let workload = SluiceWorkload(
-                    masterEndpoint: endpoint, applicationId: applicationId, scenario: scenario, mappers: shape.mappers,
+                    masterEndpoint: (scenario.tiered ? tieredChildren?.masterEndpoint : nil) ?? endpoint,
+                    applicationId: applicationId, scenario: scenario, mappers: shape.mappers,
                     partitions: shape.partitions,
                     bytesPerMap: large ? bytes.bytes / mappers : smallPartitions * smallBlockBytes.bytes,
                     writeSliceBytes: large ? 32 << 10 : smallBlockBytes.bytes, threads: connections,
                     pushBytes: messageBytes.bytes, mixed: mixed,
-                    meter: children?.meter(memoryBudgetBytes: memoryBudget.bytes))
+                    meter: cluster?.meter(memoryBudgetBytes: memoryBudget.bytes, tiers: scenario.tiered ? tiers : nil))
                 let watchdog = Watchdog(limitSeconds: scenarioTimeout, what: "scenario \(scenario) of round \(round)")
                 defer { watchdog.cancel() }
                 let phases = try workload.run(shuffleId: UInt32(round * 1_000 + index * 2))
                 for (phaseIndex, phase) in phases.enumerated() {
-                    let pushBaseline =
-                        report.rows.contains {
-                            $0.round == round && $0.measurement.name == scenario.pushBaseline
-                        } ? scenario.pushBaseline : Baselines.receiveAndAppendName
+                    func measuredThisRound(_ name: String) -> Bool {
+                        report.rows.contains { $0.round == round && $0.measurement.name == name }
+                    }
                     let baseline: String? =
                         switch phaseIndex {
-                        case 0: pushBaseline
-                        case 1: Baselines.sendfileName
+                        case 0:
+                            measuredThisRound(scenario.pushBaseline)
+                                ? scenario.pushBaseline : Baselines.receiveAndAppendName
+                        case 1:
+                            measuredThisRound(scenario.fetchBaseline) ? scenario.fetchBaseline : Baselines.sendfileName
                         default: nil
                         }
                     report.add(

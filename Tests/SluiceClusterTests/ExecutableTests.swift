@@ -126,4 +126,35 @@ import Testing
             #expect(bench.waitForExit(timeoutMs: 120_000) == .exited(0), "run \(run): \(bench.standardError)")
         }
     }
+
+    /// `--suite tiers` runs each scenario on one-tier workers and on workers with three small tiers, verifies every
+    /// byte of both, and divides the tiered figures by the one-tier ones of the same round.
+    @Test(
+        .enabled(
+            if: BuiltExecutables.directory.map {
+                FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("sluice-bench").path)
+            } ?? false, "sluice-bench is not built next to the test bundle"))
+    func tieredScenariosAreComparedWithOneTierInTheSameRound() throws {
+        let directory = try #require(BuiltExecutables.directory).path
+        let scratch = try TempDirectory()
+        defer { scratch.remove() }
+        let json = scratch.file("report.json")
+        let bench = try ChildProcess(
+            executable: directory + "/sluice-bench",
+            arguments: [
+                "--scenarios", "large-batches-r1-none,tiered-large-batches-r1-none", "--bytes", "4m",
+                "--tier-capacity", "256k", "--no-mixed", "--no-local-disk-shuffle", "--no-floor-baselines",
+                "--warmup-rounds", "0", "--rounds", "1", "--directory", scratch.path, "--json", json,
+            ], outputIn: scratch.path)
+        defer { bench.kill() }
+        #expect(bench.waitForExit(timeoutMs: 120_000) == .exited(0), "\(bench.standardError)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        let rows = try #require(report["rows"] as? [[String: Any]])
+        func baseline(of name: String) -> String? {
+            rows.first { ($0["measurement"] as? [String: Any])?["name"] as? String == name }?["baselineName"] as? String
+        }
+        #expect(baseline(of: "sluice-push tiered-large-batches-r1-none") == "sluice-push large-batches-r1-none")
+        #expect(baseline(of: "sluice-fetch tiered-large-batches-r1-none") == "sluice-fetch large-batches-r1-none")
+    }
 }
