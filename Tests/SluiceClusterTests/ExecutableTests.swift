@@ -102,13 +102,15 @@ import Testing
         #expect(masterExit == .exited(0), "master stderr:\n\(master.standardError)")
     }
 
+    /// sluice-bench is built next to the test bundle (`swift build --build-tests` builds it).
+    static let benchIsBuilt =
+        BuiltExecutables.directory.map {
+            FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("sluice-bench").path)
+        } ?? false
+
     /// Each benchmark run is its own application: a second run against the same cluster, while the first run's
     /// shuffles are still remembered as deleted, must not push into them.
-    @Test(
-        .enabled(
-            if: BuiltExecutables.directory.map {
-                FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("sluice-bench").path)
-            } ?? false, "sluice-bench is not built next to the test bundle"))
+    @Test(.enabled(if: benchIsBuilt, "sluice-bench is not built next to the test bundle"))
     func benchmarkRunsTwiceAgainstOneCluster() throws {
         let directory = try #require(BuiltExecutables.directory).path
         let cluster = try ProcessCluster(workers: 2)
@@ -129,11 +131,7 @@ import Testing
 
     /// `--suite tiers` runs each scenario on one-tier workers and on workers with three small tiers, verifies every
     /// byte of both, and divides the tiered figures by the one-tier ones of the same round.
-    @Test(
-        .enabled(
-            if: BuiltExecutables.directory.map {
-                FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("sluice-bench").path)
-            } ?? false, "sluice-bench is not built next to the test bundle"))
+    @Test(.enabled(if: benchIsBuilt, "sluice-bench is not built next to the test bundle"))
     func tieredScenariosAreComparedWithOneTierInTheSameRound() throws {
         let directory = try #require(BuiltExecutables.directory).path
         let scratch = try TempDirectory()
