@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config curl
 BENCH_ARGS ?=
 
-.PHONY: format demo test swift-test ops-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench
+.PHONY: format demo demo-smoke test swift-test ops-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench
 
 # Installs the C libraries' -dev packages (and curl, which the operations API tests drive) when missing (needs root
 # or sudo).
@@ -25,10 +25,15 @@ release: setup
 demo: release
 	"$$($(SWIFT) build -c release --show-bin-path)/sluice-bench" $(BENCH_ARGS)
 
-# Every test: Swift suites (unit and in-process mini cluster), the Java client's JUnit tests, the operations API with
-# third-party clients (prometheus_client, h2), then real Spark jobs
+# Every test: Swift suites (unit and in-process mini cluster), a short run of the demo, the Java client's JUnit
+# tests, the operations API with third-party clients (prometheus_client, h2), then real Spark jobs
 # on pyspark 3.5.9 and 4.3.0 comparing Sluice with Spark's built-in shuffle.
-test: swift-test java-test ops-test spark-test
+test: swift-test demo-smoke java-test ops-test spark-test
+
+# The demo's command line on the debug build with a small payload, so `make test` keeps the main job working (the
+# release build `make demo` adds takes minutes and would test the compiler more than Sluice).
+demo-smoke: build
+	"$$($(SWIFT) build --show-bin-path)/sluice-bench" --bytes 32m --warmup-rounds 0
 
 # Swift (swift-testing) suites, including the in-process mini cluster.
 swift-test: setup

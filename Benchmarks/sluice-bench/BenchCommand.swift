@@ -210,6 +210,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        let log = RunLog()
         sluice_ignore_sigpipe()
         ChildRegistry.shared.installSignalHandlers()
         let selected = baselinesOnly ? [] : try selectedScenarios()
@@ -225,6 +226,7 @@ struct BenchCommand: ParsableCommand {
         if selected.contains(where: { $0.shape == .smallPartitions }) { parameters.smallPartitions = smallShape }
         var report = Report(parameters: parameters)
         if warmupRounds > 0 {
+            log.progress("\(warmupRounds) warm-up round(s) of the baselines")
             var discarded = report
             for _ in 0..<warmupRounds { try runBaselines(round: 0, scenarios: [], into: &discarded) }
             report.notes.append(
@@ -281,6 +283,7 @@ struct BenchCommand: ParsableCommand {
         // the master and workers still remember as deleted (for master.deletedShuffleRetention).
         let applicationId = Self.runApplicationId()
         for round in 1...rounds {
+            log.progress("round \(round) of \(rounds): baselines")
             try runBaselines(round: round, scenarios: selected, into: &report)
             guard let endpoint else { continue }
             for (index, scenario) in selected.enumerated() {
@@ -294,7 +297,8 @@ struct BenchCommand: ParsableCommand {
                     bytesPerMap: large ? bytes.bytes / mappers : smallPartitions * smallBlockBytes.bytes,
                     writeSliceBytes: large ? 32 << 10 : smallBlockBytes.bytes, threads: connections,
                     pushBytes: messageBytes.bytes, mixed: mixed,
-                    meter: cluster?.meter(memoryBudgetBytes: memoryBudget.bytes, tiers: scenario.tiered ? tiers : nil))
+                    meter: cluster?.meter(memoryBudgetBytes: memoryBudget.bytes, tiers: scenario.tiered ? tiers : nil),
+                    log: log)
                 let watchdog = Watchdog(limitSeconds: scenarioTimeout, what: "scenario \(scenario) of round \(round)")
                 defer { watchdog.cancel() }
                 let phases = try workload.run(shuffleId: UInt32(round * 1_000 + index * 2))
@@ -317,6 +321,7 @@ struct BenchCommand: ParsableCommand {
                 }
             }
         }
+        report.notes += log.allWarnings.map { "Warning: " + $0 }
         print(report.table())
         print(report.summaryText())
         if let json {

@@ -24,6 +24,8 @@ struct SluiceWorkload {
     let mixed: Bool
     /// Measures the child-process cluster's workers; nil for a remote or in-process cluster.
     let meter: WorkerMeter?
+    /// Where progress and warnings go.
+    let log: RunLog
 
     /// What one (map, partition) pair received: byte count and CRC32C of the bytes in write order.
     struct Written: Sendable, Equatable {
@@ -64,21 +66,25 @@ struct SluiceWorkload {
         _ = RecordPool.shared
         _ = latencies.take()
         var snapshot = meter?.begin()
+        log.progress("\(scenario.pushName): push")
         let pushClock = Stopwatch.settled(writingBytes: storedBytes)
         let pushed = try push(first, client: client)
         let push = pushClock.finish(name: scenario.pushName, connections: threads, bytes: Self.total(pushed))
         phases.append(Phase(measurement: push, server: endPhase(snapshot), pushLatency: latencies.take()))
         let expected = expectedContent(pushed)  // untimed: the benchmark's own bookkeeping
 
+        log.progress("\(scenario.fetchName): fetch")
         snapshot = meter?.begin()
         let fetchClock = Stopwatch.settled(writingBytes: 0)
         try fetch(first, client: client, expected: expected, checkContent: false)
         let fetch = fetchClock.finish(name: scenario.fetchName, connections: threads, bytes: push.bytes)
         phases.append(Phase(measurement: fetch, server: endPhase(snapshot), pushLatency: nil))
         // Untimed: read everything again and compare every byte (CRC32C per map and partition, in write order).
+        log.progress("\(scenario): verify every byte (untimed)")
         try self.fetch(first, client: client, expected: expected, checkContent: true)
 
         if mixed {
+            log.progress("\(scenario.mixedName): push and fetch at once")
             _ = latencies.take()
             snapshot = meter?.begin()
             let mixedClock = Stopwatch.settled(writingBytes: storedBytes)
@@ -113,6 +119,13 @@ struct SluiceWorkload {
     /// Registers `key` and runs every map task on `threads` threads; returns what each wrote, per map.
     private func push(_ key: ShuffleKey, client: SluiceClient) throws -> [Int: [WrittenSlice]] {
         let handle = try client.registerShuffle(key, numMappers: UInt32(mappers), numPartitions: UInt32(partitions))
+        let unreplicated = handle.locations.entries.filter { $0.replicaIndex == LocationTable.noReplica }.count
+        if scenario.replicas > 1, unreplicated > 0 {
+            log.warn(
+                "\(scenario) asks for \(scenario.replicas) copies but the master placed \(unreplicated) of "
+                    + "\(partitions) partitions without a replica (fewer than \(scenario.replicas) live workers?): "
+                    + "its figures are for one copy")
+        }
         let pool = RecordPool.shared
         let written = Mutex<[Int: [WrittenSlice]]>([:])
         let failures = Mutex<[String]>([])

@@ -161,6 +161,20 @@ extension MasterServer {
         switch response.head.status {
         case .ok:
             metrics.shufflesRegistered.increment()
+            let unreplicated =
+                request.replicate
+                ? response.table.entries.filter { $0.replicaIndex == LocationTable.noReplica }.count : 0
+            if unreplicated > 0 {
+                // Asked for two copies, got one: a worker loss would lose data; say so rather than run on silently.
+                metrics.shufflesUnreplicated.increment()
+                logger.warning(
+                    "shuffle registered without replicas: fewer than two workers can take partitions",
+                    metadata: [
+                        "application.id": "\(request.shuffle.applicationId)",
+                        "shuffle.id": "\(request.shuffle.shuffleId)",
+                        "partitions.unreplicated": "\(unreplicated)", "num.partitions": "\(request.numPartitions)",
+                    ])
+            }
         case .invalidArgument, .limitExceeded, .internalError:
             logger.warning(
                 "shuffle registration refused",

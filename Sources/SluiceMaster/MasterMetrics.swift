@@ -8,6 +8,8 @@ final class MasterMetrics: Sendable {
     let workersLost: Metrics.Counter
     let applicationsExpired: Metrics.Counter
     let shufflesRegistered: Metrics.Counter
+    /// Shuffles that asked for replicas and got partitions without one (fewer than two placeable workers).
+    let shufflesUnreplicated: Metrics.Counter
     let revives: Metrics.Counter
     let applications: Metrics.Gauge
     let shuffles: Metrics.Gauge
@@ -21,6 +23,8 @@ final class MasterMetrics: Sendable {
         workersLost = Metrics.Counter(label: "sluice_master_workers_lost_total", factory: factory)
         applicationsExpired = Metrics.Counter(label: "sluice_master_applications_expired_total", factory: factory)
         shufflesRegistered = Metrics.Counter(label: "sluice_master_shuffles_registered_total", factory: factory)
+        shufflesUnreplicated = Metrics.Counter(
+            label: "sluice_master_shuffles_unreplicated_total", factory: factory)
         revives = Metrics.Counter(label: "sluice_master_revives_total", factory: factory)
         applications = Metrics.Gauge(label: "sluice_master_applications", factory: factory)
         shuffles = Metrics.Gauge(label: "sluice_master_shuffles", factory: factory)

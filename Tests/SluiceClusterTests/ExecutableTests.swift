@@ -155,4 +155,27 @@ import Testing
         #expect(baseline(of: "sluice-push tiered-large-batches-r1-none") == "sluice-push large-batches-r1-none")
         #expect(baseline(of: "sluice-fetch tiered-large-batches-r1-none") == "sluice-fetch large-batches-r1-none")
     }
+
+    /// A run says what it is doing on standard error, phase by phase, and warns when a scenario asking for two
+    /// copies ran on a cluster that could place only one (its figures are for one copy).
+    @Test(.enabled(if: benchIsBuilt, "sluice-bench is not built next to the test bundle"))
+    func benchmarkReportsProgressAndWarnsWhenReplicasAreMissing() throws {
+        let directory = try #require(BuiltExecutables.directory).path
+        let cluster = try ProcessCluster(workers: 1)
+        defer { cluster.shutdown() }
+        let bench = try ChildProcess(
+            executable: directory + "/sluice-bench",
+            arguments: [
+                "--master", cluster.masterEndpoint, "--scenarios", "large-batches-r2-none", "--bytes", "2m",
+                "--no-mixed", "--no-local-disk-shuffle", "--no-floor-baselines", "--warmup-rounds", "0",
+                "--directory", cluster.scratch.path,
+            ], outputIn: cluster.scratch.path)
+        defer { bench.kill() }
+        #expect(bench.waitForExit(timeoutMs: 120_000) == .exited(0), "\(bench.standardError)")
+        let progress = bench.standardError
+        for line in ["round 1 of 1: baselines", "sluice-push large-batches-r2-none: push", "verify every byte"] {
+            #expect(progress.contains(line), "\(line) in: \(progress)")
+        }
+        #expect(progress.contains("without a replica"), "\(progress)")
+    }
 }

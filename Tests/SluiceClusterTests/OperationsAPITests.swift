@@ -109,6 +109,29 @@ import Testing
         }
     }
 
+    /// A shuffle that asks for two copies on a cluster with one worker gets partitions without a replica: the
+    /// master counts it (and logs a warning) rather than running on silently.
+    @Test func aShuffleWithoutTheReplicasItAskedForIsCounted() throws {
+        let cluster = try MiniCluster(workers: 1)
+        defer { cluster.shutdown() }
+        let masterPort = try #require(cluster.master.httpPort)
+        let client = cluster.client(replicate: true)
+        defer { client.close() }
+        let unreplicated = "sluice_master_shuffles_unreplicated_total"
+        #expect(Self.samples(try curl([], port: masterPort, path: "/metrics").text)[unreplicated] == 0)
+        _ = try client.registerShuffle(
+            ShuffleKey(applicationId: "app-one-copy", shuffleId: 0), numMappers: 1, numPartitions: 4)
+        #expect(Self.samples(try curl([], port: masterPort, path: "/metrics").text)[unreplicated] == 1)
+        let twoWorkers = try MiniCluster(workers: 2)
+        defer { twoWorkers.shutdown() }
+        let replicated = twoWorkers.client(replicate: true)
+        defer { replicated.close() }
+        _ = try replicated.registerShuffle(
+            ShuffleKey(applicationId: "app-two-copies", shuffleId: 0), numMappers: 1, numPartitions: 4)
+        let port = try #require(twoWorkers.master.httpPort)
+        #expect(Self.samples(try curl([], port: port, path: "/metrics").text)[unreplicated] == 0)
+    }
+
     @Test func aDrainingWorkerIsNotReadyAndTheMasterSaysSo() throws {
         let cluster = try MiniCluster(workers: 2)
         defer { cluster.shutdown() }
