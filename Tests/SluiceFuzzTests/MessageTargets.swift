@@ -43,11 +43,17 @@ enum MessageTargets {
             [RegisterWorkerResponse(heartbeatIntervalMs: 10_000)]
                 + MessageSamples.heads.map { RegisterWorkerResponse(head: $0, heartbeatIntervalMs: 0) }
         },
-        message(WorkerHeartbeatRequest.self) {
+        message(WorkerHeartbeatRequest.self, covers: ["TierSpace"]) {
             [
                 WorkerHeartbeatRequest(workerId: "worker-1", freeBytes: 1 << 30, shuffles: []),
                 WorkerHeartbeatRequest(
                     workerId: "worker-2", freeBytes: .max, draining: true, shuffles: MessageSamples.shuffles),
+                WorkerHeartbeatRequest(
+                    workerId: "worker-3", freeBytes: 3 << 30, shuffles: [MessageSamples.shuffles[0]],
+                    tiers: [
+                        TierSpace(kind: "nvme", freeBytes: 1 << 30, capacityBytes: 2 << 30),
+                        TierSpace(kind: "fsx", freeBytes: 2 << 30, capacityBytes: .max),
+                    ]),
             ]
         },
         message(WorkerHeartbeatResponse.self) {
