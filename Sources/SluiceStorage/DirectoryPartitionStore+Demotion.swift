@@ -54,7 +54,9 @@ extension DirectoryPartitionStore: TierDemoting {
             case .failure(let error):
                 report.failedMoves += 1
                 demotion.bookkeeping.withLock { $0.failedAtMs[file.key] = Monotonic.nowMs() }
-                if error.isFileSystemFailure, error.path.hasPrefix(destination.path + "/") {
+                // A write that fails on the destination's disk keeps new files away from it too; ENOENT there is a
+                // delete of the shuffle that raced the move, not the disk.
+                if error.isFileSystemFailure, error.errno != ENOENT, error.path.hasPrefix(destination.path + "/") {
                     destination.markUnhealthy(error)
                 }
                 logger.warning(
