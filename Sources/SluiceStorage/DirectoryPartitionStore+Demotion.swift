@@ -21,7 +21,8 @@ extension DirectoryPartitionStore: TierDemoting {
             var report = DemotionReport()
             for volume in volumes where volume.tierIndex < volumes[volumes.count - 1].tierIndex {
                 guard !report.stopped, report.sourceBytes < maxBytes else { break }
-                guard demotion.shouldDrain(volume) else { continue }
+                // A stalled directory's files would hang the copy; they wait until it answers again.
+                guard !volume.isStalled, demotion.shouldDrain(volume) else { continue }
                 drain(volume, maxBytes: maxBytes, pacer: pacer, into: &report)
                 _ = demotion.shouldDrain(volume)
             }
@@ -89,7 +90,7 @@ extension DirectoryPartitionStore: TierDemoting {
         var best: (volume: Volume, roomBytes: Int)?
         for volume in volumes where volume.tierIndex > source.tierIndex {
             if let best, volume.tierIndex > best.volume.tierIndex { break }
-            guard volume.isHealthy, volume.usedBytes + bytes <= volume.highWatermarkBytes,
+            guard volume.isHealthy, !volume.isStalled, volume.usedBytes + bytes <= volume.highWatermarkBytes,
                 let room = try? volume.roomBytes(), room >= bytes, room > best?.roomBytes ?? -1
             else { continue }
             best = (volume, room)
@@ -127,14 +128,14 @@ extension DirectoryPartitionStore: TierDemoting {
             }
         }
         let copier = MoveCopier(
-            fileSystem: fileSystem, sourceFd: sourceFd, sourcePath: source.path, targetFd: tempFd,
-            targetPath: tempPath, pacer: pacer)
+            fileSystem: fileSystem, sourceVolume: source.volume, sourceFd: sourceFd, sourcePath: source.path,
+            targetVolume: destination, targetFd: tempFd, targetPath: tempPath, pacer: pacer)
         guard
             let copied = destination.reencodesToZstd
                 ? try copier.reencode(bytes: source.fileBytes) : try copier.copy(bytes: source.fileBytes)
         else { return .stopped }
         do throws(SystemCallError) {
-            try fileSystem.fsync(fd: tempFd)
+            try destination.watched { () throws(SystemCallError) in try fileSystem.fsync(fd: tempFd) }
         } catch {
             throw StorageError.system(error, operation: "fdatasync", path: tempPath)
         }
@@ -144,7 +145,7 @@ extension DirectoryPartitionStore: TierDemoting {
             logger: logger
         ) { () throws(StorageError) in
             try commitMove(
-                from: tempPath, to: finalPath,
+                in: destination, from: tempPath, to: finalPath,
                 directory: destination.shuffleDirectory(
                     applicationId: key.applicationId, shuffleId: key.shuffleId))
         }
@@ -186,16 +187,20 @@ extension DirectoryPartitionStore: TierDemoting {
     /// Renames the verified copy to its final name and fsyncs the directory, so the rename is durable before the
     /// old copy is unlinked. When the directory fsync fails the final-named copy is removed again: a copy that
     /// outlives a move that did not switch could be older than the source after more appends.
-    private func commitMove(from tempPath: String, to finalPath: String, directory: String) throws(StorageError) {
+    private func commitMove(
+        in volume: Volume, from tempPath: String, to finalPath: String, directory: String
+    ) throws(StorageError) {
         do throws(SystemCallError) {
-            try fileSystem.rename(from: tempPath, to: finalPath)
+            try volume.watched { () throws(SystemCallError) in try fileSystem.rename(from: tempPath, to: finalPath) }
         } catch {
             throw StorageError.system(error, operation: "rename", path: finalPath)
         }
         do throws(SystemCallError) {
-            let directoryFd = try fileSystem.open(path: directory, flags: O_RDONLY | O_DIRECTORY, mode: 0)
-            defer { fileSystem.close(fd: directoryFd) }
-            try fileSystem.fsync(fd: directoryFd)
+            try volume.watched { () throws(SystemCallError) in
+                let directoryFd = try fileSystem.open(path: directory, flags: O_RDONLY | O_DIRECTORY, mode: 0)
+                defer { fileSystem.close(fd: directoryFd) }
+                try fileSystem.fsync(fd: directoryFd)
+            }
         } catch {
             try? fileSystem.unlink(path: finalPath)
             throw StorageError.system(error, operation: "fsync directory", path: directory)

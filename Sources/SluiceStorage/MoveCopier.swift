@@ -8,14 +8,18 @@ import SluiceSystem
 
 /// Copies a partition file's first bytes into a new file for demotion: as they are, or batch by batch with
 /// none/LZ4 batches re-encoded to Zstandard (the new codec, stored length and CRC32C recorded in each batch's
-/// header). Asks the pacer before each piece. The caller verifies the copy afterwards.
+/// header). Asks the pacer before each piece. Every read and write runs in its directory's stall watch
+/// (`Volume.watched`), so a copy hung on a stalled disk marks that directory for everyone else. The caller verifies
+/// the copy afterwards.
 struct MoveCopier {
     /// Bytes read and written per call when copying as is.
     static let pieceBytes = 1 << 20
 
     let fileSystem: any SystemCalls
+    let sourceVolume: Volume
     let sourceFd: Int32
     let sourcePath: String
+    let targetVolume: Volume
     let targetFd: Int32
     let targetPath: String
     let pacer: (any DemotionPacer)?
@@ -103,7 +107,9 @@ struct MoveCopier {
     private func read(into buffer: inout [UInt8], count: Int, at offset: Int) throws(StorageError) {
         let read: Int
         do throws(SystemCallError) {
-            read = try fileSystem.readFully(fd: sourceFd, into: &buffer, count: count, offsetBytes: offset)
+            read = try sourceVolume.watched { () throws(SystemCallError) in
+                try fileSystem.readFully(fd: sourceFd, into: &buffer, count: count, offsetBytes: offset)
+            }
         } catch {
             throw StorageError.system(error, operation: "pread", path: sourcePath)
         }
@@ -116,7 +122,9 @@ struct MoveCopier {
 
     private func write(_ bytes: ArraySlice<UInt8>, at offset: Int) throws(StorageError) {
         do throws(SystemCallError) {
-            try fileSystem.writeFully(fd: targetFd, slice: bytes, offsetBytes: offset)
+            try targetVolume.watched { () throws(SystemCallError) in
+                try fileSystem.writeFully(fd: targetFd, slice: bytes, offsetBytes: offset)
+            }
         } catch {
             throw StorageError.system(error, operation: "pwrite", path: targetPath)
         }
