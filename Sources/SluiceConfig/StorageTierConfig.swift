@@ -24,11 +24,13 @@ public struct StorageTierConfig: Sendable, Equatable {
     public var highWatermarkFraction: Double
     /// Demotion moves files out of a directory until it holds at most this fraction.
     public var lowWatermarkFraction: Double
+    /// Batches demoted into this tier are re-encoded from none/LZ4 to Zstandard (`reencode=zstd`).
+    public var reencodeToZstd: Bool
 
     /// A tier with every field given.
     public init(
         kind: Kind, directories: [String], capacityBytes: Int, fileSystemShare: Double,
-        highWatermarkFraction: Double, lowWatermarkFraction: Double
+        highWatermarkFraction: Double, lowWatermarkFraction: Double, reencodeToZstd: Bool = false
     ) {
         self.kind = kind
         self.directories = directories
@@ -36,6 +38,7 @@ public struct StorageTierConfig: Sendable, Equatable {
         self.fileSystemShare = fileSystemShare
         self.highWatermarkFraction = highWatermarkFraction
         self.lowWatermarkFraction = lowWatermarkFraction
+        self.reencodeToZstd = reencodeToZstd
     }
 
     /// The tier a parsed `worker.tiers` record describes.
@@ -47,7 +50,8 @@ public struct StorageTierConfig: Sendable, Equatable {
             let capacityBytes = record.value(F.capacity, as: Int.self),
             let share = record.value(F.share, as: Double.self),
             let high = record.value(F.high, as: Double.self),
-            let low = record.value(F.low, as: Double.self)
+            let low = record.value(F.low, as: Double.self),
+            let reencode = record.value(F.reencode, as: String.self)
         else {
             throw ConfigError(
                 .invalidValue, key: WorkerKeys.tiers.name, source: source,
@@ -60,7 +64,7 @@ public struct StorageTierConfig: Sendable, Equatable {
         }
         self.init(
             kind: kind, directories: directories, capacityBytes: capacityBytes, fileSystemShare: share,
-            highWatermarkFraction: high, lowWatermarkFraction: low)
+            highWatermarkFraction: high, lowWatermarkFraction: low, reencodeToZstd: reencode == "zstd")
     }
 
     /// One `nvme` tier on `directory` with the record fields' registry defaults: what `worker.storageDir` means

@@ -40,6 +40,12 @@ public struct WorkerConfig: Sendable, Equatable {
     public var storageProbeIntervalMs: Int
     /// A storage call in flight this long marks its directory stalled (unhealthy).
     public var storageStallTimeoutMs: Int
+    /// Bytes per second demotion may copy to the next tier (0: off).
+    public var demotionRateBytesPerSec: Int
+    /// A file idle this long may be demoted.
+    public var demotionIdleMs: Int
+    /// How often the worker looks for directories to demote from.
+    public var demotionCheckIntervalMs: Int
     /// Capacity of emptied flush buffers kept for reuse.
     public var flushBufferPoolBytes: Int
     /// glibc's M_MMAP_THRESHOLD, set by the worker process at start (0: leave glibc's adaptive threshold).
@@ -104,6 +110,9 @@ public struct WorkerConfig: Sendable, Equatable {
         storageProbeIntervalMs = try config.value(K.storageProbeInterval)
         storageStallTimeoutMs = try config.value(K.storageStallTimeout)
         flushBufferPoolBytes = try config.value(K.flushBufferPoolSize)
+        demotionRateBytesPerSec = try config.value(K.demotionRate)
+        demotionIdleMs = try config.value(K.demotionIdleTime)
+        demotionCheckIntervalMs = try config.value(K.demotionCheckInterval)
         mallocMmapThresholdBytes = try config.value(K.mallocMmapThreshold)
         maxConnections = try config.value(K.maxConnections)
         maxFrameBodyBytes = try config.value(K.maxFrameBodySize)

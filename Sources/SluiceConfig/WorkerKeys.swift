@@ -44,6 +44,7 @@ public enum WorkerKeys {
         public static let share = "share"
         public static let high = "high"
         public static let low = "low"
+        public static let reencode = "reencode"
     }
     /// The fields of one `worker.tiers` record.
     public static let tierFields: [ConfigRecordField] = [
@@ -64,7 +65,10 @@ public enum WorkerKeys {
             doc: "New files go elsewhere once a directory holds this fraction of its capacity."),
         ConfigRecordField(
             TierField.low, .double(min: 0.0, max: 1.0), default: "0.75",
-            doc: "Demotion moves finished files out until a directory holds at most this fraction."),
+            doc: "Demotion moves idle files out until a directory holds at most this fraction."),
+        ConfigRecordField(
+            TierField.reencode, .choice(["none", "zstd"]), default: "none",
+            doc: "zstd: batches demoted into this tier are re-encoded from none/LZ4 to Zstandard (meant for fsx)."),
     ]
     /// `worker.tiers`.
     public static let tiers = ConfigKey<[ConfigRecord]>(
@@ -82,6 +86,19 @@ public enum WorkerKeys {
         doc: "A write, fsync or open in a storage directory that has not returned after this long marks the "
             + "directory unhealthy (stalled): no new files, its files' pushes split away and its reads go to "
             + "the replica.")
+    /// `worker.demotionRate`.
+    public static let demotionRate = ConfigKey<Int>(
+        "worker.demotionRate", .bytes(min: 0, max: tib), default: "64MiB", unit: "bytes/s", scope: .worker,
+        doc: "Bytes per second demotion may copy from a directory above its tier's high watermark to the next tier "
+            + "(0: demotion off).")
+    /// `worker.demotionIdleTime`.
+    public static let demotionIdleTime = ConfigKey<Int>(
+        "worker.demotionIdleTime", .milliseconds(min: 0, max: 24 * hour), default: "60s", unit: "ms",
+        scope: .worker, doc: "A partition file with no append for this long may be demoted to the next tier.")
+    /// `worker.demotionCheckInterval`.
+    public static let demotionCheckInterval = ConfigKey<Int>(
+        "worker.demotionCheckInterval", .milliseconds(min: 10, max: hour), default: "5s", unit: "ms",
+        scope: .worker, doc: "How often the worker looks for directories above their high watermark to demote from.")
     /// `worker.memoryBudget`.
     public static let memoryBudget = ConfigKey<Int>(
         "worker.memoryBudget", .bytes(min: 16 * mib, max: tib), default: "1GiB", unit: "bytes", scope: .worker,
@@ -196,7 +213,8 @@ public enum WorkerKeys {
     public static let all: [ConfigKeySpec] = [
         host.spec, advertisedHost.spec, port.spec, httpPort.spec, masterAddress.spec, workerId.spec, storageDir.spec,
         tiers.spec,
-        storageProbeInterval.spec, storageStallTimeout.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec,
+        storageProbeInterval.spec, storageStallTimeout.spec, demotionRate.spec, demotionIdleTime.spec,
+        demotionCheckInterval.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec,
         memoryLowWatermarkFraction.spec,
         flushBufferSize.spec, flushBufferPoolSize.spec, mallocMmapThreshold.spec, chunkTargetSize.spec,
         partitionSoftLimit.spec,

@@ -26,6 +26,8 @@ public final class DirectoryPartitionStore: PartitionStore {
     let files: FileTable
     private let closed = Atomic<Bool>(false)
     let flushBuffers: FlushBufferPool
+    /// Which directories are being emptied down to their low watermark (see `DirectoryPartitionStore+Demotion`).
+    let demotion = DemotionState()
 
     /// The first directory of the fastest tier.
     public var rootDirectory: String { volume.path }
@@ -139,14 +141,11 @@ public final class DirectoryPartitionStore: PartitionStore {
         let file = try writer(for: key, create: true)
         let batchBytes = batch.encodedByteCount
         guard file.volume.isHealthy, file.volume.hasRoom(for: batchBytes) else { return .refusedHardSplit }
-        let outcome: AppendOutcome
         do {
-            outcome = try file.append(batch)
+            return try file.append(batch)  // counts the bytes against its directory
         } catch  where error.isFileSystemFailure {
             return .refusedHardSplit
         }
-        if outcome != .refusedHardSplit { file.volume.account(batchBytes) }
-        return outcome
     }
 
     /// Writes the key's buffered bytes out; fdatasync when `fsyncOnFlush`.
@@ -166,18 +165,12 @@ public final class DirectoryPartitionStore: PartitionStore {
             throw StorageError(
                 .ioError, errno: ETIMEDOUT, message: "storage directory stalled; read another copy", path: writer.path)
         }
-        // Counted before the descriptor exists: a delete that closes the writer after this point sees the reader
-        // and unlinks the file instead of recycling it (a recycled file would be emptied and reused under it).
-        let readers = writer.volume.openReaders
-        let path = writer.path
-        readers.opened(path)
-        let snapshot: (fd: Int32, chunks: [ChunkInfo], fileBytes: Int, failure: StorageError?)
-        do throws(StorageError) {
-            snapshot = try writer.openSnapshot()
-        } catch {
-            readers.closed(path)
-            throw error
-        }
+        // The reader is counted before the descriptor exists: a delete that closes the writer after this point sees
+        // the reader and unlinks the file instead of recycling it (a recycled file would be emptied and reused under
+        // it). A demoted file is unlinked, never recycled, so a reader of its old copy finishes from it.
+        let snapshot = try writer.openSnapshot()
+        let readers = snapshot.readers
+        let path = snapshot.path
         let selected = snapshot.chunks.filter { $0.containsMap(from: startMapIndex, to: endMapIndex) }
         return ReadableFile(
             key: key, path: path, fd: snapshot.fd, chunks: selected,
@@ -302,9 +295,7 @@ public final class DirectoryPartitionStore: PartitionStore {
     /// Discards removed files and takes their bytes off their directories' use.
     private func release(_ removed: [PartitionFile]) {
         for file in removed {
-            let bytes = file.fileBytes
-            file.discard()
-            file.volume.account(-bytes)
+            if let held = file.discard() { held.volume.account(-held.bytes) }
         }
     }
 

@@ -13,17 +13,22 @@ import Synchronization
 public final class PartitionFile: Sendable {
     /// The partition this file holds.
     public let key: PartitionFileKey
-    /// The file's path.
-    public let path: String
-    /// The directory it lives in (its bytes count against that directory's capacity).
-    let volume: Volume
+    /// The file's path now (demotion moves it to another directory; see `PartitionFile+Demotion.swift`).
+    public var path: String { location.withLock { $0.path } }
+    /// The directory it lives in now (its bytes count against that directory's capacity).
+    var volume: Volume { location.withLock { $0.volume } }
+    /// When the last batch was appended (monotonic ms; creation or recovery before the first): demotion moves
+    /// only files idle for a while.
+    let lastAppendMs: Atomic<UInt64>
 
     private let config: StoreConfig
     private let memoryBudget: MemoryBudget
     private let flushBuffers: FlushBufferPool
     private let fileSystem: any SystemCalls
     private let logger: Logger
-    private let state: Mutex<WriterState>
+    /// Lock order: `state`, then `location`. The location changes only under both.
+    let state: Mutex<WriterState>
+    let location: Mutex<FileLocation>
 
     init(
         key: PartitionFileKey, path: String, volume: Volume, fd: Int32, config: StoreConfig,
@@ -32,8 +37,8 @@ public final class PartitionFile: Sendable {
         recovered: ChunkIndexBuilder? = nil, failure: StorageError? = nil
     ) {
         self.key = key
-        self.path = path
-        self.volume = volume
+        location = Mutex(FileLocation(path: path, volume: volume))
+        lastAppendMs = Atomic(Monotonic.nowMs())
         self.config = config
         self.memoryBudget = memoryBudget
         self.flushBuffers = flushBuffers
@@ -79,6 +84,9 @@ public final class PartitionFile: Sendable {
                     mapIndex: batch.header.mapIndex, uncompressed: batch.header.codec == .none,
                     encodedBytes: batchBytes)
             }
+            // Counted under the lock, against the directory the batch went to (a move switches it under this lock).
+            location.withLock { $0.volume }.account(batchBytes)
+            lastAppendMs.store(Monotonic.nowMs(), ordering: .relaxed)
             return s.index.fileBytes >= config.softLimitBytes ? .storedSoftSplit : .stored
         }
     }
@@ -110,8 +118,12 @@ public final class PartitionFile: Sendable {
 
     /// Flushes, then opens a read-only descriptor and snapshots the chunks that are on disk.
     /// When the flush fails the snapshot stops at the last bytes written out, and `failure` says why.
-    func openSnapshot() throws(StorageError) -> (fd: Int32, chunks: [ChunkInfo], fileBytes: Int, failure: StorageError?)
-    {
+    /// The reader is counted at the path it opens (under the lock, before the descriptor exists, so neither a
+    /// move nor a delete can slip in between); `readers.closed(path)` when the descriptor is closed.
+    func openSnapshot() throws(StorageError) -> (
+        fd: Int32, chunks: [ChunkInfo], fileBytes: Int, failure: StorageError?, path: String,
+        readers: OpenReaderCounts
+    ) {
         try state.withLock { s throws(StorageError) in
             guard !s.isClosed else {
                 throw StorageError(.unknownPartition, message: "partition file was deleted or closed", path: path)
@@ -123,25 +135,31 @@ public final class PartitionFile: Sendable {
                     "flush before read failed; serving the bytes written so far",
                     metadata: metadata(["error": "\(error)"]))
             }
+            let (path, readers) = location.withLock { ($0.path, $0.volume.openReaders) }
+            readers.opened(path)
             let fd: Int32
             do throws(SystemCallError) {
                 fd = try volume.watched { () throws(SystemCallError) in
                     try fileSystem.open(path: path, flags: O_RDONLY, mode: 0)
                 }
             } catch {
+                readers.closed(path)
                 throw StorageError.system(error, operation: "open for read", path: path)
             }
-            return (fd, s.durable.snapshot(), s.durable.fileBytes, s.failure)
+            return (fd, s.durable.snapshot(), s.durable.fileBytes, s.failure, path, readers)
         }
     }
 
     /// Drops buffered bytes, closes the descriptor and refuses further use (the caller unlinks the file).
-    func discard() {
+    /// - Returns: the directory and the bytes it held there (for accounting), nil when it was closed already.
+    @discardableResult
+    func discard() -> (volume: Volume, bytes: Int)? {
         state.withLock { s in
-            guard !s.isClosed else { return }
+            guard !s.isClosed else { return nil }
             dropBuffer(&s)
             fileSystem.close(fd: s.fd)
             s.isClosed = true
+            return (location.withLock { $0.volume }, s.index.fileBytes)
         }
     }
 
@@ -169,7 +187,7 @@ public final class PartitionFile: Sendable {
 
     // MARK: - Under the lock
 
-    private func writeOut(_ s: inout WriterState) throws(StorageError) {
+    func writeOut(_ s: inout WriterState) throws(StorageError) {
         guard !s.buffer.isEmpty else { return }
         do throws(SystemCallError) {
             let fd = s.fd
@@ -255,6 +273,12 @@ public final class PartitionFile: Sendable {
         result.merge(extra) { _, new in new }
         return result
     }
+}
+
+/// Where a partition file is: its path and the directory holding it.
+struct FileLocation: Sendable {
+    var path: String
+    var volume: Volume
 }
 
 /// A writer's mutable state, guarded by its mutex.

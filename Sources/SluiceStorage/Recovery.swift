@@ -48,6 +48,7 @@ extension DirectoryPartitionStore {
     /// the files (damaged ones keep their valid prefix and refuse appends). Call once at start-up.
     public func recover() throws(StorageError) -> RecoveryReport {
         var report = RecoveryReport()
+        cleanUpInterruptedMoves()
         for volume in volumes { try recover(volume, into: &report) }
         logger.info(
             "recovered partition files",
@@ -161,13 +162,13 @@ extension DirectoryPartitionStore {
         report.recovered.append(HeldPartitionFile(key: key, fileBytes: scan.index.fileBytes, isFailed: failure != nil))
     }
 
-    private struct Damage {
+    struct Damage {
         var reason: String
         /// True when the bad bytes can only be the unfinished end of the file.
         var isTornTail: Bool
     }
 
-    private struct Scan {
+    struct Scan {
         var index: ChunkIndexBuilder
         var fileBytes: Int
         var damage: Damage?
@@ -175,7 +176,7 @@ extension DirectoryPartitionStore {
     }
 
     /// Walks the batches of a file from offset 0, stopping at the first invalid one.
-    private func scanBatches(fd: Int32, path: String) -> Scan {
+    func scanBatches(fd: Int32, path: String) -> Scan {
         var scan = Scan(index: ChunkIndexBuilder(chunkTargetBytes: config.chunkTargetBytes), fileBytes: 0)
         do throws(SystemCallError) {
             scan.fileBytes = try fileSystem.fileSizeBytes(fd: fd)

@@ -21,6 +21,8 @@ public struct StoreConfig: Sendable, Equatable {
     public var healthProbeIntervalMs: Int
     /// A write, fsync or open that has not returned after this long marks its directory stalled (unhealthy).
     public var stallTimeoutMs: Int
+    /// A file with no append for this long may be demoted to the next tier (`DirectoryPartitionStore.demote`).
+    public var demotionIdleMs: Int
 
     /// Batches at least this large bypass the flush buffer and are written out at once (after what the buffer holds):
     /// that saves copying every byte of the batch for at most two extra write calls. Half the flush buffer.
@@ -36,7 +38,8 @@ public struct StoreConfig: Sendable, Equatable {
         recycledFilesMax: Int = WorkerKeys.recycledFilesMax.defaultValue,
         flushBufferPoolBytes: Int = WorkerKeys.flushBufferPoolSize.defaultValue,
         healthProbeIntervalMs: Int = WorkerKeys.storageProbeInterval.defaultValue,
-        stallTimeoutMs: Int = WorkerKeys.storageStallTimeout.defaultValue
+        stallTimeoutMs: Int = WorkerKeys.storageStallTimeout.defaultValue,
+        demotionIdleMs: Int = WorkerKeys.demotionIdleTime.defaultValue
     ) {
         self.flushBufferBytes = max(flushBufferBytes, 1)
         self.chunkTargetBytes = max(chunkTargetBytes, 1)
@@ -47,6 +50,7 @@ public struct StoreConfig: Sendable, Equatable {
         self.flushBufferPoolBytes = max(flushBufferPoolBytes, 0)
         self.healthProbeIntervalMs = max(healthProbeIntervalMs, 0)
         self.stallTimeoutMs = max(stallTimeoutMs, 1)
+        self.demotionIdleMs = max(demotionIdleMs, 0)
     }
 }
 

@@ -19,8 +19,12 @@ final class Volume: Sendable {
     let kind: StorageTierConfig.Kind
     /// Bytes its partition files may hold in all.
     let capacityBytes: Int
-    /// New files go elsewhere once `usedBytes` reaches this.
+    /// New files go elsewhere once `usedBytes` reaches this; above it, demotion moves files out.
     let highWatermarkBytes: Int
+    /// Demotion moves files out until `usedBytes` is back at or below this.
+    let lowWatermarkBytes: Int
+    /// Batches demoted into this directory are re-encoded to Zstandard (the tier's `reencode=zstd`).
+    let reencodesToZstd: Bool
     let fileSystem: any SystemCalls
     let logger: Logger
     /// Emptied files kept for reuse.
@@ -69,6 +73,8 @@ final class Volume: Sendable {
             capacityBytes = Int(Double(space.capacityBytes) * tier.fileSystemShare)
         }
         highWatermarkBytes = Int(Double(capacityBytes) * tier.highWatermarkFraction)
+        lowWatermarkBytes = Int(Double(capacityBytes) * tier.lowWatermarkFraction)
+        reencodesToZstd = tier.reencodeToZstd
         recycler = FileRecycler(root: root, capacity: recycledFilesMax, fileSystem: fileSystem, logger: logger)
         recycler.open()
     }

@@ -34,7 +34,7 @@ final class WorkerMetrics: Sendable {
     let pushDuration: Metrics.Timer
     /// Time to produce one fetched chunk's answer (file range handed to sendfile, or bytes recompressed).
     let fetchDuration: Metrics.Timer
-    private let factory: PrometheusMetricsFactory
+    let factory: PrometheusMetricsFactory
 
     init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry

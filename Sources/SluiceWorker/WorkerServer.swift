@@ -29,6 +29,7 @@ public final class WorkerServer: Sendable {
         var operations: OperationsServer?
         var masterLink: MasterLink?
         var pressureFlusher: PressureFlusher?
+        var demotionLoop: DemotionLoop?
         var address: WorkerAddress?
     }
 
@@ -89,14 +90,17 @@ public final class WorkerServer: Sendable {
             port: UInt16(port))
         let link = MasterLink(worker: self, address: address)
         let flusher = PressureFlusher(store: store, budget: memoryBudget, logger: logger)
+        let demotion = makeDemotionLoop()
         lifecycle.withLock {
             $0.server = server
             $0.operations = operations
             $0.address = address
             $0.masterLink = link
             $0.pressureFlusher = flusher
+            $0.demotionLoop = demotion
         }
         try flusher.start()
+        try demotion?.start()
         try link.start()
         logger.info(
             "worker listening",
@@ -122,15 +126,17 @@ public final class WorkerServer: Sendable {
     /// Stops everything at once: the master link, the server (closing connections) and the store (flushing).
     /// Acknowledged batches are in the page cache or on disk already; nothing acknowledged is lost.
     public func stop() {
-        let (server, link, flusher, operations) = lifecycle.withLock { state in
+        let (server, link, flusher, operations, demotion) = lifecycle.withLock { state in
             defer {
                 state.server = nil
                 state.masterLink = nil
                 state.pressureFlusher = nil
                 state.operations = nil
+                state.demotionLoop = nil
             }
-            return (state.server, state.masterLink, state.pressureFlusher, state.operations)
+            return (state.server, state.masterLink, state.pressureFlusher, state.operations, state.demotionLoop)
         }
+        demotion?.stop()
         operations?.stop()
         link?.stop()
         server?.stop()
@@ -141,6 +147,15 @@ public final class WorkerServer: Sendable {
         } catch {
             logger.error("storage close failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The background demotion loop, when the store has tiers to demote into and `worker.demotionRate` is not 0.
+    private func makeDemotionLoop() -> DemotionLoop? {
+        guard config.demotionRateBytesPerSec > 0, config.tiers.count > 1, let demoting = store as? any TierDemoting
+        else { return nil }
+        return DemotionLoop(
+            store: demoting, rateBytesPerSec: config.demotionRateBytesPerSec,
+            checkIntervalMs: config.demotionCheckIntervalMs, metrics: metrics, logger: logger)
     }
 
     /// Marks the worker as draining: new pushes are refused with `shuttingDown` (clients revive elsewhere)

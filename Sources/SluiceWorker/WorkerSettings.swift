@@ -17,7 +17,7 @@ extension StoreConfig {
             fsyncOnFlush: config.fsyncOnFlush, recycledFilesMax: config.recycledFilesMax,
             flushBufferPoolBytes: min(config.flushBufferPoolBytes, config.memoryBudgetBytes / 8),
             healthProbeIntervalMs: config.storageProbeIntervalMs,
-            stallTimeoutMs: config.storageStallTimeoutMs)
+            stallTimeoutMs: config.storageStallTimeoutMs, demotionIdleMs: config.demotionIdleMs)
     }
 }
 

@@ -40,6 +40,20 @@ import Testing
         return SluiceClient(config: config, identity: applicationId)
     }
 
+    /// Waits until the master places partitions on restarted worker `index` again (its registration landed; readers
+    /// then reach it).
+    static func waitUntilPlacedAgain(_ cluster: ProcessCluster, worker index: Int) throws {
+        let restartedId = cluster.workerIds[index]
+        try waitUntil("\(restartedId) registered again", timeoutMs: 20_000, pollIntervalMs: 50) {
+            let probe = MasterClient(endpoint: cluster.masterEndpoint, identity: "probe", requestTimeoutMs: 2_000)
+            defer { probe.close() }
+            let placed = try? probe.registerShuffle(
+                ShuffleKey(applicationId: "restart-probe-\(restartedId)", shuffleId: 0), numMappers: 1,
+                numPartitions: 8, replicate: false)
+            return placed?.locations.locations.contains { $0.primary?.workerId == restartedId } ?? false
+        }
+    }
+
     static func workload(_ seed: UInt64) -> SeededShuffle {
         SeededShuffle(seed: seed, mappers: 6, partitions: 8, recordsPerMap: 800)
     }
@@ -168,16 +182,7 @@ import Testing
 
         cluster.kill(worker: 0)
         try cluster.restartWorker(index: 0)
-        // The master has the restarted worker back (live) once its registration lands; readers then reach it.
-        let restartedId = cluster.workerIds[0]
-        try waitUntil("worker-0 registered again", timeoutMs: 20_000, pollIntervalMs: 50) {
-            let probe = MasterClient(endpoint: cluster.masterEndpoint, identity: "probe", requestTimeoutMs: 2_000)
-            defer { probe.close() }
-            let placed = try? probe.registerShuffle(
-                ShuffleKey(applicationId: "restart-alone-probe", shuffleId: 0), numMappers: 1, numPartitions: 8,
-                replicate: false)
-            return placed?.locations.locations.contains { $0.primary?.workerId == restartedId } ?? false
-        }
+        try Self.waitUntilPlacedAgain(cluster, worker: 0)
         let wrong = try workload.mismatches(reader: client.reader(key), expected: workload.expected())
         #expect(wrong.isEmpty, "after a SIGKILL and restart without replicas: \(wrong.prefix(5))")
     }
