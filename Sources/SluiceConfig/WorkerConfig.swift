@@ -40,6 +40,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var storageProbeIntervalMs: Int
     /// A storage call in flight this long marks its directory stalled (unhealthy).
     public var storageStallTimeoutMs: Int
+    /// A file with no append for this long has its buffer written out (0: never for idleness).
+    public var idleFlushTimeMs: Int
     /// Bytes per second demotion may copy to the next tier (0: off).
     public var demotionRateBytesPerSec: Int
     /// A file idle this long may be demoted.
@@ -109,6 +111,7 @@ public struct WorkerConfig: Sendable, Equatable {
         recycledFilesMax = try config.value(K.recycledFilesMax)
         storageProbeIntervalMs = try config.value(K.storageProbeInterval)
         storageStallTimeoutMs = try config.value(K.storageStallTimeout)
+        idleFlushTimeMs = try config.value(K.idleFlushTime)
         flushBufferPoolBytes = try config.value(K.flushBufferPoolSize)
         demotionRateBytesPerSec = try config.value(K.demotionRate)
         demotionIdleMs = try config.value(K.demotionIdleTime)

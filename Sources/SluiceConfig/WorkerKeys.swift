@@ -91,6 +91,12 @@ public enum WorkerKeys {
         "worker.demotionRate", .bytes(min: 0, max: tib), default: "64MiB", unit: "bytes/s", scope: .worker,
         doc: "Bytes per second demotion may copy from a directory above its tier's high watermark to the next tier "
             + "(0: demotion off).")
+    /// `worker.idleFlushTime`.
+    public static let idleFlushTime = ConfigKey<Int>(
+        "worker.idleFlushTime", .milliseconds(min: 0, max: hour), default: "2s", unit: "ms", scope: .worker,
+        doc: "A partition file's buffered batches are written out once it had no append for this long, so a "
+            + "process crash takes from a copy at most what arrived in the last moments (0: only when the buffer "
+            + "fills, a reader reads, or memory is short).")
     /// `worker.demotionIdleTime`.
     public static let demotionIdleTime = ConfigKey<Int>(
         "worker.demotionIdleTime", .milliseconds(min: 0, max: 24 * hour), default: "60s", unit: "ms",
@@ -213,7 +219,8 @@ public enum WorkerKeys {
     public static let all: [ConfigKeySpec] = [
         host.spec, advertisedHost.spec, port.spec, httpPort.spec, masterAddress.spec, workerId.spec, storageDir.spec,
         tiers.spec,
-        storageProbeInterval.spec, storageStallTimeout.spec, demotionRate.spec, demotionIdleTime.spec,
+        storageProbeInterval.spec, storageStallTimeout.spec, idleFlushTime.spec, demotionRate.spec,
+        demotionIdleTime.spec,
         demotionCheckInterval.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec,
         memoryLowWatermarkFraction.spec,
         flushBufferSize.spec, flushBufferPoolSize.spec, mallocMmapThreshold.spec, chunkTargetSize.spec,

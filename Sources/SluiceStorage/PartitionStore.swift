@@ -40,6 +40,9 @@ public protocol PartitionStore: Sendable {
     /// `targetBytes`. Returns the bytes written.
     @discardableResult
     func relieveMemoryPressure(downToBytes targetBytes: Int) -> Int
+    /// Writes out the buffers of files with no append for `idleForMs`; returns the bytes written.
+    @discardableResult
+    func flushIdleFiles(idleForMs: Int) -> Int
     /// Writes everything out and closes every file; later calls fail with `.closed`.
     func close() throws(StorageError)
 }

@@ -89,7 +89,8 @@ public final class WorkerServer: Sendable {
             workerId: config.effectiveWorkerId(boundPort: port), host: config.advertisedHost,
             port: UInt16(port))
         let link = MasterLink(worker: self, address: address)
-        let flusher = PressureFlusher(store: store, budget: memoryBudget, logger: logger)
+        let flusher = PressureFlusher(
+            store: store, budget: memoryBudget, logger: logger, idleFlushMs: config.idleFlushTimeMs)
         let demotion = makeDemotionLoop()
         lifecycle.withLock {
             $0.server = server

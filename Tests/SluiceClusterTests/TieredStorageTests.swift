@@ -68,6 +68,44 @@ import Testing
             })
     }
 
+    /// With `worker.idleFlushTime`, what a worker acknowledged reaches its files once the shuffle goes quiet, without
+    /// a read or a full buffer: a process crash then takes nothing the files lack (the check compares the bytes the
+    /// worker counts as appended with the bytes in its files on disk).
+    @Test func aQuietShuffleIsWrittenOutWithoutARead() throws {
+        let cluster = try MiniCluster(workers: 0)
+        defer { cluster.shutdown() }
+        for index in 0..<2 { try cluster.addWorker(index: index, overrides: ["worker.idleFlushTime": "50ms"]) }
+        try waitUntil("workers registered") { cluster.workers.allSatisfy(\.isRegistered) }
+        let client = cluster.client(codec: .lz4, replicate: false)
+        defer { client.close() }
+        let data = ShuffleData(mappers: 4, partitions: 8)
+        let key = ShuffleKey(applicationId: "app-quiet", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: data.mappers, numPartitions: data.partitions)
+        _ = try data.writeAll(client: client, handle: handle, attemptId: Self.winner)
+        func dataFileBytes(under directory: String) -> Int {
+            guard let entries = try? PosixSystem().listDirectory(path: directory) else { return 0 }
+            return entries.reduce(0) { total, entry in
+                let path = directory + "/" + entry.name
+                if entry.isDirectory { return total + dataFileBytes(under: path) }
+                var status = stat()
+                return total + (entry.name.hasSuffix(".data") && stat(path, &status) == 0 ? Int(status.st_size) : 0)
+            }
+        }
+        // What each worker counts as appended, buffered or not (its operations API lists it per directory).
+        let appended = try cluster.workers.map { worker in
+            let view = try OperationsAPITests.json(
+                try curl([], port: try #require(worker.httpPort), path: "/api/v1/worker"))
+            let directories = try #require((view as? [String: Any])?["directories"] as? [[String: Any]])
+            return directories.reduce(0) { $0 + ($1["usedBytes"] as? Int ?? 0) }
+        }
+        #expect(appended.reduce(0, +) > 0)
+        try waitUntil("every appended byte is in the files on disk") {
+            (0..<2).allSatisfy { dataFileBytes(under: cluster.scratch.file("worker-\($0)")) == appended[$0] }
+        }
+        let wrong = try data.mismatches(reader: client.reader(key), attemptId: Self.winner)
+        #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+    }
+
     @Test func aWorkerWithNoWritableTierDoesNotStart() throws {
         let scratch = try TempDirectory()
         defer { scratch.remove() }

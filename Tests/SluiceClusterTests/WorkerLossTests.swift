@@ -44,12 +44,16 @@ import Testing
     /// then reach it).
     static func waitUntilPlacedAgain(_ cluster: ProcessCluster, worker index: Int) throws {
         let restartedId = cluster.workerIds[index]
+        // A fresh shuffle per attempt: registering one shuffle again returns its first placement, which may predate
+        // the worker's return.
+        var attempt: UInt32 = 0
         try waitUntil("\(restartedId) registered again", timeoutMs: 20_000, pollIntervalMs: 50) {
+            attempt += 1
             let probe = MasterClient(endpoint: cluster.masterEndpoint, identity: "probe", requestTimeoutMs: 2_000)
             defer { probe.close() }
-            let placed = try? probe.registerShuffle(
-                ShuffleKey(applicationId: "restart-probe-\(restartedId)", shuffleId: 0), numMappers: 1,
-                numPartitions: 8, replicate: false)
+            let probeKey = ShuffleKey(applicationId: "restart-probe-\(restartedId)", shuffleId: attempt)
+            let placed = try? probe.registerShuffle(probeKey, numMappers: 1, numPartitions: 8, replicate: false)
+            try? probe.unregisterShuffle(probeKey)
             return placed?.locations.locations.contains { $0.primary?.workerId == restartedId } ?? false
         }
     }

@@ -5,6 +5,10 @@ import Testing
 
 @testable import SluiceStorage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite struct BufferAndLimitTests {
     /// Without the buffer pool every buffered byte is charged as it arrives (FlushBufferPoolTests cover the pool).
     static let unpooled = StoreConfig(flushBufferBytes: 4096, chunkTargetBytes: 64 << 10, flushBufferPoolBytes: 0)
@@ -13,6 +17,36 @@ import Testing
         try DirectoryPartitionStore(
             rootDirectory: temp.path, config: Self.unpooled, memoryBudget: budget,
             logger: quietLogger)
+    }
+
+    /// A quiet file's buffer is written out once it has been idle long enough: a busy one's is not, an idle one's
+    /// reaches the file (and gives its budget back) without a read, a full buffer or memory pressure.
+    @Test func idleFilesAreWrittenOutAndBusyOnesAreNot() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let budget = MemoryBudget(capacityBytes: 1 << 20)
+        let store = try unpooledStore(in: temp, budget: budget)
+        let files = try (UInt32(1)...3).map { try key(partition: $0) }
+        for file in files {
+            _ = try store.append(file, batch: makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 700))
+        }
+        func onDiskBytes(_ file: PartitionFileKey) throws -> Int {
+            let path = try #require(store.existingWriter(file)).path
+            var status = stat()
+            try #require(stat(path, &status) == 0)
+            return Int(status.st_size)
+        }
+        #expect(try files.allSatisfy { try onDiskBytes($0) == 0 }, "small batches wait in the buffer")
+        #expect(store.flushIdleFiles(idleForMs: 3_600_000) == 0, "nothing has been idle for an hour")
+        #expect(budget.usedBytes > 0)
+        let written = store.flushIdleFiles(idleForMs: 0)
+        #expect(written == files.count * makeBatch(mapIndex: 0, sequence: 0, payloadBytes: 700).encodedByteCount)
+        for file in files {
+            #expect(try onDiskBytes(file) == (try #require(store.existingWriter(file)).fileBytes))
+        }
+        #expect(budget.usedBytes == 0, "written-out buffers give their budget back")
+        #expect(store.flushIdleFiles(idleForMs: 0) == 0, "nothing is left to write")
+        try store.close()
     }
 
     @Test func flushBufferIsBoundedAndBudgetReturnsToZero() throws {
