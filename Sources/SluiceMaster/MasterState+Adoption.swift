@@ -21,18 +21,20 @@ extension MasterState {
         return nowMs >= lostAtMs + settings.workerAdoptionDelayMs
     }
 
-    /// Orders the adoption of every shared folder of workers lost for good that has no live adopter yet: the adopter
+    /// Orders the adoption of every shared folder of workers lost for good that has no adopter yet: the adopter
     /// is a placeable worker reporting a folder in the same shared directory (it mounts the file system there), the one
-    /// with the most free space. An adopter lost before it finished is replaced.
+    /// with the most free space. An adopter lost before it finished is replaced, and so is one lost for good after.
     mutating func orderAdoptions(nowMs: UInt64) -> [MasterEvent] {
         var events: [MasterEvent] = []
         for (lostId, record) in workers.sorted(by: { $0.key < $1.key })
         where !record.sharedFolders.isEmpty && isLostForGood(record, nowMs: nowMs) {
             for folder in record.sharedFolders {
-                if let current = adoptions[folder.path],
-                    current.done || workers[current.adopterId]?.alive == true
-                {
-                    continue
+                if let current = adoptions[folder.path] {
+                    let adopter = workers[current.adopterId]
+                    let keeps =
+                        current.done
+                        ? adopter.map { !isLostForGood($0, nowMs: nowMs) } ?? false : adopter?.alive == true
+                    if keeps { continue }
                 }
                 guard let adopterId = adopter(for: folder, excluding: lostId) else { continue }
                 adoptions[folder.path] = Adoption(
@@ -52,6 +54,14 @@ extension MasterState {
         }
         .max { ($0.freeBytes, $1.address.workerId) < ($1.freeBytes, $0.address.workerId) }?
         .address.workerId
+    }
+
+    /// A worker (re)registers: the folders it adopted are asked of it again, since a restarted adopter holds only its
+    /// own folders until it adopts them anew (one that still holds them reports them again at once).
+    mutating func reorderAdoptions(by workerId: String) {
+        for (path, adoption) in adoptions where adoption.adopterId == workerId && adoption.done {
+            adoptions[path]?.done = false
+        }
     }
 
     /// The adoptions a worker is asked to carry out (in every heartbeat answer until it reports them done).

@@ -29,6 +29,7 @@ extension MasterState {
         for held in request.held where !isDeleted(held.shuffle) {
             adopt(held, workerId: id, nowMs: nowMs)
         }
+        reorderAdoptions(by: id)
         return RegisterWorkerResponse(heartbeatIntervalMs: UInt32(clamping: settings.workerHeartbeatIntervalMs))
     }
 

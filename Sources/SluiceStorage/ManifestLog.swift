@@ -182,7 +182,7 @@ final class ManifestLog: Sendable {
     private func compact(_ log: inout LogState, into state: ManifestState) {
         let temporary = directory + "/" + Self.temporaryName
         var bytes: [UInt8] = []
-        for (key, entry) in state.entries.sorted(by: { $0.key.description < $1.key.description }) {
+        for (key, entry) in state.entries {
             bytes.append(contentsOf: ManifestRecord.written(key: key, firstChunk: 0, chunks: entry.chunks).framed)
         }
         do throws(SystemCallError) {

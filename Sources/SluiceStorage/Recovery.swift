@@ -208,9 +208,11 @@ extension DirectoryPartitionStore {
             scan.index = ChunkIndexBuilder(chunkTargetBytes: config.chunkTargetBytes, restoring: known.chunks)
             scan.fromManifest = true
         }
-        var headerBytes = [UInt8](repeating: 0, count: BatchHeader.byteCount)
-        var payloadBuffer = [UInt8](repeating: 0, count: 1 << 20)
         var offset = scan.index.fileBytes
+        guard offset < scan.fileBytes else { return scan }
+        var headerBytes = [UInt8](repeating: 0, count: BatchHeader.byteCount)
+        // Sized to what there is to read: a megabyte zeroed per small file was a large part of a start-up.
+        var payloadBuffer = [UInt8](repeating: 0, count: min(1 << 20, scan.fileBytes - offset))
         while offset < scan.fileBytes {
             let left = scan.fileBytes - offset
             guard left >= BatchHeader.byteCount else {

@@ -65,6 +65,10 @@ import Testing
         #expect(locations.map { $0.primary?.workerId } == ["big"])
         let afterDone = heartbeat(&s, "big", nowMs: lostAtMs + Self.delayMs)
         #expect(afterDone.adoptions.isEmpty, "done")
+        // A restarted adopter holds only its own folder: registering again, it is asked to adopt again.
+        _ = s.registerWorker(Self.worker("big", free: 5_000), nowMs: lostAtMs + Self.delayMs + 1)
+        let afterRestart = heartbeat(&s, "big", nowMs: lostAtMs + Self.delayMs + 1)
+        #expect(afterRestart.adoptions == [order])
     }
 
     @Test func aDecommissionedWorkerIsAdoptedAsSoonAsItIsLostAndALostAdopterIsReplaced() {
