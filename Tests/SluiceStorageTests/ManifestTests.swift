@@ -168,6 +168,18 @@ import Testing
         return builders.mapValues { ManifestEntry(chunks: $0.snapshot()) }
     }
 
+    @Test func aFileRemovedRecordDropsOnlyItsEntry() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let log = try Self.reopen(temp.path)
+        var expected = try Self.grow(log, records: 9)
+        let gone = try key(shuffle: 9, partition: 1)
+        log.fileRemoved(gone)
+        expected[gone] = nil
+        #expect(log.entries == expected)
+        #expect(try Self.reopen(temp.path).entries == expected)
+    }
+
     @Test func aTornOrDamagedLastRecordIsIgnored() throws {
         let temp = try TempDirectory()
         defer { temp.remove() }
