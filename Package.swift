@@ -94,7 +94,7 @@ let package = Package(
             name: "sluice-bench",
             dependencies: [
                 "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceConfig",
-                "SluiceSystem",
+                "SluiceSystem", "SluiceStorage",
                 "SluiceCompression", "CSluiceShim", "SluiceTestKit", logging, argumentParser,
             ], path: "Benchmarks/sluice-bench"),
 
@@ -126,7 +126,7 @@ let package = Package(
             name: "SluiceClusterTests",
             dependencies: [
                 "SluiceClient", "SluiceMaster", "SluiceWorker", "SluiceNet", "SluiceCore", "SluiceConfig",
-                "SluiceSystem",
+                "SluiceSystem", "SluiceStorage",
                 "SluiceCompression", "SluiceTestKit", "SluiceAuth", logging,
             ]),
     ]

@@ -11,7 +11,7 @@ struct SluiceBench: ParsableCommand {
             "Sluice's benchmarks: throughput against hardware baselines (default), and a soak under worker kills.",
         discussion: "`sluice-bench --help` shows this; `sluice-bench help throughput` the benchmark's options.",
         version: SluiceVersion.current,
-        subcommands: [BenchCommand.self, SoakCommand.self],
+        subcommands: [BenchCommand.self, SoakCommand.self, RecoveryCommand.self],
         defaultSubcommand: BenchCommand.self)
 }
 

@@ -24,6 +24,8 @@ public struct MasterConfig: Sendable, Equatable {
     public var idleTimeoutMs: Int
     /// How long tombstones of unregistered shuffles are kept.
     public var deletedShuffleRetentionMs: Int
+    /// A lost worker silent this long past its time-out is lost for good: its fsx files are adopted.
+    public var workerAdoptionDelayMs: Int
     /// The cluster secret and whether peers must authenticate.
     public var auth: AuthSettings
     /// Connections one remote IP address may hold open at once.
@@ -57,6 +59,7 @@ public struct MasterConfig: Sendable, Equatable {
         maxInFlightRequestsPerConnection = try config.value(MasterKeys.maxInFlightRequestsPerConnection)
         idleTimeoutMs = try config.value(MasterKeys.idleTimeout)
         deletedShuffleRetentionMs = try config.value(MasterKeys.deletedShuffleRetention)
+        workerAdoptionDelayMs = try config.value(MasterKeys.workerAdoptionDelay)
         auth = try AuthSettings(config)
         maxConnectionsPerPeer = try config.value(MasterKeys.maxConnectionsPerPeer)
         maxPartitionsPerShuffle = try config.value(MasterKeys.maxPartitionsPerShuffle)

@@ -86,6 +86,12 @@ public enum MasterKeys {
         doc: "Workers the master knows, lost ones included (a new one replaces the longest-lost); a new worker beyond "
             + "is refused with limitExceeded. At most 65,534: location tables index workers with 16 bits.")
 
+    /// `master.workerAdoptionDelay`.
+    public static let workerAdoptionDelay = ConfigKey<Int>(
+        "master.workerAdoptionDelay", .milliseconds(min: 0, max: day), default: "10m", unit: "ms", scope: .master,
+        doc: "A worker lost for this long after its heartbeat time-out (at once when decommissioned) is lost for good: "
+            + "another worker mounting the same fsx directory adopts its fsx files and serves them.")
+
     /// Every master key, in documentation order.
     public static let all: [ConfigKeySpec] = [
         host.spec, port.spec, httpPort.spec, workerHeartbeatTimeout.spec, workerHeartbeatInterval.spec,
@@ -93,7 +99,7 @@ public enum MasterKeys {
         applicationCheckInterval.spec, maxConnections.spec, maxFrameBodySize.spec,
         maxInFlightRequestsPerConnection.spec, idleTimeout.spec, deletedShuffleRetention.spec,
         maxConnectionsPerPeer.spec, maxPartitionsPerShuffle.spec, maxMappersPerShuffle.spec, maxApplications.spec,
-        maxShufflesPerApplication.spec, maxWorkers.spec,
+        maxShufflesPerApplication.spec, maxWorkers.spec, workerAdoptionDelay.spec,
     ]
 }
 

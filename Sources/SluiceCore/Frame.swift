@@ -111,6 +111,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     case registerWorker = 0x0010
     case workerHeartbeat = 0x0011
     case reportHeldPartitions = 0x0012
+    /// A worker reports the files it adopted from a lost worker's shared folder (see `AdoptPartitionsRequest`).
+    case adoptPartitions = 0x0013
 
     // Master: applications and shuffles.
     case registerShuffle = 0x0020

@@ -35,6 +35,19 @@ struct MasterHandler: FrameHandler {
                     "worker registration complete",
                     metadata: ["worker.id": "\(message.workerId)", "held.count": "\(message.held.count)"])
             }
+        case .adoptPartitions:
+            let message = try AdoptPartitionsRequest.decode(body: body)
+            guard access.permitsWorkerMessage(request, on: connection) else { return }
+            let response = master.state.withLock { $0.adoptPartitions(message, nowMs: now) }
+            reply = response.encoded()
+            if message.last && response.head.status == .ok {
+                master.logger.warning(
+                    "lost worker's shared folder adopted",
+                    metadata: [
+                        "worker.id": "\(message.lostWorkerId)", "adopter.id": "\(message.workerId)",
+                        "path": "\(message.folderPath)",
+                    ])
+            }
         case .workerHeartbeat:
             let message = try WorkerHeartbeatRequest.decode(body: body)
             guard access.permitsWorkerMessage(request, on: connection) else { return }

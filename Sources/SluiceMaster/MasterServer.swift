@@ -126,6 +126,10 @@ public final class MasterServer: Sendable {
             case .workerLost(let workerId):
                 metrics.workersLost.increment()
                 logger.warning("worker lost", metadata: ["worker.id": "\(workerId)"])
+            case .adoptionOrdered(let lostWorkerId, let adopterId, let path):
+                logger.warning(
+                    "worker lost for good; another worker adopts its shared folder",
+                    metadata: ["worker.id": "\(lostWorkerId)", "adopter.id": "\(adopterId)", "path": "\(path)"])
             case .applicationExpired(let applicationId, let shuffleCount):
                 metrics.applicationsExpired.increment()
                 logger.info(

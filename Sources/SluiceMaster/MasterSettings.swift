@@ -14,11 +14,16 @@ public struct MasterSettings: Sendable, Equatable {
     public var deletedShuffleRetentionMs: UInt64
     /// Bounds on what peers make the master hold.
     public var limits: MasterLimits
+    /// A lost worker silent this long past its heartbeat time-out (at once when decommissioned) is lost for good:
+    /// another worker adopts its shared (`fsx`) folders.
+    public var workerAdoptionDelayMs: UInt64
 
     public init(
         workerHeartbeatIntervalMs: UInt64, workerHeartbeatTimeoutMs: UInt64, applicationTimeoutMs: UInt64,
-        deletedShuffleRetentionMs: UInt64, limits: MasterLimits
+        deletedShuffleRetentionMs: UInt64, limits: MasterLimits,
+        workerAdoptionDelayMs: UInt64 = UInt64(MasterKeys.workerAdoptionDelay.defaultValue)
     ) {
+        self.workerAdoptionDelayMs = workerAdoptionDelayMs
         self.workerHeartbeatIntervalMs = workerHeartbeatIntervalMs
         self.workerHeartbeatTimeoutMs = workerHeartbeatTimeoutMs
         self.applicationTimeoutMs = applicationTimeoutMs
@@ -72,7 +77,7 @@ extension MasterSettings {
             workerHeartbeatTimeoutMs: UInt64(clamping: config.workerHeartbeatTimeoutMs),
             applicationTimeoutMs: UInt64(clamping: config.applicationTimeoutMs),
             deletedShuffleRetentionMs: UInt64(clamping: config.deletedShuffleRetentionMs),
-            limits: MasterLimits(config))
+            limits: MasterLimits(config), workerAdoptionDelayMs: UInt64(clamping: config.workerAdoptionDelayMs))
     }
 }
 

@@ -24,10 +24,12 @@ extension MasterState {
         workers[id] = WorkerRecord(
             address: request.address, capacityBytes: request.capacityBytes,
             freeBytes: request.freeBytes, lastHeartbeatMs: nowMs, draining: false, alive: true,
-            httpPort: request.httpPort, registrationComplete: !request.morePages)
+            httpPort: request.httpPort, registrationComplete: !request.morePages,
+            sharedFolders: request.sharedFolders)
         for held in request.held where !isDeleted(held.shuffle) {
             adopt(held, workerId: id, nowMs: nowMs)
         }
+        reorderAdoptions(by: id)
         return RegisterWorkerResponse(heartbeatIntervalMs: UInt32(clamping: settings.workerHeartbeatIntervalMs))
     }
 
@@ -79,7 +81,8 @@ extension MasterState {
             }
         }
         return WorkerHeartbeatResponse(
-            resync: resync, shufflesToDelete: toDelete, decommissioned: decommissioned.contains(request.workerId))
+            resync: resync, shufflesToDelete: toDelete, decommissioned: decommissioned.contains(request.workerId),
+            adoptions: adoptionOrders(for: request.workerId))
     }
 
     mutating func adopt(_ held: HeldPartition, workerId: String, nowMs: UInt64) {
@@ -117,6 +120,7 @@ extension MasterState {
             workers[id]?.alive = false
             events.append(.workerLost(workerId: id))
         }
+        events += orderAdoptions(nowMs: nowMs)
         for (applicationId, last) in applications.sorted(by: { $0.key < $1.key })
         where nowMs >= last + settings.applicationTimeoutMs {
             let count = unregisterApplication(applicationId, nowMs: nowMs)

@@ -24,6 +24,8 @@ public struct MasterState: Sendable {
         public var registrationComplete = true
         /// Room per storage tier, fastest first, from its last heartbeat (empty until then, or from older workers).
         public var tiers: [TierSpace] = []
+        /// The worker's own folders in shared (`fsx`) directories: adopted by another worker once it is lost for good.
+        public var sharedFolders: [SharedFolder] = []
     }
 
     /// One epoch of one partition, by worker id (either copy may be unknown after a rebuild).
@@ -55,6 +57,8 @@ public struct MasterState: Sendable {
     public internal(set) var deletedShuffles: [ShuffleKey: UInt64] = [:]
     /// Deleted applications and when, kept for `deletedShuffleRetentionMs`.
     public internal(set) var deletedApplications: [String: UInt64] = [:]
+    /// Shared folders of workers lost for good, by folder path: who adopts (or adopted) each.
+    public internal(set) var adoptions: [String: Adoption] = [:]
 
     public init(settings: MasterSettings) {
         self.settings = settings
@@ -95,5 +99,7 @@ public struct MasterState: Sendable {
 /// Something the state machine did on its own (a tick), for the shell to log and count.
 public enum MasterEvent: Sendable, Equatable {
     case workerLost(workerId: String)
+    /// A worker lost for good: `adopterId` is asked to adopt its shared folder at `path`.
+    case adoptionOrdered(lostWorkerId: String, adopterId: String, path: String)
     case applicationExpired(applicationId: String, shuffleCount: Int)
 }

@@ -55,6 +55,25 @@ struct ChunkIndexBuilder: Sendable {
         self.chunkTargetBytes = chunkTargetBytes
     }
 
+    /// The builder that produced `chunks` (a manifest's record of a file): every chunk but the last is sealed; the
+    /// last is sealed when it reached the target, else it is the open chunk that later batches extend.
+    init(chunkTargetBytes: Int, restoring chunks: [ChunkInfo]) {
+        self.chunkTargetBytes = chunkTargetBytes
+        guard let last = chunks.last else { return }
+        let lastIsOpen = last.lengthBytes < chunkTargetBytes
+        sealed = lastIsOpen ? Array(chunks.dropLast()) : chunks
+        fileBytes = last.offsetBytes + last.lengthBytes
+        if lastIsOpen {
+            currentOffsetBytes = last.offsetBytes
+            currentLengthBytes = last.lengthBytes
+            currentBatchCount = last.batchCount
+            currentMaps = Set(last.mapIndexes)
+            currentHasUncompressed = last.hasUncompressed
+        } else {
+            currentOffsetBytes = fileBytes
+        }
+    }
+
     /// Accounts one batch of `encodedBytes` (header included) appended at the end of the file.
     mutating func add(mapIndex: UInt32, uncompressed: Bool, encodedBytes: Int) {
         if currentLengthBytes > 0 && currentLengthBytes + encodedBytes > chunkTargetBytes { seal() }

@@ -150,6 +150,10 @@ extension DirectoryPartitionStore: TierDemoting {
                     applicationId: key.applicationId, shuffleId: key.shuffleId))
         }
         guard switched else { return .changed }
+        // The destination's manifest vouches for the copy before the source's forgets the file: a crash between
+        // leaves an entry in the source for a file that is gone, which recovery drops.
+        destination.manifest?.written(key, index)
+        source.volume.manifest?.fileRemoved(key)
         return .moved(
             DemotedFile(
                 key: key, fromDirectory: source.volume.path, fromTier: source.volume.tierIndex,

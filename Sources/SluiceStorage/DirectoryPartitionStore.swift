@@ -28,6 +28,11 @@ public final class DirectoryPartitionStore: PartitionStore {
     let flushBuffers: FlushBufferPool
     /// Which directories are being emptied down to their low watermark (see `DirectoryPartitionStore+Demotion`).
     let demotion = DemotionState()
+    /// The folder this worker writes under in each `fsx` directory (`<dir>/<folder>`), nil to write in the
+    /// directory itself. See `SharedFolders.swift`.
+    let ownFolder: String?
+    /// Lost workers' `fsx` folders this store adopted (read-only; never placed on).
+    let adoptedVolumes = Mutex<[Volume]>([])
 
     /// The first directory of the fastest tier.
     public var rootDirectory: String { volume.path }
@@ -58,13 +63,18 @@ public final class DirectoryPartitionStore: PartitionStore {
 
     /// Opens (creating when missing) every directory of `tiers`, fastest first. A directory that cannot be
     /// written is refused (logged, listed in `refusedDirectories`) and the others serve.
+    /// - Parameters:
+    ///   - sharedFolder: the worker's own folder in each `fsx` directory (its id, made safe as a file name); nil
+    ///     writes in the directories themselves, and no other worker can adopt the files.
     /// - Throws: `.ioError` when no directory of any tier is writable.
     public init(
         tiers: [StorageTierConfig], config: StoreConfig, memoryBudget: MemoryBudget,
         fileSystem: any SystemCalls = PosixSystem(),
-        logger: Logger = Logger(label: "sluice.storage"), shardCount: Int = 32
+        logger: Logger = Logger(label: "sluice.storage"), shardCount: Int = 32, sharedFolder: String? = nil
     ) throws(StorageError) {
         self.config = config
+        let folder = sharedFolder.map(Self.folderName)
+        ownFolder = folder
         self.memoryBudget = memoryBudget
         self.fileSystem = fileSystem
         self.logger = logger
@@ -75,10 +85,10 @@ public final class DirectoryPartitionStore: PartitionStore {
                 do {
                     volumes.append(
                         try Volume(
-                            path: directory, tierIndex: tierIndex, tier: tier,
-                            recycledFilesMax: config.recycledFilesMax, stallTimeoutMs: config.stallTimeoutMs,
-                            fileSystem: fileSystem,
-                            logger: logger))
+                            path: Self.volumePath(directory, kind: tier.kind, folder: folder), tierIndex: tierIndex,
+                            tier: tier, recycledFilesMax: config.recycledFilesMax,
+                            stallTimeoutMs: config.stallTimeoutMs, fileSystem: fileSystem, logger: logger,
+                            syncManifest: config.fsyncOnFlush))
                 } catch {
                     logger.error(
                         "storage directory refused",
@@ -217,10 +227,11 @@ public final class DirectoryPartitionStore: PartitionStore {
         release(files.remove { $0.applicationId == applicationId && $0.shuffleId == shuffleId })
         var deletedFiles = 0
         var firstError: StorageError?
-        for volume in volumes {
+        for volume in volumes + adoptedVolumes.withLock({ $0 }) {
             let error = volume.deleteShuffle(
                 applicationId: applicationId, shuffleId: shuffleId,
                 deletedFiles: &deletedFiles)
+            volume.manifest?.shuffleRemoved(applicationId: applicationId, shuffleId: shuffleId)
             firstError = firstError ?? error
         }
         logger.info(
@@ -239,9 +250,10 @@ public final class DirectoryPartitionStore: PartitionStore {
         release(files.remove { $0.applicationId == applicationId })
         var deletedFiles = 0
         var firstError: StorageError?
-        for volume in volumes {
+        for volume in volumes + adoptedVolumes.withLock({ $0 }) {
             firstError =
                 firstError ?? volume.deleteApplication(applicationId: applicationId, deletedFiles: &deletedFiles)
+            volume.manifest?.applicationRemoved(applicationId: applicationId)
         }
         logger.info(
             "deleted application files", metadata: ["application.id": "\(applicationId)", "files": "\(deletedFiles)"])

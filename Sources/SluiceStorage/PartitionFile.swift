@@ -202,6 +202,7 @@ public final class PartitionFile: Sendable {
         s.bufferStartBytes += s.buffer.count
         dropBuffer(&s)
         s.durable = s.index
+        volume.manifest?.written(key, s.durable)
     }
 
     /// Gives the writer an empty flush buffer: a pooled one (charged its whole capacity at once, so appends to it
@@ -242,6 +243,7 @@ public final class PartitionFile: Sendable {
             encodedBytes: batch.encodedByteCount)
         s.bufferStartBytes = s.index.fileBytes
         s.durable = s.index
+        volume.manifest?.written(key, s.durable)
     }
 
     private func sync(_ s: inout WriterState) throws(StorageError) {

@@ -45,6 +45,10 @@ public protocol PartitionStore: Sendable {
     func flushIdleFiles(idleForMs: Int) -> Int
     /// Writes everything out and closes every file; later calls fail with `.closed`.
     func close() throws(StorageError)
+    /// This worker's folders in shared (`fsx`) directories, reported to the master for adoption.
+    func sharedFolders() -> [SharedFolder]
+    /// Adopts a lost worker's shared folder: holds its files read-only and serves them; returns them.
+    func adoptSharedFolder(_ shared: SharedFolder) throws(StorageError) -> [HeldPartitionFile]
 }
 
 extension PartitionStore {

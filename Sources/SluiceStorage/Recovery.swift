@@ -17,6 +17,11 @@ public struct RecoveryReport: Sendable, Equatable {
     public var corruptFiles: [DamagedFile] = []
     /// Entries that are not partition files or could not be opened, left alone.
     public var skippedPaths: [String] = []
+    /// Files whose valid prefix came from their directory's manifest (no byte of it read); only bytes past it,
+    /// if any, were scanned.
+    public var fromManifest = 0
+    /// Files scanned from their first byte (no manifest, no entry, or an entry longer than the file).
+    public var scannedFromStart = 0
 
     /// Creates an empty report.
     public init() {}
@@ -55,14 +60,21 @@ extension DirectoryPartitionStore {
             metadata: [
                 "files": "\(report.recovered.count)", "truncated": "\(report.truncatedTails.count)",
                 "corrupt": "\(report.corruptFiles.count)", "skipped": "\(report.skippedPaths.count)",
+                "from.manifest": "\(report.fromManifest)", "scanned": "\(report.scannedFromStart)",
             ])
         return report
     }
 
-    private func recover(_ volume: Volume, into report: inout RecoveryReport) throws(StorageError) {
+    func recover(_ volume: Volume, into report: inout RecoveryReport) throws(StorageError) {
+        let manifest = volume.manifest?.entries ?? [:]
+        var found: [PartitionFileKey: ManifestEntry] = [:]
         for application in try list(volume.path) {
             let applicationPath = volume.path + "/" + application.name
-            if application.name == FileRecycler.directoryName { continue }
+            if application.name == FileRecycler.directoryName || application.name == ManifestLog.fileName
+                || application.name == ManifestLog.temporaryName
+            {
+                continue
+            }
             guard application.isDirectory,
                 (try? PartitionFileKey.validateApplicationId(application.name)) != nil
             else {
@@ -79,10 +91,12 @@ extension DirectoryPartitionStore {
                 for file in try list(shufflePath) {
                     recoverFile(
                         applicationId: application.name, shuffleId: shuffleId, entry: file, in: volume,
-                        into: &report)
+                        manifest: manifest, found: &found, into: &report)
                 }
             }
         }
+        // The log is written again with exactly what was recovered: scanned files join it, vanished ones leave it.
+        volume.manifest?.rewrite(found)
     }
 
     private func list(_ path: String) throws(StorageError) -> [DirectoryEntry] {
@@ -95,6 +109,7 @@ extension DirectoryPartitionStore {
 
     private func recoverFile(
         applicationId: String, shuffleId: UInt32, entry: DirectoryEntry, in volume: Volume,
+        manifest: [PartitionFileKey: ManifestEntry], found: inout [PartitionFileKey: ManifestEntry],
         into report: inout RecoveryReport
     ) {
         let shufflePath = volume.shuffleDirectory(applicationId: applicationId, shuffleId: shuffleId)
@@ -123,7 +138,8 @@ extension DirectoryPartitionStore {
             report.skippedPaths.append(path)
             return
         }
-        let scan = scanBatches(fd: fd, path: path)
+        let scan = scanBatches(fd: fd, path: path, known: manifest[key])
+        if scan.fromManifest { report.fromManifest += 1 } else { report.scannedFromStart += 1 }
         var failure = scan.ioFailure
         if let damage = scan.damage {
             let damaged = DamagedFile(
@@ -159,6 +175,7 @@ extension DirectoryPartitionStore {
             return
         }
         volume.account(scan.index.fileBytes)
+        found[key] = ManifestEntry(chunks: scan.index.snapshot())
         report.recovered.append(HeldPartitionFile(key: key, fileBytes: scan.index.fileBytes, isFailed: failure != nil))
     }
 
@@ -173,10 +190,13 @@ extension DirectoryPartitionStore {
         var fileBytes: Int
         var damage: Damage?
         var ioFailure: StorageError?
+        /// The valid prefix came from the manifest.
+        var fromManifest = false
     }
 
-    /// Walks the batches of a file from offset 0, stopping at the first invalid one.
-    func scanBatches(fd: Int32, path: String) -> Scan {
+    /// Walks the batches of a file, stopping at the first invalid one: from the end of what the manifest vouches
+    /// for (`known`) when the file is at least that long, else from offset 0.
+    func scanBatches(fd: Int32, path: String, known: ManifestEntry? = nil) -> Scan {
         var scan = Scan(index: ChunkIndexBuilder(chunkTargetBytes: config.chunkTargetBytes), fileBytes: 0)
         do throws(SystemCallError) {
             scan.fileBytes = try fileSystem.fileSizeBytes(fd: fd)
@@ -184,9 +204,15 @@ extension DirectoryPartitionStore {
             scan.ioFailure = StorageError.system(error, operation: "fstat", path: path)
             return scan
         }
+        if let known, known.validBytes <= scan.fileBytes {
+            scan.index = ChunkIndexBuilder(chunkTargetBytes: config.chunkTargetBytes, restoring: known.chunks)
+            scan.fromManifest = true
+        }
+        var offset = scan.index.fileBytes
+        guard offset < scan.fileBytes else { return scan }
         var headerBytes = [UInt8](repeating: 0, count: BatchHeader.byteCount)
-        var payloadBuffer = [UInt8](repeating: 0, count: 1 << 20)
-        var offset = 0
+        // Sized to what there is to read: a megabyte zeroed per small file was a large part of a start-up.
+        var payloadBuffer = [UInt8](repeating: 0, count: min(1 << 20, scan.fileBytes - offset))
         while offset < scan.fileBytes {
             let left = scan.fileBytes - offset
             guard left >= BatchHeader.byteCount else {

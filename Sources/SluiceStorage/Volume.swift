@@ -31,6 +31,8 @@ final class Volume: Sendable {
     let recycler: FileRecycler
     /// Read descriptors open per file: a file a reader holds is unlinked on delete, never recycled.
     let openReaders = OpenReaderCounts()
+    /// The crash-safe record of its finished files (`ebs` and `fsx` tiers; nil for `nvme`). See `ManifestLog`.
+    let manifest: ManifestLog?
     private let used = Atomic<Int>(0)
     /// File-system failures (and stalls) seen in the directory since start.
     private let failures = Atomic<Int>(0)
@@ -46,9 +48,10 @@ final class Volume: Sendable {
     ///   - tier: the tier's settings; capacity 0 means `fileSystemShare` of the file system's size.
     /// - Throws: `StorageError` naming the directory when it cannot be created or written (a root-owned volume
     ///   without fsGroup, a read-only mount), or its file system cannot be measured.
+    ///   - syncManifest: fdatasync each manifest record as it is written (`fsyncOnFlush`).
     init(
         path: String, tierIndex: Int, tier: StorageTierConfig, recycledFilesMax: Int, stallTimeoutMs: Int,
-        fileSystem: any SystemCalls, logger: Logger
+        fileSystem: any SystemCalls, logger: Logger, syncManifest: Bool = false
     ) throws(StorageError) {
         var root = path
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
@@ -77,6 +80,10 @@ final class Volume: Sendable {
         reencodesToZstd = tier.reencodeToZstd
         recycler = FileRecycler(root: root, capacity: recycledFilesMax, fileSystem: fileSystem, logger: logger)
         recycler.open()
+        manifest =
+            tier.kind.keepsManifest
+            ? try ManifestLog(directory: root, fileSystem: fileSystem, logger: logger, syncEachRecord: syncManifest)
+            : nil
     }
 
     /// Bytes its held partition files take (counted as they are written, recovered and deleted).

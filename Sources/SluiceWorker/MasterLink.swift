@@ -9,8 +9,8 @@ import Synchronization
 /// holds), heartbeats at the interval the master gives, registers again when the master asks (unknown worker after a
 /// master restart, or resync), deletes shuffles the master names, and reconnects after failures.
 final class MasterLink: Sendable {
-    private unowned let worker: WorkerServer
-    private let address: WorkerAddress
+    unowned let worker: WorkerServer
+    let address: WorkerAddress
     /// The connection to the master; registration and the rest of the lifecycle live in the worker's `WorkerState`.
     private let connection = Mutex<FrameClient?>(nil)
     private let thread = PeriodicThread()
@@ -82,6 +82,7 @@ final class MasterLink: Sendable {
                 body: request.encoded()
             ).body)
         if reply.head.status != .unknownWorker { try reply.head.requireOK() }
+        if !reply.adoptions.isEmpty { try adopt(reply.adoptions, client: client) }
         let directives = worker.state.withLock { $0.heartbeatAnswered(reply) }
         if directives.contains(.register) {
             worker.logger.info(
@@ -114,11 +115,7 @@ final class MasterLink: Sendable {
     /// in `registerWorker`, the rest in `reportHeldPartitions`, in order on this connection. The registration counts
     /// only once the last page is answered; a failure midway starts over on a new connection.
     private func register(_ client: FrameClient) throws -> Int {
-        let held = worker.store.heldPartitions().map { file in
-            HeldPartition(
-                shuffle: file.key.shuffle, partitionId: file.key.partitionId, epoch: file.key.epoch,
-                role: file.key.role, bytes: UInt64(file.fileBytes))
-        }
+        let held = worker.store.heldPartitions().map(\.reported)
         let pageSize = max(worker.config.registrationPageSize, 1)
         let pageStarts = Array(stride(from: 0, to: max(held.count, 1), by: pageSize))
         let space = try? worker.store.diskSpace()
@@ -126,7 +123,7 @@ final class MasterLink: Sendable {
             address: address, httpPort: UInt16(clamping: worker.httpPort ?? 0),
             capacityBytes: UInt64(space?.capacityBytes ?? 0),
             freeBytes: UInt64(space?.freeBytes ?? 0), held: Array(held.prefix(pageSize)),
-            morePages: pageStarts.count > 1)
+            morePages: pageStarts.count > 1, sharedFolders: worker.store.sharedFolders())
         let reply = try RegisterWorkerResponse.decode(
             body: try client.call(
                 type: .registerWorker,

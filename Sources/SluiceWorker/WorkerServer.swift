@@ -50,7 +50,7 @@ public final class WorkerServer: Sendable {
         store =
             try DirectoryPartitionStore(
                 tiers: config.tiers, config: StoreConfig(config),
-                memoryBudget: memoryBudget, fileSystem: system, logger: logger)
+                memoryBudget: memoryBudget, fileSystem: system, logger: logger, sharedFolder: config.workerId)
             as any PartitionStore
         let report = try store.recover()
         let directories = config.tiers.flatMap(\.directories).joined(separator: ",")

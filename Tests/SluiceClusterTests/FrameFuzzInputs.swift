@@ -265,6 +265,7 @@ struct FuzzInputGenerator {
         case (.registerWorker, .master): return (try? RegisterWorkerRequest.decode(body: body)) != nil
         case (.workerHeartbeat, .master): return (try? WorkerHeartbeatRequest.decode(body: body)) != nil
         case (.reportHeldPartitions, .master): return (try? ReportHeldPartitionsRequest.decode(body: body)) != nil
+        case (.adoptPartitions, .master): return (try? AdoptPartitionsRequest.decode(body: body)) != nil
         case (.registerShuffle, .master): return (try? RegisterShuffleRequest.decode(body: body)) != nil
         case (.applicationHeartbeat, .master), (.unregisterApplication, .master):
             return (try? ApplicationRequest.decode(body: body)) != nil

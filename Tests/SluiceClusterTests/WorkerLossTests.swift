@@ -4,6 +4,10 @@ import SluiceTestKit
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Seeded worker-loss runs against real processes: three workers, replication on, one worker SIGKILLed at a
 /// seeded point of a multi-mapper push (or of the read that follows). Every push must complete and every
 /// (map, partition) pair must read back with its length and CRC. A failing seed is the test's argument;
@@ -185,6 +189,9 @@ import Testing
         #expect(before.isEmpty, "before the kill: \(before.prefix(5))")
 
         cluster.kill(worker: 0)
+        // The ebs tier's files come back from its manifest (docs/storage.md), the nvme tier's by a scan.
+        let manifest = cluster.storageDirectory(worker: 0) + "/ebs/.sluice-manifest"
+        #expect(access(manifest, F_OK) == 0, "the ebs directory keeps a manifest")
         try cluster.restartWorker(index: 0)
         try Self.waitUntilPlacedAgain(cluster, worker: 0)
         let wrong = try workload.mismatches(reader: client.reader(key), expected: workload.expected())

@@ -14,6 +14,7 @@ enum MessageTargets {
         case .authenticate: ("AuthenticateRequest", "AuthenticateResponse")
         case .registerApplication: ("RegisterApplicationRequest", "RegisterApplicationResponse")
         case .reportHeldPartitions: ("ReportHeldPartitionsRequest", "StatusResponse")
+        case .adoptPartitions: ("AdoptPartitionsRequest", "StatusResponse")
         case .registerWorker: ("RegisterWorkerRequest", "RegisterWorkerResponse")
         case .workerHeartbeat: ("WorkerHeartbeatRequest", "WorkerHeartbeatResponse")
         case .registerShuffle: ("RegisterShuffleRequest", "LocationsResponse")
@@ -30,13 +31,16 @@ enum MessageTargets {
 
     /// Every `WireMessage` in SluiceCore.
     static let messages: [FuzzTarget] = [
-        message(RegisterWorkerRequest.self, covers: ["HeldPartition", "PartitionRole"]) {
+        message(RegisterWorkerRequest.self, covers: ["HeldPartition", "PartitionRole", "SharedFolder"]) {
             [
                 RegisterWorkerRequest(
                     address: MessageSamples.workers[0], httpPort: 9_098, capacityBytes: 1 << 40, freeBytes: 1 << 39,
                     held: []),
                 RegisterWorkerRequest(
                     address: MessageSamples.workers[1], capacityBytes: .max, freeBytes: 0, held: MessageSamples.held),
+                RegisterWorkerRequest(
+                    address: MessageSamples.workers[1], capacityBytes: 1, freeBytes: 0, held: [],
+                    sharedFolders: [SharedFolder(directory: "/fsx/sluice", folder: "worker-1")]),
             ]
         },
         message(RegisterWorkerResponse.self) {
@@ -56,10 +60,15 @@ enum MessageTargets {
                     ]),
             ]
         },
-        message(WorkerHeartbeatResponse.self) {
+        message(WorkerHeartbeatResponse.self, covers: ["AdoptionOrder"]) {
             MessageSamples.heads.map { WorkerHeartbeatResponse(head: $0) } + [
                 WorkerHeartbeatResponse(resync: true, shufflesToDelete: MessageSamples.shuffles, decommissioned: true),
                 WorkerHeartbeatResponse(shufflesToDelete: [MessageSamples.shuffles[0]]),
+                WorkerHeartbeatResponse(
+                    adoptions: [
+                        AdoptionOrder(
+                            lostWorkerId: "worker-0", folder: SharedFolder(directory: "/fsx", folder: "worker-0"))
+                    ]),
             ]
         },
         message(RegisterShuffleRequest.self, covers: ["ShuffleKey"]) {
@@ -156,6 +165,15 @@ enum MessageTargets {
             [
                 ReportHeldPartitionsRequest(workerId: "worker-1", last: false, held: MessageSamples.held),
                 ReportHeldPartitionsRequest(workerId: "worker-2", last: true, held: []),
+            ]
+        },
+        message(AdoptPartitionsRequest.self) {
+            [
+                AdoptPartitionsRequest(
+                    workerId: "worker-1", lostWorkerId: "worker-0", folderPath: "/fsx/worker-0", last: false,
+                    held: MessageSamples.held),
+                AdoptPartitionsRequest(
+                    workerId: "worker-2", lostWorkerId: "worker-0", folderPath: "/fsx/worker-0", last: true, held: []),
             ]
         },
     ]

@@ -33,8 +33,10 @@ public struct HeldPartition: Sendable, Hashable {
 
 /// Worker → master, on start and whenever the master asks for a resync:
 /// `WorkerAddress | httpPort u16 | capacityBytes u64 | freeBytes u64 | heldCount u32 | HeldPartition... |
-/// [morePages bool]`. `held` is the first page of what the worker holds; with `morePages` (absent: false) the rest
-/// follows in `reportHeldPartitions` pages, and the master places nothing on the worker until the last one.
+/// [morePages bool | [sharedCount u32 | SharedFolder...]]`. `held` is the first page of what the worker holds; with
+/// `morePages` (absent: false) the rest follows in `reportHeldPartitions` pages, and the master places nothing on the
+/// worker until the last one. `sharedFolders` (absent: none) are the worker's own folders in shared `fsx`
+/// directories, which another worker mounting the same directory may adopt once this one is lost for good.
 public struct RegisterWorkerRequest: WireMessage, Equatable {
     public static let messageType = MessageType.registerWorker
     public var address: WorkerAddress
@@ -44,10 +46,12 @@ public struct RegisterWorkerRequest: WireMessage, Equatable {
     public var held: [HeldPartition]
     /// True when `reportHeldPartitions` pages follow.
     public var morePages: Bool
+    /// The worker's folders in shared directories.
+    public var sharedFolders: [SharedFolder]
 
     public init(
         address: WorkerAddress, httpPort: UInt16 = 0, capacityBytes: UInt64, freeBytes: UInt64,
-        held: [HeldPartition], morePages: Bool = false
+        held: [HeldPartition], morePages: Bool = false, sharedFolders: [SharedFolder] = []
     ) {
         self.address = address
         self.httpPort = httpPort
@@ -55,6 +59,7 @@ public struct RegisterWorkerRequest: WireMessage, Equatable {
         self.freeBytes = freeBytes
         self.held = held
         self.morePages = morePages
+        self.sharedFolders = sharedFolders
     }
 
     public func encode(into writer: inout WireWriter) {
@@ -62,10 +67,10 @@ public struct RegisterWorkerRequest: WireMessage, Equatable {
         writer.writeU16(httpPort)
         writer.writeU64(capacityBytes)
         writer.writeU64(freeBytes)
-        writer.writeU32(UInt32(held.count))
-        for partition in held { partition.encode(into: &writer) }
-        // Written only when true, so a one-page registration is what masters before paging read.
-        if morePages { writer.writeBool(true) }
+        HeldPartition.encodeList(held, into: &writer)
+        // Written only when needed, so a one-page registration is what masters before paging read.
+        if morePages || !sharedFolders.isEmpty { writer.writeBool(morePages) }
+        if !sharedFolders.isEmpty { SharedFolder.encodeList(sharedFolders, into: &writer) }
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> RegisterWorkerRequest {
@@ -75,9 +80,10 @@ public struct RegisterWorkerRequest: WireMessage, Equatable {
         let free = try reader.readU64("freeBytes")
         let held = try HeldPartition.decodeList(from: &reader)
         let morePages = reader.remaining > 0 ? try reader.readBool("morePages") : false
+        let shared = reader.remaining > 0 ? try SharedFolder.decodeList(from: &reader) : []
         return RegisterWorkerRequest(
             address: address, httpPort: httpPort, capacityBytes: capacity, freeBytes: free,
-            held: held, morePages: morePages)
+            held: held, morePages: morePages, sharedFolders: shared)
     }
 }
 
@@ -100,8 +106,7 @@ public struct ReportHeldPartitionsRequest: WireMessage, Equatable {
     public func encode(into writer: inout WireWriter) {
         writer.writeString(workerId)
         writer.writeBool(last)
-        writer.writeU32(UInt32(held.count))
-        for partition in held { partition.encode(into: &writer) }
+        HeldPartition.encodeList(held, into: &writer)
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> ReportHeldPartitionsRequest {
@@ -112,6 +117,12 @@ public struct ReportHeldPartitionsRequest: WireMessage, Equatable {
 }
 
 extension HeldPartition {
+    /// Writes `heldCount u32 | HeldPartition...`.
+    static func encodeList(_ held: [HeldPartition], into writer: inout WireWriter) {
+        writer.writeU32(UInt32(held.count))
+        for partition in held { partition.encode(into: &writer) }
+    }
+
     /// `heldCount u32 | HeldPartition...`.
     static func decodeList(from reader: inout WireReader) throws(ProtocolError) -> [HeldPartition] {
         let count = try reader.readCount("held", minimumElementBytes: 23)
@@ -200,8 +211,10 @@ public struct WorkerHeartbeatRequest: WireMessage, Equatable {
     }
 }
 
-/// Master → worker: `ResponseHead | resync bool | deleteCount u32 | ShuffleKey... | decommissioned bool`.
+/// Master → worker: `ResponseHead | resync bool | deleteCount u32 | ShuffleKey... | decommissioned bool |
+/// [adoptionCount u32 | AdoptionOrder...]`.
 /// `decommissioned` (absent from older masters: false) says an operator decommissioned the worker: it drains.
+/// `adoptions` (absent: none) ask the worker to adopt lost workers' shared folders (`AdoptPartitionsRequest`).
 /// Status `unknownWorker` (no body after the head) means: register again with everything you hold.
 /// `resync` asks for a fresh registration too (the worker holds shuffles the master has not heard of).
 /// The listed shuffles were unregistered or their application ended: delete their files.
@@ -211,15 +224,17 @@ public struct WorkerHeartbeatResponse: WireResponse, Equatable {
     public var resync: Bool
     public var shufflesToDelete: [ShuffleKey]
     public var decommissioned: Bool
+    public var adoptions: [AdoptionOrder]
 
     public init(
         head: ResponseHead = ResponseHead(), resync: Bool = false, shufflesToDelete: [ShuffleKey] = [],
-        decommissioned: Bool = false
+        decommissioned: Bool = false, adoptions: [AdoptionOrder] = []
     ) {
         self.head = head
         self.resync = resync
         self.shufflesToDelete = shufflesToDelete
         self.decommissioned = decommissioned
+        self.adoptions = adoptions
     }
 
     public func encode(into writer: inout WireWriter) {
@@ -229,6 +244,9 @@ public struct WorkerHeartbeatResponse: WireResponse, Equatable {
         writer.writeU32(UInt32(shufflesToDelete.count))
         for key in shufflesToDelete { key.encode(into: &writer) }
         writer.writeBool(decommissioned)
+        guard !adoptions.isEmpty else { return }
+        writer.writeU32(UInt32(adoptions.count))
+        for order in adoptions { order.encode(into: &writer) }
     }
 
     public static func decode(from reader: inout WireReader) throws(ProtocolError) -> WorkerHeartbeatResponse {
@@ -239,7 +257,13 @@ public struct WorkerHeartbeatResponse: WireResponse, Equatable {
         var keys: [ShuffleKey] = []
         for _ in 0..<count { keys.append(try ShuffleKey.decode(from: &reader)) }
         let decommissioned = reader.remaining > 0 ? try reader.readBool("decommissioned") : false
+        var adoptions: [AdoptionOrder] = []
+        if reader.remaining > 0 {
+            let count = try reader.readCount("adoptions", minimumElementBytes: 12)
+            for _ in 0..<count { adoptions.append(try AdoptionOrder.decode(from: &reader)) }
+        }
         return WorkerHeartbeatResponse(
-            head: head, resync: resync, shufflesToDelete: keys, decommissioned: decommissioned)
+            head: head, resync: resync, shufflesToDelete: keys, decommissioned: decommissioned,
+            adoptions: adoptions)
     }
 }
