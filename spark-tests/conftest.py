@@ -12,6 +12,7 @@ Environment:
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import sys
@@ -60,11 +61,49 @@ def sluice_servers():
     print(f"\nSluice servers stopped: {codes}")
 
 
+@contextlib.contextmanager
+def compile_java_jar(source_name: str):
+    """spark-tests/listener/<source_name>.java compiled against this interpreter's pyspark jars, in a temporary jar
+    (yields its path; removed afterwards)."""
+    import shutil
+    import subprocess
+    import tempfile
+    import pyspark
+    jars = Path(pyspark.__file__).resolve().parent / "jars"
+    out = Path(tempfile.mkdtemp(prefix=f"sluice-{source_name}-"))
+    try:
+        source = Path(__file__).resolve().parent / "listener" / f"{source_name}.java"
+        jar = out / f"{source_name}.jar"
+        for argv in (["javac", "-nowarn", "-d", str(out / "classes"), "-cp", f"{jars}/*", str(source)],
+                     ["jar", "cf", str(jar), "-C", str(out / "classes"), "."]):
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+            if done.returncode != 0:
+                pytest.fail(f"{argv[0]} failed for {source_name}:\n{done.stdout}\n{done.stderr}", pytrace=False)
+        yield jar
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def check_links(jar) -> None:
+    """Fails unless every class, field and method the client jar references statically exists in this interpreter's
+    Spark jars (clients/spark/tools/LinkCheck.java; calls made by reflection run in the jobs instead)."""
+    if DRY_RUN:
+        pytest.skip("dry run: no jar")
+    import subprocess
+    import pyspark
+    jars = Path(pyspark.__file__).resolve().parent / "jars"
+    tool = harness.REPO / "clients/spark/tools/LinkCheck.java"
+    done = subprocess.run(["java", str(tool), str(jar), str(jars)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    print(done.stdout.strip())
+
+
 class Comparison:
     """Runs one batch of jobs with the builtin shuffle and with Sluice (same mode, same settings), once, lazily."""
 
-    def __init__(self, label, mode, jobs, servers, jar, extra_conf=None, master=None, log_dirs=(), parallel=None):
-        self.label, self.mode, self.jobs, self.log_dirs = label, mode, list(jobs), tuple(log_dirs)
+    def __init__(self, label, mode, jobs, servers, jar, extra_conf=None, master=None, log_dirs=(), parallel=None,
+                 via=None):
+        self.label, self.mode, self.jobs, self.log_dirs, self.via = label, mode, list(jobs), tuple(log_dirs), via
         self.parallel = PARALLEL if parallel is None else parallel
         self.servers, self.jar, self.extra, self.master = servers, jar, dict(extra_conf or {}), master
         self._reports = None
@@ -73,7 +112,8 @@ class Comparison:
         if self._reports is None:
             def run(side):
                 shuffle = "builtin" if side == "builtin" or DRY_RUN else "sluice"
-                conf = harness.spark_conf(self.mode, shuffle, self.jar, self.servers.master_address, self.extra)
+                conf = harness.spark_conf(self.mode, shuffle, self.jar, self.servers.master_address, self.extra,
+                                          via=self.via)
                 return harness.run_batch(sys.executable, self.mode, shuffle, self.jobs, conf, BATCH_TIMEOUT,
                                          label=f"{self.label}-{side}", master=self.master, log_dirs=self.log_dirs)
 
