@@ -2,7 +2,8 @@
 # Spark test suites: real pyspark, each job run with Spark's builtin shuffle and with Sluice, results compared.
 #   spark-3.5      3.5.9, the full job set (spark-tests/test_spark_35.py)
 #   spark-4.0/4.1/4.2/4.3  4.0.5, 4.1.4, 4.2.1, 4.3.0: the smoke set with the one Spark 4 jar through spark.jars and
-#                  once through extraClassPath (spark-tests/test_spark_4x.py)
+#                  once through extraClassPath (spark-tests/test_spark_4x.py); on 4.1+ also the row checksum
+#                  (spark-tests/test_checksum.py)
 #   failures-3.5, failures-4.0, failures-4.1, failures-4.2: executor, worker and master loss, SIGTERM drain,
 #                  application expiry, task metrics (spark-tests/test_failures.py)
 # Every suite also checks that the jar's static references resolve against that Spark's jars (tools/LinkCheck.java).
@@ -48,9 +49,9 @@ fi
 SUITES=(
   "spark-3.5 3.5.9 spark-tests/test_spark_35.py"
   "spark-4.0 4.0.5 spark-tests/test_spark_4x.py"
-  "spark-4.1 4.1.4 spark-tests/test_spark_4x.py"
-  "spark-4.2 4.2.1 spark-tests/test_spark_4x.py"
-  "spark-4.3 4.3.0 spark-tests/test_spark_4x.py"
+  "spark-4.1 4.1.4 spark-tests/test_spark_4x.py spark-tests/test_checksum.py"
+  "spark-4.2 4.2.1 spark-tests/test_spark_4x.py spark-tests/test_checksum.py"
+  "spark-4.3 4.3.0 spark-tests/test_spark_4x.py spark-tests/test_checksum.py"
   "failures-3.5 3.5.9 spark-tests/test_failures.py"
   "failures-4.0 4.0.5 spark-tests/test_failures.py"
   "failures-4.1 4.1.4 spark-tests/test_failures.py"
