@@ -7,7 +7,7 @@ Environment:
   SLUICE_BIN_DIR        directory with sluice-master / sluice-worker (default <repo>/.build/debug)
   SLUICE_SPARK_JAR      client jar (default: the Spark line's jar in <repo>/clients/spark/build/)
   SLUICE_SPARK_DRY_RUN  =1: the "sluice" side runs Spark's builtin shuffle too (harness self-test, no jar needed)
-  SLUICE_SPARK_BATCH_TIMEOUT  seconds per batch subprocess (default 480)
+  SLUICE_SPARK_BATCH_TIMEOUT  seconds per batch subprocess (default 900: suites run two at a time)
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
 DRY_RUN = os.environ.get("SLUICE_SPARK_DRY_RUN") == "1"
-BATCH_TIMEOUT = float(os.environ.get("SLUICE_SPARK_BATCH_TIMEOUT", "480"))
+BATCH_TIMEOUT = float(os.environ.get("SLUICE_SPARK_BATCH_TIMEOUT", "900"))
 # Run the builtin and the Sluice batch of a comparison at the same time (two SparkContexts, two processes).
 PARALLEL = os.environ.get("SLUICE_SPARK_PARALLEL", "1") == "1"
 BUILTIN_MANAGER = "org.apache.spark.shuffle.sort.SortShuffleManager"
@@ -107,8 +107,12 @@ class Comparison:
         self.parallel = PARALLEL if parallel is None else parallel
         self.servers, self.jar, self.extra, self.master = servers, jar, dict(extra_conf or {}), master
         self._reports = None
+        self._error = None  # a batch that failed (timed out, crashed) fails every test of it without running again
 
     def reports(self):
+        if self._error is not None:
+            pytest.fail(f"[{self.label}] the batch failed earlier in this session (not run again):\n{self._error}",
+                        pytrace=False)
         if self._reports is None:
             def run(side):
                 shuffle = "builtin" if side == "builtin" or DRY_RUN else "sluice"
@@ -118,12 +122,16 @@ class Comparison:
                                          label=f"{self.label}-{side}", master=self.master, log_dirs=self.log_dirs)
 
             sides = ("builtin", "sluice")
-            if self.parallel:
-                with concurrent.futures.ThreadPoolExecutor(2) as pool:
-                    futures = {side: pool.submit(run, side) for side in sides}
-                    reports = {side: f.result() for side, f in futures.items()}
-            else:
-                reports = {side: run(side) for side in sides}
+            try:
+                if self.parallel:
+                    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                        futures = {side: pool.submit(run, side) for side in sides}
+                        reports = {side: f.result() for side, f in futures.items()}
+                else:
+                    reports = {side: run(side) for side in sides}
+            except harness.HarnessError as e:
+                self._error = str(e)[:4000]
+                raise
             for side in sides:
                 print(f"\n[{self.label}] {side}: {reports[side]['seconds']:.1f}s "
                       f"(startup {reports[side]['startup_seconds']}s) "
