@@ -14,14 +14,14 @@
 #
 # Environment: SLUICE_SPARK_JAR (default: the Spark line's jar in clients/spark/build/; Sluice comparisons skip without
 # it), SLUICE_BIN_DIR (default .build/debug; built with `swift build` when missing), SLUICE_SPARK_TESTS_TIMEOUT
-# (seconds, default 3000), SLUICE_SPARK_DRY_RUN=1 (the Sluice side uses the builtin shuffle: harness self-test),
+# (seconds, default 5400), SLUICE_SPARK_DRY_RUN=1 (the Sluice side uses the builtin shuffle: harness self-test),
 # PYTEST_ARGS (extra pytest arguments, e.g. "-k local"), SLUICE_SPARK_SUITES (space-separated subset of the suites
 # above; default all), SLUICE_SPARK_JAR_VIA (jars or classpath: overrides how the Sluice side adds the jar).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 CACHE="$ROOT/.cache"
-DEADLINE=$(( $(date +%s) + ${SLUICE_SPARK_TESTS_TIMEOUT:-3000} ))
+DEADLINE=$(( $(date +%s) + ${SLUICE_SPARK_TESTS_TIMEOUT:-5400} ))
 mkdir -p "$CACHE"
 
 ensure_venv() {  # dir version
