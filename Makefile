@@ -26,8 +26,9 @@ demo: release
 	"$$($(SWIFT) build -c release --show-bin-path)/sluice-bench" $(BENCH_ARGS)
 
 # Every test: Swift suites (unit and in-process mini cluster), a short run of the demo, the Java client's JUnit
-# tests, the operations API with third-party clients (prometheus_client, h2), then real Spark jobs
-# on pyspark 3.5.9 and 4.3.0 comparing Sluice with Spark's built-in shuffle.
+# tests, the operations API with third-party clients (prometheus_client, h2), then real Spark jobs comparing Sluice
+# with Spark's built-in shuffle on every Spark minor from 3.5 on: pyspark 3.5.9 (full job set and failure cases),
+# 4.0.5, 4.1.4 and 4.2.1 (smoke set and failure cases), 4.3.0 (smoke set); the row checksum on 4.1.4, 4.2.1, 4.3.0.
 test: swift-test demo-smoke java-test ops-test spark-test
 
 # The demo's command line on the debug build with a small payload, so `make test` keeps the main job working (the
@@ -64,7 +65,8 @@ java-test: setup spark-client
 ops-test: build
 	scripts/ops-tests.sh
 
-# Spark suite (real pyspark 3.5.9 and 4.3.0, builtin vs Sluice shuffle); creates its venvs under .cache/.
+# Spark suites (real pyspark 3.5.9, 4.0.5, 4.1.4, 4.2.1, 4.3.0, builtin vs Sluice shuffle, two suites at a time);
+# creates one venv per Spark minor under .cache/.
 spark-test: build spark-client
 	scripts/spark-tests.sh
 

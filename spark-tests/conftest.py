@@ -7,11 +7,12 @@ Environment:
   SLUICE_BIN_DIR        directory with sluice-master / sluice-worker (default <repo>/.build/debug)
   SLUICE_SPARK_JAR      client jar (default: the Spark line's jar in <repo>/clients/spark/build/)
   SLUICE_SPARK_DRY_RUN  =1: the "sluice" side runs Spark's builtin shuffle too (harness self-test, no jar needed)
-  SLUICE_SPARK_BATCH_TIMEOUT  seconds per batch subprocess (default 480)
+  SLUICE_SPARK_BATCH_TIMEOUT  seconds per batch subprocess (default 900: suites run two at a time)
 """
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import os
 import sys
@@ -23,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 
 DRY_RUN = os.environ.get("SLUICE_SPARK_DRY_RUN") == "1"
-BATCH_TIMEOUT = float(os.environ.get("SLUICE_SPARK_BATCH_TIMEOUT", "480"))
+BATCH_TIMEOUT = float(os.environ.get("SLUICE_SPARK_BATCH_TIMEOUT", "900"))
 # Run the builtin and the Sluice batch of a comparison at the same time (two SparkContexts, two processes).
 PARALLEL = os.environ.get("SLUICE_SPARK_PARALLEL", "1") == "1"
 BUILTIN_MANAGER = "org.apache.spark.shuffle.sort.SortShuffleManager"
@@ -60,30 +61,77 @@ def sluice_servers():
     print(f"\nSluice servers stopped: {codes}")
 
 
+@contextlib.contextmanager
+def compile_java_jar(source_name: str):
+    """spark-tests/listener/<source_name>.java compiled against this interpreter's pyspark jars, in a temporary jar
+    (yields its path; removed afterwards)."""
+    import shutil
+    import subprocess
+    import tempfile
+    import pyspark
+    jars = Path(pyspark.__file__).resolve().parent / "jars"
+    out = Path(tempfile.mkdtemp(prefix=f"sluice-{source_name}-"))
+    try:
+        source = Path(__file__).resolve().parent / "listener" / f"{source_name}.java"
+        jar = out / f"{source_name}.jar"
+        for argv in (["javac", "-nowarn", "-d", str(out / "classes"), "-cp", f"{jars}/*", str(source)],
+                     ["jar", "cf", str(jar), "-C", str(out / "classes"), "."]):
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+            if done.returncode != 0:
+                pytest.fail(f"{argv[0]} failed for {source_name}:\n{done.stdout}\n{done.stderr}", pytrace=False)
+        yield jar
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def check_links(jar) -> None:
+    """Fails unless every class, field and method the client jar references statically exists in this interpreter's
+    Spark jars (clients/spark/tools/LinkCheck.java; calls made by reflection run in the jobs instead)."""
+    if DRY_RUN:
+        pytest.skip("dry run: no jar")
+    import subprocess
+    import pyspark
+    jars = Path(pyspark.__file__).resolve().parent / "jars"
+    tool = harness.REPO / "clients/spark/tools/LinkCheck.java"
+    done = subprocess.run(["java", str(tool), str(jar), str(jars)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    print(done.stdout.strip())
+
+
 class Comparison:
     """Runs one batch of jobs with the builtin shuffle and with Sluice (same mode, same settings), once, lazily."""
 
-    def __init__(self, label, mode, jobs, servers, jar, extra_conf=None, master=None, log_dirs=(), parallel=None):
-        self.label, self.mode, self.jobs, self.log_dirs = label, mode, list(jobs), tuple(log_dirs)
+    def __init__(self, label, mode, jobs, servers, jar, extra_conf=None, master=None, log_dirs=(), parallel=None,
+                 via=None):
+        self.label, self.mode, self.jobs, self.log_dirs, self.via = label, mode, list(jobs), tuple(log_dirs), via
         self.parallel = PARALLEL if parallel is None else parallel
         self.servers, self.jar, self.extra, self.master = servers, jar, dict(extra_conf or {}), master
         self._reports = None
+        self._error = None  # a batch that failed (timed out, crashed) fails every test of it without running again
 
     def reports(self):
+        if self._error is not None:
+            pytest.fail(f"[{self.label}] the batch failed earlier in this session (not run again):\n{self._error}",
+                        pytrace=False)
         if self._reports is None:
             def run(side):
                 shuffle = "builtin" if side == "builtin" or DRY_RUN else "sluice"
-                conf = harness.spark_conf(self.mode, shuffle, self.jar, self.servers.master_address, self.extra)
+                conf = harness.spark_conf(self.mode, shuffle, self.jar, self.servers.master_address, self.extra,
+                                          via=self.via)
                 return harness.run_batch(sys.executable, self.mode, shuffle, self.jobs, conf, BATCH_TIMEOUT,
                                          label=f"{self.label}-{side}", master=self.master, log_dirs=self.log_dirs)
 
             sides = ("builtin", "sluice")
-            if self.parallel:
-                with concurrent.futures.ThreadPoolExecutor(2) as pool:
-                    futures = {side: pool.submit(run, side) for side in sides}
-                    reports = {side: f.result() for side, f in futures.items()}
-            else:
-                reports = {side: run(side) for side in sides}
+            try:
+                if self.parallel:
+                    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+                        futures = {side: pool.submit(run, side) for side in sides}
+                        reports = {side: f.result() for side, f in futures.items()}
+                else:
+                    reports = {side: run(side) for side in sides}
+            except harness.HarnessError as e:
+                self._error = str(e)[:4000]
+                raise
             for side in sides:
                 print(f"\n[{self.label}] {side}: {reports[side]['seconds']:.1f}s "
                       f"(startup {reports[side]['startup_seconds']}s) "

@@ -225,8 +225,8 @@ def tail(path: Path, lines: int = 40) -> str:
 
 # ------------------------------------------------------------------------------------------------------ Spark config
 def spark_conf(mode: str, shuffle: str, jar: Path | None, master_address: str | None,
-               extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Settings for one session. shuffle is 'builtin' or 'sluice'."""
+               extra: dict[str, str] | None = None, via: str | None = None) -> dict[str, str]:
+    """Settings for one session. shuffle is 'builtin' or 'sluice'; via is how the jar is added (default jar_via())."""
     conf = {
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
@@ -246,18 +246,43 @@ def spark_conf(mode: str, shuffle: str, jar: Path | None, master_address: str | 
     if shuffle == "sluice":
         if jar is None or master_address is None:
             raise HarnessError("the sluice shuffle needs the client jar and a master address")
-        classpath = sluice_classpath(jar)
         conf.update({
             "spark.shuffle.manager": SLUICE_MANAGER,
             "spark.sluice.master.address": master_address,
-            # Spark 3.5 needs the jar on both class paths (spark.jars alone: executors loop on ClassNotFound).
-            "spark.driver.extraClassPath": classpath,
-            "spark.executor.extraClassPath": classpath,
         })
+        if (via or jar_via()) == "jars":
+            conf["spark.jars"] = ",".join(sluice_classpath(jar).split(os.pathsep))
+        else:
+            # Spark 3.5 needs the jar on both class paths (spark.jars alone: executors loop on ClassNotFound).
+            classpath = sluice_classpath(jar)
+            conf["spark.driver.extraClassPath"] = classpath
+            conf["spark.executor.extraClassPath"] = classpath
     elif shuffle != "builtin":
         raise HarnessError(f"unknown shuffle {shuffle!r}")
     conf.update(extra or {})
     return conf
+
+
+def jar_via() -> str:
+    """How the Sluice side adds the client jar: $SLUICE_SPARK_JAR_VIA ("jars": spark.jars; "classpath": the driver's
+    and executors' extraClassPath), by default "classpath" on Spark 3.5 (spark.jars does not work there) and "jars" on
+    Spark 4 (what docs/spark.md tells 4.x users to do)."""
+    via = os.environ.get("SLUICE_SPARK_JAR_VIA")
+    if via:
+        if via not in ("jars", "classpath"):
+            raise HarnessError(f"SLUICE_SPARK_JAR_VIA must be jars or classpath, not {via!r}")
+        return via
+    try:
+        import pyspark
+        return "classpath" if pyspark.__version__.startswith("3.") else "jars"
+    except ImportError:
+        return "classpath"
+
+
+def add_driver_classpath(conf: dict[str, str], path: Path) -> None:
+    """Appends a jar to spark.driver.extraClassPath (set or not)."""
+    classpath = conf.get("spark.driver.extraClassPath")
+    conf["spark.driver.extraClassPath"] = (classpath + os.pathsep if classpath else "") + str(path)
 
 
 def sluice_classpath(jar: Path) -> str:

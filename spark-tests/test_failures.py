@@ -1,11 +1,13 @@
-"""Failure survival on Spark 3.5.9 (docs/operations.md, "What survives what"): executor loss, worker loss (replicated,
-unreplicated, during the map stage), master restart, graceful worker shutdown, application expiry.
+"""Failure survival on Spark 3.5.9 and on 4.0 to 4.2 (docs/operations.md, "What survives what"): executor loss,
+worker loss (replicated, unreplicated, during the map stage), master restart, graceful worker shutdown, application
+expiry; task metrics compared with the builtin shuffle's.
 
 Each test gets its own Sluice servers (a master and three workers with short heartbeats) because it kills or signals
 them, and runs one scenario job of failure_jobs.py in a SparkSession subprocess under a timeout. The job and the test
 meet through marker files (the job blocks a stage until the test has done its damage and writes `go`). A test-only
 SparkListener (listener/SluiceTestListener.java, compiled here against pyspark's jars) logs every task end and stage
-completion, so the tests count task attempts per stage. Run with the 3.5 venv:
+completion, so the tests count task attempts per stage. The jar is added as harness.jar_via() says (extraClassPath on
+3.5, spark.jars on 4.x). Run with a venv of scripts/spark-tests.sh:
     .cache/pyspark-3.5/bin/python -m pytest spark-tests/test_failures.py
 """
 from __future__ import annotations
@@ -16,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,10 +26,10 @@ from pathlib import Path
 import pytest
 
 import harness
-from conftest import BATCH_TIMEOUT, pyspark_version
+from conftest import BATCH_TIMEOUT, compile_java_jar, pyspark_version
 
-pytestmark = pytest.mark.skipif(not pyspark_version().startswith("3.5."),
-                                reason=f"needs pyspark 3.5.x (this interpreter has {pyspark_version()})")
+pytestmark = pytest.mark.skipif(not pyspark_version().startswith(("3.5.", "4.")),
+                                reason=f"needs pyspark 3.5.x or 4.x (this interpreter has {pyspark_version()})")
 
 TIMEOUT = min(BATCH_TIMEOUT, 300.0)  # one scenario's Spark run
 WAIT = 120.0                         # longest wait for a marker, a log line or a process state
@@ -53,19 +54,8 @@ MAP_STAGE_ENV = {"SLUICE_FAILURE_RECORDS": "100000"}
 @pytest.fixture(scope="session")
 def listener_jar():
     """SluiceTestListener compiled against the venv's pyspark jars, in a temporary jar."""
-    import pyspark
-    jars = Path(pyspark.__file__).resolve().parent / "jars"
-    out = Path(tempfile.mkdtemp(prefix="sluice-test-listener-"))
-    try:
-        source = Path(__file__).resolve().parent / "listener" / "SluiceTestListener.java"
-        for argv in (["javac", "-nowarn", "-d", str(out / "classes"), "-cp", f"{jars}/*", str(source)],
-                     ["jar", "cf", str(out / "sluice-test-listener.jar"), "-C", str(out / "classes"), "."]):
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-            if done.returncode != 0:
-                pytest.fail(f"{argv[0]} failed for the test listener:\n{done.stdout}\n{done.stderr}", pytrace=False)
-        yield out / "sluice-test-listener.jar"
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+    with compile_java_jar("SluiceTestListener") as jar:
+        yield jar
 
 
 @pytest.fixture
@@ -200,7 +190,7 @@ class Scenario:
         self.ctl = Path(tempfile.mkdtemp(prefix=f"sluice-fail-{label}-"))
         self.events_path = self.ctl / "events.jsonl"
         conf = harness.spark_conf(mode, "sluice", jar, servers.master_address, {**BASE_CONF, **(conf or {})})
-        conf["spark.driver.extraClassPath"] += os.pathsep + str(listener_jar)
+        harness.add_driver_classpath(conf, listener_jar)
         conf["spark.extraListeners"] = "SluiceTestListener"
         conf["spark.sluicetest.events"] = str(self.events_path)
         self.proc = None
@@ -540,8 +530,7 @@ def test_task_metrics_are_reported_as_with_the_builtin_shuffle(make_servers, jar
     for side in ("builtin", "sluice"):
         events = Path(tempfile.mkdtemp(prefix=f"sluice-metrics-{side}-")) / "events.jsonl"
         conf = harness.spark_conf("cluster", side, jar, servers.master_address, BASE_CONF)
-        classpath = conf.get("spark.driver.extraClassPath")
-        conf["spark.driver.extraClassPath"] = (classpath + os.pathsep if classpath else "") + str(listener_jar)
+        harness.add_driver_classpath(conf, listener_jar)
         conf["spark.extraListeners"] = "SluiceTestListener"
         conf["spark.sluicetest.events"] = str(events)
         report = harness.run_batch(sys.executable, "cluster", side, METRIC_JOBS, conf, TIMEOUT,

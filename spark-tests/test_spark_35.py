@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import harness
-from conftest import BATCH_TIMEOUT, Comparison, pyspark_version
+from conftest import BATCH_TIMEOUT, Comparison, check_links, pyspark_version
 
 pytestmark = pytest.mark.skipif(not pyspark_version().startswith("3.5."),
                                 reason=f"needs pyspark 3.5.x (this interpreter has {pyspark_version()})")
@@ -29,6 +29,11 @@ MODES = ["local", "cluster"]
 @pytest.fixture(scope="module")
 def comparisons(sluice_servers, sluice_jar):
     return {mode: Comparison(f"3.5-{mode}", mode, JOBS, sluice_servers, sluice_jar) for mode in MODES}
+
+
+def test_client_links_against_this_spark(sluice_jar):
+    """Every class, field and method the jar references statically exists in Spark 3.5's jars (tools/LinkCheck)."""
+    check_links(sluice_jar)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -3,7 +3,8 @@
 #   clients/spark/build/sluice-spark-3.5_2.12-VERSION.jar and clients/spark/build/sluice-spark-4_2.13-VERSION.jar.
 #   src/main/java   (every package) with javac --release 17 against pyspark 3.5.9's jars,
 #   src/shim43/java (if it has .java files) against pyspark 4.3.0's jars plus the first output;
-#   src/compat35/java (if it has .java files) against pyspark 3.5.9's jars, into the 3.5 jar only.
+#   src/compat/java (if it has .java files) against pyspark 3.5.9's jars, into both jars (see docs/spark.md,
+#   "One jar for every Spark 4.x minor").
 # Installs pyspark 3.5.9 and 4.3.0 into <repo>/.cache/pyspark-3.5 and .cache/pyspark-4.3 virtual environments
 # when they are missing. Prints the jars' paths on success.
 set -euo pipefail
@@ -49,20 +50,19 @@ if [ "${#shim_sources[@]}" -gt 0 ]; then
         -cp "$build/classes:$jars43/*" -d "$build/classes43" "${shim_sources[@]}"
 fi
 
-# One self-contained jar per Spark line, the version in its name and manifest:
-#   sluice-spark-3.5_2.12-VERSION.jar: everything, plus the one interface Spark 3.5 lacks (src/compat35);
-#   sluice-spark-4_2.13-VERSION.jar:   everything (Spark 4.3 has that interface itself).
+# One self-contained jar per Spark line, the version in its name and manifest. Both carry everything, including the
+# declaration of the one interface Spark 3.5 to 4.2 lack (src/compat); they differ in the Scala line they are for.
 version="$(sed -nE 's/.*current = "([^"]+)".*/\1/p' "$repo/Sources/SluiceCore/SluiceVersion.swift")"
 [ -n "$version" ] || { echo "no version in Sources/SluiceCore/SluiceVersion.swift" >&2; exit 1; }
 compat_sources=()
-if [ -d "$here/src/compat35/java" ]; then
-    mapfile -t compat_sources < <(find "$here/src/compat35/java" -name '*.java' | sort)
+if [ -d "$here/src/compat/java" ]; then
+    mapfile -t compat_sources < <(find "$here/src/compat/java" -name '*.java' | sort)
 fi
-rm -rf "$build/classes35compat"
-mkdir -p "$build/classes35compat"
+rm -rf "$build/classescompat"
+mkdir -p "$build/classescompat"
 if [ "${#compat_sources[@]}" -gt 0 ]; then
     javac --release 17 -encoding UTF-8 -Xlint:all,-path,-serial,-options -g \
-        -cp "$jars35/*" -d "$build/classes35compat" "${compat_sources[@]}"
+        -cp "$jars35/*" -d "$build/classescompat" "${compat_sources[@]}"
 fi
 rm -f "$build"/sluice-spark-*.jar "$build/sluice-spark35-compat.jar"
 # make_jar NAME LINE CLASS_DIRS...: a jar of the class directories with a manifest naming the version and the line.
@@ -79,5 +79,5 @@ make_jar() {
     jar --create --file "$build/$name" --manifest "$manifest" "${args[@]}"
     echo "$build/$name"
 }
-make_jar "sluice-spark-3.5_2.12-$version.jar" 3.5 "$build/classes" "$build/classes43" "$build/classes35compat"
-make_jar "sluice-spark-4_2.13-$version.jar" 4 "$build/classes" "$build/classes43"
+make_jar "sluice-spark-3.5_2.12-$version.jar" 3.5 "$build/classes" "$build/classes43" "$build/classescompat"
+make_jar "sluice-spark-4_2.13-$version.jar" 4 "$build/classes" "$build/classes43" "$build/classescompat"

@@ -24,7 +24,8 @@ import scala.Product2;
  * When all buffers together exceed {@code spark.sluice.writer.bufferMemory}, the largest is cut early. At the end of
  * {@link #write} the remaining buffers are cut with the last flag and the session is finished: every batch is
  * acknowledged by every copy before the task may report its {@link MapStatus}, which is what commits the output
- * (winner = reported attempt).
+ * (winner = reported attempt). On Spark 4.1+ the MapStatus also carries Spark's order-independent row checksum of the
+ * task's records ({@link RowChecksums}), so Spark detects a retried map task whose output differs.
  */
 public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
     private final ShuffleDependency<K, V, C> dependency;
@@ -39,6 +40,7 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
     private final RecordBuffers recordBuffers;
     private final PartitionBuffer[] buffers;
     private final BufferRetention retention;
+    private final RowChecksums rowChecksums;
     private long bufferedBytes;
     private long[] partitionLengths;
     private MapStatus mapStatus;
@@ -59,25 +61,38 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
         this.recordBuffers = new RecordBuffers(dependency.serializer(), shuffleId, numPartitions, pushBufferBytes);
         this.buffers = recordBuffers.all();
         this.retention = new BufferRetention(conf.writerBufferMemoryBytes);
+        this.rowChecksums = RowChecksums.of(dependency);
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public void write(scala.collection.Iterator<Product2<K, V>> records) throws IOException {
         scala.collection.Iterator<? extends Product2<K, ?>> input;
+        Partitioner partitioner = dependency.partitioner();
+        // Spark's writers update the row checksums with the records they are given, before any map-side combine.
+        boolean checksumInput = rowChecksums.enabled() && !dependency.mapSideCombine();
         if (dependency.mapSideCombine()) {
             if (dependency.aggregator().isEmpty()) {
                 throw new IllegalStateException("map-side combine without an aggregator in shuffle " + shuffleId);
             }
-            input = dependency.aggregator().get().combineValuesByKey(records, context);
+            scala.collection.Iterator<Product2<K, V>> raw = records;
+            if (rowChecksums.enabled()) {
+                raw = records.map(record -> {
+                    rowChecksums.update(partitioner.getPartition(record._1()), record._1(), record._2());
+                    return record;
+                });
+            }
+            input = dependency.aggregator().get().combineValuesByKey(raw, context);
         } else {
             input = records;
         }
-        Partitioner partitioner = dependency.partitioner();
         while (input.hasNext()) {
             Product2<K, ?> record = input.next();
             K key = record._1();
             int partitionId = partitioner.getPartition(key);
+            if (checksumInput) {
+                rowChecksums.update(partitionId, key, record._2());
+            }
             PartitionBuffer buffer = buffers[partitionId];
             long before = buffer == null ? 0 : buffer.size();
             buffer = recordBuffers.write(partitionId, key, record._2());
@@ -113,7 +128,8 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
             storedBytes += length;
         }
         metrics.incBytesWritten(storedBytes);
-        mapStatus = SparkCompat.mapStatus(SparkCompat.sluiceLocation(shuffleId), partitionLengths, mapTaskId);
+        mapStatus = SparkCompat.mapStatus(SparkCompat.sluiceLocation(shuffleId), partitionLengths, mapTaskId,
+                rowChecksums);
     }
 
     private void cutLargest() throws IOException {

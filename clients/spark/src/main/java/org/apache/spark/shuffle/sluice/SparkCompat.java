@@ -7,6 +7,7 @@ import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
 import org.apache.spark.Aggregator;
 import org.apache.spark.Partitioner;
+import org.apache.spark.ShuffleDependency;
 import org.apache.spark.TaskContext;
 import org.apache.spark.scheduler.MapStatus;
 import org.apache.spark.scheduler.MapStatus$;
@@ -32,6 +33,14 @@ final class SparkCompat {
     private static final boolean MAP_STATUS_HAS_CHECKSUM;
     /** ExternalSorter(context, aggregator, partitioner, ordering, serializer[, RowBasedChecksum[] on 4.1+]). */
     private static final Constructor<?> EXTERNAL_SORTER;
+    /**
+     * Spark 4.1+'s order-independent row checksum (SPARK-51756): {@code ShuffleDependency.rowBasedChecksums()} as
+     * {@code (ShuffleDependency) Object[]}, {@code RowBasedChecksum.update} as {@code (Object, Object, Object) void}
+     * and the static {@code RowBasedChecksum.getAggregatedChecksumValue} as {@code (Object[]) long}; null before 4.1.
+     */
+    private static final MethodHandle ROW_CHECKSUMS;
+    private static final MethodHandle ROW_CHECKSUM_UPDATE;
+    private static final MethodHandle ROW_CHECKSUM_AGGREGATE;
 
     static {
         MethodHandles.Lookup lookup = MethodHandles.publicLookup();
@@ -66,6 +75,31 @@ final class SparkCompat {
             throw new ExceptionInInitializerError("no known ExternalSorter constructor in this Spark version");
         }
         EXTERNAL_SORTER = sorter;
+
+        MethodHandle checksums = null;
+        MethodHandle update = null;
+        MethodHandle aggregate = null;
+        if (withChecksum) {
+            try {
+                Class<?> rowChecksum = Class.forName("org.apache.spark.shuffle.checksum.RowBasedChecksum", false,
+                        MapStatus.class.getClassLoader());
+                Class<?> rowChecksums = rowChecksum.arrayType();
+                checksums = lookup.findVirtual(ShuffleDependency.class, "rowBasedChecksums",
+                        MethodType.methodType(rowChecksums)).asType(
+                                MethodType.methodType(Object[].class, ShuffleDependency.class));
+                update = lookup.findVirtual(rowChecksum, "update",
+                        MethodType.methodType(void.class, Object.class, Object.class)).asType(
+                                MethodType.methodType(void.class, Object.class, Object.class, Object.class));
+                aggregate = lookup.findStatic(rowChecksum, "getAggregatedChecksumValue",
+                        MethodType.methodType(long.class, rowChecksums)).asType(
+                                MethodType.methodType(long.class, Object[].class));
+            } catch (ClassNotFoundException | NoSuchMethodException | IllegalAccessException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+        ROW_CHECKSUMS = checksums;
+        ROW_CHECKSUM_UPDATE = update;
+        ROW_CHECKSUM_AGGREGATE = aggregate;
     }
 
     private SparkCompat() {
@@ -82,17 +116,63 @@ final class SparkCompat {
         return BlockManagerId$.MODULE$.apply(name, name, SLUICE_LOCATION_PORT, Option.empty());
     }
 
-    /** A MapStatus with the given per-partition sizes for the map task attempt {@code mapTaskId}. */
-    static MapStatus mapStatus(BlockManagerId location, long[] sizesBytes, long mapTaskId) {
+    /**
+     * A MapStatus with the given per-partition sizes for the map task attempt {@code mapTaskId}, carrying the row
+     * checksum on Spark 4.1+ (ignored before).
+     */
+    static MapStatus mapStatus(BlockManagerId location, long[] sizesBytes, long mapTaskId, RowChecksums checksums) {
         try {
             if (MAP_STATUS_HAS_CHECKSUM) {
-                return (MapStatus) MAP_STATUS_APPLY.invoke(location, sizesBytes, mapTaskId, 0L);
+                return (MapStatus) MAP_STATUS_APPLY.invoke(location, sizesBytes, mapTaskId, checksums.value());
             }
             return (MapStatus) MAP_STATUS_APPLY.invoke(location, sizesBytes, mapTaskId);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
             throw new IllegalStateException("MapStatus.apply failed", e);
+        }
+    }
+
+    /**
+     * The dependency's row checksums, one per reduce partition, as Spark's own writers use them: an empty array when
+     * the query did not ask for them and always before Spark 4.1.
+     */
+    static Object[] rowChecksums(ShuffleDependency<?, ?, ?> dependency) {
+        if (ROW_CHECKSUMS == null) {
+            return new Object[0];
+        }
+        try {
+            Object[] checksums = (Object[]) ROW_CHECKSUMS.invokeExact(dependency);
+            return checksums == null ? new Object[0] : checksums;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("ShuffleDependency.rowBasedChecksums failed", e);
+        }
+    }
+
+    /** {@code RowBasedChecksum.update(key, value)} on one element of {@link #rowChecksums}. */
+    static void updateRowChecksum(Object checksum, Object key, Object value) {
+        try {
+            ROW_CHECKSUM_UPDATE.invokeExact(checksum, key, value);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("RowBasedChecksum.update failed", e);
+        }
+    }
+
+    /** {@code RowBasedChecksum.getAggregatedChecksumValue(checksums)}: the value a MapStatus carries on 4.1+; 0 before. */
+    static long aggregatedRowChecksum(Object[] checksums) {
+        if (ROW_CHECKSUM_AGGREGATE == null) {
+            return 0L;
+        }
+        try {
+            return (long) ROW_CHECKSUM_AGGREGATE.invokeExact(checksums);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException("RowBasedChecksum.getAggregatedChecksumValue failed", e);
         }
     }
 
