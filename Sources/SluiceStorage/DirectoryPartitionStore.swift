@@ -302,8 +302,15 @@ public final class DirectoryPartitionStore: PartitionStore {
         return tiers
     }
 
-    /// Every directory, fastest tier first, with the files it holds now.
+    /// Marks every directory with a stalled call unhealthy. Called every few milliseconds by the worker, so appends
+    /// (which only read the health flag) see a stall within a tick of `stallTimeoutMs`.
+    public func noticeStalls() {
+        for volume in volumes { volume.noticeStall() }
+    }
+
+    /// Every directory, fastest tier first, with the files it holds now (stalls noticed first).
     public func directories() -> [StorageDirectoryStatus] {
+        noticeStalls()
         var fileCounts: [ObjectIdentifier: Int] = [:]
         for file in files.all() { fileCounts[ObjectIdentifier(file.volume), default: 0] += 1 }
         return volumes.map {

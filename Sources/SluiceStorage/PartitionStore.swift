@@ -40,6 +40,8 @@ public protocol PartitionStore: Sendable {
     /// `targetBytes`. Returns the bytes written.
     @discardableResult
     func relieveMemoryPressure(downToBytes targetBytes: Int) -> Int
+    /// Marks directories with a call stalled past the stall timeout unhealthy (call it periodically).
+    func noticeStalls()
     /// Writes out the buffers of files with no append for `idleForMs`; returns the bytes written.
     @discardableResult
     func flushIdleFiles(idleForMs: Int) -> Int

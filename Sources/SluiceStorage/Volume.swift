@@ -103,10 +103,14 @@ final class Volume: Sendable {
         max(0, min(capacityBytes - usedBytes, try diskSpace().freeBytes))
     }
 
-    /// False once a write on it failed with ENOSPC or EIO, or a call in it stalled, until a probe write succeeds.
-    var isHealthy: Bool {
+    /// False once a write on it failed with ENOSPC or EIO, or a stall was noticed (`noticeStall`), until a probe
+    /// write succeeds. Checked on every append, so it takes one lock and looks at no in-flight call.
+    var isHealthy: Bool { unhealthy.withLock { $0 == nil } }
+
+    /// Marks the directory unhealthy when one of its calls has stalled; the store's periodic check, placement and
+    /// reads call it, so appends need not scan the in-flight calls.
+    func noticeStall() {
         if isStalled { markUnhealthy(stallError()) }
-        return unhealthy.withLock { $0 == nil }
     }
 
     /// True while a call in the directory has been running for `stallTimeoutMs` or longer.

@@ -8,7 +8,8 @@ import Synchronization
 /// Watches the worker's memory budget on its own thread and, once use passes the low watermark, writes out flush
 /// buffers (largest first) until use is back below it. Buffers are the one holder of budget bytes that does not
 /// drain by itself when push connections are paused, so this is what keeps backpressure from becoming a stall.
-/// Every quarter of `idleFlushMs` it also writes out the buffers of files idle that long (`worker.idleFlushTime`).
+/// Every quarter of `idleFlushMs` it also writes out the buffers of files idle that long (`worker.idleFlushTime`),
+/// and at every check it has the store notice stalled directories.
 final class PressureFlusher: Sendable {
     private let store: any PartitionStore
     private let budget: MemoryBudget
@@ -36,6 +37,7 @@ final class PressureFlusher: Sendable {
         let idleCheckMs = UInt64(max(idleFlushMs / 4, checkIntervalMs))
         nextIdleCheckMs.store(Monotonic.nowMs() + idleCheckMs, ordering: .relaxed)
         try thread.start { [self] in
+            store.noticeStalls()
             let nowMs = Monotonic.nowMs()
             if idleFlushMs > 0, nowMs >= nextIdleCheckMs.load(ordering: .relaxed) {
                 nextIdleCheckMs.store(nowMs + idleCheckMs, ordering: .relaxed)
