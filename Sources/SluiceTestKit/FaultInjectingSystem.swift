@@ -33,6 +33,8 @@ public final class FaultInjectingSystem: SystemCalls {
         var directoryFailures: [String: (errno: Int32, calls: Set<Call>?)] = [:]
         /// Directories whose file calls block until healed: a disk that stops answering.
         var stalledDirectories: Set<String> = []
+        /// Directories that stall once this many more file calls were made under them.
+        var pendingStalls: [String: Int] = [:]
         /// Calls blocked in a stalled directory now.
         var stalledCalls = 0
         /// The path each open descriptor was opened at (for directory faults).
@@ -46,6 +48,19 @@ public final class FaultInjectingSystem: SystemCalls {
 
         func isStalled(_ path: String) -> Bool {
             stalledDirectories.contains { path == $0 || path.hasPrefix($0 + "/") }
+        }
+
+        /// Counts a file call on `path` towards the pending stalls of the directories it is under; the call that
+        /// uses up a directory's count stalls it (that call included).
+        mutating func countTowardsStalls(_ path: String) {
+            for (directory, remaining) in pendingStalls where path == directory || path.hasPrefix(directory + "/") {
+                if remaining > 1 {
+                    pendingStalls[directory] = remaining - 1
+                } else {
+                    pendingStalls[directory] = nil
+                    stalledDirectories.insert(directory)
+                }
+            }
         }
     }
 
@@ -96,15 +111,24 @@ public final class FaultInjectingSystem: SystemCalls {
     }
 
     /// Makes every file call on a path under `directory`, or on a descriptor opened there, block until
-    /// `heal(under:)`: a disk that stops answering (a hung NFS or Lustre mount, a dying device).
-    public func stall(under directory: String) {
-        state.withLock { _ = $0.stalledDirectories.insert(directory) }
+    /// `heal(under:)`: a disk that stops answering (a hung NFS or Lustre mount, a dying device). With `afterCalls`,
+    /// the `afterCalls`-th file call under it from now on is the first to block (a stall that begins mid-push).
+    public func stall(under directory: String, afterCalls: Int = 1) {
+        precondition(afterCalls >= 1, "the stall begins at a call: afterCalls counts from 1")
+        state.withLock { s in
+            if afterCalls == 1 {
+                s.stalledDirectories.insert(directory)
+            } else {
+                s.pendingStalls[directory] = afterCalls
+            }
+        }
     }
 
     /// Lets calls under `directory` succeed again (failing or stalled), waking the blocked ones.
     public func heal(under directory: String) {
         state.withLock { s in
             s.directoryFailures[directory] = nil
+            s.pendingStalls[directory] = nil
             s.stalledDirectories.remove(directory)
         }
         stallEnded.broadcast()
@@ -133,7 +157,9 @@ public final class FaultInjectingSystem: SystemCalls {
     /// Blocks the calling thread while the path `pathOf` names is in a stalled directory.
     private func waitWhileStalled(_ pathOf: (State) -> String?) {
         let stalled = state.withLock { s -> Bool in
-            guard let path = pathOf(s), s.isStalled(path) else { return false }
+            guard let path = pathOf(s) else { return false }
+            s.countTowardsStalls(path)
+            guard s.isStalled(path) else { return false }
             s.stalledCalls += 1
             return true
         }

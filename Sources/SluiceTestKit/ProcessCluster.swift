@@ -19,6 +19,8 @@ public final class ProcessCluster: @unchecked Sendable {
     public private(set) var workers: [ChildProcess] = []
     /// The worker ids, by index.
     public private(set) var workerIds: [String] = []
+    /// The workers' operations API ports (`/api/v1/worker`, `/metrics`), by index; a restart updates its entry.
+    public private(set) var workerHTTPPorts: [Int] = []
     /// Holds the workers' storage and every child's output files; removed by `shutdown`.
     public let scratch: TempDirectory
     private let binDirectory: String
@@ -90,7 +92,7 @@ public final class ProcessCluster: @unchecked Sendable {
         let worker = try launchWorker(index: index, logSuffix: "")
         workers.append(worker)
         workerIds.append("\(workerIdPrefix)\(index)")
-        try awaitPort(of: worker, index: index)
+        workerHTTPPorts.append(try awaitPorts(of: worker, index: index))
     }
 
     /// Starts worker `index` again (after `kill(worker:)`) with the same id, storage directory and flags, as an
@@ -103,7 +105,7 @@ public final class ProcessCluster: @unchecked Sendable {
         restarts[index, default: 0] += 1
         let worker = try launchWorker(index: index, logSuffix: ".r\(restarts[index, default: 0])")
         workers[index] = worker
-        try awaitPort(of: worker, index: index)
+        workerHTTPPorts[index] = try awaitPorts(of: worker, index: index)
     }
 
     private func launchWorker(index: Int, logSuffix: String) throws -> ChildProcess {
@@ -119,10 +121,15 @@ public final class ProcessCluster: @unchecked Sendable {
             errorPath: scratch.file("worker-\(index)\(logSuffix).log"))
     }
 
-    private func awaitPort(of worker: ChildProcess, index: Int) throws {
-        guard worker.announcedPort(prefix: "sluice-worker listening on ", timeoutMs: Self.startTimeoutMs) != nil else {
+    /// Waits until `worker` announces its data port, then returns the operations API port it announces next.
+    private func awaitPorts(of worker: ChildProcess, index: Int) throws -> Int {
+        guard worker.announcedPort(prefix: "sluice-worker listening on ", timeoutMs: Self.startTimeoutMs) != nil,
+            let httpPort = worker.announcedPort(
+                prefix: "sluice-worker operations API on ", timeoutMs: Self.startTimeoutMs)
+        else {
             throw TimedOut(what: "\(workerIdPrefix)\(index) port; stderr:\n\(worker.standardErrorTail())")
         }
+        return httpPort
     }
 
     /// Kills worker `index` with SIGKILL and reaps it.

@@ -73,22 +73,8 @@ import Testing
                 Self.files(under: storage).contains { $0.hasSuffix(".moving") }
             }
         }
-        let workerId = cluster.workerIds[0]
-        let ports = { () -> Set<UInt16> in
-            let locations = (try? client.master.allLocations(key)) ?? []
-            return Set(locations.compactMap(\.primary).filter { $0.workerId == workerId }.map(\.port))
-        }
-        let killedPorts = ports()
-        cluster.kill(worker: 0)
         restarted.value.withLock { $0 = true }
-        try cluster.restartWorker(index: 0)
-        try WorkerLossTests.waitUntilPlacedAgain(cluster, worker: 0)
-        // Its registration also points the shuffle's locations at its new port (a kill and restart quicker than the
-        // master's liveness check leaves the old address in place until then).
-        try waitUntil("the shuffle's locations name worker-0's new port", timeoutMs: 20_000, pollIntervalMs: 20) {
-            let now = ports()
-            return !now.isEmpty && now.isDisjoint(with: killedPorts)
-        }
+        try WorkerLossTests.killAndRestart(cluster, worker: 0, key: key, client: client)
 
         let all = Self.files(under: storage)
         #expect(!all.contains { $0.hasSuffix(".moving") }, "recovery deleted the half-moved copy")

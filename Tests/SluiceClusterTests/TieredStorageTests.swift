@@ -82,25 +82,13 @@ import Testing
         let key = ShuffleKey(applicationId: "app-quiet", shuffleId: 0)
         let handle = try client.registerShuffle(key, numMappers: data.mappers, numPartitions: data.partitions)
         _ = try data.writeAll(client: client, handle: handle, attemptId: Self.winner)
-        func dataFileBytes(under directory: String) -> Int {
-            guard let entries = try? PosixSystem().listDirectory(path: directory) else { return 0 }
-            return entries.reduce(0) { total, entry in
-                let path = directory + "/" + entry.name
-                if entry.isDirectory { return total + dataFileBytes(under: path) }
-                var status = stat()
-                return total + (entry.name.hasSuffix(".data") && stat(path, &status) == 0 ? Int(status.st_size) : 0)
-            }
-        }
-        // What each worker counts as appended, buffered or not (its operations API lists it per directory).
-        let appended = try cluster.workers.map { worker in
-            let view = try OperationsAPITests.json(
-                try curl([], port: try #require(worker.httpPort), path: "/api/v1/worker"))
-            let directories = try #require((view as? [String: Any])?["directories"] as? [[String: Any]])
-            return directories.reduce(0) { $0 + ($1["usedBytes"] as? Int ?? 0) }
-        }
+        // What each worker counts as appended, buffered or not.
+        let appended = try cluster.workers.map { try StorageFiles.appendedBytes(httpPort: try #require($0.httpPort)) }
         #expect(appended.reduce(0, +) > 0)
         try waitUntil("every appended byte is in the files on disk") {
-            (0..<2).allSatisfy { dataFileBytes(under: cluster.scratch.file("worker-\($0)")) == appended[$0] }
+            (0..<2).allSatisfy {
+                StorageFiles.dataFileBytes(under: cluster.scratch.file("worker-\($0)")) == appended[$0]
+            }
         }
         let wrong = try data.mismatches(reader: client.reader(key), attemptId: Self.winner)
         #expect(wrong.isEmpty, "\(wrong.prefix(5))")
@@ -127,6 +115,32 @@ import Testing
 /// files fail over to the replica, and no acknowledged batch is lost.
 @Suite struct DirectoryFailureTests {
     static let winner: @Sendable (UInt32) -> UInt64 = { 900 + UInt64($0) }
+
+    /// Three workers with two disks each, worker-0's through `disk`; a failed disk is not probed again during a
+    /// test, and a call that has not returned after 200 ms marks its disk stalled.
+    static func cluster(disk: FaultInjectingSystem) throws -> MiniCluster {
+        let cluster = try MiniCluster(workers: 0)
+        for index in 0..<3 {
+            let dirs = "\(cluster.scratch.file("w\(index)-a")),\(cluster.scratch.file("w\(index)-b"))"
+            try cluster.addWorker(
+                index: index,
+                overrides: [
+                    "worker.tiers": "kind=nvme dirs=\(dirs)",
+                    "worker.storageProbeInterval": "1h",
+                    "worker.storageStallTimeout": "200ms",
+                ],
+                system: index == 0 ? disk : PosixSystem())
+        }
+        try waitUntil("workers registered") { cluster.workers.allSatisfy(\.isRegistered) }
+        return cluster
+    }
+
+    /// Twelve maps of twenty-four partitions, with large records among the small ones.
+    static let data: ShuffleData = {
+        var data = ShuffleData(mappers: 12, partitions: 24)
+        data.bigRecordBytes = 100_000
+        return data
+    }()
 
     /// How worker-0's first disk fails.
     enum Fault: Sendable, CustomTestStringConvertible {
@@ -156,25 +170,12 @@ import Testing
     func aDiskFailingMidShuffleLosesNothing(fault: Fault) throws {
         let disk = FaultInjectingSystem()
         if case .noSpaceMidWrite = fault { disk.limitTransfer(.pwrite, toBytes: 4096) }
-        let cluster = try MiniCluster(workers: 0)
+        let cluster = try Self.cluster(disk: disk)
         defer { cluster.shutdown() }
-        for index in 0..<3 {
-            let dirs = "\(cluster.scratch.file("w\(index)-a")),\(cluster.scratch.file("w\(index)-b"))"
-            try cluster.addWorker(
-                index: index,
-                overrides: [
-                    "worker.tiers": "kind=nvme dirs=\(dirs)",
-                    "worker.storageProbeInterval": "1h",
-                    "worker.storageStallTimeout": "200ms",
-                ],
-                system: index == 0 ? disk : PosixSystem())
-        }
-        try waitUntil("workers registered") { cluster.workers.allSatisfy(\.isRegistered) }
         // A push stuck behind a stalled write is abandoned by the client after this and moved elsewhere.
         let client = cluster.client(codec: .lz4, requestTimeoutMs: 3_000)
         defer { client.close() }
-        var data = ShuffleData(mappers: 12, partitions: 24)
-        data.bigRecordBytes = 100_000
+        let data = Self.data
         let key = ShuffleKey(applicationId: "app-disk-\(abs(fault.testDescription.hashValue) % 100_000)", shuffleId: 0)
         let handle = try client.registerShuffle(key, numMappers: data.mappers, numPartitions: data.partitions)
         _ = try data.writeAll(client: client, handle: handle, maps: Array(0..<6), attemptId: Self.winner)
@@ -197,5 +198,27 @@ import Testing
         if case .stall = fault {
             #expect(disk.stalledCallCount > 0, "calls were still stuck in the stalled directory")
         }
+    }
+
+    /// A disk that stops answering at a seeded file call of the push (an open, a write, an fsync, a flush for a
+    /// reader...), not at a quiet moment between two halves of it: every record still reads back.
+    @Test(arguments: Array(KillSeeds.all.prefix(6)))
+    func aDiskStallingAtASeededCallLosesNothing(seed: UInt64) throws {
+        let disk = FaultInjectingSystem()
+        let cluster = try Self.cluster(disk: disk)
+        defer { cluster.shutdown() }
+        let client = cluster.client(codec: .lz4, requestTimeoutMs: 3_000)
+        defer { client.close() }
+        let failing = cluster.scratch.file("w0-a")
+        var generator = SeededGenerator(seed: seed)
+        let afterCalls = Int.random(in: 1...60, using: &generator)
+        disk.stall(under: failing, afterCalls: afterCalls)
+        defer { disk.heal(under: failing) }
+        let key = ShuffleKey(applicationId: "app-stall-\(seed)", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: Self.data.mappers, numPartitions: Self.data.partitions)
+        _ = try Self.data.writeAll(client: client, handle: handle, attemptId: Self.winner)
+        let wrong = try Self.data.mismatches(reader: client.reader(key), attemptId: Self.winner)
+        #expect(wrong.isEmpty, "stall from call \(afterCalls): \(wrong.prefix(5))")
+        #expect(disk.stalledCallCount > 0, "the stall began (at call \(afterCalls) under the disk)")
     }
 }

@@ -62,6 +62,27 @@ import Testing
         }
     }
 
+    /// SIGKILLs worker `index`, starts it again with the same id and directories, and waits until the master places
+    /// partitions on it and `key`'s locations name its new port (a kill and restart quicker than the master's
+    /// liveness check leaves the old address in place until its registration lands).
+    static func killAndRestart(_ cluster: ProcessCluster, worker index: Int, key: ShuffleKey, client: SluiceClient)
+        throws
+    {
+        let workerId = cluster.workerIds[index]
+        let ports = { () -> Set<UInt16> in
+            let locations = (try? client.master.allLocations(key)) ?? []
+            return Set(locations.compactMap(\.primary).filter { $0.workerId == workerId }.map(\.port))
+        }
+        let killedPorts = ports()
+        cluster.kill(worker: index)
+        try cluster.restartWorker(index: index)
+        try waitUntilPlacedAgain(cluster, worker: index)
+        try waitUntil("the shuffle's locations name \(workerId)'s new port", timeoutMs: 20_000, pollIntervalMs: 20) {
+            let now = ports()
+            return !now.isEmpty && now.isDisjoint(with: killedPorts)
+        }
+    }
+
     static func workload(_ seed: UInt64) -> SeededShuffle {
         SeededShuffle(seed: seed, mappers: 6, partitions: 8, recordsPerMap: 800)
     }
