@@ -130,7 +130,8 @@ import Testing
         try Self.pushReplicatedAndReadBack(cluster, expectedHost: "::1", application: "app-ipv6")
     }
 
-    /// The operations API of a master and a worker on `::1` answers curl at `http://[::1]:PORT`.
+    /// The operations API of a master and a worker on `::1` answers curl at `http://[::1]:PORT` (and not over IPv4),
+    /// and `sluice status --master [::1]:PORT`.
     @Test(.enabled(if: ipv6LoopbackWorks, "::1 cannot be bound here"))
     func theOperationsAPIAnswersOnIPv6Loopback() throws {
         let cluster = try MiniCluster(workers: 1, masterOverrides: ["master.host": "::1"])
@@ -146,6 +147,11 @@ import Testing
         let reply = try curl([], host: "::1", port: ports[0], path: "/api/v1/workers")
         let workers = try #require(try JSONSerialization.jsonObject(with: Data(reply.body)) as? [[String: Any]])
         #expect(workers.compactMap { $0["host"] as? String } == ["::1"])
+        // The operator's tool takes the master as [v6]:port.
+        if BuiltExecutables.directory != nil {
+            let status = try CommandLineToolTests.sluice(["status", "--master", "[::1]:\(ports[0])"])
+            #expect(status.status == 0 && status.output.hasPrefix("ready"), "\(status.output)")
+        }
     }
 
     /// Registers a replicated shuffle, checks every location names `expectedHost`, pushes, reads everything back,
