@@ -180,7 +180,9 @@ public enum ListeningSocket {
     public static func open(host: String, port: Int, backlog: Int, nonBlocking: Bool) throws(SystemCallError) -> (
         fd: Int32, port: Int
     ) {
-        let address = try SocketAddress.resolve(host: host, port: port, passive: true)[0]
+        guard let address = try SocketAddress.resolve(host: host, port: port, passive: true).first else {
+            throw SystemCallError(errno: EHOSTUNREACH, call: "getaddrinfo", cause: "no address for \(host)")
+        }
         var type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         if nonBlocking { type |= Int32(SOCK_NONBLOCK.rawValue) }
         let fd = try Posix.retrying("socket") { socket(address.family, type, 0) }

@@ -6,6 +6,7 @@ public struct AdvertisedHostError: Error, Sendable, CustomStringConvertible {
     /// The whole explanation, naming `worker.advertisedHost`, its environment variable and its flag.
     public let message: String
 
+    /// The message.
     public var description: String { message }
 }
 
@@ -32,7 +33,9 @@ public enum AdvertisedHost {
 
     /// The host chosen and why.
     public struct Choice: Sendable, Equatable {
+        /// The host to advertise: a name or an IPv4/IPv6 literal, without brackets.
         public let host: String
+        /// Which rule chose it.
         public let reason: Reason
     }
 
@@ -75,7 +78,7 @@ public enum AdvertisedHost {
         if let listen, !listen.isUnspecified {
             if listen.isLoopback, try !master.isLoopback() {
                 throw refusal(
-                    "worker.host is \(config.host), a loopback address, but the master \(config.masterAddress) is "
+                    "\(WorkerKeys.host.name) is \(config.host), a loopback address, but the master \(config.masterAddress) is "
                         + "not on loopback: clients and other workers could not reach this worker.")
             }
             return Choice(host: config.host, reason: .listenAddress)
@@ -89,7 +92,7 @@ public enum AdvertisedHost {
         }
         if local.host.contains(":"), let listen, listen.family != local.family {
             throw refusal(
-                "the master \(config.masterAddress) is reached over IPv6 (from \(local.host)) but worker.host "
+                "the master \(config.masterAddress) is reached over IPv6 (from \(local.host)) but \(WorkerKeys.host.name) "
                     + "\(config.host) takes IPv4 connections only: set worker.host to :: (IPv4 and IPv6), or set "
                     + "\(key) to an IPv4 address of this machine.")
         }
