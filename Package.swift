@@ -121,7 +121,8 @@ let package = Package(
                 "SluiceStorage", "SluiceCore", "SluiceConfig", "SluiceSystem", "SluiceTestKit", "SluiceCompression",
             ]),
         .testTarget(name: "SluiceMasterTests", dependencies: ["SluiceMaster", "SluiceCore", "SluiceConfig"]),
-        .testTarget(name: "SluiceWorkerTests", dependencies: ["SluiceWorker", "SluiceCore", "SluiceSystem"]),
+        .testTarget(
+            name: "SluiceWorkerTests", dependencies: ["SluiceWorker", "SluiceCore", "SluiceSystem", "SluiceConfig"]),
         .testTarget(
             name: "SluiceClusterTests",
             dependencies: [

@@ -164,9 +164,8 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("scenario \(scenario) needs at least \(scenario.replicas) workers (--workers)")
         }
         if let master {
-            let parts = master.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, let port = UInt16(parts[1]), port > 0 else {
-                throw ValidationError("--master must be HOST:PORT, got '\(master)'")
+            guard let (_, port) = EndpointText.parse(master), port > 0 else {
+                throw ValidationError("--master must be HOST:PORT or [IPV6]:PORT, got '\(master)'")
             }
         }
         var isDirectory: ObjCBool = false

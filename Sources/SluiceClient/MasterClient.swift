@@ -121,14 +121,13 @@ public final class MasterClient: Sendable {
     }
 }
 
-/// Parses `host:port` endpoints.
+/// Parses `host:port` and `[v6]:port` endpoints.
 public enum Endpoint {
+    /// The host (without brackets) and port of `endpoint`; throws `invalidArgument` when it is neither form.
     public static func parse(_ endpoint: String) throws -> (host: String, port: Int) {
-        guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]),
-            (0...65_535).contains(port), colon != endpoint.startIndex
-        else {
+        guard let parsed = EndpointText.parse(endpoint) else {
             throw ClientError(.invalidArgument, "not a host:port endpoint: \(endpoint)")
         }
-        return (String(endpoint[..<colon]), port)
+        return parsed
     }
 }

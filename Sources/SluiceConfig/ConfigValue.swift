@@ -1,3 +1,5 @@
+import SluiceCore
+
 /// The declared type of a key, including its allowed range or set of values.
 public indirect enum ConfigValueType: Sendable, Equatable {
     /// An integer in `min...max`.
@@ -84,30 +86,14 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `host:port`, with brackets around IPv6 addresses.
-    public var description: String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
+    public var description: String { EndpointText.format(host: host, port: port) }
 
     /// Parses `host:port` or `[ipv6]:port`; nil when malformed or the port is outside 1...65535.
     public init?(parsing text: String) {
-        let host: Substring
-        let portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            portText = rest.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-            if host.contains(":") { return nil }
+        guard let (host, port) = EndpointText.parse(text), !host.contains(where: \.isWhitespace), port >= 1 else {
+            return nil
         }
-        guard !host.isEmpty, !host.contains(where: \.isWhitespace),
-            portText.allSatisfy(\.isASCII), let port = Int(portText), (1...65535).contains(port)
-        else { return nil }
-        self.init(host: String(host), port: port)
+        self.init(host: host, port: port)
     }
 }
 

@@ -5,7 +5,7 @@ public enum MasterKeys {
     /// `master.host`.
     public static let host = ConfigKey<String>(
         "master.host", .string(allowEmpty: false), default: "0.0.0.0", scope: .master,
-        doc: "Address the master listens on.")
+        doc: "Address the master listens on: 0.0.0.0 takes IPv4, :: IPv4 and IPv6, or one address.")
     /// `master.port`.
     public static let port = ConfigKey<Int>(
         "master.port", .int(min: 0, max: 65535), default: "9097", scope: .master,

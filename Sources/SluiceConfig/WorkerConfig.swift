@@ -4,15 +4,16 @@ import SluiceCore
 public struct WorkerConfig: Sendable, Equatable {
     /// Address to listen on.
     public var host: String
-    /// Host the master gives clients and peers for reaching this worker.
-    public var advertisedHost: String
+    /// Host the master gives clients and peers for reaching this worker; nil = chosen at start (see
+    /// `worker.advertisedHost`).
+    public var advertisedHost: String?
     /// TCP port to listen on (0 = any free port).
     public var port: Int
     /// The operations API.
     public var http: HTTPSettings
     /// The master to register with.
     public var masterAddress: HostPort
-    /// Configured identity; nil = derive with `effectiveWorkerId(boundPort:)`.
+    /// Configured identity; nil = derive with `effectiveWorkerId(advertisedHost:boundPort:)`.
     public var workerId: String?
     /// Directory for partition files when `tiers` was not configured.
     public var storageDir: String
@@ -87,7 +88,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public init(_ config: ResolvedConfig) throws(ConfigError) {
         typealias K = WorkerKeys
         host = try config.value(K.host)
-        advertisedHost = try config.value(K.advertisedHost)
+        let advertised = try config.value(K.advertisedHost)
+        advertisedHost = advertised.isEmpty ? nil : advertised
         port = try config.value(K.port)
         http = try HTTPSettings(config, port: K.httpPort)
         masterAddress = try config.value(K.masterAddress)
@@ -134,8 +136,9 @@ public struct WorkerConfig: Sendable, Equatable {
         logFormat = try config.value(SharedKeys.logFormat)
     }
 
-    /// `workerId`, or `advertisedHost:boundPort` when none is configured.
-    public func effectiveWorkerId(boundPort: Int) -> String {
+    /// `workerId`, or `advertisedHost:boundPort` (`[v6]:port` for an IPv6 literal) when none is configured.
+    /// `advertisedHost` is the host the worker advertises, as chosen once at start.
+    public func effectiveWorkerId(advertisedHost: String, boundPort: Int) -> String {
         workerId ?? HostPort(host: advertisedHost, port: boundPort).description
     }
 

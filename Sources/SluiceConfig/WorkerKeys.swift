@@ -11,11 +11,14 @@ public enum WorkerKeys {
     /// `worker.host`.
     public static let host = ConfigKey<String>(
         "worker.host", .string(allowEmpty: false), default: "0.0.0.0", scope: .worker,
-        doc: "Address the worker listens on.")
+        doc: "Address the worker listens on: 0.0.0.0 takes IPv4, :: IPv4 and IPv6, or one address.")
     /// `worker.advertisedHost`.
     public static let advertisedHost = ConfigKey<String>(
-        "worker.advertisedHost", .string(allowEmpty: false), default: "127.0.0.1", scope: .worker,
-        doc: "Host the master gives clients and peers for reaching this worker.")
+        "worker.advertisedHost", .string(allowEmpty: true), default: "", scope: .worker,
+        doc: "Host (name or IPv4/IPv6 literal, no brackets) the master gives clients and peers for reaching this "
+            + "worker; empty = automatic: worker.host when it is a specific address, 127.0.0.1 when the master is "
+            + "on loopback, else the local address of the interface that routes to the master (the pod IP in "
+            + "Kubernetes). A loopback value with a master that is not on loopback is refused at start.")
     /// `worker.port`.
     public static let port = ConfigKey<Int>(
         "worker.port", .int(min: 0, max: 65535), default: "9098", scope: .worker,
@@ -31,7 +34,8 @@ public enum WorkerKeys {
     /// `worker.workerId`.
     public static let workerId = ConfigKey<String>(
         "worker.workerId", .string(allowEmpty: true), default: "", scope: .worker,
-        doc: "Stable worker identity; empty = advertisedHost:port (the bound port when port is 0).")
+        doc: "Stable worker identity; empty = advertisedHost:port (the advertised host as chosen at start, the "
+            + "bound port when port is 0). Set it when the address can change across restarts (a pod's IP).")
     /// `worker.storageDir`.
     public static let storageDir = ConfigKey<String>(
         "worker.storageDir", .string(allowEmpty: false), default: "./sluice-data", scope: .worker,

@@ -1,7 +1,7 @@
 /// Settings of an `HTTPServer`. It has no defaults of its own: the config registry holds them, and a server
 /// module maps its keys into this struct. Units are in the names.
 public struct HTTPServerConfig: Sendable {
-    /// Address to listen on: an IPv4 literal such as "127.0.0.1" or "0.0.0.0".
+    /// Address to listen on: an IPv4 or IPv6 literal or a name; "0.0.0.0" is IPv4 only, "::" IPv4 and IPv6.
     public var host: String
     /// Port to listen on; 0 lets the kernel pick (see `HTTPServer.start()`'s result).
     public var port: Int

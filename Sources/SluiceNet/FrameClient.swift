@@ -22,7 +22,7 @@ public final class FrameClient: Sendable, RequestExpiring {
     /// thread; it must return quickly and must not wait for another response from this client.
     public typealias Completion = @Sendable (Result<Frame, any Error>) -> Void
 
-    /// The endpoint this client was connected to, as "host:port".
+    /// The endpoint this client was connected to, as "host:port" or "[v6]:port".
     public let endpoint: String
     /// The server's id from its handshake reply.
     public let serverId: String
@@ -77,7 +77,7 @@ public final class FrameClient: Sendable, RequestExpiring {
         system: any SystemCalls = PosixSystem()
     ) throws -> FrameClient {
         sluice_ignore_sigpipe()
-        let endpoint = "\(host):\(port)"
+        let endpoint = EndpointText.format(host: host, port: port)
         let fd = try Sockets.connect(host: host, port: port, timeoutMs: config.connectTimeoutMs)
         let socket = FrameSocket(fd: fd, peerAddress: endpoint, system: system)
         do {

@@ -47,7 +47,7 @@ public final class FrameClientPool: Sendable {
     /// A connected client for `host:port`, connecting (or reconnecting a dead one) when needed.
     /// Throws what `FrameClient.connect` throws, or `NetError` once the pool is closed.
     public func client(host: String, port: Int) throws -> FrameClient {
-        let key = "\(host):\(port)"
+        let key = EndpointText.format(host: host, port: port)
         let pick = try state.withLock { s throws -> (slot: Int, live: FrameClient?) in
             guard !s.closed else { throw NetError.connectionClosed("pool", "client pool is closed") }
             var slots = s.endpoints[key] ?? Slots(clients: Array(repeating: nil, count: clientsPerEndpoint))
@@ -78,12 +78,12 @@ public final class FrameClientPool: Sendable {
         return chosen
     }
 
-    /// A client for an endpoint written "host:port".
+    /// A client for an endpoint written "host:port" or "[v6]:port".
     public func client(endpoint: String) throws -> FrameClient {
-        guard let colon = endpoint.lastIndex(of: ":"), let port = Int(endpoint[endpoint.index(after: colon)...]) else {
+        guard let (host, port) = EndpointText.parse(endpoint) else {
             throw NetError(code: EINVAL, call: "pool", message: "endpoint \(endpoint) is not host:port")
         }
-        return try client(host: String(endpoint[..<colon]), port: port)
+        return try client(host: host, port: port)
     }
 
     /// Clients currently held (connected or not yet replaced).

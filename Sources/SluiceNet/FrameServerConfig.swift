@@ -3,7 +3,7 @@ import SluiceSystem
 
 /// Settings of a `FrameServer`. Units are in the names; 0 disables a time-out.
 public struct FrameServerConfig: Sendable {
-    /// Address to listen on: "127.0.0.1", "0.0.0.0" or a host name (IPv4).
+    /// Address to listen on: an IPv4 or IPv6 literal or a name; "0.0.0.0" is IPv4 only, "::" IPv4 and IPv6.
     public var host: String
     /// Port to listen on; 0 lets the kernel pick (see `FrameServer.start()`'s result).
     public var port: Int

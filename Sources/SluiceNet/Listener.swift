@@ -1,5 +1,6 @@
 import CSluiceShim
 import Logging
+import SluiceCore
 import SluiceSystem
 import Synchronization
 
@@ -11,7 +12,7 @@ import Synchronization
 
 /// Settings of a `Listener`. Units are in the names; 0 disables a time-out.
 public struct ListenerConfig: Sendable {
-    /// Address to listen on: "127.0.0.1", "0.0.0.0" or a host name (IPv4).
+    /// Address to listen on: an IPv4 or IPv6 literal or a name; "0.0.0.0" is IPv4 only, "::" IPv4 and IPv6.
     public var host: String
     /// Port to listen on; 0 lets the kernel pick (see `Listener.start()`'s result).
     public var port: Int
@@ -268,9 +269,8 @@ public final class Listener: Sendable {
         s.connectionsPerHost[host] = left > 0 ? left : nil
     }
 
-    /// The IP address part of an "ip:port" peer description (the whole text when it has no port).
+    /// The IP address part of an "ip:port" or "[v6]:port" peer description (the whole text when it has no port).
     static func host(of peer: String) -> String {
-        guard let colon = peer.lastIndex(of: ":") else { return peer }
-        return String(peer[..<colon])
+        EndpointText.parse(peer)?.host ?? peer
     }
 }

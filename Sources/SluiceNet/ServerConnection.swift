@@ -10,7 +10,7 @@ import Synchronization
 public final class ServerConnection: Sendable {
     /// Unique within the server's lifetime; handlers may key per-connection state by it.
     public let id: UInt64
-    /// "ip:port" of the peer.
+    /// "ip:port" or "[v6]:port" of the peer (an IPv4 client of a dual-stack listener in its IPv4 form).
     public let peerAddress: String
     /// The role the peer proved in its handshake (see `PeerAuthenticator`).
     public let peerRole: PeerRole

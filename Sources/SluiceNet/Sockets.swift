@@ -8,61 +8,24 @@ import SluiceSystem
     import Darwin
 #endif
 
-/// Opening, binding, accepting and connecting IPv4 TCP sockets.
+/// Opening, binding, accepting and connecting TCP sockets over IPv4 and IPv6.
 public enum Sockets {
-    /// Resolves `host` ("127.0.0.1", "0.0.0.0" or a name) to an IPv4 address with `getaddrinfo`.
-    static func resolve(host: String, port: Int, passive: Bool) throws -> sockaddr_in {
-        guard (0...65535).contains(port) else {
-            throw NetError(code: EINVAL, call: "getaddrinfo", message: "port \(port) out of range")
-        }
-        var hints = addrinfo()
-        hints.ai_family = AF_INET
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = passive ? AI_PASSIVE : 0
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            let text = rc == 0 ? "no address" : String(cString: gai_strerror(rc))
-            throw NetError(code: EHOSTUNREACH, call: "getaddrinfo", message: "cannot resolve \(host): \(text)")
-        }
-        defer { freeaddrinfo(list) }
-        var node: UnsafeMutablePointer<addrinfo>? = first
-        while let entry = node {
-            if entry.pointee.ai_family == AF_INET, let address = entry.pointee.ai_addr {
-                return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee }
-            }
-            node = entry.pointee.ai_next
-        }
-        throw NetError(code: EHOSTUNREACH, call: "getaddrinfo", message: "no IPv4 address for \(host)")
-    }
-
-    /// A new blocking IPv4 stream socket with close-on-exec.
-    static func makeSocket() throws -> Int32 {
-        try NetError.call("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
-    }
-
-    /// Binds and listens on `host:port` (port 0: the kernel picks). Returns the fd and the bound port.
-    static func listen(host: String, port: Int, backlog: Int) throws -> (fd: Int32, port: Int) {
-        var address = try resolve(host: host, port: port, passive: true)
-        let fd = try makeSocket()
+    /// Resolves `host` (an IPv4 or IPv6 literal, or a name) with `getaddrinfo`, every address in its order.
+    static func resolve(host: String, port: Int, passive: Bool) throws -> [SocketAddress] {
         do {
-            var one: Int32 = 1
-            try NetError.call("setsockopt(SO_REUSEADDR)") {
-                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-            }
-            try NetError.call("bind") {
-                withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                    }
-                }
-            }
-            try NetError.call("listen") { Glibc.listen(fd, Int32(backlog)) }
-            let bound = try localAddress(fd)
-            return (fd, Int(UInt16(bigEndian: bound.sin_port)))
+            return try SocketAddress.resolve(host: host, port: port, passive: passive)
         } catch {
-            _ = close(fd)
-            throw error
+            throw NetError(error)
+        }
+    }
+
+    /// Binds and listens on `host:port` (port 0: the kernel picks; `::` is dual-stack). Returns the fd and the bound
+    /// port.
+    static func listen(host: String, port: Int, backlog: Int) throws -> (fd: Int32, port: Int) {
+        do {
+            return try ListeningSocket.open(host: host, port: port, backlog: backlog, nonBlocking: false)
+        } catch {
+            throw NetError(error)
         }
     }
 
@@ -80,28 +43,56 @@ public enum Sockets {
         }
     }
 
-    /// Connects to `host:port`, waiting at most `timeoutMs`; the returned socket is blocking again.
+    /// Connects to `host:port`, trying each address `host` resolves to in order until one answers, within
+    /// `timeoutMs` in all (each attempt gets an equal share of what is left); the returned socket is blocking.
+    /// Throws the last attempt's error.
     public static func connect(host: String, port: Int, timeoutMs: Int) throws -> Int32 {
-        var address = try resolve(host: host, port: port, passive: false)
-        let fd = try makeSocket()
+        try connect(
+            to: try resolve(host: host, port: port, passive: false), timeoutMs: timeoutMs,
+            what: EndpointText.format(host: host, port: port))
+    }
+
+    /// Connects to the first of `addresses` that answers, in order, within `timeoutMs` in all; `what` names the
+    /// endpoint in errors.
+    static func connect(to addresses: [SocketAddress], timeoutMs: Int, what: String) throws -> Int32 {
+        let deadlineMs = Monotonic.nowMs() + UInt64(max(timeoutMs, 0))
+        var lastError: any Error = NetError.timedOut("connect", "no connection to \(what) within \(timeoutMs) ms")
+        for (index, address) in addresses.enumerated() {
+            let now = Monotonic.nowMs()
+            guard now < deadlineMs else { break }
+            let shareMs = Int((deadlineMs - now) / UInt64(addresses.count - index))
+            do {
+                return try connect(address, timeoutMs: max(shareMs, 1), what: what)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    /// Connects to one address within `timeoutMs`; `what` names the endpoint in errors.
+    private static func connect(_ address: SocketAddress, timeoutMs: Int, what: String) throws -> Int32 {
+        let fd = try NetError.call("socket") {
+            socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
         do {
             let flags = try NetError.call("fcntl(F_GETFL)") { fcntl(fd, F_GETFL) }
             try NetError.call("fcntl(F_SETFL)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
-            let rc = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+            let rc = address.withSockaddr { Glibc.connect(fd, $0, $1) }
             if rc != 0 {
                 let code = errno
-                guard code == EINPROGRESS || code == EINTR else { throw NetError.fromErrno("connect", code) }
-                try waitWritable(fd, timeoutMs: timeoutMs, what: "\(host):\(port)")
+                guard code == EINPROGRESS || code == EINTR else {
+                    var error = NetError.fromErrno("connect", code)
+                    error.message += " (\(what))"
+                    throw error
+                }
+                try waitWritable(fd, timeoutMs: timeoutMs, what: what)
                 var soError: Int32 = 0
                 var length = socklen_t(MemoryLayout<Int32>.size)
                 try NetError.call("getsockopt(SO_ERROR)") { getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length) }
                 if soError != 0 {
                     var error = NetError.fromErrno("connect", soError)
-                    error.message += " (\(host):\(port))"
+                    error.message += " (\(what))"
                     throw error
                 }
             }
@@ -127,31 +118,9 @@ public enum Sockets {
         }
     }
 
-    /// The local address a socket is bound to.
-    static func localAddress(_ fd: Int32) throws -> sockaddr_in {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try NetError.call("getsockname") {
-            withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-            }
-        }
-        return address
-    }
-
-    /// "a.b.c.d:port" of the peer, or "unknown" when it cannot be read.
+    /// "a.b.c.d:port" or "[v6]:port" of the peer, or "unknown" when it cannot be read.
     static func peerDescription(_ fd: Int32) -> String {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let rc = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
-        }
-        guard rc == 0 else { return "unknown" }
-        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-        var ip = address.sin_addr
-        guard inet_ntop(AF_INET, &ip, &text, socklen_t(text.count)) != nil else { return "unknown" }
-        let host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return "\(host):\(UInt16(bigEndian: address.sin_port))"
+        SocketAddress.peer(of: fd)?.endpointText ?? "unknown"
     }
 
     /// Applies the per-connection options: TCP_NODELAY, send time-out, buffer sizes. Failures are ignored
@@ -165,4 +134,9 @@ public enum Sockets {
             }
         }
     }
+}
+
+extension SocketAddress {
+    /// `a.b.c.d:port` or `[v6]:port` (IPv4-mapped addresses in their IPv4 form), for logs and peer limits.
+    public var endpointText: String { EndpointText.format(host: host, port: port) }
 }

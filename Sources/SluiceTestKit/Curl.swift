@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 
 #if canImport(Glibc)
     import Glibc
@@ -12,13 +13,14 @@ public struct CurlResult: Sendable {
     public var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// Runs curl (found on PATH; its absence fails the test) against `http://127.0.0.1:port/path`.
-public func curl(_ options: [String], port: Int, path: String) throws -> CurlResult {
+/// Runs curl (found on PATH; its absence fails the test) against `http://HOST:port/path` (`host` an IPv4 or
+/// IPv6 literal, 127.0.0.1 by default).
+public func curl(_ options: [String], host: String = "127.0.0.1", port: Int, path: String) throws -> CurlResult {
     let directory = try TempDirectory()
     defer { directory.remove() }
     let bodyPath = directory.file("body")
     let lines = try curlLines(
-        ["-o", bodyPath] + options + ["http://127.0.0.1:\(port)\(path)"],
+        ["-g", "-o", bodyPath] + options + ["http://\(EndpointText.format(host: host, port: port))\(path)"],
         format: "%{http_code} %{http_version}")
     let fields = lines.first?.split(separator: " ") ?? []
     guard lines.count == 1, fields.count == 2, let status = Int(fields[0]) else {

@@ -7,7 +7,7 @@ import SluiceMaster
 import SluiceSystem
 import SluiceWorker
 
-/// An in-process cluster on 127.0.0.1: one master and N workers with storage in a temporary directory.
+/// An in-process cluster on 127.0.0.1 (or on the master's `master.host`, `::1` say): one master and N workers with storage in a temporary directory.
 /// Workers and the master can be stopped and restarted to test failures. Mutated only by its owner, from one
 /// thread at a time.
 public final class MiniCluster: @unchecked Sendable {
@@ -31,8 +31,8 @@ public final class MiniCluster: @unchecked Sendable {
     /// The master's timing and placement settings.
     public var settings: MasterSettings { masterOptions.settings }
 
-    /// `127.0.0.1:PORT` of the master.
-    public var masterEndpoint: String { "127.0.0.1:\(masterPort)" }
+    /// `HOST:PORT` of the master (`127.0.0.1:PORT` unless `master.host` was overridden; `[::1]:PORT` for `::1`).
+    public var masterEndpoint: String { EndpointText.format(host: masterOptions.host, port: masterPort) }
 
     /// A cluster with test timing: the config registry's defaults apart from the heartbeat and expiry times.
     /// - Parameters:
@@ -124,14 +124,15 @@ public final class MiniCluster: @unchecked Sendable {
         return options
     }
 
-    /// Starts worker `index` (id `PREFIXindex`, storage `scratch/worker-INDEX`) with `overrides` over the
-    /// cluster's worker settings, over `system` (a fault-injecting one, say); it registers asynchronously.
+    /// Starts worker `index` (id `PREFIXindex`, storage `scratch/worker-INDEX`, listening on and advertising the
+    /// master's host) with `overrides` over the cluster's worker settings, over `system` (a fault-injecting one,
+    /// say); it registers asynchronously.
     @discardableResult
     public func addWorker(index: Int, overrides: [String: String] = [:], system: any SystemCalls = PosixSystem())
         throws -> WorkerServer
     {
         var all = [
-            "worker.host": "127.0.0.1", "worker.advertisedHost": "127.0.0.1", "worker.port": "0",
+            "worker.host": masterOptions.host, "worker.advertisedHost": masterOptions.host, "worker.port": "0",
             "worker.httpPort": "0",
             "worker.masterAddress": masterEndpoint, "worker.workerId": "\(workerIdPrefix)\(index)",
             "worker.storageDir": scratch.file("worker-\(index)"),

@@ -68,9 +68,12 @@ public final class WorkerServer: Sendable {
             clientsPerEndpoint: max(config.replicaConnectionsPerPeer, 1), logger: logger)
     }
 
-    /// Starts serving and registering with the master. Returns the bound data port.
+    /// Chooses the advertised host (`AdvertisedHost`), then starts serving and registering with the master.
+    /// Returns the bound data port. Throws `AdvertisedHostError` before listening when the worker would advertise
+    /// an address others cannot reach.
     @discardableResult
     public func start() throws -> Int {
+        let advertised = try AdvertisedHost.choose(for: config)
         let server = FrameServer(
             config: FrameServerConfig(worker: config, memoryBudget: memoryBudget),
             handler: WorkerHandler(worker: self), logger: logger, system: system,
@@ -86,8 +89,8 @@ public final class WorkerServer: Sendable {
             throw error
         }
         let address = WorkerAddress(
-            workerId: config.effectiveWorkerId(boundPort: port), host: config.advertisedHost,
-            port: UInt16(port))
+            workerId: config.effectiveWorkerId(advertisedHost: advertised.host, boundPort: port),
+            host: advertised.host, port: UInt16(port))
         let link = MasterLink(worker: self, address: address)
         let flusher = PressureFlusher(
             store: store, budget: memoryBudget, logger: logger, idleFlushMs: config.idleFlushTimeMs)
@@ -107,6 +110,7 @@ public final class WorkerServer: Sendable {
             "worker listening",
             metadata: [
                 "worker.id": "\(address.workerId)", "host": "\(config.host)",
+                "advertised.host": "\(advertised.host)", "advertised.reason": "\(advertised.reason.rawValue)",
                 "port": "\(port)", "http.port": "\(httpPort)", "master": "\(config.masterAddress)",
             ])
         return port

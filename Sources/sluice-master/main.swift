@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SluiceConfig
+import SluiceCore
 import SluiceMaster
 import SluiceSystem
 
@@ -31,13 +32,18 @@ enum MasterMain {
         do {
             try group.start()
         } catch {
-            ProcessOutput.standardError("sluice-master: cannot listen on \(config.host):\(config.port): \(error)\n")
+            ProcessOutput.standardError(
+                "sluice-master: cannot listen on \(EndpointText.format(host: config.host, port: config.port)): \(error)\n"
+            )
             return 1
         }
         // A successful start recorded the port.
-        ProcessOutput.standardOutput("sluice-master listening on \(config.host):\(master.boundPort ?? config.port)\n")
         ProcessOutput.standardOutput(
-            "sluice-master operations API on \(config.host):\(master.server.httpPort ?? config.http.port)\n")
+            "sluice-master listening on \(EndpointText.format(host: config.host, port: master.boundPort ?? config.port))\n"
+        )
+        ProcessOutput.standardOutput(
+            "sluice-master operations API on \(EndpointText.format(host: config.host, port: master.server.httpPort ?? config.http.port))\n"
+        )
 
         withExtendedLifetime(signals) { group.run(until: requests, gracePeriodMs: 0) }
         return 0

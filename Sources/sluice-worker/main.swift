@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SluiceConfig
+import SluiceCore
 import SluiceSystem
 import SluiceWorker
 
@@ -9,7 +10,7 @@ import SluiceWorker
 /// SIGTERM drains (new pushes are refused, reads go on) until the worker holds no shuffle data, for up to
 /// `shutdownGracePeriodMs`, or until a second SIGTERM/SIGINT, then stops. SIGINT stops at once. Exit status: 0
 /// after a signal-initiated stop (or help/docs), 1 when the worker cannot start (storage, port), 2 for
-/// configuration errors.
+/// configuration errors (an advertised host others could not reach included).
 enum WorkerMain {
     /// Runs the process and returns its exit status.
     static func run() -> Int32 {
@@ -43,14 +44,22 @@ enum WorkerMain {
         let group = ServiceGroup([worker], logger: logger)
         do {
             try group.start()
+        } catch let refusal as AdvertisedHostError {
+            ProcessOutput.standardError("sluice-worker: \(refusal)\n")
+            return 2
         } catch {
-            ProcessOutput.standardError("sluice-worker: cannot listen on \(config.host):\(config.port): \(error)\n")
+            ProcessOutput.standardError(
+                "sluice-worker: cannot listen on \(EndpointText.format(host: config.host, port: config.port)): \(error)\n"
+            )
             return 1
         }
         // A successful start recorded the port.
-        ProcessOutput.standardOutput("sluice-worker listening on \(config.host):\(worker.boundPort ?? config.port)\n")
         ProcessOutput.standardOutput(
-            "sluice-worker operations API on \(config.host):\(worker.server.httpPort ?? config.http.port)\n")
+            "sluice-worker listening on \(EndpointText.format(host: config.host, port: worker.boundPort ?? config.port))\n"
+        )
+        ProcessOutput.standardOutput(
+            "sluice-worker operations API on \(EndpointText.format(host: config.host, port: worker.server.httpPort ?? config.http.port))\n"
+        )
 
         withExtendedLifetime(signals) { group.run(until: requests, gracePeriodMs: config.shutdownGracePeriodMs) }
         return 0

@@ -30,13 +30,16 @@ struct OperationsClient {
     let signer: RequestSigner?
     let timeoutMs: Int
 
+    /// `host:port`, or `[v6]:port`, for the Host header and messages.
+    private var endpoint: String { EndpointText.format(host: host, port: port) }
+
     func get(_ path: String) throws -> OperationsReply { try request("GET", path) }
     func post(_ path: String) throws -> OperationsReply { try request("POST", path) }
 
     private func request(_ method: String, _ path: String) throws -> OperationsReply {
         let fd = try connect()
         defer { close(fd) }
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(endpoint)\r\nConnection: close\r\n"
         head += "User-Agent: sluice/\(SluiceVersion.current)\r\nContent-Length: 0\r\n"
         if let signer {
             let authorization = signer.authorization(
@@ -58,7 +61,7 @@ struct OperationsClient {
             _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
             return fd
         } catch {
-            throw OperationsClientError(description: "cannot connect to \(host):\(port): \(error)")
+            throw OperationsClientError(description: "cannot connect to \(endpoint): \(error)")
         }
     }
 
@@ -66,7 +69,7 @@ struct OperationsClient {
         do {
             try bytes.withUnsafeBytes { try PosixSystem().writeAll(fd, [$0]) }
         } catch {
-            throw OperationsClientError(description: "send to \(host):\(port) failed: \(error)")
+            throw OperationsClientError(description: "send to \(endpoint) failed: \(error)")
         }
     }
 
@@ -80,10 +83,10 @@ struct OperationsClient {
             } else if n == 0 {
                 return bytes
             } else if errno != EINTR {
-                throw OperationsClientError(description: "no answer from \(host):\(port) within \(timeoutMs) ms")
+                throw OperationsClientError(description: "no answer from \(endpoint) within \(timeoutMs) ms")
             }
         }
-        throw OperationsClientError(description: "answer from \(host):\(port) over 64 MiB")
+        throw OperationsClientError(description: "answer from \(endpoint) over 64 MiB")
     }
 
     private func parse(_ bytes: [UInt8]) throws -> OperationsReply {
@@ -92,11 +95,11 @@ struct OperationsClient {
             let end = (0...max(bytes.count - separator.count, 0)).first(where: {
                 bytes.count >= $0 + separator.count && Array(bytes[$0..<$0 + separator.count]) == separator
             })
-        else { throw OperationsClientError(description: "not an HTTP answer from \(host):\(port)") }
+        else { throw OperationsClientError(description: "not an HTTP answer from \(endpoint)") }
         let head = String(decoding: bytes[..<end], as: UTF8.self)
         let fields = head.split(separator: "\r\n").first?.split(separator: " ") ?? []
         guard fields.count >= 2, let status = Int(fields[1]) else {
-            throw OperationsClientError(description: "bad status line from \(host):\(port)")
+            throw OperationsClientError(description: "bad status line from \(endpoint)")
         }
         return OperationsReply(status: status, body: Array(bytes[(end + separator.count)...]))
     }

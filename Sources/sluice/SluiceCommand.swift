@@ -42,10 +42,9 @@ struct ClusterOptions: ParsableArguments {
 
     var client: OperationsClient {
         get throws {
-            guard let colon = master.lastIndex(of: ":"), let port = Int(master[master.index(after: colon)...]) else {
-                throw ValidationError("--master must be HOST:PORT, got '\(master)'")
+            guard let (host, port) = EndpointText.parse(master) else {
+                throw ValidationError("--master must be HOST:PORT or [IPV6]:PORT, got '\(master)'")
             }
-            let host = String(master[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
             let environment = ProcessInfo.processInfo.environment
             let token = token ?? environment["SLUICE_HTTP_ADMIN_TOKEN"]
             let secret = try ClusterSecretSource.load(

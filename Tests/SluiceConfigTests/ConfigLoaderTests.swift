@@ -18,11 +18,11 @@ import Testing
     @Test func workerDefaultsResolveWithoutFile() throws {
         let resolved = try ConfigLoader.load(role: .worker, fileText: nil, environment: [:], overrides: [:])
         let config = try WorkerConfig(resolved)
-        #expect(config.advertisedHost == "127.0.0.1")
+        #expect(config.advertisedHost == nil)
         #expect(config.port == 9098)
         #expect(config.masterAddress == HostPort(host: "127.0.0.1", port: 9097))
         #expect(config.workerId == nil)
-        #expect(config.effectiveWorkerId(boundPort: 40001) == "127.0.0.1:40001")
+        #expect(config.effectiveWorkerId(advertisedHost: "127.0.0.1", boundPort: 40001) == "127.0.0.1:40001")
         #expect(config.storageDir == "./sluice-data")
         #expect(config.memoryBudgetBytes == 1 << 30)
         #expect(config.memoryHighWatermarkFraction == 0.85)
@@ -171,7 +171,7 @@ import Testing
     @Test func explicitWorkerIdAndSharedLogLevel() throws {
         let config = try WorkerConfig.load(fileText: "worker.workerId = w-7\nlogLevel = DEBUG\n")
         #expect(config.workerId == "w-7")
-        #expect(config.effectiveWorkerId(boundPort: 1) == "w-7")
+        #expect(config.effectiveWorkerId(advertisedHost: "127.0.0.1", boundPort: 1) == "w-7")
         #expect(config.logLevel == .debug)
     }
 }

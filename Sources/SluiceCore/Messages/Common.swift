@@ -51,7 +51,8 @@ public struct WorkerAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    public var endpoint: String { "\(host):\(port)" }
+    /// `host:port`, or `[host]:port` for an IPv6 literal.
+    public var endpoint: String { EndpointText.format(host: host, port: Int(port)) }
     public var description: String { "\(workerId)@\(endpoint)" }
 
     public func encode(into writer: inout WireWriter) {

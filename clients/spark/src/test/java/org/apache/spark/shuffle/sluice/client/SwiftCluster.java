@@ -9,15 +9,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-/** Runs the Swift sluice-master and sluice-worker executables on loopback for interop tests. */
+/** Runs the Swift sluice-master and sluice-worker executables on loopback (127.0.0.1 or ::1) for interop tests. */
 final class SwiftCluster implements AutoCloseable {
     final Path binDir;
+    /** The address every server listens on and the workers advertise: an IPv4 or IPv6 literal, no brackets. */
+    final String host;
     final Path scratch;
     final List<Process> processes = new ArrayList<>();
     final List<Process> workers = new ArrayList<>();
@@ -27,7 +31,13 @@ final class SwiftCluster implements AutoCloseable {
     int masterPort;
 
     SwiftCluster(Path binDir) throws IOException {
+        this(binDir, "127.0.0.1");
+    }
+
+    /** A cluster on {@code host} ("::1" for IPv6 loopback). */
+    SwiftCluster(Path binDir, String host) throws IOException {
         this.binDir = binDir;
+        this.host = host;
         this.scratch = Files.createTempDirectory("sluice-java-interop");
     }
 
@@ -49,16 +59,24 @@ final class SwiftCluster implements AutoCloseable {
 
     /** Starts the master; {@code extraArgs} are further flags (e.g. a short heartbeat interval). */
     void startMaster(String... extraArgs) throws IOException, InterruptedException {
-        List<String> args = new ArrayList<>(List.of("--host", "127.0.0.1", "--port", "0", "--http-port", "0"));
+        List<String> args = new ArrayList<>(List.of("--host", host, "--port", "0", "--http-port", "0"));
         args.addAll(List.of(extraArgs));
         masterPort = start("sluice-master", "master", args, null);
     }
 
-    /** Starts worker {@code index} and returns its data port (its worker id is {@code 127.0.0.1:PORT}). */
+    /** The master's address as the servers take it: {@code HOST:PORT}, an IPv6 host in brackets. */
+    String masterAddress() {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + masterPort;
+    }
+
+    /**
+     * Starts worker {@code index} and returns its data port. It listens on {@code host} and so advertises it: its
+     * worker id is {@code HOST:PORT} ({@code [::1]:PORT} on IPv6).
+     */
     int startWorker(int index) throws IOException, InterruptedException {
         Path storage = Files.createDirectories(scratch.resolve("worker" + index));
-        int port = start("sluice-worker", "worker" + index, List.of("--host", "127.0.0.1", "--port", "0", "--http-port", "0",
-                "--storage-dir", storage.toString(), "--master", "127.0.0.1:" + masterPort), workers);
+        int port = start("sluice-worker", "worker" + index, List.of("--host", host, "--port", "0", "--http-port", "0",
+                "--storage-dir", storage.toString(), "--master", masterAddress()), workers);
         workerPorts.add(port);
         return port;
     }
@@ -108,6 +126,31 @@ final class SwiftCluster implements AutoCloseable {
             }
         }
         throw new IOException(executable + " did not announce its port within 30 s");
+    }
+
+    /** Registers throw-away shuffles through {@code client} until the master places partitions on two workers. */
+    static void awaitTwoWorkers(SluiceClient client) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        IOException last = null;
+        for (int probe = 1000; System.currentTimeMillis() < deadline; probe++) {
+            try {
+                LocationTable probeTable = client.master().registerShuffle("probe", probe, 1, 4, true);
+                Set<String> named = new HashSet<>();
+                for (PartitionLocation location : probeTable.locations()) {
+                    named.add(location.primary.workerId);
+                    if (location.replica != null) {
+                        named.add(location.replica.workerId);
+                    }
+                }
+                if (named.size() == 2) {
+                    return;
+                }
+            } catch (IOException e) {
+                last = e;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the master never placed partitions on two workers", last);
     }
 
     /** Kills a worker at once (no drain). */

@@ -74,7 +74,7 @@ class SwiftInteropTest {
             settings.maxInFlightPushesTotal = 16;
             settings.mergedPushBytes = 256 << 10;
             client = new SluiceClient(settings, "java-interop-test");
-            awaitTwoWorkers();
+            SwiftCluster.awaitTwoWorkers(client);
         } catch (Exception | AssertionError e) {
             stopCluster();
             throw e;
@@ -89,31 +89,6 @@ class SwiftInteropTest {
         if (cluster != null) {
             cluster.close();
         }
-    }
-
-    /** Registers throw-away shuffles until the master places partitions on both workers. */
-    private void awaitTwoWorkers() throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        IOException last = null;
-        for (int probe = 1000; System.currentTimeMillis() < deadline; probe++) {
-            try {
-                LocationTable probeTable = client.master().registerShuffle("probe", probe, 1, 4, true);
-                Set<String> named = new HashSet<>();
-                for (PartitionLocation location : probeTable.locations()) {
-                    named.add(location.primary.workerId);
-                    if (location.replica != null) {
-                        named.add(location.replica.workerId);
-                    }
-                }
-                if (named.size() == 2) {
-                    return;
-                }
-            } catch (IOException e) {
-                last = e;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("the master never placed partitions on two workers", last);
     }
 
     /** Deterministic content: a mix of text (compressible) and noise. */
