@@ -39,15 +39,16 @@ SECRET_FOR_CHECKS = "0123456789abcdef" * 4
 UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
-def parse_bytes(text):
-    """Bytes of a Sluice size (`512MiB`, `1t`) or a Kubernetes quantity (`48Gi`, `1200G`)."""
+def parse_bytes(text, kubernetes=False):
+    """Bytes of a Sluice size (`512MiB`, `1t`: every suffix a power of 1024) or, with `kubernetes`, of a
+    Kubernetes quantity (`48Gi`; `1200G` and `500M` are powers of 1000)."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgtKMGT]?)(i?[bB]?|i)?\s*", str(text))
     if not match:
         raise ValueError(f"not a size: {text!r}")
     number, unit, suffix = match.groups()
     scale = UNITS[unit.lower()]
     # Kubernetes' decimal suffixes (`G`, `M`) are powers of 1000; Sluice's are all powers of 1024.
-    if suffix == "" and unit and unit.isupper() and str(text).strip()[-1] == unit:
+    if kubernetes and suffix == "" and unit and str(text).strip()[-1] == unit:
         scale = 1000 ** "kmgt".index(unit.lower()) * 1000
     return int(float(number) * scale)
 
@@ -423,7 +424,7 @@ class Checker:
         resources = container.get("resources", {})
         limit = resources.get("limits", {}).get("memory")
         request = resources.get("requests", {}).get("memory")
-        if limit is None or parse_bytes(limit) < MEMORY_FACTOR * budget + MEMORY_BASE_BYTES:
+        if limit is None or parse_bytes(limit, kubernetes=True) < MEMORY_FACTOR * budget + MEMORY_BASE_BYTES:
             self.error(
                 where,
                 f"limits.memory {limit} is below {MEMORY_FACTOR} x worker.memoryBudget"
@@ -460,7 +461,7 @@ class Checker:
                     expected = {"ebs"}
                 elif "emptyDir" in volumes.get(name, {}):
                     size, shared = volumes[name]["emptyDir"].get("sizeLimit"), 1
-                    scratch += parse_bytes(size or "0")
+                    scratch += parse_bytes(size or "0", kubernetes=True)
                     expected = {"nvme", "fsx"}
                 elif "persistentVolumeClaim" in volumes.get(name, {}):
                     claim = claims.get(volumes[name]["persistentVolumeClaim"]["claimName"])
@@ -474,13 +475,13 @@ class Checker:
                     continue
                 if tier["kind"] not in expected:
                     self.error(where, f"tier {tier['kind']} sits on volume {name} meant for {sorted(expected)}")
-                if size is None or capacity * shared > parse_bytes(size):
+                if size is None or capacity * shared > parse_bytes(size, kubernetes=True):
                     self.error(
                         where,
                         f"tier {tier['kind']}: {shared} x capacity {tier.get('capacity')} exceeds volume {name} ({size})",
                     )
         requested = container.get("resources", {}).get("requests", {}).get("ephemeral-storage")
-        if scratch and (requested is None or parse_bytes(requested) < scratch):
+        if scratch and (requested is None or parse_bytes(requested, kubernetes=True) < scratch):
             self.error(where, f"requests.ephemeral-storage {requested} is below the emptyDir size limits")
 
     def check_policies(self, where, worker, by_kind):
