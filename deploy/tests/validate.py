@@ -157,9 +157,7 @@ class World:
         self.overlays = {}
         for overlay in OVERLAYS:
             path = os.path.join(DEPLOY, "kubernetes", "overlays", overlay)
-            rendered = subprocess.run(
-                [kubectl, "kustomize", path], check=True, capture_output=True, text=True
-            ).stdout
+            rendered = subprocess.run([kubectl, "kustomize", path], check=True, capture_output=True, text=True).stdout
             self.overlays[overlay] = [document for document in yaml.safe_load_all(rendered) if document]
         self.spark = {}
         spark_directory = os.path.join(DEPLOY, "spark")
@@ -176,7 +174,9 @@ class World:
         for role in ("master", "worker"):
             sample = subprocess.run(
                 [os.path.join(bin_dir, f"sluice-{role}"), "--print-sample-config"],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout
             self.registries[role] = Registry(sample)
         with open(os.path.join(ROOT, "docs", "spark.md"), encoding="utf-8") as handle:
@@ -277,6 +277,10 @@ class Checker:
         if configmap is None or mount["subPath"] not in configmap.get("data", {}):
             self.error(where, f"{config_path}: no ConfigMap {volume['configMap']['name']} key {mount['subPath']}")
             return None
+        if not re.fullmatch(r".+-[a-z0-9]{10}", configmap["metadata"]["name"]):
+            self.error(
+                where, f"ConfigMap {configmap['metadata']['name']} has no content hash: changes would not roll the pods"
+            )
         file_text = configmap["data"][mount["subPath"]]
         config = dict(registry.keys)
         for key, value in parse_conf(file_text).items():
@@ -296,7 +300,9 @@ class Checker:
         ports = {port.get("name"): port["containerPort"] for port in container.get("ports", [])}
         for name, key in (("data", "port"), ("http", "httpPort")):
             if str(ports.get(name)) != config[prefix + key]:
-                self.error(where, f"container port {name} is {ports.get(name)}, {prefix}{key} is {config[prefix + key]}")
+                self.error(
+                    where, f"container port {name} is {ports.get(name)}, {prefix}{key} is {config[prefix + key]}"
+                )
         expected_paths = {"readinessProbe": "/readyz", "livenessProbe": "/healthz", "startupProbe": "/healthz"}
         for probe_name, path in expected_paths.items():
             probe = container.get(probe_name)
@@ -365,7 +371,10 @@ class Checker:
                 env["SLUICE_CLUSTER_SECRET_FILE"] = secret_path
             result = subprocess.run(
                 [os.path.join(self.world.bin_dir, f"sluice-{role}"), "--check-config", "--config", config_path],
-                env=env, capture_output=True, text=True, timeout=60,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
             if result.returncode != 0:
                 self.error(where, f"sluice-{role} --check-config: {result.stderr.strip()}")
@@ -478,7 +487,8 @@ class Checker:
                 if size is None or capacity * shared > parse_bytes(size, kubernetes=True):
                     self.error(
                         where,
-                        f"tier {tier['kind']}: {shared} x capacity {tier.get('capacity')} exceeds volume {name} ({size})",
+                        f"tier {tier['kind']}: {shared} x capacity {tier.get('capacity')}"
+                        f" exceeds volume {name} ({size})",
                     )
         requested = container.get("resources", {}).get("requests", {}).get("ephemeral-storage")
         if scratch and (requested is None or parse_bytes(requested, kubernetes=True) < scratch):
@@ -698,6 +708,15 @@ def rename_key(mapping, old, new):
     mapping[new] = mapping.pop(old)
 
 
+def drop_config_hash(world):
+    documents = world.overlays["dev"]
+    find(documents, "ConfigMap")["metadata"]["name"] = "sluice-config"
+    for workload in (find(documents, "Deployment"), find(documents, "StatefulSet")):
+        for volume in workload["spec"]["template"]["spec"]["volumes"]:
+            if "configMap" in volume:
+                volume["configMap"]["name"] = "sluice-config"
+
+
 def break_conf(world):
     configmap = find(world.overlays["eks"], "ConfigMap")
     configmap["data"]["worker.conf"] += "worker.shutdownGrace = 10m\n"
@@ -705,66 +724,141 @@ def break_conf(world):
 
 BREAKS = [
     # (what is broken, how, a text the report must contain)
-    ("SparkApplication field misspelled", lambda w: rename_key(spark_application(w)["spec"], "sparkConf", "sparkConfs"),
-     "'sparkConfs' was unexpected"),
-    ("SparkApplication field of the wrong type",
-     lambda w: spark_application(w)["spec"]["executor"].update(cores="two"), "is not of type 'integer'"),
-    ("StatefulSet without serviceName", lambda w: find(w.overlays["eks"], "StatefulSet")["spec"].pop("serviceName"),
-     "serviceName None is not a headless Service"),
-    ("Deployment container field misspelled",
-     lambda w: find(w.overlays["dev"], "Deployment")["spec"]["template"]["spec"]["containers"][0].update(imagePullPolicyy="Always"),
-     "'imagePullPolicyy' was unexpected"),
-    ("NodePool field misspelled",
-     lambda w: rename_key(find(w.overlays["eks"], "NodePool")["spec"]["disruption"], "consolidateAfter", "consolidateAftr"),
-     "'consolidateAftr' was unexpected"),
-    ("EC2NodeClass enum value", lambda w: find(w.overlays["eks"], "EC2NodeClass")["spec"].update(instanceStorePolicy="RAID1"),
-     "'RAID1' is not one of"),
-    ("PodMonitor field misspelled",
-     lambda w: rename_key(find(w.overlays["eks"], "PodMonitor")["spec"], "podMetricsEndpoints", "podMetricEndpoints"),
-     "'podMetricEndpoints' was unexpected"),
+    (
+        "SparkApplication field misspelled",
+        lambda w: rename_key(spark_application(w)["spec"], "sparkConf", "sparkConfs"),
+        "'sparkConfs' was unexpected",
+    ),
+    (
+        "SparkApplication field of the wrong type",
+        lambda w: spark_application(w)["spec"]["executor"].update(cores="two"),
+        "is not of type 'integer'",
+    ),
+    (
+        "StatefulSet without serviceName",
+        lambda w: find(w.overlays["eks"], "StatefulSet")["spec"].pop("serviceName"),
+        "serviceName None is not a headless Service",
+    ),
+    (
+        "Deployment container field misspelled",
+        lambda w: find(w.overlays["dev"], "Deployment")["spec"]["template"]["spec"]["containers"][0].update(
+            imagePullPolicyy="Always"
+        ),
+        "'imagePullPolicyy' was unexpected",
+    ),
+    (
+        "NodePool field misspelled",
+        lambda w: rename_key(
+            find(w.overlays["eks"], "NodePool")["spec"]["disruption"], "consolidateAfter", "consolidateAftr"
+        ),
+        "'consolidateAftr' was unexpected",
+    ),
+    (
+        "EC2NodeClass enum value",
+        lambda w: find(w.overlays["eks"], "EC2NodeClass")["spec"].update(instanceStorePolicy="RAID1"),
+        "'RAID1' is not one of",
+    ),
+    (
+        "PodMonitor field misspelled",
+        lambda w: rename_key(
+            find(w.overlays["eks"], "PodMonitor")["spec"], "podMetricsEndpoints", "podMetricEndpoints"
+        ),
+        "'podMetricEndpoints' was unexpected",
+    ),
+    ("ConfigMap without its content hash", drop_config_hash, "has no content hash"),
     ("unknown key in worker.conf", break_conf, "worker.shutdownGrace is not a sluice-worker key"),
-    ("unknown SLUICE_ variable", lambda w: set_env(worker_container(w), "SLUICE_WORKER_MEMORY_BUDGT", "1GiB"),
-     "SLUICE_WORKER_MEMORY_BUDGT is not a sluice-worker key"),
-    ("readiness probe on the wrong port",
-     lambda w: worker_container(w)["readinessProbe"]["httpGet"].update(port=9101), "readinessProbe asks /readyz on port 9101"),
-    ("liveness probe on the wrong path",
-     lambda w: worker_container(w)["livenessProbe"]["httpGet"].update(path="/health"), "livenessProbe asks /health"),
-    ("drain longer than the grace period",
-     lambda w: find(w.overlays["eks"], "StatefulSet")["spec"]["template"]["spec"].update(terminationGracePeriodSeconds=300),
-     "terminationGracePeriodSeconds 300 does not cover"),
-    ("memory limit below the budget", lambda w: set_env(worker_container(w), "SLUICE_WORKER_MEMORY_BUDGET", "40GiB"),
-     "limits.memory 48Gi is below"),
-    ("tier larger than its volume",
-     lambda w: set_env(worker_container(w), "SLUICE_WORKER_TIERS",
-                       "kind=nvme dirs=/data/nvme capacity=700g; kind=ebs dirs=/data/ebs capacity=450g; kind=fsx dirs=/data/fsx capacity=1t"),
-     "tier nvme: 1 x capacity 700g exceeds volume nvme"),
-    ("tier directory not mounted",
-     lambda w: set_env(worker_container(w, "dev"), "SLUICE_WORKER_TIERS",
-                       "kind=nvme dirs=/mnt/nvme capacity=1g; kind=ebs dirs=/data/ebs capacity=1g; kind=fsx dirs=/data/fsx capacity=1g"),
-     "directory /mnt/nvme is not a volume mount"),
-    ("worker id not from the pod name", lambda w: set_env(worker_container(w), "SLUICE_WORKER_WORKER_ID", "worker"),
-     "worker.workerId must be the pod's name"),
-    ("environment reference before its definition",
-     lambda w: worker_container(w)["env"].insert(0, {"name": "SLUICE_WORKER_ADVERTISED_HOST", "value": "$(POD_IP)"}),
-     "refers to $(POD_IP), not defined before it"),
-    ("NodePool grace shorter than the drain",
-     lambda w: find(w.overlays["eks"], "NodePool")["spec"]["template"]["spec"].update(terminationGracePeriod="5m"),
-     "terminationGracePeriod cuts the workers' drain short"),
-    ("Spark with shuffle tracking", lambda w: spark_application(w)["spec"]["dynamicAllocation"].update(shuffleTrackingEnabled=True),
-     "shuffleTrackingEnabled: false"),
-    ("Spark client key misspelled",
-     lambda w: spark_application(w)["spec"]["sparkConf"].update({"spark.sluice.fetch.windw": "4"}),
-     "spark.sluice.fetch.windw is not a key"),
-    ("EMR request field misspelled", lambda w: rename_key(w.spark["emr-start-job-run.json"], "releaseLabel", "release"),
-     "Unknown parameter in input: \"release\""),
-    ("tier watermarks inverted (only a start of the worker refuses them)",
-     lambda w: set_env(worker_container(w, "dev"), "SLUICE_WORKER_TIERS",
-                       "kind=nvme dirs=/data/nvme capacity=1g high=0.5 low=0.8; kind=ebs dirs=/data/ebs capacity=1g;"
-                       " kind=fsx dirs=/data/fsx capacity=1g"),
-     "sluice-worker --check-config"),
-    ("spark-submit without the jar",
-     lambda w: w.spark.update({"spark-submit.sh": w.spark["spark-submit.sh"].replace("--jars", "--files")}),
-     "no sluice-spark-4_2.13"),
+    (
+        "unknown SLUICE_ variable",
+        lambda w: set_env(worker_container(w), "SLUICE_WORKER_MEMORY_BUDGT", "1GiB"),
+        "SLUICE_WORKER_MEMORY_BUDGT is not a sluice-worker key",
+    ),
+    (
+        "readiness probe on the wrong port",
+        lambda w: worker_container(w)["readinessProbe"]["httpGet"].update(port=9101),
+        "readinessProbe asks /readyz on port 9101",
+    ),
+    (
+        "liveness probe on the wrong path",
+        lambda w: worker_container(w)["livenessProbe"]["httpGet"].update(path="/health"),
+        "livenessProbe asks /health",
+    ),
+    (
+        "drain longer than the grace period",
+        lambda w: find(w.overlays["eks"], "StatefulSet")["spec"]["template"]["spec"].update(
+            terminationGracePeriodSeconds=300
+        ),
+        "terminationGracePeriodSeconds 300 does not cover",
+    ),
+    (
+        "memory limit below the budget",
+        lambda w: set_env(worker_container(w), "SLUICE_WORKER_MEMORY_BUDGET", "40GiB"),
+        "limits.memory 48Gi is below",
+    ),
+    (
+        "tier larger than its volume",
+        lambda w: set_env(
+            worker_container(w),
+            "SLUICE_WORKER_TIERS",
+            "kind=nvme dirs=/data/nvme capacity=700g; kind=ebs dirs=/data/ebs capacity=450g;"
+            " kind=fsx dirs=/data/fsx capacity=1t",
+        ),
+        "tier nvme: 1 x capacity 700g exceeds volume nvme",
+    ),
+    (
+        "tier directory not mounted",
+        lambda w: set_env(
+            worker_container(w, "dev"),
+            "SLUICE_WORKER_TIERS",
+            "kind=nvme dirs=/mnt/nvme capacity=1g; kind=ebs dirs=/data/ebs capacity=1g;"
+            " kind=fsx dirs=/data/fsx capacity=1g",
+        ),
+        "directory /mnt/nvme is not a volume mount",
+    ),
+    (
+        "worker id not from the pod name",
+        lambda w: set_env(worker_container(w), "SLUICE_WORKER_WORKER_ID", "worker"),
+        "worker.workerId must be the pod's name",
+    ),
+    (
+        "environment reference before its definition",
+        lambda w: worker_container(w)["env"].insert(0, {"name": "SLUICE_WORKER_ADVERTISED_HOST", "value": "$(POD_IP)"}),
+        "refers to $(POD_IP), not defined before it",
+    ),
+    (
+        "NodePool grace shorter than the drain",
+        lambda w: find(w.overlays["eks"], "NodePool")["spec"]["template"]["spec"].update(terminationGracePeriod="5m"),
+        "terminationGracePeriod cuts the workers' drain short",
+    ),
+    (
+        "Spark with shuffle tracking",
+        lambda w: spark_application(w)["spec"]["dynamicAllocation"].update(shuffleTrackingEnabled=True),
+        "shuffleTrackingEnabled: false",
+    ),
+    (
+        "Spark client key misspelled",
+        lambda w: spark_application(w)["spec"]["sparkConf"].update({"spark.sluice.fetch.windw": "4"}),
+        "spark.sluice.fetch.windw is not a key",
+    ),
+    (
+        "EMR request field misspelled",
+        lambda w: rename_key(w.spark["emr-start-job-run.json"], "releaseLabel", "release"),
+        'Unknown parameter in input: "release"',
+    ),
+    (
+        "tier watermarks inverted (only a start of the worker refuses them)",
+        lambda w: set_env(
+            worker_container(w, "dev"),
+            "SLUICE_WORKER_TIERS",
+            "kind=nvme dirs=/data/nvme capacity=1g high=0.5 low=0.8; kind=ebs dirs=/data/ebs capacity=1g;"
+            " kind=fsx dirs=/data/fsx capacity=1g",
+        ),
+        "sluice-worker --check-config",
+    ),
+    (
+        "spark-submit without the jar",
+        lambda w: w.spark.update({"spark-submit.sh": w.spark["spark-submit.sh"].replace("--jars", "--files")}),
+        "no sluice-spark-4_2.13",
+    ),
 ]
 
 
@@ -785,7 +879,9 @@ def main():
         print(f"FAIL {error}")
     if errors:
         return 1
-    print("deploy-tests: manifests valid (schemas, config keys via --check-config, ports, probes, drain, memory, tiers)")
+    print(
+        "deploy-tests: manifests valid (schemas, config keys via --check-config, ports, probes, drain, memory, tiers)"
+    )
     if not arguments.self_test:
         return 0
     missed = 0
