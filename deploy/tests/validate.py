@@ -710,15 +710,14 @@ def rename_key(mapping, old, new):
 
 def drop_config_hash(world):
     documents = world.overlays["dev"]
-    find(documents, "ConfigMap")["metadata"]["name"] = "sluice-config"
-    for workload in (find(documents, "Deployment"), find(documents, "StatefulSet")):
-        for volume in workload["spec"]["template"]["spec"]["volumes"]:
-            if "configMap" in volume:
-                volume["configMap"]["name"] = "sluice-config"
+    worker = find(documents, "StatefulSet")
+    volume = next(v for v in worker["spec"]["template"]["spec"]["volumes"] if "configMap" in v)
+    find(documents, "ConfigMap", volume["configMap"]["name"])["metadata"]["name"] = "sluice-worker-config"
+    volume["configMap"]["name"] = "sluice-worker-config"
 
 
 def break_conf(world):
-    configmap = find(world.overlays["eks"], "ConfigMap")
+    configmap = next(d for d in world.overlays["eks"] if "worker.conf" in d.get("data", {}))
     configmap["data"]["worker.conf"] += "worker.shutdownGrace = 10m\n"
 
 
