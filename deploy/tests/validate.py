@@ -566,12 +566,38 @@ class Checker:
             paths = [s["path"] for s in spec.get("driver", {}).get("secrets", [])]
             if not any(secret_file.startswith(path.rstrip("/") + "/") for path in paths):
                 self.error(where, f"{secret_file} is not in a Secret mounted into the driver")
+        self.check_gang(where, spec)
         for role in ("driver", "executor"):
             mounts = [m["mountPath"] for m in spec.get(role, {}).get("volumeMounts", [])]
             for uri in jars:
                 path = uri.removeprefix("local://")
                 if path.startswith("/mnt/") and not any(path.startswith(m.rstrip("/") + "/") for m in mounts):
                     self.error(where, f"{uri} is not under a volume mounted into the {role}")
+
+    def check_gang(self, where, spec):
+        """YuniKorn's task groups (on the driver) are JSON, name the groups the pods join, and reserve the
+        executors dynamic allocation starts with."""
+        annotations = spec.get("driver", {}).get("annotations", {})
+        if "yunikorn.apache.org/task-groups" not in annotations:
+            return
+        try:
+            groups = {group["name"]: group for group in json.loads(annotations["yunikorn.apache.org/task-groups"])}
+        except (ValueError, KeyError, TypeError) as failure:
+            self.error(where, f"yunikorn.apache.org/task-groups is not a JSON list of named groups: {failure}")
+            return
+        for role in ("driver", "executor"):
+            pod = spec.get(role, {})
+            name = pod.get("annotations", {}).get("yunikorn.apache.org/task-group-name")
+            if name not in groups:
+                self.error(where, f"the {role}'s task group {name!r} is not in yunikorn.apache.org/task-groups")
+            if pod.get("schedulerName") != "yunikorn":
+                self.error(where, f"the {role} is not scheduled by yunikorn")
+        executor = groups.get(
+            spec.get("executor", {}).get("annotations", {}).get("yunikorn.apache.org/task-group-name")
+        )
+        minimum = spec.get("dynamicAllocation", {}).get("minExecutors")
+        if executor and executor.get("minMember") != minimum:
+            self.error(where, f"the executor group reserves {executor.get('minMember')}, minExecutors is {minimum}")
 
     def check_spark(self):
         applications = 0
@@ -832,6 +858,13 @@ BREAKS = [
         "Spark with shuffle tracking",
         lambda w: spark_application(w)["spec"]["dynamicAllocation"].update(shuffleTrackingEnabled=True),
         "shuffleTrackingEnabled: false",
+    ),
+    (
+        "YuniKorn gang smaller than minExecutors",
+        lambda w: next(d for d in w.spark["sparkapplication-yunikorn.yaml"] if d["kind"] == "SparkApplication")["spec"][
+            "dynamicAllocation"
+        ].update(minExecutors=6),
+        "the executor group reserves 4, minExecutors is 6",
     ),
     (
         "Spark client key misspelled",
