@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config curl
 BENCH_ARGS ?=
 
-.PHONY: format demo demo-smoke test swift-test ops-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench
+.PHONY: format demo demo-smoke test swift-test ops-test deploy-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench
 
 # Installs the C libraries' -dev packages (and curl, which the operations API tests drive) when missing (needs root
 # or sudo).
@@ -29,7 +29,8 @@ demo: release
 # tests, the operations API with third-party clients (prometheus_client, h2), then real Spark jobs comparing Sluice
 # with Spark's built-in shuffle on every Spark minor from 3.5 on: pyspark 3.5.9 (full job set and failure cases),
 # 4.0.5, 4.1.4 and 4.2.1 (smoke set and failure cases), 4.3.0 (smoke set); the row checksum on 4.1.4, 4.2.1, 4.3.0.
-test: swift-test demo-smoke java-test ops-test spark-test
+# The deployment manifests are validated first: they take seconds once the binaries are built.
+test: deploy-test swift-test demo-smoke java-test ops-test spark-test
 
 # The demo's command line on the debug build with a small payload, so `make test` keeps the main job working (the
 # release build `make demo` adds takes minutes and would test the compiler more than Sluice).
@@ -60,6 +61,11 @@ java-test: setup spark-client
 	$(SWIFT) build --product sluice-master
 	$(SWIFT) build --product sluice-worker
 	JUNIT_CONSOLE_JAR=$(JUNIT_CONSOLE_JAR) clients/spark/run-tests.sh
+
+# The Kubernetes manifests and Spark examples under deploy/, offline: rendered, validated against Kubernetes' and the
+# CRDs' schemas, checked against the servers' configuration, and a self-test (venv in .cache/; docs/deploy.md).
+deploy-test: build
+	scripts/deploy-tests.sh
 
 # The operations API against master and worker processes with Prometheus' parser and an HTTP/2 client (venv in .cache/).
 ops-test: build

@@ -2,7 +2,7 @@
 ///
 /// Every key of the process is a flag (`ConfigRegistry.flagName(for:)`), written `--flag VALUE` or
 /// `--flag=VALUE`; a bool flag alone means `true`. Also: `--config FILE`, `--help` (`-h`),
-/// `--print-config-docs`, `--print-sample-config`. A flag given twice is an error.
+/// `--print-config-docs`, `--print-sample-config`, `--check-config`. A flag given twice is an error.
 public struct CommandLineOptions: Sendable, Equatable {
     /// What the executable should do.
     public enum Action: Sendable, Equatable {
@@ -16,6 +16,8 @@ public struct CommandLineOptions: Sendable, Equatable {
         case printConfigDocs
         /// Print `ConfigDocumentation.sampleConfigFile(for:)` and exit.
         case printSampleConfig
+        /// Load and check the configuration (file, environment, flags) as `run` would, then exit without serving.
+        case checkConfig
     }
 
     /// The requested action.
@@ -53,6 +55,9 @@ public struct CommandLineOptions: Sendable, Equatable {
                 continue
             case "--print-sample-config":
                 options.action = .printSampleConfig
+                continue
+            case "--check-config":
+                options.action = .checkConfig
                 continue
             default: break
             }

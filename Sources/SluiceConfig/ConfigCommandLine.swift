@@ -9,6 +9,8 @@ public enum ConfigCommandLine {
         case printAndExit(String)
         /// The resolved configuration to run with.
         case run(ResolvedConfig)
+        /// The resolved configuration to check (`--check-config`): build it, report, and exit without serving.
+        case check(ResolvedConfig)
     }
 
     /// Parses `arguments` (without the executable name) and, unless a documentation action was asked
@@ -24,6 +26,8 @@ public enum ConfigCommandLine {
         case .printConfigDocs: return .printAndExit(ConfigRegistry.markdownDocumentation())
         case .printSampleConfig: return .printAndExit(ConfigDocumentation.sampleConfigFile(for: role))
         case .run: return .run(try ConfigLoader.load(role: role, options: options, environment: environment))
+        case .checkConfig:
+            return .check(try ConfigLoader.load(role: role, options: options, environment: environment))
         }
     }
 }

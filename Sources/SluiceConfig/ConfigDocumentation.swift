@@ -25,7 +25,9 @@ public enum ConfigDocumentation {
 
             **Flags**: the key without its process prefix in kebab case (`--storage-dir DIR`,
             `--storage-dir=DIR`); bool flags alone mean `true`. Also `--config FILE`, `--help`, `--version`,
-            `--print-config-docs`, `--print-sample-config`.
+            `--print-config-docs`, `--print-sample-config`, and `--check-config`: load and check the
+            configuration (file, environment, flags) as a start would, then exit without serving: 0 and
+            `configuration ok`, or 2 with the errors, `SLUICE_*` variables matching no key included.
 
             **Units**: byte sizes take binary suffixes `b`, `k`/`kb`/`kib`, `m`/`mb`/`mib`, `g`/`gb`/`gib`,
             `t`/`tb`/`tib` (case-insensitive, all powers of 1024); durations take `ms`, `s`, `m`/`min`, `h`.
@@ -62,6 +64,7 @@ public enum ConfigDocumentation {
             row("--help", "print this text"),
             row("--print-config-docs", "print the configuration reference (Markdown)"),
             row("--print-sample-config", "print a sample config file for \(name)"),
+            row("--check-config", "load and check the configuration as a start would, then exit (0: ok, 2: error)"),
             "",
             "Configuration (priority: default < config file < environment < flag):",
         ]

@@ -8,7 +8,8 @@ public enum ConfigurationStart<Config> {
     /// Run the server with this configuration; `resolved` says where each value came from (log it with
     /// `logSummary` once logging is set up).
     case run(Config, resolved: ResolvedConfig)
-    /// Exit now with this status: 0 after `--help`/`--print-*`, 2 after a configuration error (already printed).
+    /// Exit now with this status: 0 after `--help`/`--print-*` or a passed `--check-config`, 2 after a
+    /// configuration error (already printed).
     case exit(Int32)
 
     /// Parses the command line and environment for `role`, prints help or docs when asked, and builds the typed
@@ -27,11 +28,28 @@ public enum ConfigurationStart<Config> {
                 return .exit(0)
             case .run(let resolved):
                 return .run(try build(resolved), resolved: resolved)
+            case .check(let resolved):
+                _ = try build(resolved)
+                return .exit(report(check: resolved, processName: processName))
             }
         } catch {
             ProcessOutput.standardError("\(processName): \(error)\n")
             return .exit(2)
         }
+    }
+}
+
+extension ConfigurationStart {
+    /// Prints the outcome of `--check-config` on a configuration that loaded and built: its warnings (an
+    /// environment variable matching no key) on standard error, which fail the check, else one line on standard
+    /// output. Returns the exit status (0 passed, 2 warnings).
+    static func report(check resolved: ResolvedConfig, processName: String) -> Int32 {
+        guard resolved.warnings.isEmpty else {
+            for warning in resolved.warnings { ProcessOutput.standardError("\(processName): \(warning)\n") }
+            return 2
+        }
+        ProcessOutput.standardOutput("\(processName): configuration ok\n")
+        return 0
     }
 }
 

@@ -28,6 +28,37 @@ import Testing
         }
     }
 
+    /// `--check-config` builds the configuration as a start would (the tiers' watermarks are checked only then)
+    /// and exits without listening: 0 with one line, or 2 naming the key.
+    @Test(.enabled(if: BuiltExecutables.directory != nil, "sluice-master/sluice-worker are not built"))
+    func checkConfigExitsWithTheVerdictOfAStart() throws {
+        let directory = try #require(BuiltExecutables.directory).path
+        let scratch = try TempDirectory(prefix: "sluice-check-")
+        defer { scratch.remove() }
+        let cases: [(text: String, status: Int32)] = [
+            ("worker.tiers = kind=nvme dirs=\(scratch.path)/n; kind=fsx dirs=\(scratch.path)/f capacity=1t\n", 0),
+            ("worker.tiers = kind=nvme dirs=\(scratch.path)/n high=0.5 low=0.8\n", 2),
+        ]
+        for (index, entry) in cases.enumerated() {
+            let path = scratch.path + "/worker-\(index).conf"
+            try entry.text.write(toFile: path, atomically: true, encoding: .utf8)
+            let child = try ChildProcess(
+                executable: directory + "/sluice-worker", arguments: ["--check-config", "--config", path],
+                outputIn: scratch.path)
+            #expect(child.waitForExit(timeoutMs: Self.deadlineMs) == .exited(entry.status), "\(entry.text)")
+            let printed = (try? String(contentsOfFile: child.outputPath, encoding: .utf8)) ?? ""
+            let errors = (try? String(contentsOfFile: child.errorPath, encoding: .utf8)) ?? ""
+            if entry.status == 0 {
+                #expect(printed == "sluice-worker: configuration ok\n")
+            } else {
+                #expect(errors.contains("worker.tiers"), "\(errors)")
+                #expect(!printed.contains("listening"))
+            }
+        }
+        // Nothing was created: a check opens no storage.
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/n"))
+    }
+
     @Test(
         .enabled(
             if: BuiltExecutables.directory != nil,

@@ -87,3 +87,40 @@ import Testing
         #expect(error?.message.contains("/nonexistent/m.conf") == true)
     }
 }
+
+@Suite struct CheckConfigTests {
+    @Test func checkConfigLoadsLikeARunWithoutRunning() throws {
+        #expect(try CommandLineOptions.parse(["--check-config", "--port", "1"], role: .worker).action == .checkConfig)
+        guard
+            case .check(let resolved) = try ConfigCommandLine.run(
+                role: .worker, arguments: ["--check-config", "--port", "0"],
+                environment: ["SLUICE_WORKER_TIERS": "kind=nvme dirs=/a; kind=fsx dirs=/f capacity=1t"])
+        else {
+            Issue.record("expected a configuration to check")
+            return
+        }
+        let config = try WorkerConfig(resolved)
+        #expect(config.port == 0)
+        #expect(config.tiers.map(\.kind) == [.nvme, .fsx])
+        #expect(ConfigurationStart<WorkerConfig>.report(check: resolved, processName: "sluice-worker") == 0)
+    }
+
+    @Test func checkConfigFailsOnWhatAStartWouldRefuseAndOnStrayVariables() throws {
+        let refused = expectConfigError {
+            _ = try ConfigCommandLine.run(
+                role: .worker, arguments: ["--check-config"],
+                environment: ["SLUICE_WORKER_MEMORY_BUDGET": "1k"])
+        }
+        #expect(refused?.key == "worker.memoryBudget")
+        guard
+            case .check(let resolved) = try ConfigCommandLine.run(
+                role: .master, arguments: ["--check-config"],
+                environment: ["SLUICE_MASTER_PROT": "9097"])
+        else {
+            Issue.record("expected a configuration to check")
+            return
+        }
+        #expect(resolved.warnings.count == 1)
+        #expect(ConfigurationStart<MasterConfig>.report(check: resolved, processName: "sluice-master") == 2)
+    }
+}
