@@ -51,6 +51,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var demotionCheckIntervalMs: Int
     /// Capacity of emptied flush buffers kept for reuse.
     public var flushBufferPoolBytes: Int
+    /// Capacity of answered request bodies kept for the readers to reuse.
+    public var receiveBufferPoolBytes: Int
     /// glibc's M_MMAP_THRESHOLD, set by the worker process at start (0: leave glibc's adaptive threshold).
     public var mallocMmapThresholdBytes: Int
     /// Maximum concurrent connections.
@@ -115,6 +117,7 @@ public struct WorkerConfig: Sendable, Equatable {
         storageStallTimeoutMs = try config.value(K.storageStallTimeout)
         idleFlushTimeMs = try config.value(K.idleFlushTime)
         flushBufferPoolBytes = try config.value(K.flushBufferPoolSize)
+        receiveBufferPoolBytes = try config.value(K.receiveBufferPoolSize)
         demotionRateBytesPerSec = try config.value(K.demotionRate)
         demotionIdleMs = try config.value(K.demotionIdleTime)
         demotionCheckIntervalMs = try config.value(K.demotionCheckInterval)

@@ -131,6 +131,13 @@ public enum WorkerKeys {
         doc: "Emptied flush buffers kept for reuse, outside the memory budget (0: none; at most an eighth of "
             + "worker.memoryBudget is used). Resident memory can exceed the budget by this much; reuse spares small "
             + "batches the buffer's regrowth copies and page faults.")
+    /// `worker.receiveBufferPoolSize`.
+    public static let receiveBufferPoolSize = ConfigKey<Int>(
+        "worker.receiveBufferPoolSize", .bytes(min: 0, max: tib), default: "32MiB", unit: "bytes", scope: .worker,
+        doc: "Request bodies of 64 KiB or more (pushed batches) kept after their request is answered, for the next "
+            + "request to be read into, outside the memory budget (0: none; at most an eighth of worker.memoryBudget "
+            + "is used). Resident memory can exceed the budget by this much; reuse spares each large push a fresh "
+            + "mapping that the kernel faults in page by page.")
     /// `worker.mallocMmapThreshold`.
     public static let mallocMmapThreshold = ConfigKey<Int>(
         "worker.mallocMmapThreshold", .bytes(min: 0, max: 32 * mib), default: "128KiB", unit: "bytes",
@@ -227,7 +234,8 @@ public enum WorkerKeys {
         demotionIdleTime.spec,
         demotionCheckInterval.spec, memoryBudget.spec, memoryHighWatermarkFraction.spec,
         memoryLowWatermarkFraction.spec,
-        flushBufferSize.spec, flushBufferPoolSize.spec, mallocMmapThreshold.spec, chunkTargetSize.spec,
+        flushBufferSize.spec, flushBufferPoolSize.spec, receiveBufferPoolSize.spec,
+        mallocMmapThreshold.spec, chunkTargetSize.spec,
         partitionSoftLimit.spec,
         partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec,
         maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec,

@@ -7,7 +7,8 @@ public enum EndpointText {
     }
 
     /// Splits `host:port` or `[ipv6]:port` into the host (brackets removed) and the port (0...65535); nil when
-    /// the text is neither, the host is empty, or an unbracketed host contains a colon (`::1:80` is ambiguous).
+    /// the text is neither, the host is empty or holds a bracket, or an unbracketed host contains a colon (`::1:80` is
+    /// ambiguous).
     public static func parse(_ text: Substring) -> (host: String, port: Int)? {
         let host: Substring
         let portText: Substring
@@ -23,7 +24,8 @@ public enum EndpointText {
             portText = text[text.index(after: colon)...]
             if host.contains(":") { return nil }
         }
-        guard !host.isEmpty, !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0 >= "0" && $0 <= "9" }),
+        guard !host.isEmpty, !host.contains("["), !host.contains("]"), !portText.isEmpty, portText.count <= 5,
+            portText.allSatisfy({ $0 >= "0" && $0 <= "9" }),
             let port = Int(portText), port <= 65535
         else { return nil }
         return (String(host), port)

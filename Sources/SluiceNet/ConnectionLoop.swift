@@ -24,7 +24,7 @@ struct ConnectionLoop {
         guard let (peer, version) = handshake(&idle) else { return }
         let connection = ServerConnection(
             id: id, socket: socket, peer: peer, protocolVersion: version,
-            budget: config.memoryBudget, logger: logger)
+            budget: config.memoryBudget, receiveBuffers: config.receiveBuffers, logger: logger)
         logger.debug("connection ready", metadata: ["peer.role": "\(peer.role)", "peer.identity": "\(peer.identity)"])
         let ending = serve(connection, &idle)
         switch ending {
@@ -235,7 +235,7 @@ struct ConnectionLoop {
             }
             let body: [UInt8]
             do {
-                body = try socket.readBody(count: heldBytes, onTimeout: idle.check)
+                body = try socket.readBody(count: heldBytes, pool: config.receiveBuffers, onTimeout: idle.check)
             } catch {
                 config.memoryBudget?.release(heldBytes)
                 logReadFailure(error)
@@ -260,6 +260,7 @@ struct ConnectionLoop {
         if frame.flags.contains(.oneWay) {
             invokeHandler(frame, on: connection)
             config.memoryBudget?.release(heldBytes)
+            connection.recycle(frame.body)
             return nil
         }
         guard connection.register(requestId: frame.requestId, budgetBytes: heldBytes) else {

@@ -36,6 +36,9 @@ public struct FrameServerConfig: Sendable {
     public var stopTimeoutMs: Int
     /// listen(2) backlog.
     public var listenBacklog: Int
+    /// Request bodies handed back when their request is answered, for the readers to read the next large body into
+    /// (nil: every body is a new allocation, which the kernel must fault in and zero). Shared by every connection.
+    public var receiveBuffers: ReceiveBufferPool?
     /// Protocol versions the handshake accepts; the reply names the peer's version.
     public var supportedVersions: ClosedRange<UInt16> = ProtocolVersion.supported
 

@@ -8,17 +8,29 @@ import Synchronization
 /// into a new array made the kernel fault in and zero every page of it (about a fifth of a reader's CPU). The
 /// consumer of a body returns it once it holds no slice of it; the reader reads the next large body into it.
 /// A returned body that is still shared elsewhere is copied on write by the next read, never overwritten.
+/// A server shares one pool among its connections' readers (request bodies, returned when the request is answered).
 public final class ReceiveBufferPool: Sendable {
     /// Bodies smaller than this are neither taken from nor kept in the pool.
     public let minimumBytes: Int
     /// Bodies kept at most.
     public let maxCount: Int
-    private let buffers = Mutex<[[UInt8]]>([])
+    /// Capacity kept at most, in bytes.
+    public let maxPooledBytes: Int
+    private struct State {
+        var buffers: [[UInt8]] = []
+        var capacityBytes = 0
+    }
+    private let state = Mutex(State())
     private let reused = Atomic<Int>(0)
 
-    public init(minimumBytes: Int, maxCount: Int) {
+    /// - Parameters:
+    ///   - minimumBytes: smaller bodies are neither taken from nor kept in the pool.
+    ///   - maxCount: bodies kept at most.
+    ///   - maxPooledBytes: capacity kept at most (the bodies' allocations, not their lengths).
+    public init(minimumBytes: Int, maxCount: Int, maxPooledBytes: Int = .max) {
         self.minimumBytes = max(minimumBytes, 1)
         self.maxCount = max(maxCount, 0)
+        self.maxPooledBytes = max(maxPooledBytes, 0)
     }
 
     /// Keeps `body`'s storage (leaving `body` empty) when it is large and the pool has room.
@@ -26,15 +38,24 @@ public final class ReceiveBufferPool: Sendable {
         let storage = body
         body = []
         guard storage.count >= minimumBytes else { return }
-        buffers.withLock { list in
-            if list.count < maxCount { list.append(storage) }
+        let capacity = storage.capacity
+        state.withLock { s in
+            guard s.buffers.count < maxCount && s.capacityBytes + capacity <= maxPooledBytes else { return }
+            s.capacityBytes += capacity
+            s.buffers.append(storage)
         }
     }
 
     /// An array of exactly `count` bytes whose contents are to be overwritten: a kept one resized (only bytes beyond
     /// its old length are zeroed), or nil when none is kept or `count` is below `minimumBytes`.
     func take(count: Int) -> [UInt8]? {
-        guard count >= minimumBytes, var buffer = buffers.withLock({ $0.popLast() }) else { return nil }
+        guard count >= minimumBytes,
+            var buffer = state.withLock({ s -> [UInt8]? in
+                guard let buffer = s.buffers.popLast() else { return nil }
+                s.capacityBytes -= buffer.capacity
+                return buffer
+            })
+        else { return nil }
         reused.add(1, ordering: .relaxed)
         if buffer.count > count {
             buffer.removeLast(buffer.count - count)
@@ -56,5 +77,8 @@ public final class ReceiveBufferPool: Sendable {
     public var reusedCount: Int { reused.load(ordering: .relaxed) }
 
     /// Bodies kept now.
-    public var count: Int { buffers.withLock { $0.count } }
+    public var count: Int { state.withLock { $0.buffers.count } }
+
+    /// Capacity kept now, in bytes.
+    public var pooledBytes: Int { state.withLock { $0.capacityBytes } }
 }

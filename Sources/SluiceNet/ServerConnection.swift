@@ -24,6 +24,8 @@ public final class ServerConnection: Sendable {
     let socket: FrameSocket
     private let logger: Logger
     private let budget: MemoryBudget?
+    /// Where an answered request's body goes for the reader to reuse.
+    private let receiveBuffers: ReceiveBufferPool?
     /// Broadcast whenever a pending request is answered or the connection closes.
     let slotFreed = ConditionVariable()
 
@@ -35,7 +37,7 @@ public final class ServerConnection: Sendable {
 
     init(
         id: UInt64, socket: FrameSocket, peer: AuthenticatedPeer, protocolVersion: UInt16, budget: MemoryBudget?,
-        logger: Logger
+        receiveBuffers: ReceiveBufferPool? = nil, logger: Logger
     ) {
         self.id = id
         self.peerAddress = socket.peerAddress
@@ -45,6 +47,7 @@ public final class ServerConnection: Sendable {
         self.protocolVersion = protocolVersion
         self.socket = socket
         self.budget = budget
+        self.receiveBuffers = receiveBuffers
         var logger = logger
         logger[metadataKey: "peer.role"] = "\(peer.role)"
         logger[metadataKey: "peer.identity"] = "\(peer.identity)"
@@ -172,7 +175,16 @@ public final class ServerConnection: Sendable {
             }
         }
         if heldBytes > 0 { budget?.release(heldBytes) }
+        recycle(request.body)
         slotFreed.broadcast()
         return written
+    }
+
+    /// Hands a request body whose request is done with to the server's receive-buffer pool. The handler may still
+    /// hold it for a moment; a reader that takes it meanwhile copies it on write, never overwrites it.
+    func recycle(_ body: [UInt8]) {
+        guard let receiveBuffers else { return }
+        var spent = body
+        receiveBuffers.give(&spent)
     }
 }

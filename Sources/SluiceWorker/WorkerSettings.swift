@@ -23,7 +23,8 @@ extension StoreConfig {
 
 extension FrameServerConfig {
     /// The data listener of a worker running `config`. Other workers (replication) are exempt from the memory
-    /// budget's pause; see docs/architecture.md.
+    /// budget's pause; see docs/architecture.md. The receive-buffer pool, like the flush-buffer pool, takes at most an
+    /// eighth of the memory budget.
     init(worker config: WorkerConfig, memoryBudget: MemoryBudget) {
         self.init(
             host: config.host, port: config.port, serverId: "sluice-worker", maxConnections: config.maxConnections,
@@ -32,7 +33,15 @@ extension FrameServerConfig {
             maxInFlightRequestsPerConnection: config.maxInFlightRequestsPerConnection,
             memoryBudget: memoryBudget)
         budgetExemptRoles = [.worker]
+        let poolBytes = min(config.receiveBufferPoolBytes, config.memoryBudgetBytes / 8)
+        if poolBytes > 0 {
+            receiveBuffers = ReceiveBufferPool(
+                minimumBytes: Self.reusedBodyMinimumBytes, maxCount: .max, maxPooledBytes: poolBytes)
+        }
     }
+
+    /// Request bodies below this are left to malloc, which serves them from its heap without a mapping of their own.
+    static let reusedBodyMinimumBytes = 64 * 1024
 }
 
 extension FrameClientConfig {

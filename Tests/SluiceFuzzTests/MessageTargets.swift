@@ -2,7 +2,8 @@ import SluiceCore
 
 /// Fuzz targets for the frame header and every message body decoder in SluiceCore.
 enum MessageTargets {
-    static let all: [FuzzTarget] = [frameHeader, batch, helloRequest, helloResponse, errorResponse] + messages
+    static let all: [FuzzTarget] =
+        [frameHeader, batch, helloRequest, helloResponse, errorResponse, endpointText] + messages
 
     /// The body decoders of each message type, by target name: the request's (nil when the request has no body)
     /// and the response's. Any response may also be an `ErrorResponse`. No default: a new message type does not
@@ -187,6 +188,29 @@ enum MessageTargets {
             seeds: { seeds().map { $0.encoded() } },
             reencode: { (input) throws(ProtocolError) -> [UInt8] in try M.decode(body: input).encoded() })
     }
+
+    /// `EndpointText.parse` of the input as text (addresses peers and the master hand out): an accepted endpoint
+    /// has a non-empty host and a port in 0...65535, and formats back to text that parses to the same endpoint.
+    static let endpointText = FuzzTarget(
+        name: "EndpointText", covers: ["EndpointText.parse"],
+        seeds: {
+            ["127.0.0.1:9097", "[::1]:9098", "[fd00::2]:0", "sluice-worker-0.sluice:65535"].map {
+                Array($0.utf8)
+            }
+        },
+        makeCheck: {
+            { input in
+                guard let (host, port) = EndpointText.parse(String(decoding: input, as: UTF8.self)) else {
+                    return .rejected
+                }
+                guard !host.isEmpty, (0...65535).contains(port) else { return .violation("\(host) \(port)") }
+                let text = EndpointText.format(host: host, port: port)
+                guard let again = EndpointText.parse(text), again.host == host, again.port == port else {
+                    return .violation("\(text) does not parse back to \(host) \(port)")
+                }
+                return .accepted
+            }
+        })
 
     static let helloRequest = FuzzTarget.codec(
         "HelloRequest", covers: ["HelloRequest"],

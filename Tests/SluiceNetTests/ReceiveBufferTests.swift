@@ -1,6 +1,7 @@
 import Dispatch
 import SluiceCore
 import SluiceSystem
+import Synchronization
 import Testing
 
 @testable import SluiceNet
@@ -76,5 +77,52 @@ import Testing
         #expect(pool.take(count: 5) == nil, "below the minimum")
         #expect(pool.take(count: 64) == [UInt8](repeating: 7, count: 64))
         #expect(pool.count == 1)
+    }
+
+    @Test func thePoolKeepsAtMostItsBytes() {
+        let pool = ReceiveBufferPool(minimumBytes: 10, maxCount: .max, maxPooledBytes: 1_000)
+        var given = 0
+        for _ in 0..<10 {
+            var body = [UInt8](repeating: 7, count: 300)
+            given += body.capacity
+            pool.give(&body)
+        }
+        #expect(pool.pooledBytes <= 1_000 && pool.count >= 1 && pool.count < 10, "\(pool.count) kept")
+        let before = pool.pooledBytes
+        #expect(pool.take(count: 300) == [UInt8](repeating: 7, count: 300))
+        #expect(pool.pooledBytes < before, "a taken body leaves the count")
+    }
+
+    /// Answers every request with its body and keeps the request afterwards, as a handler still finishing with a
+    /// body it has answered (a replica forward in flight) does.
+    final class RetainingEchoHandler: FrameHandler {
+        let kept = Mutex<[Frame]>([])
+        func handle(request: Frame, on connection: ServerConnection) throws {
+            connection.respond(to: request, body: request.body)
+            kept.withLock { $0.append(request) }
+        }
+    }
+
+    /// A server reads large request bodies into those of requests it answered, and a body a handler still holds is
+    /// copied on write, never overwritten: every reply and every kept request equals what was sent.
+    @Test(arguments: [false, true])
+    func aServerReadsIntoAnsweredBodiesAndNeverOverwritesHeldOnes(handlerKeepsBodies: Bool) throws {
+        let pool = ReceiveBufferPool(minimumBytes: 64 << 10, maxCount: .max, maxPooledBytes: 8 << 20)
+        let retaining = RetainingEchoHandler()
+        let handler: any FrameHandler = handlerKeepsBodies ? retaining : EchoHandler()
+        let (server, port) = try startServer(handler) { $0.receiveBuffers = pool }
+        defer { server.stop() }
+        let client = try connectClient(port)
+        defer { client.close() }
+        let sent = (0..<8).map { body((256 << 10) + $0 * 1_000, seed: UInt8($0)) }
+        for request in sent {
+            let reply = try client.call(type: .pushBatch, body: request)
+            #expect(reply.body == request)
+        }
+        #expect(pool.reusedCount >= 6, "answered bodies were read into again: \(pool.reusedCount)")
+        #expect(pool.pooledBytes <= 8 << 20)
+        if handlerKeepsBodies {
+            #expect(retaining.kept.withLock { $0.map(\.body) } == sent, "held bodies were not overwritten")
+        }
     }
 }
