@@ -28,7 +28,7 @@ demo: release
 # Every test: Swift suites (unit and in-process mini cluster), a short run of the demo, the Java client's JUnit
 # tests, the operations API with third-party clients (prometheus_client, h2), then real Spark jobs comparing Sluice
 # with Spark's built-in shuffle on every Spark minor from 3.5 on: pyspark 3.5.9 (full job set and failure cases),
-# 4.0.5, 4.1.4 and 4.2.1 (smoke set and failure cases), 4.3.0 (smoke set); the row checksum on 4.1.4, 4.2.1, 4.3.0.
+# 4.0.5, 4.1.4 and 4.2.1 (smoke set and failure cases), 4.3.0 (full job set); the row checksum on 4.1.4, 4.2.1, 4.3.0.
 # The deployment manifests are validated first: they take seconds once the binaries are built.
 test: deploy-test swift-test demo-smoke java-test ops-test spark-test
 

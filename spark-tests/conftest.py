@@ -28,6 +28,16 @@ BATCH_TIMEOUT = float(os.environ.get("SLUICE_SPARK_BATCH_TIMEOUT", "900"))
 # Run the builtin and the Sluice batch of a comparison at the same time (two SparkContexts, two processes).
 PARALLEL = os.environ.get("SLUICE_SPARK_PARALLEL", "1") == "1"
 BUILTIN_MANAGER = "org.apache.spark.shuffle.sort.SortShuffleManager"
+# The job set (jobs.py) run in full on Spark 3.5 and on the newest 4.x line; other 4.x lines run a smoke set of it.
+JOB_SET = [
+    "rdd_reduce_by_key", "rdd_group_by_key", "rdd_join", "rdd_sort_by_key", "rdd_repartition", "rdd_cogroup",
+    "df_group_by_agg", "df_join", "df_window", "df_distinct", "df_order_by",
+    "aqe_coalesce", "aqe_skew_join", "aqe_local_shuffle_reader",
+    "one_partition", "many_partitions", "empty_partitions", "big_records",
+    "retry_rdd_map_failure", "retry_df_map_failure",
+]
+# The newest Spark line on PyPI, which runs the full job set like 3.5.
+NEWEST_SPARK_LINE = "4.3"
 
 
 def pyspark_version() -> str:

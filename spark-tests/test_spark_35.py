@@ -11,18 +11,12 @@ from pathlib import Path
 import pytest
 
 import harness
-from conftest import BATCH_TIMEOUT, Comparison, check_links, pyspark_version
+from conftest import BATCH_TIMEOUT, JOB_SET, Comparison, check_links, pyspark_version
 
 pytestmark = pytest.mark.skipif(not pyspark_version().startswith("3.5."),
                                 reason=f"needs pyspark 3.5.x (this interpreter has {pyspark_version()})")
 
-JOBS = [
-    "rdd_reduce_by_key", "rdd_group_by_key", "rdd_join", "rdd_sort_by_key", "rdd_repartition", "rdd_cogroup",
-    "df_group_by_agg", "df_join", "df_window", "df_distinct", "df_order_by",
-    "aqe_coalesce", "aqe_skew_join", "aqe_local_shuffle_reader",
-    "one_partition", "many_partitions", "empty_partitions", "big_records",
-    "retry_rdd_map_failure", "retry_df_map_failure",
-]
+JOBS = JOB_SET
 MODES = ["local", "cluster"]
 
 
