@@ -45,13 +45,13 @@ if [ -z "${SLUICE_SPARK_JAR:-}" ] && ! ls clients/spark/build/sluice-spark-*.jar
   echo "spark-tests: no Sluice client jar (clients/spark/build/sluice-spark-*.jar or SLUICE_SPARK_JAR): the comparisons will be skipped"
 fi
 
-# name version test-files
+# name version test-files; the two full job sets first, so that the longest suites overlap (two run at a time)
 SUITES=(
   "spark-3.5 3.5.9 spark-tests/test_spark_35.py"
+  "spark-4.3 4.3.0 spark-tests/test_spark_4x.py spark-tests/test_checksum.py"
   "spark-4.0 4.0.5 spark-tests/test_spark_4x.py"
   "spark-4.1 4.1.4 spark-tests/test_spark_4x.py spark-tests/test_checksum.py"
   "spark-4.2 4.2.1 spark-tests/test_spark_4x.py spark-tests/test_checksum.py"
-  "spark-4.3 4.3.0 spark-tests/test_spark_4x.py spark-tests/test_checksum.py"
   "failures-3.5 3.5.9 spark-tests/test_failures.py"
   "failures-4.0 4.0.5 spark-tests/test_failures.py"
   "failures-4.1 4.1.4 spark-tests/test_failures.py"
