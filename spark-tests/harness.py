@@ -139,34 +139,48 @@ class SluiceServers:
     """A master and `workers` workers with temporary storage directories, all on 127.0.0.1.
 
     `master_args`/`worker_args` are extra flags; the failure tests also kill, signal and restart servers
-    (`child`, `kill`, `restart_master`)."""
+    (`child`, `kill`, `restart_master`, `restart_worker`). With `worker_ids`, worker i runs with `--worker-id
+    sluice-worker-i` (as a StatefulSet pod does with its name), so a restart keeps its identity."""
 
     def __init__(self, bin_dir: Path, workers: int = 2, deadline_s: float = 30.0, extra_worker_args=(),
-                 master_args=(), grace_period: str = "200ms", env=None):
+                 master_args=(), grace_period: str = "200ms", env=None, worker_ids: bool = False):
         self.scratch = Path(tempfile.mkdtemp(prefix="sluice-spark-"))
         self.bin_dir = bin_dir
         self.env = None if env is None else {**os.environ, **env}  # e.g. SLUICE_CLUSTER_SECRET
         self.deadline_s = deadline_s
         self.master_args = list(master_args)
         self.children: list[_Child] = []
+        self.retired: list[_Child] = []  # workers that exited and were restarted (their logs stay readable)
         self.master_restarts = 0
+        self.worker_restarts: list[int] = []
+        self.worker_argv: list[list[str]] = []
         try:
             master = self._start_master("0")
             self.master_address = _address(master.wait_for_line("sluice-master listening on ", deadline_s))
+            self.master_http = _address(master.wait_for_line("sluice-master operations API on ", deadline_s))
             self.worker_addresses = []
             self.storage_dirs = []
             for i in range(workers):
                 storage = self.scratch / f"worker-{i}"
-                w = _Child(f"sluice-worker-{i}",
-                           [str(bin_dir / "sluice-worker"), "--host", "127.0.0.1", "--port", "0", "--http-port", "0",
-                            "--storage-dir", str(storage), "--master", self.master_address,
-                            "--shutdown-grace-period", grace_period, *extra_worker_args], self.scratch, env=self.env)
-                self.children.append(w)
+                identity = ["--worker-id", f"sluice-worker-{i}"] if worker_ids else []
+                self.worker_argv.append(
+                    [str(bin_dir / "sluice-worker"), "--host", "127.0.0.1", "--port", "0", "--http-port", "0",
+                     "--storage-dir", str(storage), "--master", self.master_address, *identity,
+                     "--shutdown-grace-period", grace_period, *extra_worker_args])
+                self.worker_restarts.append(0)
                 self.storage_dirs.append(storage)
-                self.worker_addresses.append(_address(w.wait_for_line("sluice-worker listening on ", deadline_s)))
+                self.worker_addresses.append(self._start_worker(i))
         except BaseException:
             self.stop()
             raise
+
+    def _start_worker(self, i: int) -> str:
+        """Starts worker i with its flags (a restart: the same flags and directories, a `.N` log name); returns its
+        data address once it listens."""
+        name = f"sluice-worker-{i}" + (f".{self.worker_restarts[i]}" if self.worker_restarts[i] else "")
+        w = _Child(name, self.worker_argv[i], self.scratch, env=self.env)
+        self.children.append(w)
+        return _address(w.wait_for_line("sluice-worker listening on ", self.deadline_s))
 
     def _start_master(self, port: str) -> _Child:
         name = "sluice-master" if not self.master_restarts else f"sluice-master-{self.master_restarts}"
@@ -180,7 +194,28 @@ class SluiceServers:
         return self.children[0]
 
     def worker(self, i: int) -> _Child:
-        return next(c for c in self.children if c.name == f"sluice-worker-{i}")
+        """Worker i's current process (the newest after restarts)."""
+        name = f"sluice-worker-{i}" + (f".{self.worker_restarts[i]}" if self.worker_restarts[i] else "")
+        return next(c for c in self.children if c.name == name)
+
+    def restart_worker(self, i: int) -> None:
+        """Starts worker i again, as a StatefulSet replaces a pod: the old process must have exited; the new one gets
+        the same flags (worker id, storage directory, port 0: a new data port, which the master learns when it
+        registers). Returns once it listens; the caller waits for its registration (it knows what to expect)."""
+        old = self.worker(i)
+        if old.proc.poll() is None:
+            raise HarnessError(f"{old.name} is still running (pid {old.proc.pid}): stop it before restarting it")
+        old.stop()
+        self.children.remove(old)
+        self.retired.append(old)
+        self.worker_restarts[i] += 1
+        self.worker_addresses[i] = self._start_worker(i)
+
+    def master_workers(self) -> list[dict]:
+        """The master's `GET /api/v1/workers`: id, host, port, state (`live`, `draining`, `lost`), ..."""
+        import urllib.request
+        with urllib.request.urlopen(f"http://{self.master_http}/api/v1/workers", timeout=10) as reply:
+            return json.loads(reply.read())
 
     def restart_master(self) -> None:
         """kill -9 the master, then start a new one on the same port (same flags) and wait until it listens."""
@@ -191,6 +226,7 @@ class SluiceServers:
         port = self.master_address.rsplit(":", 1)[1]
         new = self._start_master(port)
         new.wait_for_line("sluice-master listening on ", self.deadline_s)
+        self.master_http = _address(new.wait_for_line("sluice-master operations API on ", self.deadline_s))
 
     def check_alive(self) -> None:
         dead = [(c.name, c.proc.returncode) for c in self.children if c.proc.poll() is not None]
@@ -199,7 +235,7 @@ class SluiceServers:
 
     def stderr_tails(self, lines: int = 30) -> str:
         return "\n".join(f"--- {c.name} stderr tail (exit code {c.proc.poll()}) ---\n{tail(c.stderr_path, lines)}"
-                         for c in self.children)
+                         for c in self.retired + self.children)
 
     def stop(self) -> dict[str, int | None]:
         codes = {c.name: c.stop() for c in reversed(self.children)}

@@ -1,6 +1,6 @@
 """Failure survival on Spark 3.5.9 and on 4.0 to 4.2 (docs/operations.md, "What survives what"): executor loss,
-worker loss (replicated, unreplicated, during the map stage), master restart, graceful worker shutdown, application
-expiry; task metrics compared with the builtin shuffle's.
+worker loss (replicated, unreplicated, during the map stage), master restart, graceful worker shutdown, a rolling
+restart of every worker, application expiry; task metrics compared with the builtin shuffle's.
 
 Each test gets its own Sluice servers (a master and three workers with short heartbeats) because it kills or signals
 them, and runs one scenario job of failure_jobs.py in a SparkSession subprocess under a timeout. The job and the test
@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -66,9 +67,10 @@ def make_servers():
         pytest.fail("sluice-master/sluice-worker not found (run `swift build` first)", pytrace=False)
     started = []
 
-    def make(master_args=(), grace_period="200ms", workers=3):
+    def make(master_args=(), grace_period="200ms", workers=3, worker_ids=False):
         servers = harness.SluiceServers(bin_dir, workers=workers, master_args=[*MASTER_ARGS, *master_args],
-                                        extra_worker_args=WORKER_ARGS, grace_period=grace_period)
+                                        extra_worker_args=WORKER_ARGS, grace_period=grace_period,
+                                        worker_ids=worker_ids)
         started.append(servers)
         return servers
 
@@ -481,6 +483,109 @@ def test_graceful_worker_shutdown(make_servers, jar, listener_jar):
                60, servers.stderr_tails)
     assert worker.proc.returncode == 0, f"worker exit code {worker.proc.returncode}\n{servers.stderr_tails(20)}"
     assert log_count(worker, "no shuffle data left"), f"the worker did not drain to empty:\n{servers.stderr_tails(20)}"
+
+
+ROLLING_GRACE_S = 5     # worker.shutdownGracePeriod of the rolling restart: each worker holds data of the job
+TERMINATION_GRACE_S = ROLLING_GRACE_S + 10  # a StatefulSet's terminationGracePeriodSeconds: SIGKILL after it
+
+
+def registrations(child) -> list[int]:
+    """held.count of each "registered with master" line of a worker's log."""
+    try:
+        text = Path(child.stderr_path).read_text(errors="replace")
+    except OSError:
+        return []
+    return [int(m.group(1)) for line in text.splitlines() if "registered with master" in line
+            for m in [re.search(r"held\.count=(\d+)", line)] if m]
+
+
+def roll(servers, app_id: str, during_map_stage: bool) -> list[dict]:
+    """Restarts worker 0, 1, 2 in turn as a StatefulSet does: SIGTERM, wait for the exit (it must drain until the grace
+    period ends and exit 0 by itself before the termination grace period), start it again with the same flags and
+    directories, and go on once the master lists it live at its new port. Returns what each restart saw."""
+    listed = lambda: {w["workerId"]: w for w in servers.master_workers()}  # noqa: E731
+    restarted = []
+    for i in range(3):
+        worker_id = f"sluice-worker-{i}"
+        # Between the stages every worker holds data of the job (8 partitions x 2 copies on 3 workers); mid-map-stage
+        # one may hold none yet.
+        held = app_files(servers.storage_dirs[i], app_id) if during_map_stage else \
+            holding(servers, i, app_id, f"before restarting {worker_id}")
+        old = servers.worker(i)
+        old_pid, old_port = old.proc.pid, listed()[worker_id]["port"]
+        old.proc.send_signal(signal.SIGTERM)
+        wait_until(lambda: log_count(old, "worker draining"), f"{worker_id} to log 'worker draining'", 30,
+                   servers.stderr_tails)
+        try:
+            code = old.proc.wait(TERMINATION_GRACE_S)
+        except subprocess.TimeoutExpired:
+            old.proc.kill()  # what the kubelet does after terminationGracePeriodSeconds
+            old.proc.wait(10)
+            pytest.fail(f"{worker_id} was still draining {TERMINATION_GRACE_S}s after SIGTERM (grace period "
+                        f"{ROLLING_GRACE_S}s):\n{servers.stderr_tails(20)}", pytrace=False)
+        assert code == 0, f"{worker_id} exit code {code} after its drain:\n{servers.stderr_tails(20)}"
+        assert not held or log_count(old, "grace period over"), \
+            f"{worker_id} held data of the running job, yet its drain ended before the grace period:\n" \
+            f"{servers.stderr_tails(20)}"
+        kept = app_files(servers.storage_dirs[i], app_id)
+        assert set(held) <= set(kept), f"{worker_id} lost files in its drain: {sorted(set(held) - set(kept))}"
+        servers.restart_worker(i)
+        new = servers.worker(i)
+        new_port = int(servers.worker_addresses[i].rsplit(":", 1)[1])
+        wait_until(lambda: registrations(new) and listed().get(worker_id, {}).get("state") == "live"
+                   and listed()[worker_id]["port"] == new_port,
+                   f"the master to list the restarted {worker_id} live at its new port", 30, servers.stderr_tails)
+        restarted.append({"id": worker_id, "old_pid": old_pid, "new_pid": new.proc.pid, "old_port": old_port,
+                          "new_port": new_port, "held": len(held), "recovered": registrations(new)[0]})
+    return restarted
+
+
+@pytest.mark.parametrize("phase", ["between_stages", "map_stage"])
+def test_rolling_restart(make_servers, jar, listener_jar, phase):
+    """A rolling restart as a StatefulSet does it (issue #15): three workers with stable ids (--worker-id), replication
+    on, a 5 s grace period; worker 0, 1, 2 in turn get SIGTERM, drain, exit 0 on their own and are started again with
+    the same id, flags and storage directory (`roll`), the next one only once the master lists the previous one live.
+    `between_stages`: the map stage is done and two reduce tasks wait; every worker holds data of the job, so each
+    drain lasts the grace period, and the restarted worker registers with every file it held. `map_stage`: two map
+    tasks are paused halfway through their output; after the roll they push on to workers whose addresses changed,
+    so they revive to new epochs (checked). Either way the job's result is right (checked against a plain-Python
+    answer), the ids are the same before and after, every map task ran exactly once, and no task or stage attempt
+    failed."""
+    servers = make_servers(grace_period=f"{ROLLING_GRACE_S}s", worker_ids=True)
+    in_map_stage = phase == "map_stage"
+    job, env, pause = ("during_map_stage", MAP_STAGE_ENV, "map-paused-") if in_map_stage else \
+        ("after_map_stage", None, "reduce-started-")
+    ids = lambda: sorted(w["workerId"] for w in servers.master_workers())  # noqa: E731
+    with Scenario(f"rolling-{phase}", servers, jar, listener_jar, job, env=env) as run:
+        run.wait_markers(pause, count=2)
+        app_id = run.marker("app-id")
+        before_ids = ids()
+        restarted = roll(servers, app_id, in_map_stage)
+        after_ids = ids()
+        run.release("go")
+        revived = []
+        if in_map_stage:
+            run.wait_markers("job-done")
+            revived = [f for d in servers.storage_dirs for f in app_files(d, app_id) if epoch_of(f) > 0]
+            run.release("may-stop")
+        result = run.finish()
+        events = run.events()
+    print(f"\nrolling restart ({phase}): {restarted}")
+    assert result["keys"] > 0
+    assert before_ids == after_ids == [f"sluice-worker-{i}" for i in range(3)], \
+        f"the workers did not come back with their ids: {before_ids} -> {after_ids}"
+    for r in restarted:
+        assert r["new_pid"] != r["old_pid"], f"{r['id']} was not restarted: {r}"
+        assert r["recovered"] >= r["held"], \
+            f"{r['id']} registered with fewer partition files than it held before its restart: {r}"
+    assert in_map_stage or all(r["held"] for r in restarted), f"a worker held no data of the job: {restarted}"
+    assert not in_map_stage or revived, \
+        f"the paused map tasks did not revive after the roll (no push after it?)\n{servers.stderr_tails(10)}"
+    events.assert_map_stage_ran_once("failure")
+    maps, results = events.stages("failure")
+    stage_failures = [a for s in maps + results for a in events.stage_attempts(s) if a["failure"] or a["attempt"]]
+    assert not stage_failures and not events.failed_tasks(maps + results), \
+        "the rolling restart was visible to Spark:\n" + events.describe(maps + results)
 
 
 def assert_kept(before: dict, now: dict, when: str):
