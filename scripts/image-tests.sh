@@ -12,9 +12,10 @@
 #   2. the binaries run as uid 10001 (user sluice) and `--version` prints SluiceVersion.current; the Spark client
 #      jars are at /opt/sluice/jars;
 #   3. a master and two workers started from the image (uid 10001, random free ports, storage inside their
-#      containers) take a push with replication 2 from the host's sluice-bench, which reads it back and checks the
-#      length and CRC32C of every byte; docker/compose.yaml's healthchecks, run in the image, pass against that
-#      master and worker and fail against a closed port;
+#      containers; the second worker with docker/compose.yaml's environment, so its three tiers and worker id) take
+#      a push with replication 2 from the host's sluice-bench, which reads it back and checks the length and CRC32C
+#      of every byte; docker/compose.yaml's healthchecks, run in the image, pass against that master and worker and
+#      fail against a closed port;
 #   4. hadolint passes on docker/Dockerfile, and docker/compose.yaml validates against the compose-spec schema.
 #
 # Environment: SLUICE_BENCH (the host's sluice-bench; default: the debug build's), IMAGE_TEST_BYTES (payload,
@@ -284,27 +285,51 @@ start_server() {
     server_pids["$name"]="$!"
 }
 
+# Starts worker $1 from the image, registering with the master at port $2: the arguments up to `--` are
+# environment settings (KEY=VALUE), the rest extra flags. Waits for its /readyz; sets worker_http to its HTTP port.
+start_worker() {
+    local name="$1" master_port="$2" port http assignments=()
+    shift 2
+    while [ "$1" != -- ]; do
+        assignments+=("$1")
+        shift
+    done
+    shift
+    port="$(free_port)"
+    http="$(free_port)"
+    start_server "$name" env "${assignments[@]}" sluice-worker --host 127.0.0.1 --advertised-host 127.0.0.1 \
+        --port "$port" --http-port "$http" --master "127.0.0.1:$master_port" --memory-budget 256m "$@"
+    wait_for_http "$http" /readyz "$name"
+    worker_http="$http"
+}
+
 check_cluster() {
     step "check 3: a master and two workers from the image take a replicated push and serve it back"
     local bench="${SLUICE_BENCH:-$(cd "$repo" && swift build --show-bin-path)/sluice-bench}"
     [ -x "$bench" ] || fail "no host sluice-bench at $bench: run swift build (make build) first"
-    local master_port master_http worker_http worker name mount pid uid
+    local master_port master_http worker_http name mount pid uid
     master_port="$(free_port)"
     master_http="$(free_port)"
     start_server master sluice-master --host 127.0.0.1 --port "$master_port" --http-port "$master_http"
     # The master is ready only once a worker can take partitions: wait for it to be alive first.
     wait_for_http "$master_http" /healthz master
-    for worker in worker-1 worker-2; do
-        local port http
-        port="$(free_port)"
-        http="$(free_port)"
-        start_server "$worker" sluice-worker --host 127.0.0.1 --advertised-host 127.0.0.1 --port "$port" \
-            --http-port "$http" --master "127.0.0.1:$master_port" --storage-dir /var/lib/sluice/data \
-            --memory-budget 256m
-        wait_for_http "$http" /readyz "$worker"
-        worker_http="$http"
+    # worker-1 keeps its files in one directory; worker-2 has compose.yaml's environment (its three tiers in the
+    # image's /var/lib/sluice/{nvme,ebs,fsx}, its worker id), with the addresses overridden by flags.
+    local compose_environment=() entry
+    mapfile -t compose_environment < <(compose_query environment worker-2)
+    [ "${#compose_environment[@]}" -gt 0 ] || fail "no environment for worker-2 in docker/compose.yaml"
+    for entry in "${compose_environment[@]}"; do
+        grep -qF "env ${entry%%=*};" "$repo/config/worker.conf" ||
+            fail "docker/compose.yaml sets ${entry%%=*}, which is no worker key (config/worker.conf)"
     done
+    start_worker worker-1 "$master_port" -- --storage-dir /var/lib/sluice/data
+    start_worker worker-2 "$master_port" "${compose_environment[@]}" --
     wait_until_workers 2 "$master_http"
+    curl -fsS "http://127.0.0.1:$master_http/api/v1/workers" | python3 -c '
+import json, sys
+ids = sorted(worker["workerId"] for worker in json.load(sys.stdin))
+assert "worker-2" in ids, f"compose.yaml gives worker-2 the id worker-2, the master lists {ids}"
+print("master lists workers", ", ".join(ids))'
     wait_for_http "$master_http" /readyz master
     for name in master worker-1 worker-2; do
         pid="$(process_tree "${server_pids[$name]}" | while read -r candidate; do
@@ -333,28 +358,41 @@ for phase in ("sluice-push", "sluice-fetch"):
     assert moved.get(name) == parameters["totalBytes"], f"{name}: {moved.get(name)} of {parameters['totalBytes']} bytes"
 print(f"pushed and read back {parameters['totalBytes']} bytes with replication 2, every byte verified")
 EOF
+    local directory
     for name in worker-1 worker-2; do
+        directory=/var/lib/sluice/data
+        [ "$name" = worker-1 ] || directory=/var/lib/sluice/nvme
         mount="$("${sudo_cmd[@]}" buildah mount "${server_containers[$name]}")"
-        [ -n "$("${sudo_cmd[@]}" find "$mount/var/lib/sluice/data" -type f -size +0 -print -quit)" ] ||
-            fail "$name wrote no partition file in /var/lib/sluice/data"
-        echo "$name stored files in its container's /var/lib/sluice/data"
+        [ -n "$("${sudo_cmd[@]}" find "$mount$directory" -type f -size +0 -print -quit)" ] ||
+            fail "$name wrote no partition file in $directory"
+        echo "$name stored files in its container's $directory"
     done
 }
 
-# Runs docker/compose.yaml's healthcheck of service $1 in a container of the image, with the service's HTTP port
-# (9099 or 9100) replaced by $2; returns its exit status.
-compose_healthcheck() {
-    local service="$1" port="$2" command container
-    command="$("$tools_venv/bin/python" - "$repo/docker/compose.yaml" "$service" "$port" <<'EOF2'
+# Prints what check 3 takes from docker/compose.yaml: `healthcheck SERVICE PORT` the service's healthcheck command
+# with its HTTP port (9099 or 9100) replaced by PORT; `environment SERVICE` its environment as KEY=VALUE lines.
+compose_query() {
+    "$tools_venv/bin/python" - "$repo/docker/compose.yaml" "$@" <<'EOF'
 import sys
 from ruamel.yaml import YAML
-service = YAML(typ="safe").load(open(sys.argv[1]))["services"][sys.argv[2]]
-test = service["healthcheck"]["test"]
-assert test[:3] == ["CMD", "bash", "-c"], test
-# Compose turns $$ into $; the port inside the container becomes the test's random port.
-print(test[3].replace("$$", "$").replace("/9099", "/" + sys.argv[3]).replace("/9100", "/" + sys.argv[3]))
-EOF2
-)"
+path, mode, name = sys.argv[1:4]
+service = YAML(typ="safe").load(open(path))["services"][name]
+if mode == "healthcheck":
+    test = service["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "bash", "-c"], test
+    port = sys.argv[4]
+    # Compose turns $$ into $.
+    print(test[3].replace("$$", "$").replace("/9099", "/" + port).replace("/9100", "/" + port))
+else:
+    for key, value in service["environment"].items():
+        print(f"{key}={value}")
+EOF
+}
+
+# Runs docker/compose.yaml's healthcheck of service $1 in a container of the image against HTTP port $2.
+compose_healthcheck() {
+    local service="$1" port="$2" command container
+    command="$(compose_query healthcheck "$service" "$port")"
     [ -n "$command" ] || fail "no healthcheck command for $service in docker/compose.yaml"
     new_container
     in_container "$container" bash -c "$command"
