@@ -4,8 +4,9 @@
 # No registry is reachable here and `podman run` is refused, so the images the Dockerfile starts FROM are made
 # locally: a Debian bookworm root from debootstrap (imported as the runtime base) and, on top of it, the host's
 # Swift toolchain with the packages it needs (the build stage's SWIFT_IMAGE). Both are kept in the containers
-# storage and reused; the debootstrap root is cached as .cache/images/debian-bookworm.tar. The image is built with
-# `buildah bud --isolation chroot`, and its commands run with `buildah run --isolation chroot` on the host network.
+# storage and reused; the debootstrap root is cached as .cache/images/debian-bookworm-RECIPE.tar. The image is
+# built with `buildah bud --isolation chroot`, and its commands run with `buildah run --isolation chroot` on the
+# host network.
 #
 # Checks:
 #   1. every shared library each binary links resolves inside the image (ldd, no "not found");
@@ -52,13 +53,14 @@ fail() {
     exit 1
 }
 
-# Installs the Debian packages that are missing (podman, buildah, debootstrap, curl).
+# Installs the Debian packages that are missing (podman, buildah, debootstrap, curl, python3-venv) and the linters.
 ensure_tools() {
     local missing=()
     command -v podman >/dev/null || missing+=(podman)
     command -v buildah >/dev/null || missing+=(buildah)
     command -v debootstrap >/dev/null || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
     command -v curl >/dev/null || missing+=(curl)
+    python3 -c "import ensurepip" 2>/dev/null || missing+=(python3-venv)
     if [ "${#missing[@]}" -gt 0 ]; then
         step "installing ${missing[*]}"
         "${sudo_cmd[@]}" apt-get update -qq
@@ -151,6 +153,7 @@ ensure_swift_image() {
     fi
     step "making $swift_image from $base_image and $toolchain"
     container="$("${sudo_cmd[@]}" buildah from "$base_image")"
+    containers+=("$container")
     "${sudo_cmd[@]}" buildah run --isolation chroot "$container" -- sh -c \
         "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         ${swift_image_packages[*]} >/dev/null && rm -rf /var/lib/apt/lists/*"
@@ -196,11 +199,20 @@ cleanup() {
     if [ "${#tree[@]}" -gt 0 ]; then
         "${sudo_cmd[@]}" kill -TERM "${tree[@]}" 2>/dev/null || true
         deadline=$((SECONDS + 15))
-        while "${sudo_cmd[@]}" kill -0 "${tree[@]}" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
+        while any_alive "${tree[@]}" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
         "${sudo_cmd[@]}" kill -KILL "${tree[@]}" 2>/dev/null || true
     fi
     for container in "${containers[@]}"; do "${sudo_cmd[@]}" buildah rm "$container" >/dev/null 2>&1 || true; done
     [ -z "${work:-}" ] || rm -rf "$work"
+}
+
+# Succeeds while any of the processes $@ exists.
+any_alive() {
+    local pid
+    for pid in "$@"; do
+        "${sudo_cmd[@]}" kill -0 "$pid" 2>/dev/null && return 0
+    done
+    return 1
 }
 
 # Prints process $1 and all its descendants (buildah run, its chroot helpers, tini, the server).
