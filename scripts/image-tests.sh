@@ -15,7 +15,7 @@
 #   3. a master and two workers started from the image (uid 10001, random free ports, storage inside their
 #      containers; the second worker with docker/compose.yaml's environment, so its three tiers and worker id) take
 #      a push with replication 2 from the host's sluice-bench, which reads it back and checks the length and CRC32C
-#      of every byte; docker/compose.yaml's healthchecks, run in the image, pass against that master and worker and
+#      of every byte; the workers' metrics show the pushed bytes and worker-2's three tiers; docker/compose.yaml's healthchecks, run in the image, pass against that master and worker and
 #      fail against a closed port;
 #   4. hadolint passes on docker/Dockerfile; docker/compose.yaml passes yamllint (the project's .yamllint) and
 #      validates against the compose-spec schema.
@@ -280,6 +280,14 @@ check_user_and_version() {
     uid="$(in_container "$container" id -u)"
     [ "$uid" = 10001 ] || fail "the image's user is uid $uid, expected 10001"
     [ "$(in_container "$container" id -un)" = sluice ] || fail "uid 10001 is not named sluice in the image"
+    local label default
+    label="$("${sudo_cmd[@]}" podman image inspect \
+        --format '{{ index .Labels "org.opencontainers.image.version" }}' "$image")"
+    default="$(sed -n 's/^ARG SLUICE_VERSION=//p' "$repo/docker/Dockerfile")"
+    if [ "$label" != "$expected" ] || [ "$default" != "$expected" ]; then
+        fail "version $expected, but the Dockerfile's SLUICE_VERSION is $default and the image's label $label"
+    fi
+    echo "label org.opencontainers.image.version: $label"
     for binary in sluice-master sluice-worker sluice; do
         printed="$(in_container "$container" "$binary" --version)"
         [[ "$printed" == *"$expected"* ]] || fail "$binary --version printed '$printed', expected $expected"
@@ -299,12 +307,12 @@ start_server() {
     new_container
     in_container "$container" /usr/bin/tini -- "$@" >"$work/$name.log" 2>&1 &
     run_pids+=("$!")
-    server_containers["$name"]="$container"
     server_pids["$name"]="$!"
 }
 
 # Starts worker $1 from the image, registering with the master at port $2: the arguments up to `--` are
-# environment settings (KEY=VALUE), the rest extra flags. Waits for its /readyz; sets worker_http to its HTTP port.
+# environment settings (KEY=VALUE), the rest extra flags. Waits for its /readyz; sets worker_http to its HTTP port
+# and remembers it in server_http_ports.
 start_worker() {
     local name="$1" master_port="$2" port http assignments=()
     shift 2
@@ -319,13 +327,14 @@ start_worker() {
         --port "$port" --http-port "$http" --master "127.0.0.1:$master_port" --memory-budget 256m "$@"
     wait_for_http "$http" /readyz "$name"
     worker_http="$http"
+    server_http_ports["$name"]="$http"
 }
 
 check_cluster() {
     step "check 3: a master and two workers from the image take a replicated push and serve it back"
     local bench="${SLUICE_BENCH:-$(cd "$repo" && swift build --show-bin-path)/sluice-bench}"
     [ -x "$bench" ] || fail "no host sluice-bench at $bench: run swift build (make build) first"
-    local master_port master_http worker_http name mount pid uid
+    local master_port master_http worker_http name pid uid
     master_port="$(free_port)"
     master_http="$(free_port)"
     start_server master sluice-master --host 127.0.0.1 --port "$master_port" --http-port "$master_http"
@@ -376,15 +385,34 @@ for phase in ("sluice-push", "sluice-fetch"):
     assert moved.get(name) == parameters["totalBytes"], f"{name}: {moved.get(name)} of {parameters['totalBytes']} bytes"
 print(f"pushed and read back {parameters['totalBytes']} bytes with replication 2, every byte verified")
 EOF
-    local directory
+    # The files are gone by now (sluice-bench ends its shuffle, and the workers delete it), so the workers' own
+    # metrics tell: both took pushed bytes, and worker-2's directories are compose.yaml's three tiers, healthy, its
+    # fsx one under its worker id.
     for name in worker-1 worker-2; do
-        directory=/var/lib/sluice/data
-        [ "$name" = worker-1 ] || directory=/var/lib/sluice/nvme
-        mount="$("${sudo_cmd[@]}" buildah mount "${server_containers[$name]}")"
-        [ -n "$("${sudo_cmd[@]}" find "$mount$directory" -type f -size +0 -print -quit)" ] ||
-            fail "$name wrote no partition file in $directory"
-        echo "$name stored files in its container's $directory"
+        curl -fsS "http://127.0.0.1:${server_http_ports[$name]}/metrics" >"$work/$name.metrics"
     done
+    python3 - "$work/worker-1.metrics" "$work/worker-2.metrics" <<'EOF'
+import re, sys
+def samples(path):
+    found = {}
+    for line in open(path):
+        match = re.match(r'^(\w+)(?:\{(.*)\})? (\S+)$', line.strip())
+        if match:
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2) or ""))
+            found.setdefault(match.group(1), []).append((labels, float(match.group(3))))
+    return found
+for name, path in (("worker-1", sys.argv[1]), ("worker-2", sys.argv[2])):
+    pushed = sum(value for _, value in samples(path).get("sluice_worker_pushed_bytes_total", []))
+    assert pushed > 0, f"{name} took no pushed bytes"
+    print(f"{name}: {pushed:.0f} bytes pushed to it")
+healthy = {(labels["kind"], labels["directory"]): value
+           for labels, value in samples(sys.argv[2]).get("sluice_worker_storage_healthy", [])}
+# A worker with an id writes in an fsx directory under a folder of that name (docs/storage.md).
+expected = {("nvme", "/var/lib/sluice/nvme"), ("ebs", "/var/lib/sluice/ebs"), ("fsx", "/var/lib/sluice/fsx/worker-2")}
+assert set(healthy) == expected, f"worker-2's directories are {sorted(healthy)}, expected {sorted(expected)}"
+assert all(value == 1 for value in healthy.values()), f"worker-2 has unhealthy directories: {healthy}"
+print("worker-2: tiers nvme, ebs and fsx in /var/lib/sluice/{nvme,ebs,fsx/worker-2}, all healthy")
+EOF
 }
 
 # Prints what check 3 takes from docker/compose.yaml: `healthcheck SERVICE PORT` the service's healthcheck command
@@ -451,7 +479,7 @@ check_lint() {
 
 main() {
     local started=$SECONDS
-    declare -gA server_containers=() server_pids=()
+    declare -gA server_pids=() server_http_ports=()
     work="$(mktemp -d)"
     trap cleanup EXIT
     ensure_tools
