@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config curl
 BENCH_ARGS ?=
 
-.PHONY: format demo demo-smoke test swift-test ops-test deploy-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench
+.PHONY: format demo demo-smoke test swift-test ops-test deploy-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench image-test
 
 # Installs the C libraries' -dev packages (and curl, which the operations API tests drive) when missing (needs root
 # or sudo).
@@ -30,7 +30,8 @@ demo: release
 # with Spark's built-in shuffle on every Spark minor from 3.5 on: pyspark 3.5.9 (full job set and failure cases),
 # 4.0.5, 4.1.4 and 4.2.1 (smoke set and failure cases), 4.3.0 (full job set); the row checksum on 4.1.4, 4.2.1, 4.3.0.
 # The deployment manifests are validated first: they take seconds once the binaries are built.
-test: deploy-test swift-test demo-smoke java-test ops-test spark-test
+# Last, the container image built with buildah and a cluster started from it.
+test: deploy-test swift-test demo-smoke java-test ops-test spark-test image-test
 
 # The demo's command line on the debug build with a small payload, so `make test` keeps the main job working (the
 # release build `make demo` adds takes minutes and would test the compiler more than Sluice).
@@ -75,6 +76,13 @@ ops-test: build
 # creates one venv per Spark minor under .cache/.
 spark-test: build spark-client
 	scripts/spark-tests.sh
+
+# The container image (docker/Dockerfile) built here with buildah from locally made base images (cached in the
+# containers storage and .cache/images), then checked: shared libraries, uid 10001, --version, a master and two
+# workers from the image taking a replicated push from the host's sluice-bench, hadolint, the compose schema
+# (docs/deploy.md, "The image"). Installs podman, buildah and debootstrap when missing (root or sudo).
+image-test: build spark-client
+	SLUICE_BENCH="$$($(SWIFT) build --show-bin-path)/sluice-bench" scripts/image-tests.sh
 
 # Formats every Swift file with .swift-format (120 columns); `make test` fails on unformatted files.
 format:
