@@ -4,7 +4,7 @@ SWIFT ?= swift
 APT_PACKAGES := liblz4-dev libzstd-dev libnghttp2-dev pkg-config curl
 BENCH_ARGS ?=
 
-.PHONY: format demo demo-smoke test swift-test ops-test deploy-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench image-test
+.PHONY: spark-and-image-test format demo demo-smoke test swift-test ops-test deploy-test setup build release clean docs-config spark-client java-test spark-test spark-bench bench image-test
 
 # Installs the C libraries' -dev packages (and curl, which the operations API tests drive) when missing (needs root
 # or sudo).
@@ -30,8 +30,19 @@ demo: release
 # with Spark's built-in shuffle on every Spark minor from 3.5 on: pyspark 3.5.9 (full job set and failure cases),
 # 4.0.5, 4.1.4 and 4.2.1 (smoke set and failure cases), 4.3.0 (full job set); the row checksum on 4.1.4, 4.2.1, 4.3.0.
 # The deployment manifests are validated first: they take seconds once the binaries are built.
-# Last, the container image built with buildah and a cluster started from it.
-test: deploy-test swift-test demo-smoke java-test ops-test spark-test image-test
+# Last, the Spark suites and, beside them, the container image built with buildah and a cluster started from it.
+test: deploy-test swift-test demo-smoke java-test ops-test spark-and-image-test
+
+# The Spark suites and the image test side by side (most of a Spark suite's time is JVMs starting and waiting, most
+# of the image test a release build): the image test's output goes to .cache/image-test.log, printed if it fails.
+spark-and-image-test: build spark-client
+	@mkdir -p .cache; rm -f .cache/image-test.rc; \
+	( $(MAKE) --no-print-directory image-test > .cache/image-test.log 2>&1; echo $$? > .cache/image-test.rc ) & \
+	image_pid=$$!; spark=0; $(MAKE) --no-print-directory spark-test || spark=$$?; wait $$image_pid; \
+	image=$$(cat .cache/image-test.rc 2>/dev/null || echo 1); \
+	if [ "$$image" = 0 ]; then tail -n 3 .cache/image-test.log; else cat .cache/image-test.log; fi; \
+	echo "spark-test: exit $$spark; image-test: exit $$image (log: .cache/image-test.log)"; \
+	[ "$$spark" = 0 ] && [ "$$image" = 0 ]
 
 # The demo's command line on the debug build with a small payload, so `make test` keeps the main job working (the
 # release build `make demo` adds takes minutes and would test the compiler more than Sluice).
