@@ -5,7 +5,7 @@
 #                  once through extraClassPath (spark-tests/test_spark_4x.py); on 4.1+ also the row checksum
 #                  (spark-tests/test_checksum.py)
 #   failures-3.5, failures-4.0, failures-4.1, failures-4.2: executor, worker and master loss, SIGTERM drain,
-#                  application expiry, task metrics (spark-tests/test_failures.py)
+#                  application expiry, task metrics, slowest-worker log line (spark-tests/test_failures.py)
 # Every suite also checks that the jar's static references resolve against that Spark's jars (tools/LinkCheck.java).
 # Creates or repairs one venv per Spark minor under .cache/ first, then runs up to SLUICE_SPARK_PARALLEL_SUITES
 # suites at a time (default 2; each suite's output is printed when all are done, and kept in
