@@ -243,11 +243,16 @@ public final class PartitionReader {
         try {
             String what = "openStream of partition " + location.partitionId + " epoch " + location.epoch + " ("
                     + roleName(role) + ") of " + key;
-            Messages.OpenStreamResponse opened = Messages.decodeOpenStream(connection.call(MessageType.OPEN_STREAM,
-                    Messages.openStream(key, location.partitionId, location.epoch, role, startMapIndex,
-                            endMapIndex == Integer.MAX_VALUE ? Messages.ALL_MAPS_END : endMapIndex,
-                            Messages.ALL_CODECS_MASK)).body);
-            waitedNanos += System.nanoTime() - openedAt;
+            Frame openReply;
+            try {
+                openReply = connection.call(MessageType.OPEN_STREAM, Messages.openStream(key, location.partitionId,
+                        location.epoch, role, startMapIndex,
+                        endMapIndex == Integer.MAX_VALUE ? Messages.ALL_MAPS_END : endMapIndex,
+                        Messages.ALL_CODECS_MASK));
+            } finally {
+                waitedNanos += System.nanoTime() - openedAt; // a timed-out or failed answer counts too
+            }
+            Messages.OpenStreamResponse opened = Messages.decodeOpenStream(openReply.body);
             opened.head.requireOk(what);
             try {
                 fetchChunks(connection, opened, startMapIndex, endMapIndex, filter, consumer);
@@ -272,8 +277,12 @@ public final class PartitionReader {
                 nextChunk++;
             }
             long awaitedAt = System.nanoTime();
-            Frame frame = Connection.await(window.poll(), connection.endpoint());
-            waitedNanos += System.nanoTime() - awaitedAt;
+            Frame frame;
+            try {
+                frame = Connection.await(window.poll(), connection.endpoint());
+            } finally {
+                waitedNanos += System.nanoTime() - awaitedAt;
+            }
             bytesFetched += frame.body.length;
             Messages.ChunkResponse response = Messages.decodeFetchChunk(frame.body);
             response.head.requireOk("fetchChunk " + chunk + " of stream " + opened.streamId + " at "
