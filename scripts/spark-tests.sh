@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Spark test suites: real pyspark, each job run with Spark's builtin shuffle and with Sluice, results compared.
 #   spark-3.5      3.5.9, the full job set (spark-tests/test_spark_35.py)
-#   spark-4.0/4.1/4.2/4.3  4.0.5, 4.1.4, 4.2.1, 4.3.0: the smoke set with the one Spark 4 jar through spark.jars and
-#                  once through extraClassPath (spark-tests/test_spark_4x.py); on 4.1+ also the row checksum
+#   spark-4.0/4.1/4.2/4.3  4.0.5, 4.1.4, 4.2.1, 4.3.0: the smoke set (4.3: the full job set) with the one Spark 4 jar
+#                  through spark.jars and once through extraClassPath (spark-tests/test_spark_4x.py); on 4.1+ also the
+#                  row checksum
 #                  (spark-tests/test_checksum.py)
 #   failures-3.5, failures-4.0, failures-4.1, failures-4.2: executor, worker and master loss, SIGTERM drain,
-#                  rolling restart, application expiry, task metrics (spark-tests/test_failures.py)
+#                  rolling restart, application expiry, task metrics, slowest-worker log line
+#                  (spark-tests/test_failures.py)
 # Every suite also checks that the jar's static references resolve against that Spark's jars (tools/LinkCheck.java).
 # Creates or repairs one venv per Spark minor under .cache/ first, then runs up to SLUICE_SPARK_PARALLEL_SUITES
 # suites at a time (default 2; each suite's output is printed when all are done, and kept in

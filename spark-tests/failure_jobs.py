@@ -135,6 +135,15 @@ def during_map_stage(spark):
     return {"keys": len(got), "records": sum(r[1] for r in got)}
 
 
+def plain_shuffle(spark):
+    """One shuffle without pauses (the slowest-worker test): the map stage pushes, the result stage fetches."""
+    ctl = _ctl()
+    _start(spark, ctl)
+    out = _shuffle(spark, ctl, pause_maps=False, pause_reduces=False, tag="").collect()
+    got = _check(out, _records(), "plain shuffle")
+    return {"keys": len(got), "records": sum(r[1] for r in got)}
+
+
 def after_map_stage_then_new_job(spark):
     """after_map_stage, then a second job with a new shuffle (registered with whatever master runs now)."""
     first = after_map_stage(spark)

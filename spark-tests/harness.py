@@ -138,12 +138,14 @@ class _Child:
 class SluiceServers:
     """A master and `workers` workers with temporary storage directories, all on 127.0.0.1.
 
-    `master_args`/`worker_args` are extra flags; the failure tests also kill, signal and restart servers
-    (`child`, `kill`, `restart_master`, `restart_worker`). With `worker_ids`, worker i runs with `--worker-id
-    sluice-worker-i` (as a StatefulSet pod does with its name), so a restart keeps its identity."""
+    `master_args`/`extra_worker_args` are extra flags (`worker_args_by_index` adds flags to single workers); the
+    failure tests also kill, signal and restart servers (`child`, `kill`, `restart_master`, `restart_worker`). With
+    `worker_ids`, worker i runs with `--worker-id sluice-worker-i` (as a StatefulSet pod does with its name), so a
+    restart keeps its identity."""
 
     def __init__(self, bin_dir: Path, workers: int = 2, deadline_s: float = 30.0, extra_worker_args=(),
-                 master_args=(), grace_period: str = "200ms", env=None, worker_ids: bool = False):
+                 master_args=(), grace_period: str = "200ms", env=None, worker_ids: bool = False,
+                 worker_args_by_index=None):
         self.scratch = Path(tempfile.mkdtemp(prefix="sluice-spark-"))
         self.bin_dir = bin_dir
         self.env = None if env is None else {**os.environ, **env}  # e.g. SLUICE_CLUSTER_SECRET
@@ -166,7 +168,8 @@ class SluiceServers:
                 self.worker_argv.append(
                     [str(bin_dir / "sluice-worker"), "--host", "127.0.0.1", "--port", "0", "--http-port", "0",
                      "--storage-dir", str(storage), "--master", self.master_address, *identity,
-                     "--shutdown-grace-period", grace_period, *extra_worker_args])
+                     "--shutdown-grace-period", grace_period, *extra_worker_args,
+                     *(worker_args_by_index or {}).get(i, ())])
                 self.worker_restarts.append(0)
                 self.storage_dirs.append(storage)
                 self.worker_addresses.append(self._start_worker(i))

@@ -1,6 +1,7 @@
 """Failure survival on Spark 3.5.9 and on 4.0 to 4.2 (docs/operations.md, "What survives what"): executor loss,
 worker loss (replicated, unreplicated, during the map stage), master restart, graceful worker shutdown, a rolling
-restart of every worker, application expiry; task metrics compared with the builtin shuffle's.
+restart of every worker, application expiry; task metrics compared with the builtin shuffle's; the driver log
+naming a slowed worker as the slowest.
 
 Each test gets its own Sluice servers (a master and three workers with short heartbeats) because it kills or signals
 them, and runs one scenario job of failure_jobs.py in a SparkSession subprocess under a timeout. The job and the test
@@ -67,10 +68,10 @@ def make_servers():
         pytest.fail("sluice-master/sluice-worker not found (run `swift build` first)", pytrace=False)
     started = []
 
-    def make(master_args=(), grace_period="200ms", workers=3, worker_ids=False):
+    def make(master_args=(), grace_period="200ms", workers=3, worker_ids=False, worker_args_by_index=None):
         servers = harness.SluiceServers(bin_dir, workers=workers, master_args=[*MASTER_ARGS, *master_args],
                                         extra_worker_args=WORKER_ARGS, grace_period=grace_period,
-                                        worker_ids=worker_ids)
+                                        worker_ids=worker_ids, worker_args_by_index=worker_args_by_index)
         started.append(servers)
         return servers
 
@@ -660,3 +661,51 @@ def test_task_metrics_are_reported_as_with_the_builtin_shuffle(make_servers, jar
     assert sluice["writeRecords"] == builtin["writeRecords"], (builtin, sluice)
     assert sluice["readRecords"] == builtin["readRecords"], (builtin, sluice)
     assert sluice["writeBytes"] > 0 and sluice["readBytes"] > 0 and sluice["writeTimeNs"] > 0, sluice
+
+
+SLOW_PUSH_DELAY = "150ms"  # worker.testPushDelay of the slow worker: every push it answers waits this long
+DRIVER_LOG4J = """\
+rootLogger.level = warn
+rootLogger.appenderRef.console.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss.SSS} %p %c{1}: %m%n
+appender.sluice.type = File
+appender.sluice.name = sluice
+appender.sluice.fileName = {path}
+appender.sluice.layout.type = PatternLayout
+appender.sluice.layout.pattern = %p %c{1}: %m%n
+logger.slowest.name = org.apache.spark.shuffle.sluice.SlowestWorkerListener
+logger.slowest.level = debug
+logger.slowest.additivity = false
+logger.slowest.appenderRef.sluice.ref = sluice
+"""
+
+
+def test_driver_log_names_the_slowest_worker(make_servers, jar, listener_jar, tmp_path):
+    """Three workers, one answering every push 150 ms late (worker.testPushDelay), no replication (a slow replica
+    would slow its primaries too): the driver log's push line for the shuffle names that worker as the slowest, the
+    debug table lists all three, and the reading stage's fetch line names one of the workers. local-cluster mode, so
+    the figures cross from executor JVMs to the driver in the accumulator."""
+    servers = make_servers(worker_args_by_index={2: ["--test-push-delay", SLOW_PUSH_DELAY]})
+    slow = servers.worker_addresses[2]
+    driver_log = tmp_path / "sluice-driver.log"
+    log4j = tmp_path / "log4j2.properties"
+    log4j.write_text(DRIVER_LOG4J.replace("{path}", str(driver_log)))
+    conf = {"spark.sluice.replicate": "false",
+            "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}"}
+    with Scenario("slowest-worker", servers, jar, listener_jar, "plain_shuffle", mode="cluster", conf=conf) as run:
+        result = run.finish()
+    assert result["keys"] > 0
+    text = driver_log.read_text() if driver_log.exists() else "(no driver log file)"
+    push = re.findall(r"INFO SlowestWorkerListener: (Sluice shuffle \d+ push: slowest worker (\S+) .*)", text)
+    fetch = re.findall(r"INFO SlowestWorkerListener: (Sluice shuffle \d+ fetch: slowest worker (\S+) .*)", text)
+    tables = re.findall(r"DEBUG SlowestWorkerListener: (Sluice shuffle \d+ push per worker: .*)", text)
+    print(f"\n[slowest-worker] slow worker {slow}\n{text}")
+    assert len(push) == 1, f"expected one push line:\n{text}"
+    assert push[0][1] == slow, f"the slow worker is {slow}, the log names {push[0][1]}:\n{text}"
+    assert "median of 2 others" in push[0][0], text
+    assert len(fetch) == 1 and fetch[0][1] in servers.worker_addresses, f"expected one fetch line:\n{text}"
+    assert len(tables) == 1 and all(address in tables[0] for address in servers.worker_addresses), text

@@ -43,6 +43,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var storageStallTimeoutMs: Int
     /// A file with no append for this long has its buffer written out (0: never for idleness).
     public var idleFlushTimeMs: Int
+    /// For tests: every push is answered this much later (0: at once).
+    public var testPushDelayMs: Int
     /// Bytes per second demotion may copy to the next tier (0: off).
     public var demotionRateBytesPerSec: Int
     /// A file idle this long may be demoted.
@@ -116,6 +118,7 @@ public struct WorkerConfig: Sendable, Equatable {
         storageProbeIntervalMs = try config.value(K.storageProbeInterval)
         storageStallTimeoutMs = try config.value(K.storageStallTimeout)
         idleFlushTimeMs = try config.value(K.idleFlushTime)
+        testPushDelayMs = try config.value(K.testPushDelay)
         flushBufferPoolBytes = try config.value(K.flushBufferPoolSize)
         receiveBufferPoolBytes = try config.value(K.receiveBufferPoolSize)
         demotionRateBytesPerSec = try config.value(K.demotionRate)

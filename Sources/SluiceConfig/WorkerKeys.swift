@@ -226,6 +226,12 @@ public enum WorkerKeys {
         "worker.shutdownGracePeriod", .milliseconds(min: 0, max: hour), default: "30s", unit: "ms",
         scope: .worker, doc: "On SIGTERM, how long in-flight pushes, flushes and fetches may finish.")
 
+    /// `worker.testPushDelay`.
+    public static let testPushDelay = ConfigKey<Int>(
+        "worker.testPushDelay", .milliseconds(min: 0, max: 60_000), default: "0", unit: "ms", scope: .worker,
+        doc: "For tests only: every push this worker answers is answered this much later (a slow worker, as in "
+            + "spark-tests' slowest-worker test). Keep 0 in production.")
+
     /// Every worker key, in documentation order.
     public static let all: [ConfigKeySpec] = [
         host.spec, advertisedHost.spec, port.spec, httpPort.spec, masterAddress.spec, workerId.spec, storageDir.spec,
@@ -241,5 +247,6 @@ public enum WorkerKeys {
         maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec,
         replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec,
         heartbeatRetryInterval.spec, shutdownGracePeriod.spec, maxConnectionsPerPeer.spec, registrationPageSize.spec,
+        testPushDelay.spec,
     ]
 }

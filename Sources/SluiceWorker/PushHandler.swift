@@ -1,3 +1,4 @@
+import Dispatch
 import SluiceCompression
 import SluiceCore
 import SluiceNet
@@ -69,11 +70,20 @@ struct PushHandler {
         }
         let startedNs = Monotonic.nowNs()
         let pushDuration = worker.metrics.pushDuration
+        let testDelayMs = worker.config.testPushDelayMs
         let completion = PushCompletion(statuses: statuses, parts: groups.count + 1) { final in
-            pushDuration.recordNanoseconds(Int64(clamping: Monotonic.nowNs() &- startedNs))
             let worst = final.max { severity($0) < severity($1) } ?? .ok
-            connection.respond(
-                to: request, body: PushResponse(head: ResponseHead(worst, ""), entryStatuses: final).encoded())
+            let body = PushResponse(head: ResponseHead(worst, ""), entryStatuses: final).encoded()
+            guard testDelayMs > 0 else {
+                pushDuration.recordNanoseconds(Int64(clamping: Monotonic.nowNs() &- startedNs))
+                connection.respond(to: request, body: body)
+                return
+            }
+            // worker.testPushDelay (tests only): answer later without holding the thread that completed the push.
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(testDelayMs)) {
+                pushDuration.recordNanoseconds(Int64(clamping: Monotonic.nowNs() &- startedNs))
+                connection.respond(to: request, body: body)
+            }
         }
         let replicator = Replicator(clients: worker.replicaClients, metrics: worker.metrics, logger: worker.logger)
         for (endpoint, group) in groups {

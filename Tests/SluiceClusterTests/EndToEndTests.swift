@@ -44,6 +44,23 @@ import Testing
         #expect(wrong.isEmpty, "\(wrong.prefix(5))")
     }
 
+    /// `worker.testPushDelay` (the Spark slowest-worker test's slow worker): no push is acknowledged before it.
+    @Test func testPushDelayHoldsEveryAnswer() throws {
+        let delay = Duration.milliseconds(400)
+        let cluster = try MiniCluster(workers: 2, workerOverrides: ["worker.testPushDelay": "400ms"])
+        defer { cluster.shutdown() }
+        let client = cluster.client()
+        defer { client.close() }
+        let key = ShuffleKey(applicationId: "app-delay", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: 1, numPartitions: 4)
+        let writer = client.writer(handle, mapIndex: 0, attemptId: Self.winner(0))
+        for partition in UInt32(0)..<4 { try writer.write(partitionId: partition, bytes: Array("p\(partition)".utf8)) }
+        let started = ContinuousClock.now
+        _ = try writer.close()
+        let waited = ContinuousClock.now - started
+        #expect(waited >= delay, "acknowledged after \(waited), before the configured \(delay)")
+    }
+
     @Test func missingBatchOfWinningAttemptFailsTheRead() throws {
         let cluster = try MiniCluster(workers: 2)
         defer { cluster.shutdown() }

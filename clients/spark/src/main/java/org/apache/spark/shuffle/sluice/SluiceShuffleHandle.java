@@ -7,7 +7,8 @@ import org.apache.spark.shuffle.BaseShuffleHandle;
  * The handle of one Sluice shuffle, created on the driver by {@code registerShuffle} and shipped to every task inside
  * the {@link ShuffleDependency}. It carries what tasks need without asking the driver: the application id the master
  * knows the shuffle by, the map and reduce partition counts, and the encoded LocationTable the master handed out
- * (which worker holds each partition's primary and replica), so map tasks push without asking the master first.
+ * (which worker holds each partition's primary and replica), so map tasks push without asking the master first, and
+ * the shuffle's {@link WorkerTimesAccumulator}, which tasks add their per-worker push and fetch figures to.
  */
 public final class SluiceShuffleHandle<K, V, C> extends BaseShuffleHandle<K, V, C> {
     private static final long serialVersionUID = 1L;
@@ -19,16 +20,24 @@ public final class SluiceShuffleHandle<K, V, C> extends BaseShuffleHandle<K, V, 
     private final byte[] encodedLocationTable;
     /** The application's token with a secured cluster (executors prove it to the workers), else empty. */
     private final byte[] applicationToken;
+    /** Registered on the driver; each task's deserialized copy carries that task's figures back. */
+    private final WorkerTimesAccumulator workerTimes;
 
     public SluiceShuffleHandle(int shuffleId, ShuffleDependency<K, V, C> dependency, String applicationId,
                                int numMappers, int numPartitions, byte[] encodedLocationTable,
-                               byte[] applicationToken) {
+                               byte[] applicationToken, WorkerTimesAccumulator workerTimes) {
         super(shuffleId, dependency);
         this.applicationId = applicationId;
         this.numMappers = numMappers;
         this.numPartitions = numPartitions;
         this.encodedLocationTable = encodedLocationTable.clone();
         this.applicationToken = applicationToken == null ? new byte[0] : applicationToken.clone();
+        this.workerTimes = workerTimes;
+    }
+
+    /** The shuffle's per-worker push and fetch figures (this task's copy on an executor). */
+    public WorkerTimesAccumulator workerTimes() {
+        return workerTimes;
     }
 
     /** The application's token; empty when the cluster has no secret. */

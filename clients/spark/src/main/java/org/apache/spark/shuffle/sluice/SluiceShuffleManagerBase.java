@@ -9,6 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.ShuffleDependency;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.shuffle.ShuffleBlockResolver;
@@ -46,6 +47,8 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
     /** Shuffles this driver registered with the master and has not unregistered yet. */
     private final Set<Integer> registeredShuffleIds = ConcurrentHashMap.newKeySet();
     private final FallbackPolicy fallback;
+    /** Driver: logs each shuffle's slowest worker; added to the SparkContext with the first Sluice shuffle. */
+    private SlowestWorkerListener slowestWorkerListener;
 
     private SluiceClient client;
     /** The application's token once the driver registered it (empty without a cluster secret). */
@@ -165,8 +168,21 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
         synchronized (this) {
             token = applicationToken;
         }
+        WorkerTimesAccumulator workerTimes = new WorkerTimesAccumulator();
+        SparkContext context = dependency.rdd().sparkContext();
+        context.register(workerTimes);
+        slowestWorkerListener(context).track(shuffleId, workerTimes);
         return new SluiceShuffleHandle<>(shuffleId, dependency, applicationId, numMappers, numPartitions, encodedTable,
-                token);
+                token, workerTimes);
+    }
+
+    /** The driver's listener that names each shuffle's slowest worker, added to {@code context} on first use. */
+    private synchronized SlowestWorkerListener slowestWorkerListener(SparkContext context) {
+        if (slowestWorkerListener == null) {
+            slowestWorkerListener = new SlowestWorkerListener();
+            context.addSparkListener(slowestWorkerListener);
+        }
+        return slowestWorkerListener;
     }
 
     /** Registers the shuffle with Spark's sort shuffle instead, and says why in the driver log. */
@@ -249,6 +265,11 @@ public abstract class SluiceShuffleManagerBase implements ShuffleManager {
             sortShuffleManager().unregisterShuffle(shuffleId);
         }
         String applicationId = driverApplicationId;
+        synchronized (this) {
+            if (slowestWorkerListener != null) {
+                slowestWorkerListener.forget(shuffleId);
+            }
+        }
         if (!isDriver || applicationId == null || !registeredShuffleIds.remove(shuffleId)) {
             return true;
         }

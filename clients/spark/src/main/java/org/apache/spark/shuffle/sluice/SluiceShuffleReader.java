@@ -260,6 +260,7 @@ public final class SluiceShuffleReader<K, C> implements ShuffleReader<K, C> {
             } catch (Throwable e) {
                 error = e;
             }
+            handle.workerTimes().addFetch(reader.fetchTimesByWorker());
             synchronized (this) {
                 failure = error;
                 done = true;

@@ -35,6 +35,7 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
     private final TaskContext context;
     private final ShuffleWriteMetricsReporter metrics;
     private final PushSession session;
+    private final WorkerTimesAccumulator workerTimes;
     private final int pushBufferBytes;
     private final long bufferMemoryBytes;
     private final RecordBuffers recordBuffers;
@@ -56,6 +57,7 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
         this.context = context;
         this.metrics = metrics;
         this.session = session;
+        this.workerTimes = handle.workerTimes();
         this.pushBufferBytes = conf.pushBufferBytes;
         this.bufferMemoryBytes = conf.writerBufferMemoryBytes;
         this.recordBuffers = new RecordBuffers(dependency.serializer(), shuffleId, numPartitions, pushBufferBytes);
@@ -121,6 +123,7 @@ public final class SluiceShuffleWriter<K, V, C> extends ShuffleWriter<K, V> {
             long started = System.nanoTime();
             session.finish();
             metrics.incWriteTime(System.nanoTime() - started);
+            workerTimes.addPush(session.pushTimesByWorker());
             partitionLengths = session.storedBytesPerPartition(numPartitions);
         }
         long storedBytes = 0;

@@ -5,12 +5,15 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
+import java.util.HashSet;
+import java.util.Set;
 import org.apache.spark.Aggregator;
 import org.apache.spark.Partitioner;
 import org.apache.spark.ShuffleDependency;
 import org.apache.spark.TaskContext;
 import org.apache.spark.scheduler.MapStatus;
 import org.apache.spark.scheduler.MapStatus$;
+import org.apache.spark.scheduler.StageInfo;
 import org.apache.spark.serializer.Serializer;
 import org.apache.spark.storage.BlockManagerId;
 import org.apache.spark.storage.BlockManagerId$;
@@ -41,6 +44,11 @@ final class SparkCompat {
     private static final MethodHandle ROW_CHECKSUMS;
     private static final MethodHandle ROW_CHECKSUM_UPDATE;
     private static final MethodHandle ROW_CHECKSUM_AGGREGATE;
+    /**
+     * {@code StageInfo.parentIds()} as {@code (StageInfo) Object}: it returns a {@code scala.collection.Seq} on
+     * Scala 2.12 and a {@code scala.collection.immutable.Seq} on 2.13, so it cannot be called directly.
+     */
+    private static final MethodHandle STAGE_PARENT_IDS;
 
     static {
         MethodHandles.Lookup lookup = MethodHandles.publicLookup();
@@ -100,6 +108,28 @@ final class SparkCompat {
         ROW_CHECKSUMS = checksums;
         ROW_CHECKSUM_UPDATE = update;
         ROW_CHECKSUM_AGGREGATE = aggregate;
+
+        try {
+            STAGE_PARENT_IDS = lookup.unreflect(StageInfo.class.getMethod("parentIds"))
+                    .asType(MethodType.methodType(Object.class, StageInfo.class));
+        } catch (NoSuchMethodException | IllegalAccessException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The ids of the stages {@code stage} reads from (its parents), on Scala 2.12 and 2.13 alike. */
+    static Set<Integer> parentStageIds(StageInfo stage) {
+        Set<Integer> ids = new HashSet<>();
+        try {
+            scala.collection.Iterator<?> parents = ((scala.collection.Iterable<?>) STAGE_PARENT_IDS.invoke(stage))
+                    .iterator();
+            while (parents.hasNext()) {
+                ids.add((Integer) parents.next());
+            }
+        } catch (Throwable e) {
+            throw new IllegalStateException("StageInfo.parentIds of stage " + stage.stageId(), e);
+        }
+        return ids;
     }
 
     private SparkCompat() {

@@ -40,7 +40,11 @@ public final class PartitionReader {
     private final BatchCodec codec;
     private Map<Integer, List<PartitionLocation>> locationsByPartition;
     private long bytesFetched;
+    /** Time spent waiting for workers' answers so far (see {@link #fetchTimesByWorker}). */
+    private long waitedNanos;
     private int failovers;
+    /** Time this reader waited on each worker (openStream and chunk answers) and the chunk bytes it got. */
+    private final WorkerTimes fetchTimes = new WorkerTimes();
 
     /** An exception thrown by the consumer: passed through, never treated as a copy's failure. */
     private static final class ConsumerFailure extends RuntimeException {
@@ -65,6 +69,14 @@ public final class PartitionReader {
     /** Wire bytes of fetched chunks so far. */
     public long bytesFetched() {
         return bytesFetched;
+    }
+
+    /**
+     * Per worker ({@link WorkerAddress#displayName()}): the summed time this reader waited for its answers
+     * (openStream, then each chunk; decoding and the consumer are not counted) and the chunk bytes it sent.
+     */
+    public Map<String, long[]> fetchTimesByWorker() {
+        return fetchTimes.snapshot();
     }
 
     /** Copies that failed and were replaced by the other copy (or given up on). */
@@ -225,13 +237,22 @@ public final class PartitionReader {
     private void readCopy(PartitionLocation location, int role, WorkerAddress worker, int startMapIndex,
                           int endMapIndex, ReadFilter filter, BatchConsumer consumer) throws IOException {
         Connection connection = workers.get(worker.host, worker.port);
+        long waitedBefore = waitedNanos;
+        long bytesBefore = bytesFetched;
+        long openedAt = System.nanoTime();
         try {
             String what = "openStream of partition " + location.partitionId + " epoch " + location.epoch + " ("
                     + roleName(role) + ") of " + key;
-            Messages.OpenStreamResponse opened = Messages.decodeOpenStream(connection.call(MessageType.OPEN_STREAM,
-                    Messages.openStream(key, location.partitionId, location.epoch, role, startMapIndex,
-                            endMapIndex == Integer.MAX_VALUE ? Messages.ALL_MAPS_END : endMapIndex,
-                            Messages.ALL_CODECS_MASK)).body);
+            Frame openReply;
+            try {
+                openReply = connection.call(MessageType.OPEN_STREAM, Messages.openStream(key, location.partitionId,
+                        location.epoch, role, startMapIndex,
+                        endMapIndex == Integer.MAX_VALUE ? Messages.ALL_MAPS_END : endMapIndex,
+                        Messages.ALL_CODECS_MASK));
+            } finally {
+                waitedNanos += System.nanoTime() - openedAt; // a timed-out or failed answer counts too
+            }
+            Messages.OpenStreamResponse opened = Messages.decodeOpenStream(openReply.body);
             opened.head.requireOk(what);
             try {
                 fetchChunks(connection, opened, startMapIndex, endMapIndex, filter, consumer);
@@ -241,6 +262,8 @@ public final class PartitionReader {
         } catch (ConnectionException e) {
             workers.remove(connection);
             throw e;
+        } finally {
+            fetchTimes.add(worker.displayName(), waitedNanos - waitedBefore, bytesFetched - bytesBefore);
         }
     }
 
@@ -253,7 +276,13 @@ public final class PartitionReader {
                 window.add(connection.request(MessageType.FETCH_CHUNK, Messages.fetchChunk(opened.streamId, nextChunk)));
                 nextChunk++;
             }
-            Frame frame = Connection.await(window.poll(), connection.endpoint());
+            long awaitedAt = System.nanoTime();
+            Frame frame;
+            try {
+                frame = Connection.await(window.poll(), connection.endpoint());
+            } finally {
+                waitedNanos += System.nanoTime() - awaitedAt;
+            }
             bytesFetched += frame.body.length;
             Messages.ChunkResponse response = Messages.decodeFetchChunk(frame.body);
             response.head.requireOk("fetchChunk " + chunk + " of stream " + opened.streamId + " at "

@@ -154,6 +154,15 @@ public final class PushSession implements Closeable {
         return sizes;
     }
 
+    /**
+     * Per primary worker ({@link WorkerAddress#displayName()}): the summed time from sending a push to its answer
+     * (which includes the replica's store when replicated), and the pushed request bytes. Pushes in flight together
+     * overlap, so the sum can exceed the task's time.
+     */
+    public Map<String, long[]> pushTimesByWorker() {
+        return tracker.pushTimes();
+    }
+
     /** Batches acknowledged by every copy so far. */
     public long acknowledgedBatches() {
         return tracker.acknowledgedBatches();
@@ -228,6 +237,9 @@ public final class PushSession implements Closeable {
         PushRequest.encode(key, Messages.ROLE_PRIMARY, entries, pushBody);
         tracker.acquireSlot(settings.maxInFlightPushesTotal, settings.requestTimeoutMs);
         String primaryId = group.primary.workerId;
+        String primaryName = group.primary.displayName();
+        long bytes = pushBody.size();
+        long sentNanos = System.nanoTime();
         Connection connection;
         CompletableFuture<Frame> reply;
         try {
@@ -235,16 +247,19 @@ public final class PushSession implements Closeable {
             reply = connection.request(PushRequest.frameType(entries.size()), pushBody.buffer(), pushBody.size());
         } catch (IOException e) {
             // The primary cannot be reached: record the failure; the session thread revives away from it.
-            tracker.complete(batches, blame(batches, primaryId, null), failed(batches.size(), StatusCode.IO_ERROR));
+            tracker.complete(batches, blame(batches, primaryId, null), failed(batches.size(), StatusCode.IO_ERROR),
+                    primaryName, System.nanoTime() - sentNanos, 0);
             return;
         }
         Connection used = connection;
         reply.whenComplete((frame, error) -> {
+            long nanos = System.nanoTime() - sentNanos;
             if (error != null) {
                 if (error instanceof ConnectionException || error.getCause() instanceof ConnectionException) {
                     workers.remove(used);
                 }
-                tracker.complete(batches, blame(batches, primaryId, null), failed(batches.size(), StatusCode.IO_ERROR));
+                tracker.complete(batches, blame(batches, primaryId, null), failed(batches.size(), StatusCode.IO_ERROR),
+                        primaryName, nanos, 0);
                 return;
             }
             int[] statuses;
@@ -253,7 +268,7 @@ public final class PushSession implements Closeable {
             } catch (ProtocolException e) {
                 statuses = failed(batches.size(), StatusCode.MALFORMED);
             }
-            tracker.complete(batches, blame(batches, primaryId, statuses), statuses);
+            tracker.complete(batches, blame(batches, primaryId, statuses), statuses, primaryName, nanos, bytes);
         });
     }
 

@@ -49,6 +49,8 @@ final class PushTracker {
     private Map<Integer, Integer> softSplits = new HashMap<>();
     private long acknowledgedBatches;
     private boolean abandoned;
+    /** Send-to-answer time and pushed bytes per primary worker. */
+    private final WorkerTimes pushTimes = new WorkerTimes();
 
     /** Waits until fewer than {@code limit} pushes are in flight, then takes a slot. */
     void acquireSlot(int limit, long timeoutMs) throws IOException {
@@ -73,12 +75,14 @@ final class PushTracker {
 
     /**
      * Records the answer to one push and frees its slot. {@code suspects[i]} is the worker to blame if batch
-     * {@code i} failed.
+     * {@code i} failed. {@code worker} waited {@code nanos} from send to answer for the push's {@code bytes}.
      */
-    void complete(List<OutgoingBatch> batches, String[] suspects, int[] statuses) {
+    void complete(List<OutgoingBatch> batches, String[] suspects, int[] statuses, String worker, long nanos,
+                  long bytes) {
         lock.lock();
         try {
             inFlight--;
+            pushTimes.add(worker, nanos, bytes);
             if (!abandoned) {
                 for (int i = 0; i < batches.size(); i++) {
                     OutgoingBatch outgoing = batches.get(i);
@@ -125,6 +129,16 @@ final class PushTracker {
         lock.lock();
         try {
             return inFlight;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** worker → {send-to-answer nanoseconds, pushed bytes} so far. */
+    java.util.Map<String, long[]> pushTimes() {
+        lock.lock();
+        try {
+            return pushTimes.snapshot();
         } finally {
             lock.unlock();
         }

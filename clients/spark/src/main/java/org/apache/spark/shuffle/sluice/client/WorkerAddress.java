@@ -28,6 +28,15 @@ public final class WorkerAddress implements Serializable {
         return host + ":" + port;
     }
 
+    /**
+     * How logs name the worker: {@code host:port} when the worker id is empty or that same text (the default id),
+     * else {@code workerId (host:port)}.
+     */
+    public String displayName() {
+        String endpoint = endpoint();
+        return workerId.isEmpty() || workerId.equals(endpoint) ? endpoint : workerId + " (" + endpoint + ")";
+    }
+
     void encode(WireWriter writer) {
         writer.writeString(workerId).writeString(host).writeU16(port);
     }
