@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Offline validation of deploy/ (docs/deploy.md, "What was validated here and how"): yamllint and shellcheck, every
-# kustomize overlay rendered by kubectl, hadolint on the Spark image's Dockerfile, built-in kinds checked strictly against Kubernetes' schemas
-# (kubernetes-validate), SparkApplication, NodePool, EC2NodeClass and PodMonitor against their CRDs' schemas
-# (deploy/schemas/), the EMR on EKS request against botocore's model, the configuration checked by the servers
-# themselves (--check-config), and the manifests' consistency; then a self-test that breaks copies and expects
-# each break to be reported. Tools in a venv under .cache/deploy-tools (PyPI only). Needs sluice-master and
-# sluice-worker built (SLUICE_BIN_DIR, default: `swift build --show-bin-path`).
+# kustomize overlay rendered by kubectl, hadolint on the Spark image's Dockerfile, built-in kinds checked strictly
+# against Kubernetes' schemas (kubernetes-validate), SparkApplication, NodePool, EC2NodeClass and PodMonitor against
+# their CRDs' schemas (deploy/schemas/), the EMR on EKS request against botocore's model, the configuration checked
+# by the servers themselves (--check-config), the nodes' user data scripts (shellcheck), and the manifests'
+# consistency; then a self-test that breaks copies and expects each break to be reported. Tools in a venv under
+# .cache/deploy-tools (PyPI only). Needs sluice-master and sluice-worker built (SLUICE_BIN_DIR, default:
+# `swift build --show-bin-path`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.cache/deploy-tools
@@ -36,4 +37,4 @@ echo "deploy-tests: shellcheck deploy/spark/*.sh scripts/deploy-tests.sh"
 echo "deploy-tests: hadolint deploy/spark/Dockerfile.spark"
 "$VENV/bin/hadolint" deploy/spark/Dockerfile.spark
 "$VENV/bin/python" deploy/tests/validate.py --kubectl "$VENV/bin/kubectl" --bin-dir "$BIN_DIR" \
-  --kubernetes-version 1.33.0 --self-test
+  --shellcheck "$VENV/bin/shellcheck" --kubernetes-version 1.33.0 --self-test

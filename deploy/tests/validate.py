@@ -8,6 +8,7 @@ API, and checks that the manifests agree with the servers' configuration registr
 
 import argparse
 import copy
+import email
 import json
 import os
 import re
@@ -24,7 +25,9 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEPLOY = os.path.join(ROOT, "deploy")
-OVERLAYS = ["dev", "eks", "eks-fsx-dynamic"]
+# The nvme tier disk by disk (hostPath volumes on the node's instance-store disks) rather than RAID0 and emptyDir.
+DISKS = "eks-nvme-disks"
+OVERLAYS = ["dev", "eks", "eks-fsx-dynamic", DISKS]
 NAMESPACE = "sluice"
 SHUFFLE_MANAGER = "org.apache.spark.shuffle.sluice.SluiceShuffleManager"
 # Built-in kinds without a namespace; every other built-in kind here is namespaced.
@@ -152,8 +155,9 @@ class World:
     """Everything validated, loaded once: rendered overlays, Spark examples, registries. Mutations in the
     self-test change a deep copy."""
 
-    def __init__(self, kubectl, bin_dir):
+    def __init__(self, kubectl, bin_dir, shellcheck):
         self.bin_dir = bin_dir
+        self.shellcheck = shellcheck
         self.overlays = {}
         for overlay in OVERLAYS:
             path = os.path.join(DEPLOY, "kubernetes", "overlays", overlay)
@@ -236,6 +240,9 @@ class Checker:
                 self.error(where, f"{kind}/{metadata['name']} is not in namespace {NAMESPACE}")
             if not namespaced and "namespace" in metadata and not custom:
                 self.error(where, f"{kind}/{metadata['name']} is cluster-scoped but names a namespace")
+        if self.run_binaries:
+            for node_class in by_kind.get("EC2NodeClass", []):
+                self.check_user_data(where, node_class)
         configmaps = {document["metadata"]["name"]: document for document in by_kind.get("ConfigMap", [])}
         services = by_kind.get("Service", [])
         masters = by_kind.get("Deployment", [])
@@ -251,6 +258,26 @@ class Checker:
         self.check_master(where, master, master_config)
         self.check_worker(where, worker, worker_config, master, master_config, services, by_kind)
         self.check_policies(where, worker, by_kind)
+
+    def check_user_data(self, where, node_class):
+        """The shell parts of an EC2NodeClass's MIME multi-part userData, through shellcheck (the node runs them as
+        root before the kubelet starts)."""
+        where = f"{where} EC2NodeClass/{node_class['metadata']['name']} userData"
+        text = node_class["spec"].get("userData")
+        if not text or not text.startswith("MIME-Version:"):
+            return
+        message = email.message_from_string(text)
+        if not message.is_multipart():
+            self.error(where, "not a MIME multi-part document")
+            return
+        for part in message.walk():
+            if part.get_content_type() != "text/x-shellscript":
+                continue
+            result = subprocess.run(
+                [self.world.shellcheck, "-"], input=part.get_payload(), capture_output=True, text=True, timeout=60
+            )
+            if result.returncode != 0:
+                self.error(where, f"shellcheck: {' '.join(result.stdout.split())}")
 
     def container(self, workload):
         containers = workload["spec"]["template"]["spec"]["containers"]
@@ -472,6 +499,10 @@ class Checker:
                     size, shared = volumes[name]["emptyDir"].get("sizeLimit"), 1
                     scratch += parse_bytes(size or "0", kubernetes=True)
                     expected = {"nvme", "fsx"}
+                elif "hostPath" in volumes.get(name, {}):
+                    disks = [d for d in tier["dirs"].split(",") if "hostPath" in volumes.get(mounts.get(d), {})]
+                    size, shared = self.host_disk_size(where, volumes[name]["hostPath"], len(disks), by_kind), 1
+                    expected = {"nvme"}
                 elif "persistentVolumeClaim" in volumes.get(name, {}):
                     claim = claims.get(volumes[name]["persistentVolumeClaim"]["claimName"])
                     if claim is None or "ReadWriteMany" not in claim["spec"].get("accessModes", []):
@@ -493,6 +524,40 @@ class Checker:
         requested = container.get("resources", {}).get("requests", {}).get("ephemeral-storage")
         if scratch and (requested is None or parse_bytes(requested, kubernetes=True) < scratch):
             self.error(where, f"requests.ephemeral-storage {requested} is below the emptyDir size limits")
+
+    def host_disk_size(self, where, host_path, disks, by_kind):
+        """The size of one node disk behind a hostPath tier directory: the NodePool's least local NVMe
+        (`karpenter.k8s.aws/instance-local-nvme` Gt, in GB) split evenly over the tier's hostPath directories, the
+        disks of one instance type being of one size. The path must exist on the node (type Directory: a node
+        without the disk fails the pod instead of the root disk taking the files), under the mount root of the node
+        class's user data (its `ROOT=`), with the instance store not claimed by instanceStorePolicy. A Kubernetes
+        quantity, or None when unknown."""
+        if host_path.get("type") != "Directory":
+            self.error(
+                where,
+                f"hostPath {host_path.get('path')} has type {host_path.get('type')!r}, not 'Directory':"
+                " a node without the disk would fill its root disk",
+            )
+        root = os.path.dirname(host_path.get("path", ""))
+        for node_class in by_kind.get("EC2NodeClass", []):
+            if node_class["spec"].get("instanceStorePolicy"):
+                self.error(
+                    where,
+                    f"EC2NodeClass {node_class['metadata']['name']} has instanceStorePolicy, which takes the"
+                    f" instance-store disks the hostPath {host_path.get('path')} expects",
+                )
+            if f"ROOT={root}\n" not in node_class["spec"].get("userData", ""):
+                self.error(
+                    where,
+                    f"EC2NodeClass {node_class['metadata']['name']}'s userData mounts no disks under {root}"
+                    f" (hostPath {host_path.get('path')})",
+                )
+        for pool in by_kind.get("NodePool", []):
+            for requirement in pool["spec"]["template"]["spec"].get("requirements", []):
+                if requirement["key"] == "karpenter.k8s.aws/instance-local-nvme" and requirement["operator"] == "Gt":
+                    return f"{int(requirement['values'][0]) // disks}G"
+        self.error(where, f"no NodePool bounds the local NVMe behind hostPath {host_path.get('path')}")
+        return None
 
     def check_policies(self, where, worker, by_kind):
         labels = pod_labels(worker)
@@ -718,6 +783,11 @@ def worker_container(world, overlay="eks"):
     return find(world.overlays[overlay], "StatefulSet")["spec"]["template"]["spec"]["containers"][0]
 
 
+def host_volume(world, name):
+    volumes = find(world.overlays[DISKS], "StatefulSet")["spec"]["template"]["spec"]["volumes"]
+    return next(v["hostPath"] for v in volumes if v["name"] == name)
+
+
 def set_env(container, name, value):
     for variable in container["env"]:
         if variable["name"] == name:
@@ -840,6 +910,50 @@ BREAKS = [
         "directory /mnt/nvme is not a volume mount",
     ),
     (
+        "disk by disk: a tier directory not mounted",
+        lambda w: set_env(
+            worker_container(w, DISKS),
+            "SLUICE_WORKER_TIERS",
+            "kind=nvme dirs=/data/nvme0,/data/nvme2 capacity=1200g; kind=ebs dirs=/data/ebs capacity=450g;"
+            " kind=fsx dirs=/data/fsx capacity=1t",
+        ),
+        "tier nvme directory /data/nvme2 is not a volume mount",
+    ),
+    (
+        "disk by disk: a capacity larger than one disk",
+        lambda w: set_env(
+            worker_container(w, DISKS),
+            "SLUICE_WORKER_TIERS",
+            "kind=nvme dirs=/data/nvme0,/data/nvme1 capacity=1400g; kind=ebs dirs=/data/ebs capacity=450g;"
+            " kind=fsx dirs=/data/fsx capacity=1t",
+        ),
+        "tier nvme: 1 x capacity 1400g exceeds volume nvme0 (1400G)",
+    ),
+    (
+        "disk by disk: a hostPath the kubelet would create on the root disk",
+        lambda w: host_volume(w, "nvme1").update(type="DirectoryOrCreate"),
+        "hostPath /mnt/sluice/nvme1 has type 'DirectoryOrCreate', not 'Directory'",
+    ),
+    (
+        "disk by disk: the instance store still striped as RAID0",
+        lambda w: find(w.overlays[DISKS], "EC2NodeClass")["spec"].update(instanceStorePolicy="RAID0"),
+        "has instanceStorePolicy, which takes the instance-store disks",
+    ),
+    (
+        "disk by disk: user data mounting elsewhere",
+        lambda w: find(w.overlays[DISKS], "EC2NodeClass")["spec"].update(
+            userData=find(w.overlays[DISKS], "EC2NodeClass")["spec"]["userData"].replace("/mnt/sluice", "/mnt/disks")
+        ),
+        "userData mounts no disks under /mnt/sluice",
+    ),
+    (
+        "disk by disk: a user data script error",
+        lambda w: find(w.overlays[DISKS], "EC2NodeClass")["spec"].update(
+            userData=find(w.overlays[DISKS], "EC2NodeClass")["spec"]["userData"].replace('"$disk"', "$disk")
+        ),
+        "shellcheck: ",
+    ),
+    (
         "worker id not from the pod name",
         lambda w: set_env(worker_container(w), "SLUICE_WORKER_WORKER_ID", "worker"),
         "worker.workerId must be the pod's name",
@@ -898,11 +1012,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--kubectl", required=True)
     parser.add_argument("--bin-dir", required=True, help="directory of the built sluice-master and sluice-worker")
+    parser.add_argument("--shellcheck", required=True, help="shellcheck, for the nodes' user data scripts")
     parser.add_argument("--kubernetes-version", default="1.33.0")
     parser.add_argument("--self-test", action="store_true")
     arguments = parser.parse_args()
 
-    world = World(arguments.kubectl, arguments.bin_dir)
+    world = World(arguments.kubectl, arguments.bin_dir, arguments.shellcheck)
     schemas = load_crd_schemas()
     errors = Checker(world, schemas, arguments.kubernetes_version, run_binaries=True).run()
     counts = {overlay: len(documents) for overlay, documents in world.overlays.items()}
@@ -912,7 +1027,8 @@ def main():
     if errors:
         return 1
     print(
-        "deploy-tests: manifests valid (schemas, config keys via --check-config, ports, probes, drain, memory, tiers)"
+        "deploy-tests: manifests valid (schemas, config keys via --check-config, ports, probes, drain, memory, tiers,"
+        " user data via shellcheck)"
     )
     if not arguments.self_test:
         return 0
@@ -920,8 +1036,8 @@ def main():
     for what, breaking, expected in BREAKS:
         broken = copy.deepcopy(world)
         breaking(broken)
-        # The servers' own check runs only where the break needs it (it is the slowest part).
-        binaries = "--check-config" in expected
+        # The servers' own check and shellcheck run only where the break needs them (the slowest part).
+        binaries = "--check-config" in expected or "shellcheck" in expected
         found = Checker(broken, schemas, arguments.kubernetes_version, run_binaries=binaries).run()
         if any(expected in error for error in found):
             print(f"self-test: rejected {what}")
