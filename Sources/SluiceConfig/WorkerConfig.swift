@@ -37,6 +37,8 @@ public struct WorkerConfig: Sendable, Equatable {
     public var fsyncOnFlush: Bool
     /// Deleted partition files kept for reuse (0: off).
     public var recycledFilesMax: Int
+    /// Empty files created into the recycled-file pool at start, per directory of the fastest tier.
+    public var spareFilesAtStart: Int
     /// How often an unhealthy storage directory is probed before it gets new files again.
     public var storageProbeIntervalMs: Int
     /// A storage call in flight this long marks its directory stalled (unhealthy).
@@ -115,6 +117,7 @@ public struct WorkerConfig: Sendable, Equatable {
         partitionHardLimitBytes = try config.value(K.partitionHardLimit)
         fsyncOnFlush = try config.value(K.fsyncOnFlush)
         recycledFilesMax = try config.value(K.recycledFilesMax)
+        spareFilesAtStart = try config.value(K.spareFilesAtStart)
         storageProbeIntervalMs = try config.value(K.storageProbeInterval)
         storageStallTimeoutMs = try config.value(K.storageStallTimeout)
         idleFlushTimeMs = try config.value(K.idleFlushTime)

@@ -170,6 +170,13 @@ public enum WorkerKeys {
         doc: "Deleted partition files kept, emptied, in the storage directory's .recycle folder for reuse by new ones "
             + "(0: off). On ext4 creating files soon after mass deletions scans every recently deleted inode; "
             + "reusing files allocates none.")
+    /// `worker.spareFilesAtStart`.
+    public static let spareFilesAtStart = ConfigKey<Int>(
+        "worker.spareFilesAtStart", .int(min: 0, max: 10_000_000), default: "4096", unit: "files",
+        scope: .worker,
+        doc: "Empty partition files created in the background at start in each directory of the fastest tier, into the "
+            + "recycled-file pool (at most worker.recycledFilesMax), so a fresh worker's first shuffles do not pay for "
+            + "creating files on the push path (0: none).")
     /// `worker.maxConnections`.
     public static let maxConnections = ConfigKey<Int>(
         "worker.maxConnections", .int(min: 1, max: 65536), default: "1024", unit: "connections",
@@ -243,7 +250,8 @@ public enum WorkerKeys {
         flushBufferSize.spec, flushBufferPoolSize.spec, receiveBufferPoolSize.spec,
         mallocMmapThreshold.spec, chunkTargetSize.spec,
         partitionSoftLimit.spec,
-        partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, maxConnections.spec, maxFrameBodySize.spec,
+        partitionHardLimit.spec, fsyncOnFlush.spec, recycledFilesMax.spec, spareFilesAtStart.spec, maxConnections.spec,
+        maxFrameBodySize.spec,
         maxInFlightRequestsPerConnection.spec, idleTimeout.spec, replicationTimeout.spec,
         replicaConnectionsPerPeer.spec, maxOpenStreamsPerConnection.spec, fetchCompressionCodec.spec,
         heartbeatRetryInterval.spec, shutdownGracePeriod.spec, maxConnectionsPerPeer.spec, registrationPageSize.spec,

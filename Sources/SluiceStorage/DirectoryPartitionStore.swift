@@ -117,6 +117,19 @@ public final class DirectoryPartitionStore: PartitionStore {
     /// Deleted partition files waiting (emptied) in the recycled-file pool.
     public var recycledFileCount: Int { volumes.reduce(0) { $0 + $1.recycler.count } }
 
+    /// Fills the recycled-file pool of every fastest-tier directory with `config.spareFilesAtStart` empty files, so
+    /// the first shuffles after start take files instead of allocating inodes on the push path (on ext4 a create
+    /// soon after mass deletions scans every recently deleted inode: see `FileRecycler`). Stops early when the
+    /// store closes. Meant for a background thread at start; appends may run meanwhile.
+    /// - Returns: the files created.
+    @discardableResult
+    public func createSpareFiles() -> Int {
+        guard let fastest = volumes.first?.tierIndex else { return 0 }
+        return volumes.filter { $0.tierIndex == fastest }.reduce(0) { created, volume in
+            created + volume.recycler.fill(upTo: config.spareFilesAtStart) { closed.load(ordering: .relaxed) }
+        }
+    }
+
     /// Writes out flush buffers, largest first, until the memory budget's use is at most `targetBytes` or no
     /// buffer is left. Flush buffers fill only when more data arrives; under memory pressure push connections stop
     /// being read, so without this the buffered bytes would hold the budget above its high watermark forever.

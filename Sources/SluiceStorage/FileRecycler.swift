@@ -95,6 +95,44 @@ final class FileRecycler: Sendable {
         return moved
     }
 
+    /// Creates empty files in the pool until it holds `count` (at most `capacity`), or `shouldStop()` says so, or a
+    /// create fails (logged; the pool keeps what it has). Runs beside `take` and `recycle`.
+    /// - Returns: the files created.
+    @discardableResult
+    func fill(upTo count: Int, shouldStop: () -> Bool) -> Int {
+        let target = min(count, capacity)
+        var created = 0
+        while !shouldStop() {
+            let reserved = state.withLock { s -> String? in
+                guard s.names.count + s.incoming < target else { return nil }
+                s.incoming += 1
+                defer { s.nextName += 1 }
+                return "\(s.nextName).free"
+            }
+            guard let name = reserved else { break }
+            var made = false
+            defer {
+                state.withLock { s in
+                    s.incoming -= 1
+                    if made { s.names.append(name) }
+                }
+            }
+            do throws(SystemCallError) {
+                let fd = try fileSystem.open(
+                    path: directory + "/" + name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644)
+                fileSystem.close(fd: fd)
+                made = true
+                created += 1
+            } catch {
+                logger.warning(
+                    "cannot create a spare partition file; new files will be created when needed",
+                    metadata: ["path": "\(directory)", "error": "\(error)"])
+                break
+            }
+        }
+        return created
+    }
+
     /// Gives a pooled file the name `path` (which must not exist) and opens it for reading and writing, empty.
     /// Returns nil when the pool is empty or the move fails; the caller then creates the file.
     func take(path: String) -> Int32? {

@@ -45,6 +45,9 @@ public protocol PartitionStore: Sendable {
     /// Writes out the buffers of files with no append for `idleForMs`; returns the bytes written.
     @discardableResult
     func flushIdleFiles(idleForMs: Int) -> Int
+    /// Creates empty files into the recycled-file pool (at start, in the background); returns how many.
+    @discardableResult
+    func createSpareFiles() -> Int
     /// Writes everything out and closes every file; later calls fail with `.closed`.
     func close() throws(StorageError)
     /// This worker's folders in shared (`fsx`) directories, reported to the master for adoption.

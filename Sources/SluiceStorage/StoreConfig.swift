@@ -15,6 +15,8 @@ public struct StoreConfig: Sendable, Equatable {
     public var fsyncOnFlush: Bool
     /// Deleted partition files kept (emptied) for reuse by new ones; 0 turns recycling off. See `FileRecycler`.
     public var recycledFilesMax: Int
+    /// Empty files `createSpareFiles()` puts in each fastest-tier directory's pool (at most `recycledFilesMax`).
+    public var spareFilesAtStart: Int
     /// Capacity of emptied flush buffers kept for reuse (outside the memory budget); 0 keeps none. See `FlushBufferPool`.
     public var flushBufferPoolBytes: Int
     /// How often a directory marked unhealthy is probed with a test write before it gets new files again.
@@ -36,6 +38,7 @@ public struct StoreConfig: Sendable, Equatable {
         hardLimitBytes: Int = WorkerKeys.partitionHardLimit.defaultValue,
         fsyncOnFlush: Bool = WorkerKeys.fsyncOnFlush.defaultValue,
         recycledFilesMax: Int = WorkerKeys.recycledFilesMax.defaultValue,
+        spareFilesAtStart: Int = WorkerKeys.spareFilesAtStart.defaultValue,
         flushBufferPoolBytes: Int = WorkerKeys.flushBufferPoolSize.defaultValue,
         healthProbeIntervalMs: Int = WorkerKeys.storageProbeInterval.defaultValue,
         stallTimeoutMs: Int = WorkerKeys.storageStallTimeout.defaultValue,
@@ -47,6 +50,7 @@ public struct StoreConfig: Sendable, Equatable {
         self.hardLimitBytes = max(hardLimitBytes, 1)
         self.fsyncOnFlush = fsyncOnFlush
         self.recycledFilesMax = max(recycledFilesMax, 0)
+        self.spareFilesAtStart = max(spareFilesAtStart, 0)
         self.flushBufferPoolBytes = max(flushBufferPoolBytes, 0)
         self.healthProbeIntervalMs = max(healthProbeIntervalMs, 0)
         self.stallTimeoutMs = max(stallTimeoutMs, 1)

@@ -137,6 +137,8 @@ public final class MiniCluster: @unchecked Sendable {
             "worker.masterAddress": masterEndpoint, "worker.workerId": "\(workerIdPrefix)\(index)",
             "worker.storageDir": scratch.file("worker-\(index)"),
             "worker.heartbeatRetryInterval": "100ms", "worker.memoryBudget": "512m",
+            // A few spare files exercise the start-up path; thousands per test worker would only cost the suite time.
+            "worker.spareFilesAtStart": "8",
         ]
         all.merge(overrides) { _, new in new }
         let logger = self.logger

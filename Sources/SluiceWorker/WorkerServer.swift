@@ -105,6 +105,7 @@ public final class WorkerServer: Sendable {
         }
         try flusher.start()
         try demotion?.start()
+        startSpareFiles()
         try link.start()
         logger.info(
             "worker listening",
@@ -114,6 +115,25 @@ public final class WorkerServer: Sendable {
                 "port": "\(port)", "http.port": "\(httpPort)", "master": "\(config.masterAddress)",
             ])
         return port
+    }
+
+    /// Creates the store's spare files (`worker.spareFilesAtStart`) on a thread of their own, so serving starts at
+    /// once; a push that arrives first creates its files itself.
+    private func startSpareFiles() {
+        guard config.spareFilesAtStart > 0 else { return }
+        let store = self.store
+        let logger = self.logger
+        do throws(SystemCallError) {
+            try SystemThread.spawn {
+                let startedMs = Monotonic.nowMs()
+                let created = store.createSpareFiles()
+                logger.info(
+                    "spare partition files created",
+                    metadata: ["files": "\(created)", "duration.ms": "\(Monotonic.nowMs() - startedMs)"])
+            }
+        } catch {
+            logger.warning("cannot start creating spare partition files", metadata: ["error": "\(error)"])
+        }
     }
 
     /// The bound port of the operations API (after `start()`).

@@ -15,6 +15,7 @@ extension StoreConfig {
             flushBufferBytes: config.flushBufferBytes, chunkTargetBytes: config.chunkTargetBytes,
             softLimitBytes: config.partitionSoftLimitBytes, hardLimitBytes: config.partitionHardLimitBytes,
             fsyncOnFlush: config.fsyncOnFlush, recycledFilesMax: config.recycledFilesMax,
+            spareFilesAtStart: config.spareFilesAtStart,
             flushBufferPoolBytes: min(config.flushBufferPoolBytes, config.memoryBudgetBytes / 8),
             healthProbeIntervalMs: config.storageProbeIntervalMs,
             stallTimeoutMs: config.storageStallTimeoutMs, demotionIdleMs: config.demotionIdleMs)

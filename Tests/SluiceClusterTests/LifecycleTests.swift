@@ -2,6 +2,7 @@ import SluiceClient
 import SluiceCompression
 import SluiceCore
 import SluiceNet
+import SluiceSystem
 import SluiceTestKit
 import Testing
 
@@ -12,6 +13,24 @@ import Testing
         var data = ShuffleData(mappers: 4, partitions: 20)
         data.bigRecordBytes = 64 << 10
         return data
+    }
+
+    @Test func aStartingWorkerCreatesItsSpareFilesAndNewPartitionsUseThem() throws {
+        let cluster = try MiniCluster(workers: 1)
+        defer { cluster.shutdown() }
+        // MiniCluster asks each worker for 8 spare files (worker.spareFilesAtStart).
+        let pool = cluster.scratch.file("worker-0") + "/.recycle"
+        func pooled() -> Int { ((try? PosixSystem().listDirectory(path: pool)) ?? []).count }
+        try waitUntil("worker-0 created its spare files") { pooled() == 8 }
+        let client = cluster.client()
+        defer { client.close() }
+        var data = ShuffleData(mappers: 2, partitions: 3)
+        data.bigRecordBytes = 1 << 10
+        let key = ShuffleKey(applicationId: "app-spare", shuffleId: 0)
+        let handle = try client.registerShuffle(key, numMappers: 2, numPartitions: 3)
+        _ = try data.writeAll(client: client, handle: handle, attemptId: Self.winner)
+        #expect(pooled() == 5, "each of the three partition files came from the pool")
+        #expect(try data.mismatches(reader: client.reader(key), attemptId: Self.winner).isEmpty)
     }
 
     @Test func unregisteredShuffleAndApplicationAreDeletedOnEveryWorker() throws {

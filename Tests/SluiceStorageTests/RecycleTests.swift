@@ -156,4 +156,57 @@ import Testing
         #expect(store.recycledFileCount == 0)
         try store.close()
     }
+
+    @Test func spareFilesFillThePoolOnceAndBecomeNewPartitions() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let config = StoreConfig(recycledFilesMax: 10, spareFilesAtStart: 6)
+        let store = try DirectoryPartitionStore(
+            rootDirectory: temp.path, config: config, memoryBudget: MemoryBudget(capacityBytes: 1 << 20),
+            logger: quietLogger)
+        #expect(store.createSpareFiles() == 6)
+        #expect(store.recycledFileCount == 6)
+        #expect(store.createSpareFiles() == 0, "a pool holding its spares gets no more")
+        let spareInodes = Set(
+            try pooledFiles(temp.path).compactMap { inode(temp.path + "/" + FileRecycler.directoryName + "/" + $0) })
+        #expect(spareInodes.count == 6)
+
+        let keys = try (0..<2).map { try key("app-s", partition: $0) }
+        for k in keys { _ = try store.append(k, batch: makeBatch(mapIndex: 4, sequence: 0, payloadBytes: 70)) }
+        #expect(Set(keys.compactMap { inode(store.volume.filePath($0)) }).isSubset(of: spareInodes))
+        #expect(store.recycledFileCount == 4)
+        for k in keys { #expect(try readAll(store, k).batches.map(\.header.mapIndex) == [4]) }
+        try store.close()
+
+        let reopened = try DirectoryPartitionStore(
+            rootDirectory: temp.path, config: config, memoryBudget: MemoryBudget(capacityBytes: 1 << 20),
+            logger: quietLogger)
+        #expect(reopened.recycledFileCount == 4, "a restart adopts the spares left")
+        #expect(reopened.createSpareFiles() == 2, "and tops the pool up to its spare count")
+        try reopened.close()
+    }
+
+    @Test(arguments: [(0, 50), (3, 50), (10, 0)])
+    func spareFilesStayWithinThePool(recycledFilesMax: Int, spareFilesAtStart: Int) throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let store = try DirectoryPartitionStore(
+            rootDirectory: temp.path,
+            config: StoreConfig(recycledFilesMax: recycledFilesMax, spareFilesAtStart: spareFilesAtStart),
+            memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
+        let expected = min(recycledFilesMax, spareFilesAtStart)
+        #expect(store.createSpareFiles() == expected)
+        #expect(try pooledFiles(temp.path).count == expected)
+        try store.close()
+    }
+
+    @Test func aClosedStoreCreatesNoSpareFiles() throws {
+        let temp = try TempDirectory()
+        defer { temp.remove() }
+        let store = try DirectoryPartitionStore(
+            rootDirectory: temp.path, config: StoreConfig(recycledFilesMax: 10, spareFilesAtStart: 10),
+            memoryBudget: MemoryBudget(capacityBytes: 1 << 20), logger: quietLogger)
+        try store.close()
+        #expect(store.createSpareFiles() == 0)
+    }
 }
