@@ -101,11 +101,14 @@ format:
 
 # Spark benchmark: groupBy + join (>2 GB shuffled) in local-cluster, builtin vs Sluice interleaved; prints the ratio.
 SPARK_BENCH_ARGS ?=
-# The whole benchmark suite: sluice-bench's target scenarios against same-run baselines, then the Spark job
-# with builtin shuffle vs Sluice (docs/performance.md). Takes ~20 minutes on the 2-core machines.
+# The whole benchmark suite, every ratio of docs/performance.md's targets table in one run: sluice-bench's target
+# scenarios against same-run baselines, then the two Spark jobs with builtin shuffle vs Sluice, 3 interleaved rounds
+# each (the groupBy + join; 200 map tasks x 2,000 reduce partitions of small blocks, map and reduce stages apart).
+# Takes ~40 minutes on the 2-core machines.
 bench: release spark-client
 	"$$($(SWIFT) build -c release --show-bin-path)/sluice-bench" --suite targets --rounds 3 --json bench.json
-	$(MAKE) spark-bench
+	$(MAKE) spark-bench SPARK_BENCH_ARGS="--rounds 3"
+	$(MAKE) spark-bench SPARK_BENCH_ARGS="--job many-partitions --rounds 3 --sides builtin,sluice"
 
 spark-bench: release
 	@.cache/pyspark-3.5/bin/python -c "import pyspark" 2>/dev/null || \

@@ -192,6 +192,7 @@ def main() -> int:
         raise SystemExit(f"--sides must include builtin and name only {', '.join(SIDE_CONF)}")
     times = {side: [] for side in sides}
     map_times = {side: [] for side in sides}
+    other_times = {side: [] for side in sides}
     results = set()
     try:
         for r in range(args.rounds):
@@ -205,6 +206,7 @@ def main() -> int:
                 servers.check_alive()
                 times[side].append(out["seconds"])
                 map_times[side].append(out["map_s"])
+                other_times[side].append(out["reduce_s"])
                 results.add(json.dumps(out["result"], sort_keys=True))
                 print(f"round {r + 1} {side:8s} ({out['manager'].rsplit('.', 1)[-1]}): {out['seconds']:7.1f} s  "
                       f"shuffle write {out['write'] / 1e9:.2f} GB, read {out['read'] / 1e9:.2f} GB  "
@@ -218,14 +220,15 @@ def main() -> int:
         print(f"RESULTS DIFFER between runs: {sorted(results)}")
         return 1
     b = statistics.median(times["builtin"])
-    print(f"median wall time: builtin {b:.1f} s over {len(times['builtin'])} runs")
+    print(f"{args.job}: median wall time: builtin {b:.1f} s over {len(times['builtin'])} runs")
     for side in sides:
         if side == "builtin":
             continue
         s = statistics.median(times[side])
         label = f"builtin(as {side})" if dry else side
         m = statistics.median(map_times[side]) / max(statistics.median(map_times["builtin"]), 1e-9)
-        print(f"  {label}: {s:.1f} s; ratio {side}/builtin {s / b:.2f}; map stages {m:.2f}")
+        o = statistics.median(other_times[side]) / max(statistics.median(other_times["builtin"]), 1e-9)
+        print(f"  {label}: {s:.1f} s; ratio {side}/builtin {s / b:.2f}; map stages {m:.2f}, other stages {o:.2f}")
     return 0
 
 
