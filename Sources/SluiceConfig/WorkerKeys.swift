@@ -123,7 +123,7 @@ public enum WorkerKeys {
         scope: .worker, doc: "Paused reading resumes below this fraction of the budget (at most the high one).")
     /// `worker.flushBufferSize`.
     public static let flushBufferSize = ConfigKey<Int>(
-        "worker.flushBufferSize", .bytes(min: 4 * kib, max: 256 * mib), default: "256KiB", unit: "bytes",
+        "worker.flushBufferSize", .bytes(min: 4 * kib, max: 256 * mib), default: "64KiB", unit: "bytes",
         scope: .worker, doc: "Per-partition write buffer; a full buffer is flushed to the partition file.")
     /// `worker.flushBufferPoolSize`.
     public static let flushBufferPoolSize = ConfigKey<Int>(

@@ -27,7 +27,7 @@ import Testing
         #expect(config.memoryBudgetBytes == 1 << 30)
         #expect(config.memoryHighWatermarkFraction == 0.85)
         #expect(config.memoryLowWatermarkFraction == 0.70)
-        #expect(config.flushBufferBytes == 256 << 10)
+        #expect(config.flushBufferBytes == 64 << 10)
         #expect(config.chunkTargetBytes == 8 << 20)
         #expect(config.partitionSoftLimitBytes == 1 << 30)
         #expect(config.partitionHardLimitBytes == 2 << 30)
