@@ -89,7 +89,10 @@ public final class FrameSocket: Sendable {
             return body
         }
         var failure: (any Error)?
-        let body = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+        // A body that may go back to the pool gets room to spare, so a slightly longer one can reuse it later.
+        let capacity = pool?.allocationBytes(for: count) ?? count
+        let body = [UInt8](unsafeUninitializedCapacity: capacity) { whole, initialized in
+            let buffer = UnsafeMutableBufferPointer(rebasing: whole[..<count])
             do {
                 let n = try system.readExactly(fd, into: UnsafeMutableRawBufferPointer(buffer), onTimeout: onTimeout)
                 if n < count {

@@ -67,6 +67,39 @@ import Testing
         done.wait()
     }
 
+    func address(_ bytes: [UInt8]) -> UInt {
+        bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+    }
+
+    /// A body allocated as the pool asks, holding `count` bytes of 9.
+    func pooledBody(_ pool: ReceiveBufferPool, count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: pool.allocationBytes(for: count)) { buffer, initialized in
+            buffer.initialize(repeating: 9)
+            initialized = count
+        }
+    }
+
+    /// Pushes from clients and the slightly shorter ones forwarded by other primaries share a worker's pool: a longer
+    /// body must reuse a kept shorter one in place (no new pages), and a take must prefer a kept body with room.
+    @Test func aSlightlyLongerBodyReusesAKeptOneInPlace() throws {
+        let pool = ReceiveBufferPool(minimumBytes: 1_000, maxCount: 4)
+        let count = 1_000_000
+        let capacity = pool.allocationBytes(for: count)
+        #expect(capacity >= count && capacity % ReceiveBufferPool.capacityStepBytes == 0)
+        #expect(pool.allocationBytes(for: 999) == 999, "bodies the pool does not keep get no room to spare")
+
+        var big = pooledBody(pool, count: count)
+        let bigAddress = address(big)
+        var small = pooledBody(pool, count: 5_000)
+        pool.give(&big)
+        pool.give(&small)
+        let longer = try #require(pool.take(count: count + 2_000))
+        #expect(address(longer) == bigAddress, "the kept body with room, resized in place")
+        #expect(longer.count == count + 2_000)
+        #expect(longer[..<count].allSatisfy { $0 == 9 } && longer[count...].allSatisfy { $0 == 0 })
+        #expect(pool.count == 1)
+    }
+
     @Test func thePoolKeepsAtMostItsCount() {
         let pool = ReceiveBufferPool(minimumBytes: 10, maxCount: 2)
         for _ in 0..<5 {
