@@ -126,13 +126,14 @@ import Testing
         #expect(pool.pooledBytes < before, "a taken body leaves the count")
     }
 
-    /// Answers every request with its body and keeps the request afterwards, as a handler still finishing with a
-    /// body it has answered (a replica forward in flight) does.
+    /// Keeps every request and answers it with its body, so each body is still held when the answer hands it to the
+    /// pool, as a handler still finishing with a body it has answered (a replica forward in flight) holds it. Kept
+    /// before answering: kept after, the test could read the list between the last answer and the last keep.
     final class RetainingEchoHandler: FrameHandler {
         let kept = Mutex<[Frame]>([])
         func handle(request: Frame, on connection: ServerConnection) throws {
-            connection.respond(to: request, body: request.body)
             kept.withLock { $0.append(request) }
+            connection.respond(to: request, body: request.body)
         }
     }
 
