@@ -70,29 +70,18 @@ final class FileRecycler: Sendable {
     /// Empties the file at `path` and moves it into the pool. Returns false (the caller unlinks it) when the
     /// pool is full or off, or when truncating or moving fails.
     func recycle(path: String) -> Bool {
-        let reserved = state.withLock { s -> String? in
-            guard s.names.count + s.incoming < capacity else { return nil }
-            s.incoming += 1
-            defer { s.nextName += 1 }
-            return "\(s.nextName).free"
-        }
-        guard let name = reserved else { return false }
-        var moved = false
-        defer {
-            state.withLock { s in
-                s.incoming -= 1
-                if moved { s.names.append(name) }
+        let moved = addFile(whilePoolHoldsFewerThan: capacity) { pooledPath in
+            do throws(SystemCallError) {
+                let fd = try fileSystem.open(path: path, flags: O_WRONLY | O_TRUNC | O_NOFOLLOW, mode: 0)
+                fileSystem.close(fd: fd)
+                try fileSystem.rename(from: path, to: pooledPath)
+                return true
+            } catch {
+                logger.debug("cannot recycle partition file", metadata: ["path": "\(path)", "error": "\(error)"])
+                return false
             }
         }
-        do throws(SystemCallError) {
-            let fd = try fileSystem.open(path: path, flags: O_WRONLY | O_TRUNC | O_NOFOLLOW, mode: 0)
-            fileSystem.close(fd: fd)
-            try fileSystem.rename(from: path, to: directory + "/" + name)
-            moved = true
-        } catch {
-            logger.debug("cannot recycle partition file", metadata: ["path": "\(path)", "error": "\(error)"])
-        }
-        return moved
+        return moved ?? false
     }
 
     /// Creates empty files in the pool until it holds `count` (at most `capacity`), or `shouldStop()` says so, or a
@@ -100,37 +89,43 @@ final class FileRecycler: Sendable {
     /// - Returns: the files created.
     @discardableResult
     func fill(upTo count: Int, shouldStop: () -> Bool) -> Int {
-        let target = min(count, capacity)
         var created = 0
         while !shouldStop() {
-            let reserved = state.withLock { s -> String? in
-                guard s.names.count + s.incoming < target else { return nil }
-                s.incoming += 1
-                defer { s.nextName += 1 }
-                return "\(s.nextName).free"
-            }
-            guard let name = reserved else { break }
-            var made = false
-            defer {
-                state.withLock { s in
-                    s.incoming -= 1
-                    if made { s.names.append(name) }
+            let made = addFile(whilePoolHoldsFewerThan: min(count, capacity)) { pooledPath in
+                do throws(SystemCallError) {
+                    let fd = try fileSystem.open(
+                        path: pooledPath, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644)
+                    fileSystem.close(fd: fd)
+                    return true
+                } catch {
+                    logger.warning(
+                        "cannot create a spare partition file; new files will be created when needed",
+                        metadata: ["path": "\(directory)", "error": "\(error)"])
+                    return false
                 }
             }
-            do throws(SystemCallError) {
-                let fd = try fileSystem.open(
-                    path: directory + "/" + name, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644)
-                fileSystem.close(fd: fd)
-                made = true
-                created += 1
-            } catch {
-                logger.warning(
-                    "cannot create a spare partition file; new files will be created when needed",
-                    metadata: ["path": "\(directory)", "error": "\(error)"])
-                break
-            }
+            guard made == true else { break }
+            created += 1
         }
         return created
+    }
+
+    /// Reserves a new name in the pool while it holds (or is receiving) fewer than `limit` files, lets `place` put a
+    /// file at that path, and adds the name to the pool when `place` says it did. Nil when the pool was full.
+    private func addFile(whilePoolHoldsFewerThan limit: Int, _ place: (_ pooledPath: String) -> Bool) -> Bool? {
+        let reserved = state.withLock { s -> String? in
+            guard s.names.count + s.incoming < limit else { return nil }
+            s.incoming += 1
+            defer { s.nextName += 1 }
+            return "\(s.nextName).free"
+        }
+        guard let name = reserved else { return nil }
+        let placed = place(directory + "/" + name)
+        state.withLock { s in
+            s.incoming -= 1
+            if placed { s.names.append(name) }
+        }
+        return placed
     }
 
     /// Gives a pooled file the name `path` (which must not exist) and opens it for reading and writing, empty.
